@@ -1,0 +1,296 @@
+//! The configuration schema: the one table of known keys, each with its
+//! parser, shared by the TOML file, the environment and the flags. A value
+//! is checked where it is read, so a bad one is reported at its line.
+
+use super::{Config, Origin, Problem};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+use toml::{Spanned, Value};
+
+/// Every section and its keys, in the order of `config/livedesk.toml`.
+pub const SCHEMA: &[(&str, &[&str])] = &[
+    (
+        "server",
+        &["listen", "public_url", "max_body_bytes", "workers", "shutdown_timeout"],
+    ),
+    ("storage", &["data_dir", "cache_mb"]),
+    (
+        "auth",
+        &[
+            "session_idle_timeout",
+            "session_max_lifetime",
+            "setup_link_lifetime",
+            "login_free_attempts",
+            "login_base_delay",
+            "login_max_delay",
+            "max_concurrent_hashes",
+        ],
+    ),
+    (
+        "chat",
+        &["max_message_chars", "default_max_concurrent_chats", "default_rona_timeout"],
+    ),
+    ("log", &["level"]),
+];
+
+/// Sets one key from one value, or says what to write instead.
+fn apply(c: &mut Config, section: &str, key: &str, v: Value) -> Result<(), String> {
+    match (section, key) {
+        ("server", "listen") => c.server.listen = socket_addr(v)?,
+        ("server", "public_url") => c.server.public_url = public_url(v)?,
+        ("server", "max_body_bytes") => c.server.max_body_bytes = int(v, 1024, 16 << 20)? as usize,
+        ("server", "workers") => c.server.workers = int(v, 0, 256)? as usize,
+        ("server", "shutdown_timeout") => c.server.shutdown_timeout = duration(v)?,
+        ("storage", "data_dir") => c.storage.data_dir = PathBuf::from(non_empty(v)?),
+        ("storage", "cache_mb") => c.storage.cache_mb = int(v, 4, 64 * 1024)? as u64,
+        ("auth", "session_idle_timeout") => c.auth.session_idle_timeout = duration(v)?,
+        ("auth", "session_max_lifetime") => c.auth.session_max_lifetime = duration(v)?,
+        ("auth", "setup_link_lifetime") => c.auth.setup_link_lifetime = duration(v)?,
+        ("auth", "login_free_attempts") => c.auth.login_free_attempts = int(v, 1, 100)? as u32,
+        ("auth", "login_base_delay") => c.auth.login_base_delay = duration(v)?,
+        ("auth", "login_max_delay") => c.auth.login_max_delay = duration(v)?,
+        ("auth", "max_concurrent_hashes") => c.auth.max_concurrent_hashes = int(v, 1, 64)? as usize,
+        ("chat", "max_message_chars") => c.chat.max_message_chars = int(v, 1, 100_000)? as usize,
+        ("chat", "default_max_concurrent_chats") => {
+            c.chat.default_max_concurrent_chats = int(v, 1, 50)? as u32
+        }
+        ("chat", "default_rona_timeout") => c.chat.default_rona_timeout = rona(v)?,
+        ("log", "level") => c.log.level = log_level(v)?,
+        _ => return Err(unknown(section, key)),
+    }
+    Ok(())
+}
+
+fn unknown(section: &str, key: &str) -> String {
+    match SCHEMA.iter().find(|(s, _)| *s == section) {
+        None => format!(
+            "unknown section [{section}]; the sections are {}",
+            SCHEMA.iter().map(|(s, _)| format!("[{s}]")).collect::<Vec<_>>().join(", ")
+        ),
+        Some((_, keys)) => format!(
+            "unknown key `{key}` in [{section}]; the keys of [{section}] are {}",
+            keys.join(", ")
+        ),
+    }
+}
+
+fn found(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("\"{s}\""),
+        other => other.to_string(),
+    }
+}
+
+fn string(v: Value) -> Result<String, String> {
+    match v {
+        Value::String(s) => Ok(s),
+        other => Err(format!("expected a quoted string, found {}", found(&other))),
+    }
+}
+
+fn non_empty(v: Value) -> Result<String, String> {
+    let s = string(v)?;
+    if s.trim().is_empty() {
+        Err("must not be empty".into())
+    } else {
+        Ok(s)
+    }
+}
+
+fn int(v: Value, min: i64, max: i64) -> Result<i64, String> {
+    match v {
+        Value::Integer(i) if (min..=max).contains(&i) => Ok(i),
+        Value::Integer(i) => Err(format!("must be between {min} and {max}, found {i}")),
+        other => Err(format!(
+            "expected a whole number between {min} and {max} (no quotes), found {}",
+            found(&other)
+        )),
+    }
+}
+
+fn socket_addr(v: Value) -> Result<SocketAddr, String> {
+    let s = string(v)?;
+    s.parse().map_err(|_| {
+        format!("expected an address and port like \"127.0.0.1:8080\" or \"0.0.0.0:8080\", found \"{s}\"")
+    })
+}
+
+fn public_url(v: Value) -> Result<String, String> {
+    let s = string(v)?;
+    let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
+    match rest {
+        _ if s.is_empty() => Ok(s),
+        Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => Ok(s),
+        _ => Err(format!(
+            "expected an address like \"https://chat.example.com\" (or \"\" to derive it from listen), found \"{s}\""
+        )),
+    }
+}
+
+fn log_level(v: Value) -> Result<String, String> {
+    let s = string(v)?.to_lowercase();
+    match s.as_str() {
+        "error" | "warn" | "info" | "debug" | "trace" => Ok(s),
+        _ => Err(format!(
+            "expected one of \"error\", \"warn\", \"info\", \"debug\", \"trace\", found \"{s}\""
+        )),
+    }
+}
+
+fn rona(v: Value) -> Result<Duration, String> {
+    let d = duration(v)?;
+    let secs = d.as_secs();
+    let (min, max) = (
+        crate::domain::group::RONA_MIN_SECS as u64,
+        crate::domain::group::RONA_MAX_SECS as u64,
+    );
+    if (min..=max).contains(&secs) {
+        Ok(Duration::from_secs(secs))
+    } else {
+        Err(format!("must be between \"{min}s\" and \"{}m\"", max / 60))
+    }
+}
+
+/// Parses durations written like `"500ms"`, `"30s"`, `"15m"`, `"2h"`, `"7d"`.
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit())?;
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num.parse().ok()?;
+    let ms = match unit {
+        "ms" => 1,
+        "s" => 1000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return None,
+    };
+    let d = Duration::from_millis(n.checked_mul(ms)?);
+    (!d.is_zero()).then_some(d)
+}
+
+fn duration(v: Value) -> Result<Duration, String> {
+    let shown = found(&v);
+    let bad = || {
+        format!("expected a duration like \"30s\", \"15m\", \"2h\" or \"7d\" (in quotes, above zero), found {shown}")
+    };
+    match v {
+        Value::String(s) => parse_duration(&s).ok_or_else(bad),
+        _ => Err(bad()),
+    }
+}
+
+/// 1-based line and column of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+type Document = BTreeMap<String, Spanned<BTreeMap<String, Spanned<Value>>>>;
+
+/// Applies a TOML document; returns every problem, each at its position.
+pub(super) fn apply_document(c: &mut Config, name: &str, text: &str) -> Vec<Problem> {
+    let at = |offset: usize| {
+        let (line, column) = line_column(text, offset);
+        Origin::File {
+            path: name.to_string(),
+            line,
+            column,
+        }
+    };
+    let doc: Document = match toml::from_str(text) {
+        Ok(d) => d,
+        Err(e) => {
+            let offset = e.span().map_or(0, |s| s.start);
+            let message = format!(
+                "{} (every key belongs in a section such as [server], written key = value)",
+                e.message()
+            );
+            return vec![Problem {
+                origin: at(offset),
+                message,
+            }];
+        }
+    };
+    let mut problems = Vec::new();
+    for (section, table) in doc {
+        let table_start = table.span().start;
+        if !SCHEMA.iter().any(|(s, _)| *s == section) {
+            problems.push(Problem {
+                origin: at(table_start),
+                message: unknown(&section, ""),
+            });
+            continue;
+        }
+        for (key, value) in table.into_inner() {
+            let start = value.span().start;
+            if let Err(message) = apply(c, &section, &key, value.into_inner()) {
+                problems.push(Problem {
+                    origin: at(start),
+                    message: format!("{section}.{key}: {message}"),
+                });
+            }
+        }
+    }
+    // Report in file order, as a reader goes through the file.
+    problems.sort_by_key(|p| match p.origin {
+        Origin::File { line, column, .. } => (line, column),
+        _ => (0, 0),
+    });
+    problems
+}
+
+/// Reads a raw environment or flag value: TOML syntax when it parses as
+/// such (`8080`, `true`, `"quoted"`), else the text itself as a string.
+fn raw_value(raw: &str) -> Value {
+    toml::from_str::<BTreeMap<String, Value>>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| Value::String(raw.to_string()))
+}
+
+/// Applies every `LIVEDESK__SECTION__KEY` variable.
+pub(super) fn apply_env(c: &mut Config, env: &[(String, String)]) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for (var, raw) in env {
+        let Some(rest) = var.strip_prefix("LIVEDESK__") else {
+            continue;
+        };
+        let origin = Origin::Env(var.clone());
+        let Some((section, key)) = rest.split_once("__") else {
+            problems.push(Problem {
+                origin,
+                message: "expected LIVEDESK__SECTION__KEY, e.g. LIVEDESK__SERVER__LISTEN".into(),
+            });
+            continue;
+        };
+        let (section, key) = (section.to_lowercase(), key.to_lowercase());
+        if let Err(message) = apply(c, &section, &key, raw_value(raw)) {
+            problems.push(Problem {
+                origin,
+                message: format!("{section}.{key}: {message}"),
+            });
+        }
+    }
+    problems
+}
+
+/// Applies one command-line flag that overrides a key.
+pub(super) fn apply_flag(
+    c: &mut Config,
+    flag: &'static str,
+    section: &str,
+    key: &str,
+    raw: &str,
+) -> Option<Problem> {
+    apply(c, section, key, Value::String(raw.to_string()))
+        .err()
+        .map(|message| Problem {
+            origin: Origin::Flag(flag),
+            message: format!("{section}.{key}: {message}"),
+        })
+}

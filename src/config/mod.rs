@@ -1,0 +1,294 @@
+//! The resolved configuration and how it is built: compiled defaults <
+//! TOML file < `LIVEDESK__SECTION__KEY` environment < CLI flags. Every
+//! source goes through the one key table in [`file`], so a problem anywhere is
+//! reported with where it came from (file, line and column; variable; flag)
+//! and what to write instead. Loading collects every problem, not the first.
+
+pub mod file;
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The default configuration file, compiled in; also what `serve` uses when
+/// no `--config` is given. A test asserts it parses to [`Config::default`].
+pub const EMBEDDED_DEFAULT: &str = include_str!("../../config/livedesk.toml");
+
+/// Name shown for the embedded default file in problems.
+pub const EMBEDDED_NAME: &str = "<built-in config/livedesk.toml>";
+
+/// `[server]`: where and how the desk listens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// Address and port to bind.
+    pub listen: SocketAddr,
+    /// Public address, or empty to derive it from `listen`.
+    pub public_url: String,
+    /// Largest request body accepted, bytes.
+    pub max_body_bytes: usize,
+    /// HTTP worker threads; 0 = one per core.
+    pub workers: usize,
+    /// How long a graceful stop waits for open requests.
+    pub shutdown_timeout: Duration,
+}
+
+/// `[storage]`: the data folder and the store's memory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StorageConfig {
+    /// Folder holding the sled store and the lock file.
+    pub data_dir: PathBuf,
+    /// sled page cache, MiB.
+    pub cache_mb: u64,
+}
+
+/// `[auth]`: sessions, setup links and sign-in limiting.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthConfig {
+    /// A session unused this long ends.
+    pub session_idle_timeout: Duration,
+    /// A session ends this long after sign-in, used or not.
+    pub session_max_lifetime: Duration,
+    /// How long the first-run setup link works.
+    pub setup_link_lifetime: Duration,
+    /// Failed sign-ins per account before delays start (per address: 4×).
+    pub login_free_attempts: u32,
+    /// First delay after the free attempts; doubles with each failure.
+    pub login_base_delay: Duration,
+    /// Longest delay.
+    pub login_max_delay: Duration,
+    /// Password hashes computed at once (each takes ~19 MiB and ~25 ms).
+    pub max_concurrent_hashes: usize,
+}
+
+/// `[chat]`: limits and defaults of live chats.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChatConfig {
+    /// Longest message, in Unicode characters.
+    pub max_message_chars: usize,
+    /// Max concurrent chats of new staff.
+    pub default_max_concurrent_chats: u32,
+    /// RONA timeout of new groups.
+    pub default_rona_timeout: Duration,
+}
+
+/// `[log]`: what the desk writes to standard error.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogConfig {
+    /// `error`, `warn`, `info`, `debug` or `trace`.
+    pub level: String,
+}
+
+/// The whole resolved configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// `[server]`.
+    pub server: ServerConfig,
+    /// `[storage]`.
+    pub storage: StorageConfig,
+    /// `[auth]`.
+    pub auth: AuthConfig,
+    /// `[chat]`.
+    pub chat: ChatConfig,
+    /// `[log]`.
+    pub log: LogConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            server: ServerConfig {
+                listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+                public_url: String::new(),
+                max_body_bytes: 64 * 1024,
+                workers: 0,
+                shutdown_timeout: Duration::from_secs(10),
+            },
+            storage: StorageConfig {
+                data_dir: PathBuf::from("./livedesk-data"),
+                cache_mb: 64,
+            },
+            auth: AuthConfig {
+                session_idle_timeout: Duration::from_secs(2 * 3600),
+                session_max_lifetime: Duration::from_secs(12 * 3600),
+                setup_link_lifetime: Duration::from_secs(3600),
+                login_free_attempts: 5,
+                login_base_delay: Duration::from_secs(2),
+                login_max_delay: Duration::from_secs(15 * 60),
+                max_concurrent_hashes: 2,
+            },
+            chat: ChatConfig {
+                max_message_chars: 1000,
+                default_max_concurrent_chats: 3,
+                default_rona_timeout: Duration::from_secs(30),
+            },
+            log: LogConfig {
+                level: "info".into(),
+            },
+        }
+    }
+}
+
+impl Config {
+    /// The address people use to reach the desk: `public_url`, or
+    /// `http://<listen>` with a wildcard address shown as 127.0.0.1.
+    pub fn public_url(&self) -> String {
+        if !self.server.public_url.is_empty() {
+            return self.server.public_url.trim_end_matches('/').to_string();
+        }
+        let mut addr = self.server.listen;
+        if addr.ip().is_unspecified() {
+            addr.set_ip([127, 0, 0, 1].into());
+        }
+        format!("http://{addr}")
+    }
+
+    /// Cookies are marked Secure when the public address is https.
+    pub fn cookies_secure(&self) -> bool {
+        self.public_url().starts_with("https://")
+    }
+}
+
+/// Where a configuration value came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// A file, at a line and column (1-based).
+    File {
+        /// Path as given.
+        path: String,
+        /// Line, 1-based.
+        line: usize,
+        /// Column, 1-based.
+        column: usize,
+    },
+    /// An environment variable.
+    Env(String),
+    /// A command-line flag.
+    Flag(&'static str),
+    /// A rule between several keys.
+    Combination,
+}
+
+/// One problem found while loading.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// Where it is.
+    pub origin: Origin,
+    /// What is wrong and what to write instead.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.origin {
+            Origin::File { path, line, column } => write!(f, "{path}:{line}:{column}: ")?,
+            Origin::Env(var) => write!(f, "environment variable {var}: ")?,
+            Origin::Flag(flag) => write!(f, "command-line flag {flag}: ")?,
+            Origin::Combination => {}
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// Why a configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {error}. Pass an existing file with --config, or leave --config out to use the built-in defaults")]
+    Unreadable {
+        /// The path given.
+        path: String,
+        /// The OS error.
+        error: std::io::Error,
+    },
+    /// One or more values are wrong.
+    #[error("{}", list(.0))]
+    Invalid(Vec<Problem>),
+}
+
+fn list(problems: &[Problem]) -> String {
+    let mut out = format!("the configuration has {} problem(s):", problems.len());
+    for p in problems {
+        out.push_str("\n  ");
+        out.push_str(&p.to_string());
+    }
+    out
+}
+
+/// Everything a configuration is built from.
+#[derive(Clone, Debug, Default)]
+pub struct Sources {
+    /// `--config PATH`; `None` uses [`EMBEDDED_DEFAULT`].
+    pub file: Option<PathBuf>,
+    /// Environment variables (only `LIVEDESK__*` are read).
+    pub env: Vec<(String, String)>,
+    /// `--listen`.
+    pub listen: Option<String>,
+    /// `--data-dir`.
+    pub data_dir: Option<String>,
+}
+
+impl Sources {
+    /// The given file with this process's environment.
+    pub fn from_process(file: Option<&Path>) -> Self {
+        Self {
+            file: file.map(Path::to_path_buf),
+            env: std::env::vars().collect(),
+            listen: None,
+            data_dir: None,
+        }
+    }
+}
+
+/// Builds the configuration from its sources, reporting every problem.
+pub fn load(sources: &Sources) -> Result<Config, ConfigError> {
+    let (name, text) = match &sources.file {
+        None => (EMBEDDED_NAME.to_string(), EMBEDDED_DEFAULT.to_string()),
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|error| ConfigError::Unreadable {
+                path: p.display().to_string(),
+                error,
+            })?;
+            (p.display().to_string(), text)
+        }
+    };
+    let mut config = Config::default();
+    let mut problems = file::apply_document(&mut config, &name, &text);
+    problems.extend(file::apply_env(&mut config, &sources.env));
+    if let Some(listen) = &sources.listen {
+        problems.extend(file::apply_flag(&mut config, "--listen", "server", "listen", listen));
+    }
+    if let Some(dir) = &sources.data_dir {
+        problems.extend(file::apply_flag(&mut config, "--data-dir", "storage", "data_dir", dir));
+    }
+    problems.extend(cross_checks(&config));
+    if problems.is_empty() {
+        Ok(config)
+    } else {
+        Err(ConfigError::Invalid(problems))
+    }
+}
+
+fn cross_checks(c: &Config) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let mut check = |ok: bool, message: &str| {
+        if !ok {
+            out.push(Problem {
+                origin: Origin::Combination,
+                message: message.to_string(),
+            });
+        }
+    };
+    check(
+        c.auth.session_idle_timeout <= c.auth.session_max_lifetime,
+        "auth.session_idle_timeout must not be longer than auth.session_max_lifetime",
+    );
+    check(
+        c.auth.login_base_delay <= c.auth.login_max_delay,
+        "auth.login_base_delay must not be longer than auth.login_max_delay",
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,155 @@
+use super::*;
+
+fn from_text(text: &str) -> Result<Config, ConfigError> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("livedesk.toml");
+    std::fs::write(&path, text).expect("write");
+    load(&Sources {
+        file: Some(path),
+        ..Sources::default()
+    })
+}
+
+fn problems(text: &str) -> Vec<String> {
+    match from_text(text) {
+        Err(ConfigError::Invalid(p)) => p
+            .iter()
+            .map(|p| {
+                let mut s = p.to_string();
+                // Drop the temporary path, keep line:column.
+                if let Some(i) = s.find("livedesk.toml:") {
+                    s = s[i + "livedesk.toml:".len()..].to_string();
+                }
+                s
+            })
+            .collect(),
+        other => panic!("expected problems, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_documented_file_is_exactly_the_defaults() {
+    let c = load(&Sources::default()).expect("embedded default parses");
+    assert_eq!(c, Config::default());
+}
+
+#[test]
+fn the_documented_file_sets_every_key_of_the_schema() {
+    let doc: toml::Table = toml::from_str(EMBEDDED_DEFAULT).expect("toml");
+    for (section, keys) in file::SCHEMA {
+        let table = doc
+            .get(*section)
+            .and_then(|t| t.as_table())
+            .unwrap_or_else(|| panic!("[{section}] missing from config/livedesk.toml"));
+        for key in *keys {
+            assert!(table.contains_key(*key), "{section}.{key} is not documented");
+        }
+        assert_eq!(table.len(), keys.len(), "[{section}] has keys the schema lacks");
+    }
+    assert_eq!(doc.len(), file::SCHEMA.len());
+}
+
+#[test]
+fn every_problem_is_reported_with_its_line_and_column() {
+    let p = problems("[server]\nlisten = \"nowhere\"\nworkers = \"two\"\n\n[auth]\nsession_idle_timeout = \"soon\"\nlistne = 1\n");
+    assert_eq!(p.len(), 4, "{p:#?}");
+    assert!(p[0].starts_with("2:10: server.listen: expected an address"), "{}", p[0]);
+    assert!(p[1].starts_with("3:11: server.workers: expected a whole number"), "{}", p[1]);
+    assert!(p[2].starts_with("6:24: auth.session_idle_timeout: expected a duration"), "{}", p[2]);
+    assert!(p[3].contains("7:10: auth.listne: unknown key `listne` in [auth]"), "{}", p[3]);
+}
+
+#[test]
+fn syntax_errors_and_unknown_sections_are_located() {
+    let p = problems("[server\nlisten = 1\n");
+    assert_eq!(p.len(), 1);
+    assert!(p[0].starts_with("1:"), "{}", p[0]);
+    let p = problems("[sever]\nlisten = \"127.0.0.1:1\"\n");
+    assert!(p[0].contains("unknown section [sever]"), "{}", p[0]);
+    let p = problems("listen = \"127.0.0.1:1\"\n");
+    assert!(p[0].contains("section such as [server]"), "{}", p[0]);
+}
+
+#[test]
+fn unreadable_file_is_a_clear_error() {
+    let e = load(&Sources {
+        file: Some("/no/such/livedesk.toml".into()),
+        ..Sources::default()
+    })
+    .unwrap_err();
+    assert!(e.to_string().contains("cannot read config file /no/such/livedesk.toml"));
+}
+
+#[test]
+fn environment_beats_file_and_flags_beat_environment() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("c.toml");
+    std::fs::write(&path, "[server]\nlisten = \"127.0.0.1:1000\"\nworkers = 3\n").expect("write");
+    let mut sources = Sources {
+        file: Some(path),
+        env: vec![
+            ("LIVEDESK__SERVER__LISTEN".into(), "127.0.0.1:2000".into()),
+            ("LIVEDESK__STORAGE__DATA_DIR".into(), "/data".into()),
+            ("LIVEDESK__CHAT__MAX_MESSAGE_CHARS".into(), "500".into()),
+            ("UNRELATED".into(), "x".into()),
+        ],
+        ..Sources::default()
+    };
+    let c = load(&sources).expect("valid");
+    assert_eq!(c.server.listen.port(), 2000);
+    assert_eq!(c.server.workers, 3);
+    assert_eq!(c.storage.data_dir, PathBuf::from("/data"));
+    assert_eq!(c.chat.max_message_chars, 500);
+    sources.listen = Some("127.0.0.1:3000".into());
+    sources.data_dir = Some("/other".into());
+    let c = load(&sources).expect("valid");
+    assert_eq!(c.server.listen.port(), 3000);
+    assert_eq!(c.storage.data_dir, PathBuf::from("/other"));
+}
+
+#[test]
+fn bad_environment_and_flags_are_named() {
+    let e = load(&Sources {
+        env: vec![
+            ("LIVEDESK__SERVER__LISTN".into(), "x".into()),
+            ("LIVEDESK__AUTH__LOGIN_BASE_DELAY".into(), "forever".into()),
+        ],
+        listen: Some("bad".into()),
+        ..Sources::default()
+    })
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("environment variable LIVEDESK__SERVER__LISTN: server.listn: unknown key"), "{e}");
+    assert!(e.contains("environment variable LIVEDESK__AUTH__LOGIN_BASE_DELAY"), "{e}");
+    assert!(e.contains("command-line flag --listen: server.listen"), "{e}");
+}
+
+#[test]
+fn cross_key_rules_are_checked() {
+    let p = problems("[auth]\nsession_idle_timeout = \"1d\"\nsession_max_lifetime = \"1h\"\n");
+    assert_eq!(p, vec!["auth.session_idle_timeout must not be longer than auth.session_max_lifetime"]);
+}
+
+#[test]
+fn durations_parse_their_units() {
+    use file::parse_duration as d;
+    assert_eq!(d("500ms"), Some(Duration::from_millis(500)));
+    assert_eq!(d("30s"), Some(Duration::from_secs(30)));
+    assert_eq!(d("15m"), Some(Duration::from_secs(900)));
+    assert_eq!(d("2h"), Some(Duration::from_secs(7200)));
+    assert_eq!(d("7d"), Some(Duration::from_secs(604_800)));
+    for bad in ["", "s", "10", "10x", "-1s", "0s", "1.5h", "99999999999999999999d"] {
+        assert_eq!(d(bad), None, "{bad}");
+    }
+}
+
+#[test]
+fn public_url_is_derived_from_listen_when_empty() {
+    let mut c = Config::default();
+    assert_eq!(c.public_url(), "http://127.0.0.1:8080");
+    c.server.listen = "0.0.0.0:9000".parse().expect("addr");
+    assert_eq!(c.public_url(), "http://127.0.0.1:9000");
+    c.server.public_url = "https://chat.example.com/".into();
+    assert_eq!(c.public_url(), "https://chat.example.com");
+    assert!(c.cookies_secure());
+}

@@ -1,0 +1,105 @@
+//! Identifiers: UUIDv7 newtypes, so ids sort by creation time and store keys
+//! (16 big-endian bytes) iterate in creation order.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use uuid::Uuid;
+
+/// Identifies one staff member (a login).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[serde(transparent)]
+#[schema(value_type = String, format = "uuid")]
+pub struct StaffId(Uuid);
+
+/// Identifies one group (a department with its own queue).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[serde(transparent)]
+#[schema(value_type = String, format = "uuid")]
+pub struct GroupId(Uuid);
+
+/// The error for an id that is not a UUID.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a valid id (expected a UUID like 0192f1e4-7c2a-7b3e-9a51-3f0c2d8e4b10)")]
+pub struct BadId;
+
+impl StaffId {
+    /// A fresh, time-ordered id.
+    pub fn generate() -> Self {
+        Self(Uuid::now_v7())
+    }
+    /// The 16 bytes used in store keys.
+    pub fn to_bytes(self) -> [u8; 16] {
+        *self.0.as_bytes()
+    }
+    /// Rebuilds an id from its 16 key bytes.
+    pub fn from_bytes(bytes: [u8; 16]) -> Self {
+        Self(Uuid::from_bytes(bytes))
+    }
+}
+
+impl GroupId {
+    /// A fresh, time-ordered id.
+    pub fn generate() -> Self {
+        Self(Uuid::now_v7())
+    }
+    /// The 16 bytes used in store keys.
+    pub fn to_bytes(self) -> [u8; 16] {
+        *self.0.as_bytes()
+    }
+    /// Rebuilds an id from its 16 key bytes.
+    pub fn from_bytes(bytes: [u8; 16]) -> Self {
+        Self(Uuid::from_bytes(bytes))
+    }
+}
+
+impl fmt::Display for StaffId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl fmt::Display for GroupId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl FromStr for StaffId {
+    type Err = BadId;
+    fn from_str(s: &str) -> Result<Self, BadId> {
+        Uuid::parse_str(s).map(Self).map_err(|_| BadId)
+    }
+}
+
+impl FromStr for GroupId {
+    type Err = BadId;
+    fn from_str(s: &str) -> Result<Self, BadId> {
+        Uuid::parse_str(s).map(Self).map_err(|_| BadId)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip_through_bytes_and_text() {
+        let id = StaffId::generate();
+        assert_eq!(StaffId::from_bytes(id.to_bytes()), id);
+        assert_eq!(id.to_string().parse::<StaffId>(), Ok(id));
+        assert_eq!("nope".parse::<GroupId>(), Err(BadId));
+    }
+
+    #[test]
+    fn later_ids_sort_after_earlier_ones_as_bytes() {
+        let a = GroupId::generate();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let b = GroupId::generate();
+        assert!(a.to_bytes() < b.to_bytes());
+    }
+}

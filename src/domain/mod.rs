@@ -1,0 +1,15 @@
+//! Plain data types and pure rules of the desk: ids, the clock, staff and
+//! roles, groups, and who may do what. No I/O lives here: no sled, no actix,
+//! no tokio. Every layer above uses these types; the rules are unit tested here.
+
+pub mod clock;
+pub mod group;
+pub mod ids;
+pub mod permissions;
+pub mod staff;
+pub mod validate;
+
+pub use clock::{Clock, ManualClock, Millis, SharedClock, SystemClock};
+pub use group::{Group, GroupPatch, NewGroup, Routing, WidgetLook};
+pub use ids::{GroupId, StaffId};
+pub use staff::{NewStaff, Role, Staff, StaffPatch};

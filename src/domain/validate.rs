@@ -1,0 +1,158 @@
+//! Field rules shared by staff and groups: bounded text, emails, passwords,
+//! colours and language tags. Each rule returns a [`FieldError`] that names
+//! the field and says what to send instead.
+
+use std::fmt;
+
+/// One rejected field, with a message meant for the person who typed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field's name in the API (`email`, `display_name` ...).
+    pub field: &'static str,
+    /// What is wrong and what to send instead.
+    pub message: String,
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+impl std::error::Error for FieldError {}
+
+fn err(field: &'static str, message: impl Into<String>) -> FieldError {
+    FieldError {
+        field,
+        message: message.into(),
+    }
+}
+
+/// Trims `value` and checks it holds between `min` and `max` Unicode
+/// characters with no control characters.
+pub fn text(field: &'static str, value: &str, min: usize, max: usize) -> Result<String, FieldError> {
+    let v = value.trim();
+    let n = v.chars().count();
+    if n < min {
+        return Err(err(field, format!("must have at least {min} character(s)")));
+    }
+    if n > max {
+        return Err(err(field, format!("must have at most {max} characters, got {n}")));
+    }
+    if v.chars().any(char::is_control) {
+        return Err(err(field, "must not contain control characters such as newlines or tabs"));
+    }
+    Ok(v.to_string())
+}
+
+/// Normalizes an email address (trimmed, lower-cased) and checks its shape:
+/// one `@`, a non-empty local part and a dotted domain, at most 254 bytes.
+pub fn email(value: &str) -> Result<String, FieldError> {
+    let v = value.trim().to_lowercase();
+    let bad = || err("email", "must be an email address like agent@example.com");
+    if v.len() > 254 || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(bad());
+    }
+    let (local, domain) = v.split_once('@').ok_or_else(bad)?;
+    if local.is_empty()
+        || domain.contains('@')
+        || !domain.contains('.')
+        || domain.starts_with('.')
+        || domain.ends_with('.')
+    {
+        return Err(bad());
+    }
+    Ok(v)
+}
+
+/// Minimum password length, in characters (NIST SP 800-63B).
+pub const PASSWORD_MIN_CHARS: usize = 8;
+/// Maximum password length: bounds the work one sign-in can ask for.
+pub const PASSWORD_MAX_CHARS: usize = 256;
+
+/// Checks a new password's length; any characters are allowed.
+pub fn password(value: &str) -> Result<(), FieldError> {
+    let n = value.chars().count();
+    if n < PASSWORD_MIN_CHARS {
+        return Err(err(
+            "password",
+            format!("must have at least {PASSWORD_MIN_CHARS} characters"),
+        ));
+    }
+    if n > PASSWORD_MAX_CHARS {
+        return Err(err(
+            "password",
+            format!("must have at most {PASSWORD_MAX_CHARS} characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a `#rrggbb` colour and returns it lower-cased.
+pub fn colour(field: &'static str, value: &str) -> Result<String, FieldError> {
+    let v = value.trim().to_lowercase();
+    let ok = v.len() == 7 && v.starts_with('#') && v[1..].chars().all(|c| c.is_ascii_hexdigit());
+    if ok {
+        Ok(v)
+    } else {
+        Err(err(field, "must be a colour like #1f6feb"))
+    }
+}
+
+/// Checks a short language tag such as `en`, `sv` or `nl-BE`.
+pub fn language(value: &str) -> Result<String, FieldError> {
+    let v = value.trim();
+    let mut parts = v.split('-');
+    let primary_ok = parts
+        .next()
+        .is_some_and(|p| (2..=3).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphabetic()));
+    let rest_ok = parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
+    if primary_ok && rest_ok && v.len() <= 35 {
+        Ok(v.to_string())
+    } else {
+        Err(err("widget.language", "must be a language tag like en, sv or nl-BE"))
+    }
+}
+
+/// Checks that a number lies in `min..=max`.
+pub fn range(field: &'static str, value: u32, min: u32, max: u32) -> Result<u32, FieldError> {
+    if (min..=max).contains(&value) {
+        Ok(value)
+    } else {
+        Err(err(field, format!("must be between {min} and {max}, got {value}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_counts_unicode_characters_and_refuses_control_characters() {
+        assert_eq!(text("n", "  Åsa  ", 1, 3).as_deref(), Ok("Åsa"));
+        assert!(text("n", "Åsaa", 1, 3).is_err());
+        assert!(text("n", "   ", 1, 3).is_err());
+        assert!(text("n", "a\nb", 1, 9).is_err());
+    }
+
+    #[test]
+    fn emails_are_normalized_and_checked() {
+        assert_eq!(email(" Melissa@Gmail.com ").as_deref(), Ok("melissa@gmail.com"));
+        for bad in ["", "a", "a@b", "@b.c", "a@@b.c", "a b@c.d", "a@.c", "a@c."] {
+            assert!(email(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn passwords_colours_languages_and_ranges() {
+        assert!(password("short").is_err());
+        assert!(password("long enough").is_ok());
+        assert!(password(&"x".repeat(257)).is_err());
+        assert_eq!(colour("c", "#1F6FEB").as_deref(), Ok("#1f6feb"));
+        assert!(colour("c", "red").is_err());
+        assert!(language("nl-BE").is_ok());
+        assert!(language("english please").is_err());
+        assert!(range("r", 0, 1, 5).is_err());
+        assert_eq!(range("r", 5, 1, 5), Ok(5));
+    }
+}

@@ -1,0 +1,141 @@
+//! Group commit. Writers apply their changes to sled, take a ticket, and
+//! wait; one committer thread calls sled's synchronous `flush()` for all
+//! tickets taken so far and publishes "durable up to here". One fsync then
+//! covers many writes, and `flush_async` is never called from many tasks
+//! (sled 0.34.7 deadlocks with seven or more concurrent callers, upstream
+//! issue #1308). A failed flush is logged loudly and fails the waiting
+//! tickets, so nothing is acknowledged that is not on disk; the next write
+//! tries again, so the desk recovers when space returns.
+
+use super::StoreError;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use tokio::sync::watch;
+
+#[derive(Default)]
+struct Pending {
+    requested: u64,
+    stop: bool,
+}
+
+/// What the committer has achieved so far.
+#[derive(Clone, Debug, Default)]
+struct Flushed {
+    durable: u64,
+    failure: Option<(u64, String)>,
+}
+
+struct Shared {
+    pending: Mutex<Pending>,
+    wake: Condvar,
+    done: watch::Sender<Flushed>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Pending> {
+        self.pending.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+pub(super) struct GroupCommit {
+    shared: Arc<Shared>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl GroupCommit {
+    pub(super) fn start(db: sled::Db) -> Self {
+        let shared = Arc::new(Shared {
+            pending: Mutex::new(Pending::default()),
+            wake: Condvar::new(),
+            done: watch::channel(Flushed::default()).0,
+        });
+        let worker = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("livedesk-commit".into())
+            .spawn(move || committer(&worker, &db))
+            .ok();
+        Self {
+            shared,
+            thread: Mutex::new(thread),
+        }
+    }
+
+    /// A ticket covering every write applied before this call.
+    pub(super) fn request(&self) -> u64 {
+        let mut p = self.shared.lock();
+        p.requested += 1;
+        self.shared.wake.notify_one();
+        p.requested
+    }
+
+    /// Waits until `ticket` is durable, or fails if its flush failed.
+    pub(super) async fn wait(&self, ticket: u64) -> Result<(), StoreError> {
+        let mut rx = self.shared.done.subscribe();
+        loop {
+            {
+                let f = rx.borrow_and_update();
+                if f.durable >= ticket {
+                    return Ok(());
+                }
+                if let Some((failed_through, reason)) = &f.failure {
+                    if *failed_through >= ticket {
+                        return Err(StoreError::NotDurable(reason.clone()));
+                    }
+                }
+            }
+            if rx.changed().await.is_err() {
+                return Err(StoreError::NotDurable("the store is closing".into()));
+            }
+        }
+    }
+
+    /// False while the last flush failed.
+    pub(super) fn healthy(&self) -> bool {
+        self.shared.done.borrow().failure.is_none()
+    }
+
+    pub(super) fn stop(&self) {
+        self.shared.lock().stop = true;
+        self.shared.wake.notify_one();
+        let handle = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(h) = handle {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for GroupCommit {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn committer(shared: &Shared, db: &sled::Db) {
+    // Highest ticket already flushed, or whose flush failed.
+    let mut handled = 0u64;
+    loop {
+        let target = {
+            let mut p = shared.lock();
+            while p.requested <= handled && !p.stop {
+                p = shared.wake.wait(p).unwrap_or_else(|e| e.into_inner());
+            }
+            if p.requested <= handled {
+                return;
+            }
+            p.requested
+        };
+        match db.flush() {
+            Ok(_) => shared.done.send_modify(|f| {
+                f.durable = target;
+                f.failure = None;
+            }),
+            Err(e) => {
+                tracing::error!(error = %e, "STORE FLUSH FAILED: writes are not being acknowledged until the disk accepts them again");
+                shared
+                    .done
+                    .send_modify(|f| f.failure = Some((target, e.to_string())));
+            }
+        }
+        handled = target;
+    }
+}

@@ -1,0 +1,79 @@
+//! Schema versions. The `meta` tree holds `schema_version`; at open, each
+//! migration from the stored version up to [`SCHEMA_VERSION`] runs in order
+//! and the new version is written after each. A folder from a newer livedesk
+//! is refused rather than misread.
+
+use super::trees::Trees;
+use super::StoreError;
+
+/// The schema this binary writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+pub(super) const VERSION_KEY: &[u8] = b"schema_version";
+
+type Migration = fn(&Trees) -> Result<(), StoreError>;
+
+/// `MIGRATIONS[n]` turns schema `n` into `n + 1`.
+const MIGRATIONS: &[Migration] = &[v0_to_v1];
+
+/// Version 0 is an empty folder: nothing to convert, the trees exist.
+fn v0_to_v1(_trees: &Trees) -> Result<(), StoreError> {
+    Ok(())
+}
+
+fn stored_version(trees: &Trees) -> Result<u32, StoreError> {
+    match trees.meta.get(VERSION_KEY)? {
+        None => Ok(0),
+        Some(v) => {
+            let arr: [u8; 4] = v.as_ref().try_into().map_err(|_| {
+                StoreError::Corrupt(format!("schema_version has {} bytes", v.len()))
+            })?;
+            Ok(u32::from_be_bytes(arr))
+        }
+    }
+}
+
+pub(super) fn run(db: &sled::Db, trees: &Trees) -> Result<(), StoreError> {
+    let found = stored_version(trees)?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::NewerSchema {
+            found,
+            known: SCHEMA_VERSION,
+        });
+    }
+    for version in found..SCHEMA_VERSION {
+        let step = MIGRATIONS
+            .get(version as usize)
+            .ok_or_else(|| StoreError::Corrupt(format!("no migration from schema {version}")))?;
+        step(trees)?;
+        trees.meta.insert(VERSION_KEY, &(version + 1).to_be_bytes())?;
+        db.flush()?;
+        tracing::info!(from = version, to = version + 1, "migrated the store schema");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_version_has_a_migration() {
+        assert_eq!(MIGRATIONS.len(), SCHEMA_VERSION as usize);
+    }
+
+    #[test]
+    fn a_new_folder_is_migrated_and_a_newer_one_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = sled::Config::new().path(dir.path()).temporary(true).open().expect("open");
+        let trees = Trees::open(&db).expect("trees");
+        run(&db, &trees).expect("migrates");
+        assert_eq!(stored_version(&trees).expect("v"), SCHEMA_VERSION);
+        run(&db, &trees).expect("second open is a no-op");
+        trees.meta.insert(VERSION_KEY, &99u32.to_be_bytes()).expect("write");
+        assert_eq!(
+            run(&db, &trees),
+            Err(StoreError::NewerSchema { found: 99, known: SCHEMA_VERSION })
+        );
+    }
+}

@@ -1,0 +1,222 @@
+//! The store: the only code that touches sled. It owns the data folder (and
+//! its lock), the tree catalogue, key layouts, versioned records, schema
+//! migrations, multi-tree transactions, and the group commit that makes
+//! writes durable. Callers get domain types and [`StoreError`]s; nothing
+//! above this module names sled.
+
+mod commit;
+pub mod keys;
+mod migrate;
+pub mod records;
+mod groups;
+mod sessions;
+mod setup;
+mod staff;
+pub mod trees;
+
+pub use keys::TokenHash;
+pub use migrate::SCHEMA_VERSION;
+pub use records::{SessionRow, StaffRow};
+
+use crate::domain::GroupId;
+use commit::GroupCommit;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use trees::Trees;
+
+/// Everything the store can refuse or fail with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// Another process holds the data folder.
+    #[error("data folder {path} is in use by another livedesk process{holder}; stop that process first, or set storage.data_dir to another folder")]
+    InUse {
+        /// The folder.
+        path: String,
+        /// " (pid N)" when known.
+        holder: String,
+    },
+    /// The folder could not be created or opened.
+    #[error("cannot open data folder {path}: {reason}")]
+    Open {
+        /// The folder.
+        path: String,
+        /// The OS or store error.
+        reason: String,
+    },
+    /// The folder was written by a newer livedesk.
+    #[error("data folder was written by a newer livedesk (schema version {found}; this livedesk knows up to {known}); install the newer livedesk or restore a backup")]
+    NewerSchema {
+        /// Version found.
+        found: u32,
+        /// Newest version this binary knows.
+        known: u32,
+    },
+    /// A read or write failed (disk full, I/O error).
+    #[error("the store could not read or write: {0}; check free disk space and the data folder's permissions")]
+    Io(String),
+    /// A write could not be made durable: it must not be acknowledged.
+    #[error("the store could not make a write durable: {0}; check free disk space")]
+    NotDurable(String),
+    /// A stored record or key does not decode.
+    #[error("a stored record is unreadable: {0}")]
+    Corrupt(String),
+    /// Unique email.
+    #[error("that email is already used by another staff member")]
+    EmailTaken,
+    /// Unique group name.
+    #[error("a group with that name already exists")]
+    GroupNameTaken,
+    /// Exactly one owner.
+    #[error("an owner already exists")]
+    OwnerExists,
+    /// Setup links work once, for a limited time.
+    #[error("this setup link is unknown, already used or expired; restart livedesk for a new one, or use `livedesk owner create`")]
+    SetupLinkInvalid,
+    /// Unknown staff id or email.
+    #[error("staff member not found")]
+    StaffNotFound,
+    /// Unknown group id.
+    #[error("group {0} not found")]
+    GroupNotFound(GroupId),
+    /// Optimistic concurrency: the record changed since it was read.
+    #[error("this record was changed by someone else meanwhile; reload it and try again")]
+    ChangedMeanwhile,
+    /// Ownership changes only by hand-over.
+    #[error("the owner role changes only by handing ownership over")]
+    OwnershipRule,
+}
+
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> Self {
+        StoreError::Io(e.to_string())
+    }
+}
+
+type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
+
+fn abort<T>(e: StoreError) -> TxResult<T> {
+    Err(ConflictableTransactionError::Abort(e))
+}
+
+fn tx_done<T>(r: Result<T, TransactionError<StoreError>>) -> Result<T, StoreError> {
+    r.map_err(|e| match e {
+        TransactionError::Abort(e) => e,
+        TransactionError::Storage(e) => StoreError::Io(e.to_string()),
+    })
+}
+
+/// The open store of one data folder.
+pub struct Store {
+    db: sled::Db,
+    pub(crate) trees: Trees,
+    commit: GroupCommit,
+    /// Serializes the rare writes that read an index outside their
+    /// transaction (sled transactions cannot scan): group deletion and
+    /// membership edits.
+    admin_lock: Mutex<()>,
+    path: PathBuf,
+    _lock: File,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in `dir` with a page cache of
+    /// `cache_bytes`, takes the folder's lock, and migrates the schema.
+    pub fn open(dir: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
+        let shown = dir.display().to_string();
+        let open_err = |reason: String| StoreError::Open {
+            path: shown.clone(),
+            reason,
+        };
+        std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
+        let lock = take_lock(dir, &shown)?;
+        let db = sled::Config::new()
+            .path(dir.join("db"))
+            .cache_capacity(cache_bytes)
+            .open()
+            .map_err(|e| open_err(e.to_string()))?;
+        let trees = Trees::open(&db)?;
+        migrate::run(&db, &trees)?;
+        Ok(Self {
+            commit: GroupCommit::start(db.clone()),
+            db,
+            trees,
+            admin_lock: Mutex::new(()),
+            path: dir.to_path_buf(),
+            _lock: lock,
+        })
+    }
+
+    /// The data folder.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Waits until every write applied before this call is on disk. This is
+    /// the group commit: one thread fsyncs for all waiters at once.
+    pub async fn durable(&self) -> Result<(), StoreError> {
+        let ticket = self.commit.request();
+        self.commit.wait(ticket).await
+    }
+
+    /// Makes everything durable now, from synchronous code (CLI commands).
+    pub fn flush_now(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Whether the store answers reads (for `/readyz`).
+    pub fn is_ready(&self) -> bool {
+        self.trees.meta.get(migrate::VERSION_KEY).is_ok() && self.commit.healthy()
+    }
+
+    /// Stops the committer and flushes: the last step of shutdown.
+    pub fn close(&self) -> Result<(), StoreError> {
+        self.commit.stop();
+        self.flush_now()
+    }
+
+    fn admin_guard(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.admin_lock.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn take_lock(dir: &Path, shown: &str) -> Result<File, StoreError> {
+    let open_err = |reason: String| StoreError::Open {
+        path: shown.to_string(),
+        reason,
+    };
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(dir.join("livedesk.lock"))
+        .map_err(|e| open_err(e.to_string()))?;
+    match file.try_lock() {
+        Ok(()) => {
+            let _ = file.set_len(0);
+            let _ = file.rewind();
+            let _ = write!(file, "{}", std::process::id());
+            Ok(file)
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut pid = String::new();
+            let _ = file.read_to_string(&mut pid);
+            let holder = match pid.trim() {
+                "" => String::new(),
+                p => format!(" (pid {p})"),
+            };
+            Err(StoreError::InUse {
+                path: shown.to_string(),
+                holder,
+            })
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(open_err(e.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests;

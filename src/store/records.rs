@@ -1,0 +1,119 @@
+//! Stored records, apart from the domain types and versioned: each is an
+//! enum of versions, upgraded to the newest on read, so old data keeps
+//! opening. New fields get `#[serde(default)]`. Encoded as JSON.
+
+use super::StoreError;
+use crate::domain::{Group, Millis, Staff, StaffId};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+
+/// A staff member as stored: the domain record plus secrets.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffRow {
+    /// The public part.
+    pub staff: Staff,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// Sessions carry the epoch they were made in; bumping it (password
+    /// change, disable) ends every older session at once.
+    pub session_epoch: u64,
+}
+
+/// Versions of the staff record.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "v")]
+pub enum StaffRecord {
+    /// Version 1.
+    #[serde(rename = "1")]
+    V1(StaffRow),
+}
+
+/// Versions of the group record.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "v")]
+pub enum GroupRecord {
+    /// Version 1.
+    #[serde(rename = "1")]
+    V1(Group),
+}
+
+/// A staff session as stored (keyed by the token's hash).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionRow {
+    /// Whose session.
+    pub staff_id: StaffId,
+    /// The staff member's session epoch when it was made.
+    pub epoch: u64,
+    /// Sign-in time.
+    pub created_at: Millis,
+    /// Last use (updated at most once a minute).
+    pub last_seen_at: Millis,
+    /// Sent back in the `X-CSRF-Token` header on state-changing requests.
+    pub csrf_token: String,
+}
+
+/// Versions of the session record.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "v")]
+pub enum SessionRecord {
+    /// Version 1.
+    #[serde(rename = "1")]
+    V1(SessionRow),
+}
+
+impl From<StaffRecord> for StaffRow {
+    fn from(r: StaffRecord) -> Self {
+        match r {
+            StaffRecord::V1(row) => row,
+        }
+    }
+}
+
+impl From<GroupRecord> for Group {
+    fn from(r: GroupRecord) -> Self {
+        match r {
+            GroupRecord::V1(g) => g,
+        }
+    }
+}
+
+impl From<SessionRecord> for SessionRow {
+    fn from(r: SessionRecord) -> Self {
+        match r {
+            SessionRecord::V1(s) => s,
+        }
+    }
+}
+
+/// Encodes a record.
+pub fn encode<T: Serialize>(record: &T) -> Vec<u8> {
+    // Serializing plain structs of strings and numbers to JSON cannot fail.
+    serde_json::to_vec(record).unwrap_or_default()
+}
+
+/// Decodes a record of versions `R` and upgrades it to `T`.
+pub fn decode<R: DeserializeOwned + Into<T>, T>(what: &str, bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice::<R>(bytes)
+        .map(Into::into)
+        .map_err(|e| StoreError::Corrupt(format!("{what} record: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_carry_their_version_and_round_trip() {
+        let row = SessionRow {
+            staff_id: StaffId::generate(),
+            epoch: 1,
+            created_at: 2,
+            last_seen_at: 3,
+            csrf_token: "c".into(),
+        };
+        let bytes = encode(&SessionRecord::V1(row.clone()));
+        assert!(String::from_utf8_lossy(&bytes).starts_with(r#"{"v":"1""#));
+        let back: SessionRow = decode::<SessionRecord, _>("session", &bytes).expect("decodes");
+        assert_eq!(back, row);
+        assert!(decode::<SessionRecord, SessionRow>("session", b"{\"v\":\"9\"}").is_err());
+    }
+}

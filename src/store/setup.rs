@@ -1,0 +1,52 @@
+//! The first-run setup link: `tokenhash_setup` holds the sha256 of the one
+//! live link's token and its expiry. Completing setup consumes the link and
+//! creates the owner in one transaction, so a link works exactly once.
+
+use super::keys::{parse_u64, u64_be, TokenHash};
+use super::records::StaffRow;
+use super::staff::{insert_in_tx, InsertViews};
+use super::{abort, tx_done, Store, StoreError};
+use crate::domain::{Millis, Role};
+use sled::Transactional;
+
+impl Store {
+    /// Makes `hash` the only valid setup link, until `expires_at`.
+    pub fn replace_setup_link(&self, hash: &TokenHash, expires_at: Millis) -> Result<(), StoreError> {
+        self.trees.tokenhash_setup.clear()?;
+        self.trees.tokenhash_setup.insert(&hash[..], &u64_be(expires_at)[..])?;
+        Ok(())
+    }
+
+    /// Consumes the setup link and creates the owner, atomically.
+    pub fn complete_setup(&self, hash: &TokenHash, now: Millis, owner: &StaffRow) -> Result<(), StoreError> {
+        if owner.staff.role != Role::Owner {
+            return Err(StoreError::OwnershipRule);
+        }
+        let _guard = self.admin_guard();
+        let t = &self.trees;
+        tx_done(
+            (
+                &t.tokenhash_setup,
+                &t.meta,
+                &t.staffid_staff,
+                &t.email_staffid,
+                &t.groupid_group,
+                &t.groupid_staffid,
+            )
+                .transaction(|(links, meta, staff, email, groups, members)| {
+                    let expires_at = match links.remove(&hash[..])? {
+                        None => return abort(StoreError::SetupLinkInvalid),
+                        Some(b) => match parse_u64(&b) {
+                            Ok(t) => t,
+                            Err(e) => return abort(e),
+                        },
+                    };
+                    if expires_at <= now {
+                        return abort(StoreError::SetupLinkInvalid);
+                    }
+                    let v = InsertViews { meta, staff, email, groups, members };
+                    insert_in_tx(&v, owner)
+                }),
+        )
+    }
+}

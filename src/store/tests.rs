@@ -1,0 +1,155 @@
+//! Store tests against real sled folders: indexes in step, uniqueness,
+//! ownership, sessions, setup links, the lock and durability.
+
+use super::*;
+use crate::domain::{Group, NewGroup, Role, Staff, StaffId};
+
+fn open(dir: &Path) -> Store {
+    Store::open(dir, 8 << 20).expect("open")
+}
+
+fn row(email: &str, role: Role, groups: Vec<GroupId>) -> StaffRow {
+    StaffRow {
+        staff: Staff {
+            id: StaffId::generate(),
+            email: email.into(),
+            display_name: email.into(),
+            role,
+            chat_enabled: true,
+            max_concurrent_chats: 3,
+            groups,
+            disabled: false,
+            created_at: 1,
+        },
+        password_hash: "h".into(),
+        session_epoch: 0,
+    }
+}
+
+fn group(name: &str) -> Group {
+    serde_json::from_str::<NewGroup>(&format!(r#"{{"name":"{name}"}}"#))
+        .expect("json")
+        .build(GroupId::generate(), 30, 1)
+        .expect("valid")
+}
+
+#[test]
+fn a_second_open_of_the_same_folder_is_refused_clearly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let _first = open(dir.path());
+    let err = Store::open(dir.path(), 8 << 20).err().expect("refused");
+    assert!(matches!(err, StoreError::InUse { .. }));
+    assert!(err.to_string().contains("in use by another livedesk process"), "{err}");
+}
+
+#[test]
+fn staff_and_indexes_stay_in_step_and_survive_reopening() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (g1, g2) = (group("Support"), group("Sales"));
+    let ann = row("ann@x.io", Role::Agent, vec![g1.id]);
+    {
+        let s = open(dir.path());
+        s.insert_group(&g1).expect("g1");
+        s.insert_group(&g2).expect("g2");
+        s.insert_staff(&ann).expect("ann");
+        assert_eq!(s.insert_staff(&row("ann@x.io", Role::Agent, vec![])), Err(StoreError::EmailTaken));
+        let ghost = row("b@x.io", Role::Agent, vec![GroupId::generate()]);
+        assert!(matches!(s.insert_staff(&ghost), Err(StoreError::GroupNotFound(_))));
+        let mut next = ann.clone();
+        next.staff.email = "ann2@x.io".into();
+        next.staff.groups = vec![g2.id];
+        s.put_staff(&ann, &next).expect("edit");
+        assert_eq!(s.put_staff(&ann, &next), Err(StoreError::ChangedMeanwhile));
+        assert!(s.staff_by_email("ann@x.io").expect("read").is_none());
+        assert!(s.group_members(g1.id).expect("m").is_empty());
+        assert_eq!(s.group_members(g2.id).expect("m"), vec![ann.staff.id]);
+        s.close().expect("close");
+    }
+    let s = open(dir.path());
+    let back = s.staff_by_email("ann2@x.io").expect("read").expect("kept");
+    assert_eq!(back.staff.groups, vec![g2.id]);
+    s.delete_group(g2.id).expect("delete");
+    assert!(s.staff(ann.staff.id).expect("read").expect("kept").staff.groups.is_empty());
+    assert!(s.group_members(g2.id).expect("m").is_empty());
+    assert_eq!(s.insert_group(&group("SUPPORT")), Err(StoreError::GroupNameTaken));
+}
+
+#[test]
+fn there_is_exactly_one_owner_and_ownership_moves_atomically() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = open(dir.path());
+    let owner = row("o@x.io", Role::Owner, vec![]);
+    let admin = row("a@x.io", Role::Admin, vec![]);
+    s.insert_staff(&owner).expect("owner");
+    s.insert_staff(&admin).expect("admin");
+    assert_eq!(s.insert_staff(&row("o2@x.io", Role::Owner, vec![])), Err(StoreError::OwnerExists));
+    let mut crowned = admin.clone();
+    crowned.staff.role = Role::Owner;
+    assert_eq!(s.put_staff(&admin, &crowned), Err(StoreError::OwnershipRule));
+    s.transfer_ownership(owner.staff.id, admin.staff.id).expect("transfer");
+    assert_eq!(s.owner_id().expect("read"), Some(admin.staff.id));
+    let roles: Vec<Role> = s.list_staff().expect("list").iter().map(|r| r.staff.role).collect();
+    assert_eq!(roles.iter().filter(|r| **r == Role::Owner).count(), 1);
+    assert_eq!(
+        s.transfer_ownership(owner.staff.id, admin.staff.id),
+        Err(StoreError::OwnershipRule)
+    );
+}
+
+#[test]
+fn setup_link_works_once_and_not_after_expiry() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = open(dir.path());
+    let owner = row("o@x.io", Role::Owner, vec![]);
+    s.replace_setup_link(&[1; 32], 100).expect("link");
+    assert_eq!(s.complete_setup(&[1; 32], 100, &owner), Err(StoreError::SetupLinkInvalid));
+    s.replace_setup_link(&[2; 32], 100).expect("link");
+    assert_eq!(s.complete_setup(&[1; 32], 50, &owner), Err(StoreError::SetupLinkInvalid));
+    s.complete_setup(&[2; 32], 50, &owner).expect("setup");
+    let other = row("p@x.io", Role::Owner, vec![]);
+    assert_eq!(s.complete_setup(&[2; 32], 50, &other), Err(StoreError::SetupLinkInvalid));
+    assert_eq!(s.owner_id().expect("read"), Some(owner.staff.id));
+}
+
+#[test]
+fn sessions_are_indexed_by_staff_and_expiry() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = open(dir.path());
+    let staff = StaffId::generate();
+    let session = |t| SessionRow {
+        staff_id: staff,
+        epoch: 0,
+        created_at: t,
+        last_seen_at: t,
+        csrf_token: "c".into(),
+    };
+    s.insert_session(&[1; 32], &session(1), 1000).expect("s1");
+    s.insert_session(&[2; 32], &session(2), 2000).expect("s2");
+    s.insert_session(&[3; 32], &session(3), 3000).expect("s3");
+    assert_eq!(s.purge_expired_sessions(1000).expect("purge"), 1);
+    assert!(s.session(&[1; 32]).expect("read").is_none());
+    assert_eq!(s.delete_sessions_of(staff, Some(&[3; 32])).expect("delete"), 1);
+    assert!(s.session(&[2; 32]).expect("read").is_none());
+    assert!(s.session(&[3; 32]).expect("read").is_some());
+    assert_eq!(s.purge_expired_sessions(5000).expect("purge"), 1);
+    assert!(s.trees.expiry_tokenhash.is_empty());
+    assert!(s.trees.staffid_tokenhash.is_empty());
+}
+
+#[tokio::test]
+async fn group_commit_makes_concurrent_writers_durable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = std::sync::Arc::new(open(dir.path()));
+    let mut tasks = Vec::new();
+    for i in 0..64u8 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            s.trees.meta.insert([b'k', i], &[i][..]).expect("write");
+            s.durable().await
+        }));
+    }
+    for t in tasks {
+        t.await.expect("join").expect("durable");
+    }
+    assert!(s.is_ready());
+}
