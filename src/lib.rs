@@ -1,6 +1,14 @@
 //! livedesk: a live chat help desk in one binary. This crate root lists the
-//! modules; `main.rs` and the integration tests use [`app`] and [`config`].
+//! modules; `main.rs` uses [`cli`], the integration tests use [`app`] and
+//! [`config`].
 
+pub mod app;
+pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod error;
+pub mod http;
+pub mod jobs;
+pub mod service;
+pub mod state;
 pub mod store;

@@ -1,0 +1,69 @@
+// Shared helpers of the console pages: JSON API calls with the CSRF
+// header, safe DOM building (text is always set as text, never parsed as
+// HTML), and the notice banner.
+
+let csrfToken = '';
+
+/** Remembers the session's CSRF token for state-changing requests. */
+export function setCsrf(token) { csrfToken = token || ''; }
+
+/** An API error with the server's code and message. */
+export class ApiError extends Error {
+  constructor(status, code, message) { super(message); this.status = status; this.code = code; }
+}
+
+/** Calls the API; resolves to parsed JSON (or null), rejects with ApiError. */
+export async function api(method, path, body) {
+  const headers = { 'Accept': 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (method !== 'GET') headers['X-CSRF-Token'] = csrfToken;
+  let res;
+  try {
+    res = await fetch(path, {
+      method, headers, credentials: 'same-origin',
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (e) {
+    throw new ApiError(0, 'network', 'livedesk cannot be reached; check the connection and try again');
+  }
+  if (res.status === 204) return null;
+  let data = null;
+  try { data = await res.json(); } catch (e) { data = null; }
+  if (!res.ok) {
+    const err = (data && data.error) || { code: 'http_' + res.status, message: res.statusText };
+    throw new ApiError(res.status, err.code, err.message);
+  }
+  return data;
+}
+
+/** Builds an element. Children may be nodes, strings (as text) or falsy (skipped). */
+export function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'dataset') Object.assign(el.dataset, v);
+    else if (k in el && typeof v !== 'string') el[k] = v;
+    else el.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children.flat()) {
+    if (c === undefined || c === null || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+/** Shows a message in the banner ('error' or 'ok'). */
+export function notice(message, kind = 'error') {
+  const n = document.getElementById('notice');
+  n.textContent = message;
+  n.className = kind;
+  n.hidden = false;
+}
+
+/** Hides the banner. */
+export function clearNotice() {
+  const n = document.getElementById('notice');
+  n.hidden = true;
+  n.textContent = '';
+}

@@ -1,0 +1,155 @@
+//! The composition root: config → store (open, lock, migrate) → setup link
+//! → state → jobs → HTTP server on a listener the caller bound; and the
+//! ordered shutdown: tell websockets (going away), stop accepting and let
+//! open requests finish, stop jobs, flush the store.
+
+use crate::config::Config;
+use crate::domain::SharedClock;
+use crate::error::AppError;
+use crate::service::auth::{LoginLimiter, Passwords};
+use crate::state::AppState;
+use crate::store::{Store, StoreError};
+use crate::{http, jobs, service};
+use actix_web::dev::ServerHandle;
+use actix_web::HttpServer;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// Why the desk could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The store refused (in use, newer schema, unreadable).
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {error}. Is another program using that port? Set server.listen in the config or LIVEDESK__SERVER__LISTEN")]
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// The OS error.
+        error: std::io::Error,
+    },
+    /// Anything else at start-up.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl From<AppError> for StartError {
+    fn from(e: AppError) -> Self {
+        StartError::Other(e.to_string())
+    }
+}
+
+/// A desk that is serving.
+pub struct RunningApp {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its shared state (tests reach the clock and store through it).
+    pub state: AppState,
+    /// The one-time setup link, when no owner exists yet.
+    pub setup_link: Option<String>,
+    handle: ServerHandle,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    shutdown: watch::Sender<bool>,
+    scheduler: tokio_cron_scheduler::JobScheduler,
+}
+
+/// Binds the configured address.
+pub fn bind(config: &Config) -> Result<TcpListener, StartError> {
+    let addr = config.server.listen;
+    TcpListener::bind(addr).map_err(|error| StartError::Listen { addr, error })
+}
+
+/// Starts the desk on `listener`. Must run inside an actix system.
+pub async fn start(mut config: Config, listener: TcpListener, clock: SharedClock) -> Result<RunningApp, StartError> {
+    let addr = listener.local_addr().map_err(|e| StartError::Other(e.to_string()))?;
+    // Links printed and derived from `listen` show the real port (tests bind port 0).
+    config.server.listen = addr;
+    let store = Arc::new(Store::open(
+        &config.storage.data_dir,
+        config.storage.cache_mb.saturating_mul(1 << 20),
+    )?);
+    let setup_link = service::setup::ensure_setup_link(
+        &store,
+        &config.public_url(),
+        config.auth.setup_link_lifetime,
+        clock.now_ms(),
+    )?;
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let state = AppState {
+        passwords: Arc::new(Passwords::new(config.auth.max_concurrent_hashes)?),
+        limiter: Arc::new(LoginLimiter::new(&config.auth)),
+        config: Arc::new(config),
+        store,
+        clock,
+        shutdown: shutdown_rx,
+    };
+    let scheduler = jobs::start(state.clone())
+        .await
+        .map_err(|e| StartError::Other(format!("cannot start the job scheduler: {e}")))?;
+    let workers = match state.config.server.workers {
+        0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        n => n,
+    };
+    let app_state = state.clone();
+    let server = HttpServer::new(move || http::build(app_state.clone()))
+        .workers(workers)
+        .disable_signals()
+        .shutdown_timeout(state.config.server.shutdown_timeout.as_secs())
+        .listen(listener)
+        .map_err(|error| StartError::Listen { addr, error })?
+        .run();
+    let handle = server.handle();
+    let server = tokio::spawn(server);
+    tracing::info!(%addr, data_dir = %state.store.path().display(), "livedesk started");
+    Ok(RunningApp {
+        addr,
+        state,
+        setup_link,
+        handle,
+        server,
+        shutdown,
+        scheduler,
+    })
+}
+
+impl RunningApp {
+    /// Stops in order: websockets told "going away", no new connections,
+    /// open requests finish, jobs stop, the store is flushed.
+    pub async fn stop(mut self) -> Result<(), StoreError> {
+        let _ = self.shutdown.send(true);
+        self.handle.stop(true).await;
+        let _ = self.server.await;
+        let _ = self.scheduler.shutdown().await;
+        let store = self.state.store.clone();
+        let closed = tokio::task::spawn_blocking(move || store.close())
+            .await
+            .map_err(|e| StoreError::Io(e.to_string()))?;
+        tracing::info!("livedesk stopped");
+        closed
+    }
+}
+
+/// Waits for SIGTERM or SIGINT.
+pub async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,296 @@
+//! The command line: `serve`, `check-config`, `owner create`,
+//! `owner reset-password`, `healthcheck`, `--version`. Each command's
+//! work is here; `main.rs` only parses and dispatches.
+
+use crate::config::{self, Config, ConfigError, Sources};
+use crate::domain::{Clock, SystemClock};
+use crate::service::setup;
+use crate::store::Store;
+use crate::{app, domain};
+use clap::{Args, Parser, Subcommand};
+use std::io::{BufRead, IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// livedesk: a live chat help desk in one binary.
+#[derive(Debug, Parser)]
+#[command(name = "livedesk", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// `--config PATH`, shared by every command.
+#[derive(Debug, Args)]
+pub struct ConfigArg {
+    /// Configuration file; without it, the built-in defaults (config/livedesk.toml).
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the desk.
+    Serve {
+        #[command(flatten)]
+        /// Config file.
+        config: ConfigArg,
+        /// Override server.listen, e.g. 0.0.0.0:8080.
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+        /// Override storage.data_dir.
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<String>,
+    },
+    /// Check a configuration file and list every problem.
+    CheckConfig {
+        #[command(flatten)]
+        /// Config file.
+        config: ConfigArg,
+    },
+    /// Create the owner or reset a password (stop the desk first).
+    Owner {
+        /// What to do.
+        #[command(subcommand)]
+        command: OwnerCommand,
+    },
+    /// Ask the running desk's /healthz (for container health checks).
+    Healthcheck {
+        #[command(flatten)]
+        /// Config file.
+        config: ConfigArg,
+    },
+}
+
+/// `livedesk owner ...`.
+#[derive(Debug, Subcommand)]
+pub enum OwnerCommand {
+    /// Create the owner account when none exists; the password is read from stdin.
+    Create {
+        /// The owner's sign-in email.
+        #[arg(long)]
+        email: String,
+        /// Display name (default: the part of the email before @).
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        /// Config file.
+        config: ConfigArg,
+    },
+    /// Set a new password for any staff member (read from stdin) and end their sessions.
+    ResetPassword {
+        /// Their sign-in email.
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        /// Config file.
+        config: ConfigArg,
+    },
+}
+
+fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::FAILURE
+}
+
+fn load(arg: &ConfigArg) -> Result<Config, ConfigError> {
+    config::load(&Sources::from_process(arg.config.as_deref()))
+}
+
+fn init_logging(level: &str) {
+    let level = level.parse().unwrap_or(tracing::Level::INFO);
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_target(false)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Serve {
+            config,
+            listen,
+            data_dir,
+        } => serve(config, listen, data_dir),
+        Command::CheckConfig { config } => check_config(&config),
+        Command::Owner { command } => owner(command),
+        Command::Healthcheck { config } => healthcheck(&config),
+    }
+}
+
+fn serve(arg: ConfigArg, listen: Option<String>, data_dir: Option<String>) -> ExitCode {
+    let mut sources = Sources::from_process(arg.config.as_deref());
+    sources.listen = listen;
+    sources.data_dir = data_dir;
+    let config = match config::load(&sources) {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    init_logging(&config.log.level);
+    let listener = match app::bind(&config) {
+        Ok(l) => l,
+        Err(e) => return fail(e),
+    };
+    let source = match &arg.config {
+        Some(p) => p.display().to_string(),
+        None => "built-in defaults (pass --config FILE to use your own)".into(),
+    };
+    let clock: domain::SharedClock = Arc::new(SystemClock);
+    actix_web::rt::System::new().block_on(async move {
+        let running = match app::start(config, listener, clock).await {
+            Ok(r) => r,
+            Err(e) => return fail(e),
+        };
+        print_banner(&running, &source);
+        app::wait_for_signal().await;
+        eprintln!("livedesk: stopping…");
+        match running.stop().await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(e),
+        }
+    })
+}
+
+fn print_banner(running: &app::RunningApp, source: &str) {
+    let c = &running.state.config;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "livedesk {} is running.", env!("CARGO_PKG_VERSION"));
+    let _ = writeln!(out, "  Open:        {}/", c.public_url());
+    let _ = writeln!(out, "  Listening:   {}", running.addr);
+    let _ = writeln!(out, "  Data folder: {}", c.storage.data_dir.display());
+    let _ = writeln!(out, "  Config:      {source}");
+    match &running.setup_link {
+        Some(link) => {
+            let mins = c.auth.setup_link_lifetime.as_secs() / 60;
+            let _ = writeln!(out, "First start: create the owner account within {mins} min with this one-time link:");
+            let _ = writeln!(out, "  {link}");
+        }
+        None => {
+            let _ = writeln!(out, "Sign in with your staff email and password.");
+            let _ = writeln!(
+                out,
+                "Owner locked out? Stop livedesk, then run: livedesk owner reset-password --email you@example.com"
+            );
+        }
+    }
+    let _ = writeln!(out, "Stop with Ctrl-C (or SIGTERM).");
+    let _ = out.flush();
+}
+
+fn check_config(arg: &ConfigArg) -> ExitCode {
+    match load(arg) {
+        Ok(c) => {
+            let name = arg
+                .config
+                .as_ref()
+                .map_or(config::EMBEDDED_NAME.to_string(), |p| p.display().to_string());
+            println!("{name}: OK (listen {}, data folder {})", c.server.listen, c.storage.data_dir.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn read_password() -> Result<String, String> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("New password (shown as you type): ");
+        let _ = std::io::stderr().flush();
+    }
+    let mut line = String::new();
+    let mut handle = stdin.lock();
+    handle
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password from stdin: {e}"))?;
+    // Drain the rest so a piped file's trailing data is not left behind.
+    let _ = handle.read_to_end(&mut Vec::new());
+    let password = line.trim_end_matches(['\r', '\n']).to_string();
+    if password.is_empty() {
+        return Err("no password on stdin; pipe it in, e.g. `printf '%s\\n' 'new password' | livedesk owner ...`".into());
+    }
+    Ok(password)
+}
+
+fn owner(command: OwnerCommand) -> ExitCode {
+    let (arg, email) = match &command {
+        OwnerCommand::Create { config, email, .. } | OwnerCommand::ResetPassword { config, email } => (config, email),
+    };
+    let config = match load(arg) {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    let store = match Store::open(&config.storage.data_dir, config.storage.cache_mb << 20) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let password = match read_password() {
+        Ok(p) => p,
+        Err(e) => return fail(e),
+    };
+    let result = match &command {
+        OwnerCommand::Create { name, .. } => {
+            let name = name
+                .clone()
+                .unwrap_or_else(|| email.split('@').next().unwrap_or("Owner").to_string());
+            setup::create_owner_now(&store, email, &name, &password, SystemClock.now_ms())
+                .map(|s| format!("owner {} created; sign in at the desk's address", s.email))
+        }
+        OwnerCommand::ResetPassword { .. } => setup::reset_password_now(&store, email, &password)
+            .map(|s| format!("password of {} set; their sessions have ended", s.email)),
+    };
+    let closed = store.close();
+    match (result, closed) {
+        (Ok(msg), Ok(())) => {
+            println!("{msg}");
+            ExitCode::SUCCESS
+        }
+        (Err(e), _) => fail(e),
+        (_, Err(e)) => fail(e),
+    }
+}
+
+fn healthcheck(arg: &ConfigArg) -> ExitCode {
+    let config = match load(arg) {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    let mut addr = config.server.listen;
+    if addr.ip().is_unspecified() {
+        addr.set_ip([127, 0, 0, 1].into());
+    }
+    match get_healthz(addr) {
+        Ok(()) => {
+            println!("healthy: http://{addr}/healthz answered 200");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(format!("unhealthy: http://{addr}/healthz: {e}")),
+    }
+}
+
+/// A minimal HTTP/1.0 GET, so the binary needs no HTTP client crate.
+fn get_healthz(addr: std::net::SocketAddr) -> Result<(), String> {
+    let timeout = Duration::from_secs(3);
+    let mut conn = std::net::TcpStream::connect_timeout(&addr, timeout).map_err(|e| e.to_string())?;
+    conn.set_read_timeout(Some(timeout)).map_err(|e| e.to_string())?;
+    conn.write_all(format!("GET /healthz HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())
+        .map_err(|e| e.to_string())?;
+    let mut status = String::new();
+    std::io::BufReader::new(conn)
+        .read_line(&mut status)
+        .map_err(|e| e.to_string())?;
+    if status.split_whitespace().nth(1) == Some("200") {
+        Ok(())
+    } else {
+        Err(format!("answered {}", status.trim()))
+    }
+}

@@ -1,0 +1,18 @@
+//! First-run setup: the one-time link creates the owner.
+
+use super::auth::{signed_in, SignedIn};
+use crate::error::{AppError, ErrorBody};
+use crate::service::setup::{self, SetupRequest};
+use crate::state::AppState;
+use actix_web::{web, HttpResponse};
+
+/// Creates the owner with the token of the setup link, and signs them in.
+#[utoipa::path(post, path = "/api/setup", tag = "auth", request_body = SetupRequest, responses(
+    (status = 200, body = SignedIn), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn post_setup(
+    state: web::Data<AppState>,
+    body: web::Json<SetupRequest>,
+) -> Result<HttpResponse, AppError> {
+    let issued = setup::complete(&state, body.into_inner()).await?;
+    Ok(signed_in(&state, issued))
+}

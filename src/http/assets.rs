@@ -1,0 +1,65 @@
+//! Embedded web assets (`assets/`, compiled into the binary by rust-embed):
+//! correct content types, strong ETags from the embedded SHA-256, 304 on
+//! a matching If-None-Match, and revalidation on every load so a new
+//! binary's assets are picked up at once. Compression is the Compress
+//! middleware's job.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{web, HttpRequest, HttpResponse};
+use rust_embed::RustEmbed;
+
+#[derive(RustEmbed)]
+#[folder = "assets/"]
+struct Assets;
+
+fn content_type(mime: &str) -> String {
+    let textual = mime.starts_with("text/") || mime == "application/javascript" || mime == "application/json";
+    if textual {
+        format!("{mime}; charset=utf-8")
+    } else {
+        mime.to_string()
+    }
+}
+
+/// Serves one embedded file, or a JSON 404.
+pub fn serve(req: &HttpRequest, path: &str) -> HttpResponse {
+    let Some(file) = Assets::get(path) else {
+        return actix_web::ResponseError::error_response(&crate::error::AppError::NotFound {
+            code: "not_found",
+            message: format!("no such file: /{path}"),
+        });
+    };
+    let etag = format!("\"{}\"", hex::encode(&file.metadata.sha256_hash()[..16]));
+    let matches = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let mut res = if matches {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    res.insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-cache")));
+    if matches {
+        return res.finish();
+    }
+    res.content_type(content_type(file.metadata.mimetype()))
+        .body(file.data.into_owned())
+}
+
+/// `GET /`: the staff console.
+pub async fn console(req: HttpRequest) -> HttpResponse {
+    serve(&req, "console/index.html")
+}
+
+/// `GET /setup`: the first-run setup page.
+pub async fn setup_page(req: HttpRequest) -> HttpResponse {
+    serve(&req, "console/setup.html")
+}
+
+/// `GET /assets/{path}`: any embedded file.
+pub async fn asset(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
+    serve(&req, &path)
+}

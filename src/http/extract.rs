@@ -1,0 +1,104 @@
+//! Role-typed extractors: a handler's signature says who may call it.
+//! `StaffAuth` is any signed-in staff member, `ManagerAuth` a manager or
+//! above, `AdminAuth` the owner or an admin. State-changing requests must
+//! also carry the session's CSRF token in `X-CSRF-Token`. Finer rules (own
+//! groups, the owner) live in `domain::permissions`.
+
+use crate::error::AppError;
+use crate::service::auth::{self, AuthContext};
+use crate::state::AppState;
+use actix_web::dev::Payload;
+use actix_web::http::Method;
+use actix_web::{web, FromRequest, HttpRequest};
+use std::future::Future;
+use std::pin::Pin;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "livedesk_session";
+/// The header carrying the CSRF token.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+type Fut<T> = Pin<Box<dyn Future<Output = Result<T, AppError>>>>;
+
+/// Any signed-in staff member.
+pub struct StaffAuth(pub AuthContext);
+/// A manager, admin or the owner.
+pub struct ManagerAuth(pub AuthContext);
+/// An admin or the owner.
+pub struct AdminAuth(pub AuthContext);
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+fn authenticate(req: &HttpRequest) -> Fut<AuthContext> {
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let token = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string());
+    let csrf = (!is_safe(req.method())).then(|| {
+        req.headers()
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    });
+    Box::pin(async move {
+        let state = state.ok_or_else(|| AppError::Internal("state missing".into()))?;
+        let token = token.filter(|t| !t.is_empty()).ok_or(AppError::NotSignedIn)?;
+        let ctx = auth::resolve(&state, &token).await?;
+        if let Some(sent) = csrf {
+            if !auth::same_secret(&sent, &ctx.csrf_token) {
+                return Err(AppError::CsrfRejected);
+            }
+        }
+        Ok(ctx)
+    })
+}
+
+impl FromRequest for StaffAuth {
+    type Error = AppError;
+    type Future = Fut<Self>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let fut = authenticate(req);
+        Box::pin(async move { Ok(StaffAuth(fut.await?)) })
+    }
+}
+
+impl FromRequest for ManagerAuth {
+    type Error = AppError;
+    type Future = Fut<Self>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let fut = authenticate(req);
+        Box::pin(async move {
+            let ctx = fut.await?;
+            if ctx.staff.role.is_admin() || ctx.staff.role == crate::domain::Role::Manager {
+                Ok(ManagerAuth(ctx))
+            } else {
+                Err(AppError::Forbidden("this needs a manager, an admin or the owner".into()))
+            }
+        })
+    }
+}
+
+impl FromRequest for AdminAuth {
+    type Error = AppError;
+    type Future = Fut<Self>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let fut = authenticate(req);
+        Box::pin(async move {
+            let ctx = fut.await?;
+            if ctx.staff.role.is_admin() {
+                Ok(AdminAuth(ctx))
+            } else {
+                Err(AppError::Forbidden("this needs an admin or the owner".into()))
+            }
+        })
+    }
+}
+
+/// The client's address as seen on the socket (never a forwarded header,
+/// which a client could forge to dodge sign-in limiting).
+pub fn client_addr(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}

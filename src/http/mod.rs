@@ -1,0 +1,132 @@
+//! The HTTP surface. This file is THE route table; handlers live in
+//! `api/` (REST), `ws/` (websockets) and `assets.rs` (embedded files).
+//! Request-shape errors (bad JSON, bad ids, oversized bodies, unknown
+//! routes) become `AppError`s here so every error has the same JSON shape.
+
+pub mod api;
+pub mod assets;
+pub mod extract;
+pub mod middleware;
+pub mod ws;
+
+use crate::error::AppError;
+use crate::state::AppState;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::error::{JsonPayloadError, PathError};
+use actix_web::middleware::{from_fn, Compress};
+use actix_web::{web, App, HttpRequest, HttpResponse, Resource};
+
+fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    let e = match &err {
+        JsonPayloadError::Overflow { limit } | JsonPayloadError::OverflowKnownLength { limit, .. } => {
+            AppError::BodyTooLarge { limit: *limit }
+        }
+        JsonPayloadError::ContentType => AppError::ExpectedJson,
+        JsonPayloadError::Deserialize(d) => AppError::BadRequest {
+            code: "invalid_json",
+            message: format!("the request body does not fit this endpoint: {d}"),
+        },
+        other => AppError::BadRequest {
+            code: "invalid_json",
+            message: format!("the request body could not be read: {other}"),
+        },
+    };
+    e.into()
+}
+
+fn path_error(err: PathError, _req: &HttpRequest) -> actix_web::Error {
+    AppError::BadRequest {
+        code: "invalid_id",
+        message: format!("the id in the path is not valid: {err}; ids are UUIDs"),
+    }
+    .into()
+}
+
+async fn no_route(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    Err(AppError::no_route(req.method().as_str(), req.path()))
+}
+
+async fn wrong_method(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    Err(AppError::MethodNotAllowed {
+        method: req.method().to_string(),
+    })
+}
+
+/// A resource whose unknown methods answer a JSON 405.
+fn resource(path: &str) -> Resource {
+    web::resource(path).default_service(web::to(wrong_method))
+}
+
+/// Registers every route.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    use api::{auth, groups, health, setup, staff};
+    use web::{delete, get, patch, post};
+    cfg.service(resource("/healthz").route(get().to(health::healthz)))
+        .service(resource("/readyz").route(get().to(health::readyz)))
+        .service(resource("/").route(get().to(assets::console)))
+        .service(resource("/setup").route(get().to(assets::setup_page)))
+        .service(resource("/assets/{path:.*}").route(get().to(assets::asset)))
+        .service(
+            web::scope("/api")
+                .service(resource("/openapi.json").route(get().to(api::openapi_json)))
+                .service(resource("/setup").route(post().to(setup::post_setup)))
+                .service(resource("/auth/login").route(post().to(auth::post_login)))
+                .service(resource("/auth/logout").route(post().to(auth::post_logout)))
+                .service(resource("/auth/me").route(get().to(auth::get_me)))
+                .service(resource("/auth/password").route(post().to(auth::post_password)))
+                .service(
+                    resource("/staff")
+                        .route(get().to(staff::list_staff))
+                        .route(post().to(staff::post_staff)),
+                )
+                .service(
+                    resource("/staff/{id}")
+                        .route(get().to(staff::get_staff))
+                        .route(patch().to(staff::patch_staff)),
+                )
+                .service(resource("/staff/{id}/password").route(post().to(staff::post_staff_password)))
+                .service(
+                    resource("/staff/{id}/transfer-ownership")
+                        .route(post().to(staff::post_transfer_ownership)),
+                )
+                .service(
+                    resource("/groups")
+                        .route(get().to(groups::list_groups))
+                        .route(post().to(groups::post_group)),
+                )
+                .service(
+                    resource("/groups/{id}")
+                        .route(get().to(groups::get_group))
+                        .route(patch().to(groups::patch_group))
+                        .route(delete().to(groups::delete_group)),
+                )
+                .service(resource("/ws/staff").route(get().to(ws::staff_socket))),
+        );
+}
+
+/// The application for one worker. `state` is shared by all workers.
+pub fn build(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let limit = state.config.server.max_body_bytes;
+    App::new()
+        .app_data(web::Data::new(state))
+        .app_data(web::JsonConfig::default().limit(limit).error_handler(json_error))
+        .app_data(web::PathConfig::default().error_handler(path_error))
+        .app_data(web::PayloadConfig::new(limit))
+        .wrap(from_fn(middleware::origin_check))
+        .wrap(middleware::security_headers())
+        .wrap(Compress::default())
+        .wrap(from_fn(middleware::request_log))
+        .configure(routes)
+        .default_service(web::to(no_route))
+}

@@ -1,0 +1,10 @@
+//! Use cases without live state: sign-in and sessions, first-run setup,
+//! staff and group administration. Each function checks the domain's
+//! permission rules, then reads or writes the store through `AppState`.
+
+pub mod auth;
+pub mod groups;
+pub mod limiter;
+pub mod passwords;
+pub mod setup;
+pub mod staff;
