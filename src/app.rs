@@ -53,6 +53,8 @@ pub struct RunningApp {
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     shutdown: watch::Sender<bool>,
     scheduler: tokio_cron_scheduler::JobScheduler,
+    /// The only strong reference the jobs' weak ones resolve to.
+    jobs_state: Arc<AppState>,
 }
 
 /// Binds the configured address.
@@ -85,7 +87,8 @@ pub async fn start(mut config: Config, listener: TcpListener, clock: SharedClock
         clock,
         shutdown: shutdown_rx,
     };
-    let scheduler = jobs::start(state.clone())
+    let jobs_state = Arc::new(state.clone());
+    let scheduler = jobs::start(&jobs_state)
         .await
         .map_err(|e| StartError::Other(format!("cannot start the job scheduler: {e}")))?;
     let workers = match state.config.server.workers {
@@ -111,6 +114,7 @@ pub async fn start(mut config: Config, listener: TcpListener, clock: SharedClock
         server,
         shutdown,
         scheduler,
+        jobs_state,
     })
 }
 
@@ -122,6 +126,7 @@ impl RunningApp {
         self.handle.stop(true).await;
         let _ = self.server.await;
         let _ = self.scheduler.shutdown().await;
+        drop(self.jobs_state);
         let store = self.state.store.clone();
         let closed = tokio::task::spawn_blocking(move || store.close())
             .await

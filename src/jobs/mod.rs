@@ -5,17 +5,22 @@
 pub mod housekeeping;
 
 use crate::state::AppState;
+use std::sync::{Arc, Weak};
 use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
 
 /// Every ten minutes, at second 0.
 pub const HOUSEKEEPING_SCHEDULE: &str = "0 */10 * * * *";
 
-/// Starts the scheduler with every job.
-pub async fn start(state: AppState) -> Result<JobScheduler, JobSchedulerError> {
+/// Starts the scheduler with every job. Jobs hold the state weakly: the
+/// scheduler's background tasks outlive `shutdown()`, and a stopped desk
+/// must let go of its store (and the data folder's lock).
+pub async fn start(state: &Arc<AppState>) -> Result<JobScheduler, JobSchedulerError> {
     let scheduler = JobScheduler::new().await?;
+    let weak: Weak<AppState> = Arc::downgrade(state);
     let job = Job::new_async(HOUSEKEEPING_SCHEDULE, move |_id, _scheduler| {
-        let state = state.clone();
+        let state = weak.upgrade();
         Box::pin(async move {
+            let Some(state) = state else { return };
             let now = state.now();
             if let Err(e) = housekeeping::run(&state, now).await {
                 tracing::warn!(error = %e, "housekeeping failed; it runs again in ten minutes");

@@ -1,0 +1,210 @@
+//! The staff console in headless Chromium, driven over WebDriver
+//! (chromedriver + fantoccini). Debian: `apt-get install chromium
+//! chromium-driver`. Without them the test says so loudly and is skipped,
+//! except under CI (`CI=true`), where a missing browser fails the run.
+
+use crate::harness::*;
+use fantoccini::{Client as Browser, ClientBuilder, Locator};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn find(env: &str, candidates: &[&str]) -> Option<PathBuf> {
+    if let Ok(p) = std::env::var(env) {
+        return Some(PathBuf::from(p));
+    }
+    candidates.iter().map(PathBuf::from).find(|p| p.exists())
+}
+
+/// chromedriver and chromium, or None after saying why (panics under CI).
+fn browser_paths() -> Option<(PathBuf, PathBuf)> {
+    let driver = find("LIVEDESK_CHROMEDRIVER", &["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]);
+    let chromium = find("LIVEDESK_CHROMIUM", &["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]);
+    match (driver, chromium) {
+        (Some(d), Some(c)) => Some((d, c)),
+        _ => {
+            let msg = "BROWSER TESTS SKIPPED: chromium and chromedriver not found. \
+                       Install them with `sudo apt-get install chromium chromium-driver` \
+                       (or set LIVEDESK_CHROMIUM and LIVEDESK_CHROMEDRIVER).";
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("{msg} Under CI a missing browser is a failure.");
+            }
+            eprintln!("\n=== {msg} ===\n");
+            None
+        }
+    }
+}
+
+/// A chromedriver process, killed when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_driver(path: &Path) -> Driver {
+    let port = TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let child = Command::new(path)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not start listening in 20 s");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Driver {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+async fn open_browser(driver: &Driver, chromium: &Path, profile: &Path) -> Browser {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": chromium,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--no-first-run", "--window-size=1280,900",
+                     format!("--user-data-dir={}", profile.display())]
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("WebDriver session")
+}
+
+async fn el(b: &Browser, css: &str) -> fantoccini::elements::Element {
+    b.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("element {css} did not appear: {e}"))
+}
+
+async fn type_into(b: &Browser, css: &str, text: &str) {
+    let e = el(b, css).await;
+    e.clear().await.expect("clear");
+    e.send_keys(text).await.expect("type");
+}
+
+async fn click(b: &Browser, css: &str) {
+    el(b, css).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+/// Waits until the element's text contains `want`.
+async fn wait_text(b: &Browser, css: &str, want: &str) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Ok(e) = b.find(Locator::Css(css)).await {
+            if e.text().await.is_ok_and(|t| t.contains(want)) {
+                return;
+            }
+        }
+        if Instant::now() > deadline {
+            let body = b.source().await.unwrap_or_default();
+            panic!("{css} never showed {want:?}; page: {}", &body[..body.len().min(2000)]);
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn screenshot(b: &Browser, name: &str) {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    let _ = std::fs::create_dir_all(&dir);
+    if let Ok(png) = b.screenshot().await {
+        let _ = std::fs::write(dir.join(format!("{name}.png")), png);
+    }
+}
+
+async fn sign_in(b: &Browser, base: &str, email: &str, password: &str) {
+    b.goto(&format!("{base}/")).await.expect("open console");
+    type_into(b, "#signin-email", email).await;
+    type_into(b, "#signin-password", password).await;
+    click(b, "#signin-submit").await;
+}
+
+#[actix_web::test]
+async fn owner_sets_up_creates_a_group_and_an_agent_who_then_signs_in() {
+    let Some((driver_path, chromium)) = browser_paths() else {
+        return;
+    };
+    let app = TestApp::start().await;
+    let driver = start_driver(&driver_path);
+    let profile = tempfile::tempdir().expect("profile dir");
+    let b = open_browser(&driver, &chromium, profile.path()).await;
+    let base = app.base.clone();
+
+    // First run: the printed setup link creates the owner.
+    let link = app.running().setup_link.clone().expect("setup link");
+    b.goto(&link).await.expect("open setup link");
+    type_into(&b, "#setup-email", OWNER_EMAIL).await;
+    type_into(&b, "#setup-name", "Olivia Owner").await;
+    type_into(&b, "#setup-password", OWNER_PASSWORD).await;
+    type_into(&b, "#setup-password2", OWNER_PASSWORD).await;
+    screenshot(&b, "01-setup").await;
+    click(&b, "#setup-submit").await;
+    wait_text(&b, "#whoami", "Olivia Owner · owner").await;
+    click(&b, "#signout").await;
+    el(&b, "#signin-form").await;
+
+    // Sign in as the owner through the real page; a wrong password first.
+    sign_in(&b, &base, OWNER_EMAIL, "wrong password").await;
+    wait_text(&b, "#notice", "the email or password is wrong").await;
+    sign_in(&b, &base, OWNER_EMAIL, OWNER_PASSWORD).await;
+    wait_text(&b, "#whoami", "Olivia Owner").await;
+
+    // A group through the groups screen.
+    click(&b, "a[href='#/groups']").await;
+    type_into(&b, "#group-name", "Support").await;
+    type_into(&b, "#group-rona", "45").await;
+    click(&b, "#group-submit").await;
+    wait_text(&b, "#groups-table", "Support").await;
+    wait_text(&b, "#groups-table", "45 s").await;
+    screenshot(&b, "02-groups").await;
+
+    // An agent in that group through the staff screen.
+    click(&b, "a[href='#/staff']").await;
+    type_into(&b, "#staff-email", "ann@example.com").await;
+    type_into(&b, "#staff-name", "Ann Agent").await;
+    el(&b, "#staff-role").await.select_by_value("agent").await.expect("role");
+    type_into(&b, "#staff-password", "ann password 1").await;
+    click(&b, "#staff-groups input[data-group-name='Support']").await;
+    click(&b, "#staff-submit").await;
+    wait_text(&b, "#staff-table", "ann@example.com").await;
+    wait_text(&b, "#staff-table tr[data-email='ann@example.com']", "Support").await;
+    screenshot(&b, "03-staff").await;
+
+    // Sign out; the agent signs in and sees themselves only.
+    click(&b, "#signout").await;
+    el(&b, "#signin-form").await;
+    sign_in(&b, &base, "ann@example.com", "ann password 1").await;
+    wait_text(&b, "#whoami", "Ann Agent · agent").await;
+    wait_text(&b, "#staff-screen h1", "You").await;
+    let rows = b.find_all(Locator::Css("#staff-table tbody tr")).await.expect("rows");
+    assert_eq!(rows.len(), 1, "an agent sees only themselves");
+    screenshot(&b, "04-agent").await;
+
+    // Server-side truth matches what the screens did.
+    let mut api = app.client();
+    api.login(OWNER_EMAIL, OWNER_PASSWORD).await;
+    let staff = api.get("/api/staff").await;
+    let ann = staff.json.as_array().expect("list").iter().find(|s| s["email"] == "ann@example.com").cloned().expect("ann");
+    assert_eq!(ann["role"], "agent");
+    assert_eq!(ann["groups"].as_array().map(Vec::len), Some(1));
+
+    b.close().await.expect("close browser");
+}
