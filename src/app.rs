@@ -64,8 +64,14 @@ pub fn bind(config: &Config) -> Result<TcpListener, StartError> {
 }
 
 /// Starts the desk on `listener`. Must run inside an actix system.
-pub async fn start(mut config: Config, listener: TcpListener, clock: SharedClock) -> Result<RunningApp, StartError> {
-    let addr = listener.local_addr().map_err(|e| StartError::Other(e.to_string()))?;
+pub async fn start(
+    mut config: Config,
+    listener: TcpListener,
+    clock: SharedClock,
+) -> Result<RunningApp, StartError> {
+    let addr = listener
+        .local_addr()
+        .map_err(|e| StartError::Other(e.to_string()))?;
     // Links printed and derived from `listen` show the real port (tests bind port 0).
     config.server.listen = addr;
     let store = Arc::new(Store::open(
@@ -141,7 +147,10 @@ pub async fn wait_for_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
             (Ok(mut term), Ok(mut int)) => {
                 tokio::select! {
                     _ = term.recv() => {}

@@ -169,7 +169,10 @@ fn print_banner(running: &app::RunningApp, source: &str) {
     match &running.setup_link {
         Some(link) => {
             let mins = c.auth.setup_link_lifetime.as_secs() / 60;
-            let _ = writeln!(out, "First start: create the owner account within {mins} min with this one-time link:");
+            let _ = writeln!(
+                out,
+                "First start: create the owner account within {mins} min with this one-time link:"
+            );
             let _ = writeln!(out, "  {link}");
         }
         None => {
@@ -190,8 +193,14 @@ fn check_config(arg: &ConfigArg) -> ExitCode {
             let name = arg
                 .config
                 .as_ref()
-                .map_or(config::EMBEDDED_NAME.to_string(), |p| p.display().to_string());
-            println!("{name}: OK (listen {}, data folder {})", c.server.listen, c.storage.data_dir.display());
+                .map_or(config::EMBEDDED_NAME.to_string(), |p| {
+                    p.display().to_string()
+                });
+            println!(
+                "{name}: OK (listen {}, data folder {})",
+                c.server.listen,
+                c.storage.data_dir.display()
+            );
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -223,7 +232,8 @@ fn read_password() -> Result<String, String> {
 
 fn owner(command: OwnerCommand) -> ExitCode {
     let (arg, email) = match &command {
-        OwnerCommand::Create { config, email, .. } | OwnerCommand::ResetPassword { config, email } => (config, email),
+        OwnerCommand::Create { config, email, .. }
+        | OwnerCommand::ResetPassword { config, email } => (config, email),
     };
     let config = match load(arg) {
         Ok(c) => c,
@@ -280,8 +290,10 @@ fn healthcheck(arg: &ConfigArg) -> ExitCode {
 /// A minimal HTTP/1.0 GET, so the binary needs no HTTP client crate.
 fn get_healthz(addr: std::net::SocketAddr) -> Result<(), String> {
     let timeout = Duration::from_secs(3);
-    let mut conn = std::net::TcpStream::connect_timeout(&addr, timeout).map_err(|e| e.to_string())?;
-    conn.set_read_timeout(Some(timeout)).map_err(|e| e.to_string())?;
+    let mut conn =
+        std::net::TcpStream::connect_timeout(&addr, timeout).map_err(|e| e.to_string())?;
+    conn.set_read_timeout(Some(timeout))
+        .map_err(|e| e.to_string())?;
     conn.write_all(format!("GET /healthz HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())
         .map_err(|e| e.to_string())?;
     let mut status = String::new();

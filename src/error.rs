@@ -131,7 +131,9 @@ impl AppError {
     pub fn no_route(method: &str, path: &str) -> Self {
         AppError::NotFound {
             code: "not_found",
-            message: format!("no such endpoint: {method} {path}; the API is described at /api/openapi.json"),
+            message: format!(
+                "no such endpoint: {method} {path}; the API is described at /api/openapi.json"
+            ),
         }
     }
 }
@@ -245,8 +247,17 @@ mod tests {
     #[test]
     fn store_errors_map_to_stable_codes() {
         assert_eq!(AppError::from(StoreError::EmailTaken).code(), "email_taken");
-        assert_eq!(AppError::from(StoreError::NotDurable("x".into())).status_code(), 503);
-        let too_many = AppError::TooManyAttempts { retry_after_secs: 4 }.error_response();
-        assert_eq!(too_many.headers().get("retry-after").map(|v| v.as_bytes()), Some(&b"4"[..]));
+        assert_eq!(
+            AppError::from(StoreError::NotDurable("x".into())).status_code(),
+            503
+        );
+        let too_many = AppError::TooManyAttempts {
+            retry_after_secs: 4,
+        }
+        .error_response();
+        assert_eq!(
+            too_many.headers().get("retry-after").map(|v| v.as_bytes()),
+            Some(&b"4"[..])
+        );
     }
 }

@@ -13,7 +13,13 @@ use toml::{Spanned, Value};
 pub const SCHEMA: &[(&str, &[&str])] = &[
     (
         "server",
-        &["listen", "public_url", "max_body_bytes", "workers", "shutdown_timeout"],
+        &[
+            "listen",
+            "public_url",
+            "max_body_bytes",
+            "workers",
+            "shutdown_timeout",
+        ],
     ),
     ("storage", &["data_dir", "cache_mb"]),
     (
@@ -30,7 +36,11 @@ pub const SCHEMA: &[(&str, &[&str])] = &[
     ),
     (
         "chat",
-        &["max_message_chars", "default_max_concurrent_chats", "default_rona_timeout"],
+        &[
+            "max_message_chars",
+            "default_max_concurrent_chats",
+            "default_rona_timeout",
+        ],
     ),
     ("log", &["level"]),
 ];
@@ -67,7 +77,11 @@ fn unknown(section: &str, key: &str) -> String {
     match SCHEMA.iter().find(|(s, _)| *s == section) {
         None => format!(
             "unknown section [{section}]; the sections are {}",
-            SCHEMA.iter().map(|(s, _)| format!("[{s}]")).collect::<Vec<_>>().join(", ")
+            SCHEMA
+                .iter()
+                .map(|(s, _)| format!("[{s}]"))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         Some((_, keys)) => format!(
             "unknown key `{key}` in [{section}]; the keys of [{section}] are {}",
@@ -119,7 +133,9 @@ fn socket_addr(v: Value) -> Result<SocketAddr, String> {
 
 fn public_url(v: Value) -> Result<String, String> {
     let s = string(v)?;
-    let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"));
     match rest {
         _ if s.is_empty() => Ok(s),
         Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => Ok(s),

@@ -256,10 +256,22 @@ pub fn load(sources: &Sources) -> Result<Config, ConfigError> {
     let mut problems = file::apply_document(&mut config, &name, &text);
     problems.extend(file::apply_env(&mut config, &sources.env));
     if let Some(listen) = &sources.listen {
-        problems.extend(file::apply_flag(&mut config, "--listen", "server", "listen", listen));
+        problems.extend(file::apply_flag(
+            &mut config,
+            "--listen",
+            "server",
+            "listen",
+            listen,
+        ));
     }
     if let Some(dir) = &sources.data_dir {
-        problems.extend(file::apply_flag(&mut config, "--data-dir", "storage", "data_dir", dir));
+        problems.extend(file::apply_flag(
+            &mut config,
+            "--data-dir",
+            "storage",
+            "data_dir",
+            dir,
+        ));
     }
     problems.extend(cross_checks(&config));
     if problems.is_empty() {

@@ -42,9 +42,16 @@ fn the_documented_file_sets_every_key_of_the_schema() {
             .and_then(|t| t.as_table())
             .unwrap_or_else(|| panic!("[{section}] missing from config/livedesk.toml"));
         for key in *keys {
-            assert!(table.contains_key(*key), "{section}.{key} is not documented");
+            assert!(
+                table.contains_key(*key),
+                "{section}.{key} is not documented"
+            );
         }
-        assert_eq!(table.len(), keys.len(), "[{section}] has keys the schema lacks");
+        assert_eq!(
+            table.len(),
+            keys.len(),
+            "[{section}] has keys the schema lacks"
+        );
     }
     assert_eq!(doc.len(), file::SCHEMA.len());
 }
@@ -53,10 +60,26 @@ fn the_documented_file_sets_every_key_of_the_schema() {
 fn every_problem_is_reported_with_its_line_and_column() {
     let p = problems("[server]\nlisten = \"nowhere\"\nworkers = \"two\"\n\n[auth]\nsession_idle_timeout = \"soon\"\nlistne = 1\n");
     assert_eq!(p.len(), 4, "{p:#?}");
-    assert!(p[0].starts_with("2:10: server.listen: expected an address"), "{}", p[0]);
-    assert!(p[1].starts_with("3:11: server.workers: expected a whole number"), "{}", p[1]);
-    assert!(p[2].starts_with("6:24: auth.session_idle_timeout: expected a duration"), "{}", p[2]);
-    assert!(p[3].contains("7:10: auth.listne: unknown key `listne` in [auth]"), "{}", p[3]);
+    assert!(
+        p[0].starts_with("2:10: server.listen: expected an address"),
+        "{}",
+        p[0]
+    );
+    assert!(
+        p[1].starts_with("3:11: server.workers: expected a whole number"),
+        "{}",
+        p[1]
+    );
+    assert!(
+        p[2].starts_with("6:24: auth.session_idle_timeout: expected a duration"),
+        "{}",
+        p[2]
+    );
+    assert!(
+        p[3].contains("7:10: auth.listne: unknown key `listne` in [auth]"),
+        "{}",
+        p[3]
+    );
 }
 
 #[test]
@@ -77,14 +100,20 @@ fn unreadable_file_is_a_clear_error() {
         ..Sources::default()
     })
     .unwrap_err();
-    assert!(e.to_string().contains("cannot read config file /no/such/livedesk.toml"));
+    assert!(e
+        .to_string()
+        .contains("cannot read config file /no/such/livedesk.toml"));
 }
 
 #[test]
 fn environment_beats_file_and_flags_beat_environment() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("c.toml");
-    std::fs::write(&path, "[server]\nlisten = \"127.0.0.1:1000\"\nworkers = 3\n").expect("write");
+    std::fs::write(
+        &path,
+        "[server]\nlisten = \"127.0.0.1:1000\"\nworkers = 3\n",
+    )
+    .expect("write");
     let mut sources = Sources {
         file: Some(path),
         env: vec![
@@ -119,15 +148,27 @@ fn bad_environment_and_flags_are_named() {
     })
     .unwrap_err()
     .to_string();
-    assert!(e.contains("environment variable LIVEDESK__SERVER__LISTN: server.listn: unknown key"), "{e}");
-    assert!(e.contains("environment variable LIVEDESK__AUTH__LOGIN_BASE_DELAY"), "{e}");
-    assert!(e.contains("command-line flag --listen: server.listen"), "{e}");
+    assert!(
+        e.contains("environment variable LIVEDESK__SERVER__LISTN: server.listn: unknown key"),
+        "{e}"
+    );
+    assert!(
+        e.contains("environment variable LIVEDESK__AUTH__LOGIN_BASE_DELAY"),
+        "{e}"
+    );
+    assert!(
+        e.contains("command-line flag --listen: server.listen"),
+        "{e}"
+    );
 }
 
 #[test]
 fn cross_key_rules_are_checked() {
     let p = problems("[auth]\nsession_idle_timeout = \"1d\"\nsession_max_lifetime = \"1h\"\n");
-    assert_eq!(p, vec!["auth.session_idle_timeout must not be longer than auth.session_max_lifetime"]);
+    assert_eq!(
+        p,
+        vec!["auth.session_idle_timeout must not be longer than auth.session_max_lifetime"]
+    );
 }
 
 #[test]
@@ -138,7 +179,16 @@ fn durations_parse_their_units() {
     assert_eq!(d("15m"), Some(Duration::from_secs(900)));
     assert_eq!(d("2h"), Some(Duration::from_secs(7200)));
     assert_eq!(d("7d"), Some(Duration::from_secs(604_800)));
-    for bad in ["", "s", "10", "10x", "-1s", "0s", "1.5h", "99999999999999999999d"] {
+    for bad in [
+        "",
+        "s",
+        "10",
+        "10x",
+        "-1s",
+        "0s",
+        "1.5h",
+        "99999999999999999999d",
+    ] {
         assert_eq!(d(bad), None, "{bad}");
     }
 }

@@ -125,7 +125,12 @@ pub struct GroupPatch {
 
 impl NewGroup {
     /// Validates and builds the group.
-    pub fn build(&self, id: GroupId, default_rona_secs: u32, now: Millis) -> Result<Group, FieldError> {
+    pub fn build(
+        &self,
+        id: GroupId,
+        default_rona_secs: u32,
+        now: Millis,
+    ) -> Result<Group, FieldError> {
         Ok(Group {
             id,
             name: validate::text("name", &self.name, 1, 60)?,
@@ -180,7 +185,10 @@ mod tests {
         assert_eq!(g.widget, WidgetLook::default());
         let bad: NewGroup =
             serde_json::from_str(r#"{"name":"S","rona_timeout_secs":1}"#).expect("json");
-        assert_eq!(bad.build(GroupId::generate(), 30, 0).unwrap_err().field, "rona_timeout_secs");
+        assert_eq!(
+            bad.build(GroupId::generate(), 30, 0).unwrap_err().field,
+            "rona_timeout_secs"
+        );
     }
 
     #[test]

@@ -163,7 +163,12 @@ impl StaffPatch {
 
 impl NewStaff {
     /// Validates the request and builds the staff member it describes.
-    pub fn build(&self, id: StaffId, default_max_chats: u32, now: Millis) -> Result<Staff, FieldError> {
+    pub fn build(
+        &self,
+        id: StaffId,
+        default_max_chats: u32,
+        now: Millis,
+    ) -> Result<Staff, FieldError> {
         validate::password(&self.password)?;
         Ok(Staff {
             id,
@@ -222,7 +227,10 @@ mod tests {
     fn bad_fields_are_named() {
         let mut n = new_staff();
         n.password = "x".into();
-        assert_eq!(n.build(StaffId::generate(), 3, 0).unwrap_err().field, "password");
+        assert_eq!(
+            n.build(StaffId::generate(), 3, 0).unwrap_err().field,
+            "password"
+        );
         let mut n = new_staff();
         n.max_concurrent_chats = Some(0);
         assert_eq!(

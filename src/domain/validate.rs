@@ -30,17 +30,28 @@ fn err(field: &'static str, message: impl Into<String>) -> FieldError {
 
 /// Trims `value` and checks it holds between `min` and `max` Unicode
 /// characters with no control characters.
-pub fn text(field: &'static str, value: &str, min: usize, max: usize) -> Result<String, FieldError> {
+pub fn text(
+    field: &'static str,
+    value: &str,
+    min: usize,
+    max: usize,
+) -> Result<String, FieldError> {
     let v = value.trim();
     let n = v.chars().count();
     if n < min {
         return Err(err(field, format!("must have at least {min} character(s)")));
     }
     if n > max {
-        return Err(err(field, format!("must have at most {max} characters, got {n}")));
+        return Err(err(
+            field,
+            format!("must have at most {max} characters, got {n}"),
+        ));
     }
     if v.chars().any(char::is_control) {
-        return Err(err(field, "must not contain control characters such as newlines or tabs"));
+        return Err(err(
+            field,
+            "must not contain control characters such as newlines or tabs",
+        ));
     }
     Ok(v.to_string())
 }
@@ -106,11 +117,15 @@ pub fn language(value: &str) -> Result<String, FieldError> {
     let primary_ok = parts
         .next()
         .is_some_and(|p| (2..=3).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphabetic()));
-    let rest_ok = parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
+    let rest_ok =
+        parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
     if primary_ok && rest_ok && v.len() <= 35 {
         Ok(v.to_string())
     } else {
-        Err(err("widget.language", "must be a language tag like en, sv or nl-BE"))
+        Err(err(
+            "widget.language",
+            "must be a language tag like en, sv or nl-BE",
+        ))
     }
 }
 
@@ -119,7 +134,10 @@ pub fn range(field: &'static str, value: u32, min: u32, max: u32) -> Result<u32,
     if (min..=max).contains(&value) {
         Ok(value)
     } else {
-        Err(err(field, format!("must be between {min} and {max}, got {value}")))
+        Err(err(
+            field,
+            format!("must be between {min} and {max}, got {value}"),
+        ))
     }
 }
 
@@ -137,7 +155,10 @@ mod tests {
 
     #[test]
     fn emails_are_normalized_and_checked() {
-        assert_eq!(email(" Melissa@Gmail.com ").as_deref(), Ok("melissa@gmail.com"));
+        assert_eq!(
+            email(" Melissa@Gmail.com ").as_deref(),
+            Ok("melissa@gmail.com")
+        );
         for bad in ["", "a", "a@b", "@b.c", "a@@b.c", "a b@c.d", "a@.c", "a@c."] {
             assert!(email(bad).is_err(), "{bad} should be refused");
         }

@@ -13,7 +13,8 @@ use rust_embed::RustEmbed;
 struct Assets;
 
 fn content_type(mime: &str) -> String {
-    let textual = mime.starts_with("text/") || mime == "application/javascript" || mime == "application/json";
+    let textual =
+        mime.starts_with("text/") || mime == "application/javascript" || mime == "application/json";
     if textual {
         format!("{mime}; charset=utf-8")
     } else {

@@ -43,7 +43,9 @@ fn authenticate(req: &HttpRequest) -> Fut<AuthContext> {
     });
     Box::pin(async move {
         let state = state.ok_or_else(|| AppError::Internal("state missing".into()))?;
-        let token = token.filter(|t| !t.is_empty()).ok_or(AppError::NotSignedIn)?;
+        let token = token
+            .filter(|t| !t.is_empty())
+            .ok_or(AppError::NotSignedIn)?;
         let ctx = auth::resolve(&state, &token).await?;
         if let Some(sent) = csrf {
             if !auth::same_secret(&sent, &ctx.csrf_token) {
@@ -73,7 +75,9 @@ impl FromRequest for ManagerAuth {
             if ctx.staff.role.is_admin() || ctx.staff.role == crate::domain::Role::Manager {
                 Ok(ManagerAuth(ctx))
             } else {
-                Err(AppError::Forbidden("this needs a manager, an admin or the owner".into()))
+                Err(AppError::Forbidden(
+                    "this needs a manager, an admin or the owner".into(),
+                ))
             }
         })
     }
@@ -89,7 +93,9 @@ impl FromRequest for AdminAuth {
             if ctx.staff.role.is_admin() {
                 Ok(AdminAuth(ctx))
             } else {
-                Err(AppError::Forbidden("this needs an admin or the owner".into()))
+                Err(AppError::Forbidden(
+                    "this needs an admin or the owner".into(),
+                ))
             }
         })
     }

@@ -22,7 +22,10 @@ pub fn security_headers() -> DefaultHeaders {
         .add(("X-Frame-Options", "DENY"))
         .add(("Referrer-Policy", "no-referrer"))
         .add(("Cross-Origin-Opener-Policy", "same-origin"))
-        .add(("Permissions-Policy", "camera=(), microphone=(), geolocation=()"))
+        .add((
+            "Permissions-Policy",
+            "camera=(), microphone=(), geolocation=()",
+        ))
 }
 
 /// True when the request has no Origin (not a browser) or its Origin names
@@ -31,7 +34,10 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };
-    let host = headers.get(HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let host = headers
+        .get(HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let origin_host = origin
         .strip_prefix("https://")
         .or_else(|| origin.strip_prefix("http://"))
@@ -49,7 +55,9 @@ pub async fn origin_check(
         let res = req.error_response(AppError::CsrfRejected);
         return Ok(res.map_into_right_body());
     }
-    next.call(req).await.map(ServiceResponse::map_into_left_body)
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
 }
 
 /// One log line per request: method, path (never the query, which may
@@ -90,8 +98,14 @@ mod tests {
     fn origin_must_match_host_when_present() {
         assert!(same_origin(&headers(None, "desk:8080")));
         assert!(same_origin(&headers(Some("http://desk:8080"), "desk:8080")));
-        assert!(same_origin(&headers(Some("https://Chat.Example.com"), "chat.example.com")));
-        assert!(!same_origin(&headers(Some("https://evil.example"), "desk:8080")));
+        assert!(same_origin(&headers(
+            Some("https://Chat.Example.com"),
+            "chat.example.com"
+        )));
+        assert!(!same_origin(&headers(
+            Some("https://evil.example"),
+            "desk:8080"
+        )));
         assert!(!same_origin(&headers(Some("null"), "desk:8080")));
     }
 }

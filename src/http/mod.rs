@@ -19,7 +19,8 @@ use actix_web::{web, App, HttpRequest, HttpResponse, Resource};
 
 fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
     let e = match &err {
-        JsonPayloadError::Overflow { limit } | JsonPayloadError::OverflowKnownLength { limit, .. } => {
+        JsonPayloadError::Overflow { limit }
+        | JsonPayloadError::OverflowKnownLength { limit, .. } => {
             AppError::BodyTooLarge { limit: *limit }
         }
         JsonPayloadError::ContentType => AppError::ExpectedJson,
@@ -85,7 +86,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .route(get().to(staff::get_staff))
                         .route(patch().to(staff::patch_staff)),
                 )
-                .service(resource("/staff/{id}/password").route(post().to(staff::post_staff_password)))
+                .service(
+                    resource("/staff/{id}/password").route(post().to(staff::post_staff_password)),
+                )
                 .service(
                     resource("/staff/{id}/transfer-ownership")
                         .route(post().to(staff::post_transfer_ownership)),
@@ -120,7 +123,11 @@ pub fn build(
     let limit = state.config.server.max_body_bytes;
     App::new()
         .app_data(web::Data::new(state))
-        .app_data(web::JsonConfig::default().limit(limit).error_handler(json_error))
+        .app_data(
+            web::JsonConfig::default()
+                .limit(limit)
+                .error_handler(json_error),
+        )
         .app_data(web::PathConfig::default().error_handler(path_error))
         .app_data(web::PayloadConfig::new(limit))
         .wrap(from_fn(middleware::origin_check))

@@ -52,7 +52,11 @@ pub fn token_hash(token: &str) -> TokenHash {
 
 /// Compares secrets in time independent of where they differ.
 pub fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// Creates a session for `row`.
@@ -144,7 +148,9 @@ pub async fn resolve(state: &AppState, token: &str) -> Result<AuthContext, AppEr
         let touched = session.clone();
         // Not awaited for durability: losing a touch in a crash only
         // shortens the idle window.
-        state.read(move |s| s.update_session(&hash, &touched)).await?;
+        state
+            .read(move |s| s.update_session(&hash, &touched))
+            .await?;
     }
     Ok(AuthContext {
         staff: row.staff,

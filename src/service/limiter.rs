@@ -163,11 +163,11 @@ mod tests {
         for _ in 0..3 {
             l.failed(&keys, 0);
         }
-        assert!(l.check(&[acct.clone()], 0).is_err());
+        assert!(l.check(std::slice::from_ref(&acct), 0).is_err());
         l.succeeded(&acct);
         assert_eq!(l.check(&[acct], 0), Ok(()));
         for _ in 0..6 {
-            l.failed(&[addr.clone()], 0);
+            l.failed(std::slice::from_ref(&addr), 0);
         }
         assert!(l.check(&[addr], 0).is_err(), "address allowance is 4x free");
     }

@@ -28,7 +28,11 @@ pub fn hash_now(password: &str) -> Result<String, AppError> {
 
 fn verify_now(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|parsed| argon2().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            argon2()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -81,9 +85,15 @@ mod tests {
         let p = Passwords::new(1).expect("init");
         let h = p.hash("correct horse".into()).await.expect("hash");
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
-        assert!(p.verify("correct horse".into(), Some(h.clone())).await.expect("ok"));
+        assert!(p
+            .verify("correct horse".into(), Some(h.clone()))
+            .await
+            .expect("ok"));
         assert!(!p.verify("wrong".into(), Some(h)).await.expect("ok"));
         assert!(!p.verify("anything".into(), None).await.expect("ok"));
-        assert!(!p.verify("x".into(), Some("not a hash".into())).await.expect("ok"));
+        assert!(!p
+            .verify("x".into(), Some("not a hash".into()))
+            .await
+            .expect("ok"));
     }
 }

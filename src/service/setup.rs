@@ -28,7 +28,12 @@ pub struct SetupRequest {
 
 /// Makes a new setup link when no owner exists yet; returns its URL.
 /// Any earlier link stops working.
-pub fn ensure_setup_link(store: &Store, public_url: &str, lifetime: std::time::Duration, now: u64) -> Result<Option<String>, AppError> {
+pub fn ensure_setup_link(
+    store: &Store,
+    public_url: &str,
+    lifetime: std::time::Duration,
+    now: u64,
+) -> Result<Option<String>, AppError> {
     if store.owner_id()?.is_some() {
         return Ok(None);
     }
@@ -38,7 +43,12 @@ pub fn ensure_setup_link(store: &Store, public_url: &str, lifetime: std::time::D
     Ok(Some(format!("{public_url}/setup#{token}")))
 }
 
-fn owner_row(email: &str, display_name: &str, password_hash: String, now: u64) -> Result<StaffRow, AppError> {
+fn owner_row(
+    email: &str,
+    display_name: &str,
+    password_hash: String,
+    now: u64,
+) -> Result<StaffRow, AppError> {
     Ok(StaffRow {
         staff: Staff {
             id: StaffId::generate(),
@@ -67,15 +77,28 @@ pub async fn complete(state: &AppState, req: SetupRequest) -> Result<IssuedSessi
     row.staff.max_concurrent_chats = state.config.chat.default_max_concurrent_chats;
     let link = auth::token_hash(req.token.trim());
     let stored = row.clone();
-    state.write(move |s| s.complete_setup(&link, now, &stored)).await?;
+    state
+        .write(move |s| s.complete_setup(&link, now, &stored))
+        .await?;
     tracing::info!(staff = %row.staff.id, "owner created through the setup link");
     auth::issue_session(state, &row).await
 }
 
 /// `livedesk owner create`: creates the owner when none exists.
-pub fn create_owner_now(store: &Store, email: &str, display_name: &str, password: &str, now: u64) -> Result<Staff, AppError> {
+pub fn create_owner_now(
+    store: &Store,
+    email: &str,
+    display_name: &str,
+    password: &str,
+    now: u64,
+) -> Result<Staff, AppError> {
     validate::password(password)?;
-    let row = owner_row(email, display_name, super::passwords::hash_now(password)?, now)?;
+    let row = owner_row(
+        email,
+        display_name,
+        super::passwords::hash_now(password)?,
+        now,
+    )?;
     store.insert_staff(&row)?;
     store.flush_now()?;
     Ok(row.staff)

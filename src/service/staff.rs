@@ -13,8 +13,15 @@ fn not_found() -> AppError {
     AppError::from(StoreError::StaffNotFound)
 }
 
-async fn visible_row(state: &AppState, ctx: &AuthContext, id: StaffId) -> Result<StaffRow, AppError> {
-    let row = state.read(move |s| s.staff(id)).await?.ok_or_else(not_found)?;
+async fn visible_row(
+    state: &AppState,
+    ctx: &AuthContext,
+    id: StaffId,
+) -> Result<StaffRow, AppError> {
+    let row = state
+        .read(move |s| s.staff(id))
+        .await?
+        .ok_or_else(not_found)?;
     if permissions::can_view_staff(&ctx.staff, &row.staff) {
         Ok(row)
     } else {
@@ -98,7 +105,11 @@ pub async fn reset_password(
 }
 
 /// The owner hands ownership to an admin and becomes an admin.
-pub async fn transfer_ownership(state: &AppState, ctx: &AuthContext, to: StaffId) -> Result<Staff, AppError> {
+pub async fn transfer_ownership(
+    state: &AppState,
+    ctx: &AuthContext,
+    to: StaffId,
+) -> Result<Staff, AppError> {
     let target = visible_row(state, ctx, to).await?;
     permissions::transfer_ownership(&ctx.staff, &target.staff)?;
     let from = ctx.staff.id;

@@ -25,13 +25,17 @@ pub fn parse_u64(bytes: &[u8]) -> Result<u64, StoreError> {
 
 /// Reads a 16-byte staff id.
 pub fn parse_staff_id(bytes: &[u8]) -> Result<StaffId, StoreError> {
-    let arr: [u8; 16] = bytes.try_into().map_err(|_| corrupt("staff id", bytes.len()))?;
+    let arr: [u8; 16] = bytes
+        .try_into()
+        .map_err(|_| corrupt("staff id", bytes.len()))?;
     Ok(StaffId::from_bytes(arr))
 }
 
 /// Reads a 16-byte group id.
 pub fn parse_group_id(bytes: &[u8]) -> Result<GroupId, StoreError> {
-    let arr: [u8; 16] = bytes.try_into().map_err(|_| corrupt("group id", bytes.len()))?;
+    let arr: [u8; 16] = bytes
+        .try_into()
+        .map_err(|_| corrupt("group id", bytes.len()))?;
     Ok(GroupId::from_bytes(arr))
 }
 
@@ -96,7 +100,10 @@ mod tests {
         let (g, s, h) = (GroupId::generate(), StaffId::generate(), [7u8; 32]);
         assert_eq!(parse_group_staff(&group_staff(g, s)).expect("ok"), (g, s));
         assert_eq!(parse_staff_token(&staff_token(s, &h)).expect("ok"), (s, h));
-        assert_eq!(parse_expiry_token(&expiry_token(42, &h)).expect("ok"), (42, h));
+        assert_eq!(
+            parse_expiry_token(&expiry_token(42, &h)).expect("ok"),
+            (42, h)
+        );
         assert_eq!(parse_u64(&u64_be(9)).expect("ok"), 9);
     }
 

@@ -46,9 +46,15 @@ pub(super) fn run(db: &sled::Db, trees: &Trees) -> Result<(), StoreError> {
             .get(version as usize)
             .ok_or_else(|| StoreError::Corrupt(format!("no migration from schema {version}")))?;
         step(trees)?;
-        trees.meta.insert(VERSION_KEY, &(version + 1).to_be_bytes())?;
+        trees
+            .meta
+            .insert(VERSION_KEY, &(version + 1).to_be_bytes())?;
         db.flush()?;
-        tracing::info!(from = version, to = version + 1, "migrated the store schema");
+        tracing::info!(
+            from = version,
+            to = version + 1,
+            "migrated the store schema"
+        );
     }
     Ok(())
 }
@@ -65,15 +71,25 @@ mod tests {
     #[test]
     fn a_new_folder_is_migrated_and_a_newer_one_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let db = sled::Config::new().path(dir.path()).temporary(true).open().expect("open");
+        let db = sled::Config::new()
+            .path(dir.path())
+            .temporary(true)
+            .open()
+            .expect("open");
         let trees = Trees::open(&db).expect("trees");
         run(&db, &trees).expect("migrates");
         assert_eq!(stored_version(&trees).expect("v"), SCHEMA_VERSION);
         run(&db, &trees).expect("second open is a no-op");
-        trees.meta.insert(VERSION_KEY, &99u32.to_be_bytes()).expect("write");
+        trees
+            .meta
+            .insert(VERSION_KEY, &99u32.to_be_bytes())
+            .expect("write");
         assert_eq!(
             run(&db, &trees),
-            Err(StoreError::NewerSchema { found: 99, known: SCHEMA_VERSION })
+            Err(StoreError::NewerSchema {
+                found: 99,
+                known: SCHEMA_VERSION
+            })
         );
     }
 }

@@ -5,10 +5,10 @@
 //! above this module names sled.
 
 mod commit;
+mod groups;
 pub mod keys;
 mod migrate;
 pub mod records;
-mod groups;
 mod sessions;
 mod setup;
 mod staff;

@@ -3,7 +3,9 @@
 //! `expiry_tokenhash` (purge by time without a full scan). Only the token's
 //! sha256 is stored, so a copied data folder opens no session.
 
-use super::keys::{expiry_token, parse_expiry_token, parse_staff_token, staff_token, u64_be, TokenHash};
+use super::keys::{
+    expiry_token, parse_expiry_token, parse_staff_token, staff_token, u64_be, TokenHash,
+};
 use super::records::{decode, encode, SessionRecord, SessionRow};
 use super::{tx_done, Store, StoreError};
 use crate::domain::{Millis, StaffId};
@@ -11,17 +13,28 @@ use sled::Transactional;
 
 impl Store {
     /// Stores a new session that ends at `expires_at` at the latest.
-    pub fn insert_session(&self, hash: &TokenHash, row: &SessionRow, expires_at: Millis) -> Result<(), StoreError> {
+    pub fn insert_session(
+        &self,
+        hash: &TokenHash,
+        row: &SessionRow,
+        expires_at: Millis,
+    ) -> Result<(), StoreError> {
         let t = &self.trees;
         tx_done(
-            (&t.tokenhash_session, &t.staffid_tokenhash, &t.expiry_tokenhash).transaction(
-                |(sessions, by_staff, by_expiry)| {
+            (
+                &t.tokenhash_session,
+                &t.staffid_tokenhash,
+                &t.expiry_tokenhash,
+            )
+                .transaction(|(sessions, by_staff, by_expiry)| {
                     sessions.insert(&hash[..], encode(&SessionRecord::V1(row.clone())))?;
-                    by_staff.insert(&staff_token(row.staff_id, hash)[..], &u64_be(expires_at)[..])?;
+                    by_staff.insert(
+                        &staff_token(row.staff_id, hash)[..],
+                        &u64_be(expires_at)[..],
+                    )?;
                     by_expiry.insert(&expiry_token(expires_at, hash)[..], &[][..])?;
                     Ok(())
-                },
-            ),
+                }),
         )
     }
 
@@ -57,19 +70,26 @@ impl Store {
             None => 0,
         };
         tx_done(
-            (&t.tokenhash_session, &t.staffid_tokenhash, &t.expiry_tokenhash).transaction(
-                |(sessions, by_staff, by_expiry)| {
+            (
+                &t.tokenhash_session,
+                &t.staffid_tokenhash,
+                &t.expiry_tokenhash,
+            )
+                .transaction(|(sessions, by_staff, by_expiry)| {
                     sessions.remove(&hash[..])?;
                     by_staff.remove(&key[..])?;
                     by_expiry.remove(&expiry_token(expires_at, hash)[..])?;
                     Ok(())
-                },
-            ),
+                }),
         )
     }
 
     /// Deletes every session of `staff` except `keep`. Returns how many.
-    pub fn delete_sessions_of(&self, staff: StaffId, keep: Option<&TokenHash>) -> Result<usize, StoreError> {
+    pub fn delete_sessions_of(
+        &self,
+        staff: StaffId,
+        keep: Option<&TokenHash>,
+    ) -> Result<usize, StoreError> {
         let hashes: Vec<TokenHash> = self
             .trees
             .staffid_tokenhash

@@ -11,14 +11,25 @@ use sled::Transactional;
 
 impl Store {
     /// Makes `hash` the only valid setup link, until `expires_at`.
-    pub fn replace_setup_link(&self, hash: &TokenHash, expires_at: Millis) -> Result<(), StoreError> {
+    pub fn replace_setup_link(
+        &self,
+        hash: &TokenHash,
+        expires_at: Millis,
+    ) -> Result<(), StoreError> {
         self.trees.tokenhash_setup.clear()?;
-        self.trees.tokenhash_setup.insert(&hash[..], &u64_be(expires_at)[..])?;
+        self.trees
+            .tokenhash_setup
+            .insert(&hash[..], &u64_be(expires_at)[..])?;
         Ok(())
     }
 
     /// Consumes the setup link and creates the owner, atomically.
-    pub fn complete_setup(&self, hash: &TokenHash, now: Millis, owner: &StaffRow) -> Result<(), StoreError> {
+    pub fn complete_setup(
+        &self,
+        hash: &TokenHash,
+        now: Millis,
+        owner: &StaffRow,
+    ) -> Result<(), StoreError> {
         if owner.staff.role != Role::Owner {
             return Err(StoreError::OwnershipRule);
         }
@@ -44,7 +55,13 @@ impl Store {
                     if expires_at <= now {
                         return abort(StoreError::SetupLinkInvalid);
                     }
-                    let v = InsertViews { meta, staff, email, groups, members };
+                    let v = InsertViews {
+                        meta,
+                        staff,
+                        email,
+                        groups,
+                        members,
+                    };
                     insert_in_tx(&v, owner)
                 }),
         )

@@ -40,7 +40,8 @@ pub(super) fn insert_in_tx(v: &InsertViews<'_>, row: &StaffRow) -> TxResult<()> 
         v.meta.insert(OWNER_KEY, &s.id.to_bytes()[..])?;
     }
     v.email.insert(s.email.as_bytes(), &s.id.to_bytes()[..])?;
-    v.staff.insert(&s.id.to_bytes()[..], encode(&StaffRecord::V1(row.clone())))?;
+    v.staff
+        .insert(&s.id.to_bytes()[..], encode(&StaffRecord::V1(row.clone())))?;
     Ok(())
 }
 
@@ -107,9 +108,21 @@ impl Store {
         let _guard = self.admin_guard();
         let t = &self.trees;
         tx_done(
-            (&t.meta, &t.staffid_staff, &t.email_staffid, &t.groupid_group, &t.groupid_staffid)
+            (
+                &t.meta,
+                &t.staffid_staff,
+                &t.email_staffid,
+                &t.groupid_group,
+                &t.groupid_staffid,
+            )
                 .transaction(|(meta, staff, email, groups, members)| {
-                    let v = InsertViews { meta, staff, email, groups, members };
+                    let v = InsertViews {
+                        meta,
+                        staff,
+                        email,
+                        groups,
+                        members,
+                    };
                     insert_in_tx(&v, row)
                 }),
         )
@@ -129,8 +142,13 @@ impl Store {
         let t = &self.trees;
         let id = next.staff.id;
         tx_done(
-            (&t.staffid_staff, &t.email_staffid, &t.groupid_group, &t.groupid_staffid).transaction(
-                |(staff, email, groups, members)| {
+            (
+                &t.staffid_staff,
+                &t.email_staffid,
+                &t.groupid_group,
+                &t.groupid_staffid,
+            )
+                .transaction(|(staff, email, groups, members)| {
                     let current = read_row(staff, id)?;
                     if &current != prev {
                         return abort(StoreError::ChangedMeanwhile);
@@ -155,8 +173,7 @@ impl Store {
                     }
                     staff.insert(&id.to_bytes()[..], encode(&StaffRecord::V1(next.clone())))?;
                     Ok(())
-                },
-            ),
+                }),
         )
     }
 

@@ -39,7 +39,11 @@ fn a_second_open_of_the_same_folder_is_refused_clearly() {
     let _first = open(dir.path());
     let err = Store::open(dir.path(), 8 << 20).err().expect("refused");
     assert!(matches!(err, StoreError::InUse { .. }));
-    assert!(err.to_string().contains("in use by another livedesk process"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("in use by another livedesk process"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -52,9 +56,15 @@ fn staff_and_indexes_stay_in_step_and_survive_reopening() {
         s.insert_group(&g1).expect("g1");
         s.insert_group(&g2).expect("g2");
         s.insert_staff(&ann).expect("ann");
-        assert_eq!(s.insert_staff(&row("ann@x.io", Role::Agent, vec![])), Err(StoreError::EmailTaken));
+        assert_eq!(
+            s.insert_staff(&row("ann@x.io", Role::Agent, vec![])),
+            Err(StoreError::EmailTaken)
+        );
         let ghost = row("b@x.io", Role::Agent, vec![GroupId::generate()]);
-        assert!(matches!(s.insert_staff(&ghost), Err(StoreError::GroupNotFound(_))));
+        assert!(matches!(
+            s.insert_staff(&ghost),
+            Err(StoreError::GroupNotFound(_))
+        ));
         let mut next = ann.clone();
         next.staff.email = "ann2@x.io".into();
         next.staff.groups = vec![g2.id];
@@ -69,9 +79,18 @@ fn staff_and_indexes_stay_in_step_and_survive_reopening() {
     let back = s.staff_by_email("ann2@x.io").expect("read").expect("kept");
     assert_eq!(back.staff.groups, vec![g2.id]);
     s.delete_group(g2.id).expect("delete");
-    assert!(s.staff(ann.staff.id).expect("read").expect("kept").staff.groups.is_empty());
+    assert!(s
+        .staff(ann.staff.id)
+        .expect("read")
+        .expect("kept")
+        .staff
+        .groups
+        .is_empty());
     assert!(s.group_members(g2.id).expect("m").is_empty());
-    assert_eq!(s.insert_group(&group("SUPPORT")), Err(StoreError::GroupNameTaken));
+    assert_eq!(
+        s.insert_group(&group("SUPPORT")),
+        Err(StoreError::GroupNameTaken)
+    );
 }
 
 #[test]
@@ -82,13 +101,25 @@ fn there_is_exactly_one_owner_and_ownership_moves_atomically() {
     let admin = row("a@x.io", Role::Admin, vec![]);
     s.insert_staff(&owner).expect("owner");
     s.insert_staff(&admin).expect("admin");
-    assert_eq!(s.insert_staff(&row("o2@x.io", Role::Owner, vec![])), Err(StoreError::OwnerExists));
+    assert_eq!(
+        s.insert_staff(&row("o2@x.io", Role::Owner, vec![])),
+        Err(StoreError::OwnerExists)
+    );
     let mut crowned = admin.clone();
     crowned.staff.role = Role::Owner;
-    assert_eq!(s.put_staff(&admin, &crowned), Err(StoreError::OwnershipRule));
-    s.transfer_ownership(owner.staff.id, admin.staff.id).expect("transfer");
+    assert_eq!(
+        s.put_staff(&admin, &crowned),
+        Err(StoreError::OwnershipRule)
+    );
+    s.transfer_ownership(owner.staff.id, admin.staff.id)
+        .expect("transfer");
     assert_eq!(s.owner_id().expect("read"), Some(admin.staff.id));
-    let roles: Vec<Role> = s.list_staff().expect("list").iter().map(|r| r.staff.role).collect();
+    let roles: Vec<Role> = s
+        .list_staff()
+        .expect("list")
+        .iter()
+        .map(|r| r.staff.role)
+        .collect();
     assert_eq!(roles.iter().filter(|r| **r == Role::Owner).count(), 1);
     assert_eq!(
         s.transfer_ownership(owner.staff.id, admin.staff.id),
@@ -102,12 +133,21 @@ fn setup_link_works_once_and_not_after_expiry() {
     let s = open(dir.path());
     let owner = row("o@x.io", Role::Owner, vec![]);
     s.replace_setup_link(&[1; 32], 100).expect("link");
-    assert_eq!(s.complete_setup(&[1; 32], 100, &owner), Err(StoreError::SetupLinkInvalid));
+    assert_eq!(
+        s.complete_setup(&[1; 32], 100, &owner),
+        Err(StoreError::SetupLinkInvalid)
+    );
     s.replace_setup_link(&[2; 32], 100).expect("link");
-    assert_eq!(s.complete_setup(&[1; 32], 50, &owner), Err(StoreError::SetupLinkInvalid));
+    assert_eq!(
+        s.complete_setup(&[1; 32], 50, &owner),
+        Err(StoreError::SetupLinkInvalid)
+    );
     s.complete_setup(&[2; 32], 50, &owner).expect("setup");
     let other = row("p@x.io", Role::Owner, vec![]);
-    assert_eq!(s.complete_setup(&[2; 32], 50, &other), Err(StoreError::SetupLinkInvalid));
+    assert_eq!(
+        s.complete_setup(&[2; 32], 50, &other),
+        Err(StoreError::SetupLinkInvalid)
+    );
     assert_eq!(s.owner_id().expect("read"), Some(owner.staff.id));
 }
 
@@ -128,7 +168,10 @@ fn sessions_are_indexed_by_staff_and_expiry() {
     s.insert_session(&[3; 32], &session(3), 3000).expect("s3");
     assert_eq!(s.purge_expired_sessions(1000).expect("purge"), 1);
     assert!(s.session(&[1; 32]).expect("read").is_none());
-    assert_eq!(s.delete_sessions_of(staff, Some(&[3; 32])).expect("delete"), 1);
+    assert_eq!(
+        s.delete_sessions_of(staff, Some(&[3; 32])).expect("delete"),
+        1
+    );
     assert!(s.session(&[2; 32]).expect("read").is_none());
     assert!(s.session(&[3; 32]).expect("read").is_some());
     assert_eq!(s.purge_expired_sessions(5000).expect("purge"), 1);

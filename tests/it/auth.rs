@@ -21,9 +21,15 @@ async fn sign_in_succeeds_and_failures_never_say_whether_the_email_exists() {
     let cookie = ok.header("set-cookie").expect("cookie");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Strict"), "{cookie}");
-    assert!(!cookie.contains("Secure"), "plain http public URL: {cookie}");
+    assert!(
+        !cookie.contains("Secure"),
+        "plain http public URL: {cookie}"
+    );
     assert_eq!(c.get("/api/auth/me").await.json["staff"]["role"], "owner");
-    assert_eq!(app.client().get("/api/auth/me").await.code(), "not_signed_in");
+    assert_eq!(
+        app.client().get("/api/auth/me").await.code(),
+        "not_signed_in"
+    );
 }
 
 #[actix_web::test]
@@ -35,9 +41,16 @@ async fn repeated_failures_are_delayed_more_and_more_per_account() {
         assert_eq!(c.login(OWNER_EMAIL, "guess").await.status, 401);
     }
     let r = c.login(OWNER_EMAIL, "guess").await;
-    assert_eq!(r.status, 401, "the sixth failure is counted, then delays start");
+    assert_eq!(
+        r.status, 401,
+        "the sixth failure is counted, then delays start"
+    );
     let r = c.login(OWNER_EMAIL, OWNER_PASSWORD).await;
-    assert_eq!((r.status, r.code()), (429, "too_many_attempts"), "even the right password waits");
+    assert_eq!(
+        (r.status, r.code()),
+        (429, "too_many_attempts"),
+        "even the right password waits"
+    );
     assert_eq!(r.header("retry-after").as_deref(), Some("2"));
     // An unknown email is limited the same way, so limiting reveals nothing.
     for _ in 0..6 {
@@ -48,7 +61,11 @@ async fn repeated_failures_are_delayed_more_and_more_per_account() {
     app.advance(Duration::from_secs(2));
     assert_eq!(c.login(OWNER_EMAIL, "guess").await.status, 401);
     let r = c.login(OWNER_EMAIL, OWNER_PASSWORD).await;
-    assert_eq!(r.header("retry-after").as_deref(), Some("4"), "the delay doubled");
+    assert_eq!(
+        r.header("retry-after").as_deref(),
+        Some("4"),
+        "the delay doubled"
+    );
     app.advance(Duration::from_secs(4));
     assert_eq!(c.login(OWNER_EMAIL, OWNER_PASSWORD).await.status, 200);
 }
@@ -60,11 +77,18 @@ async fn a_burst_from_one_address_is_limited_across_accounts() {
     let mut c = app.client();
     let mut limited = 0;
     for i in 0..30 {
-        if c.login(&format!("user{i}@example.com"), "guess").await.status == 429 {
+        if c.login(&format!("user{i}@example.com"), "guess")
+            .await
+            .status
+            == 429
+        {
             limited += 1;
         }
     }
-    assert!(limited >= 9, "per-address limit after 20 failures, got {limited} refusals");
+    assert!(
+        limited >= 9,
+        "per-address limit after 20 failures, got {limited} refusals"
+    );
 }
 
 #[actix_web::test]
@@ -72,10 +96,18 @@ async fn sessions_expire_when_idle_and_at_their_maximum_age() {
     let app = TestApp::start().await;
     let owner = app.owner().await;
     app.advance(Duration::from_secs(119 * 60));
-    assert_eq!(owner.get("/api/auth/me").await.status, 200, "used within 2h keeps it");
+    assert_eq!(
+        owner.get("/api/auth/me").await.status,
+        200,
+        "used within 2h keeps it"
+    );
     app.advance(Duration::from_secs(121 * 60));
     let r = owner.get("/api/auth/me").await;
-    assert_eq!((r.status, r.code()), (401, "session_ended"), "idle for over 2h");
+    assert_eq!(
+        (r.status, r.code()),
+        (401, "session_ended"),
+        "idle for over 2h"
+    );
 
     let mut c = app.client();
     c.login(OWNER_EMAIL, OWNER_PASSWORD).await;
@@ -84,7 +116,11 @@ async fn sessions_expire_when_idle_and_at_their_maximum_age() {
         assert_eq!(c.get("/api/auth/me").await.status, 200);
     }
     app.advance(Duration::from_secs(3600));
-    assert_eq!(c.get("/api/auth/me").await.code(), "session_ended", "12h maximum");
+    assert_eq!(
+        c.get("/api/auth/me").await.code(),
+        "session_ended",
+        "12h maximum"
+    );
 }
 
 #[actix_web::test]
@@ -95,7 +131,11 @@ async fn logout_ends_the_session() {
     let r = owner.post_mut("/api/auth/logout", json!(null)).await;
     assert_eq!(r.status, 204);
     assert!(owner.cookie.is_none(), "cookie cleared");
-    assert_eq!(kept.get("/api/auth/me").await.code(), "session_ended", "the token itself is dead");
+    assert_eq!(
+        kept.get("/api/auth/me").await.code(),
+        "session_ended",
+        "the token itself is dead"
+    );
 }
 
 #[actix_web::test]
@@ -106,25 +146,44 @@ async fn a_password_change_ends_the_other_sessions_only() {
     phone.login(OWNER_EMAIL, OWNER_PASSWORD).await;
 
     let r = laptop
-        .post("/api/auth/password", json!({"current_password": "nope", "new_password": "brand new password"}))
+        .post(
+            "/api/auth/password",
+            json!({"current_password": "nope", "new_password": "brand new password"}),
+        )
         .await;
     assert_eq!((r.status, r.code()), (403, "forbidden"));
     let r = laptop
-        .post("/api/auth/password", json!({"current_password": OWNER_PASSWORD, "new_password": "short"}))
+        .post(
+            "/api/auth/password",
+            json!({"current_password": OWNER_PASSWORD, "new_password": "short"}),
+        )
         .await;
     assert_eq!(r.code(), "invalid_field");
     let r = laptop
-        .post("/api/auth/password", json!({"current_password": OWNER_PASSWORD, "new_password": "brand new password"}))
+        .post(
+            "/api/auth/password",
+            json!({"current_password": OWNER_PASSWORD, "new_password": "brand new password"}),
+        )
         .await;
     assert_eq!(r.status, 204, "{}", r.text);
 
-    assert_eq!(laptop.get("/api/auth/me").await.status, 200, "this session stays");
-    assert_eq!(phone.get("/api/auth/me").await.code(), "session_ended", "the other one ends");
+    assert_eq!(
+        laptop.get("/api/auth/me").await.status,
+        200,
+        "this session stays"
+    );
+    assert_eq!(
+        phone.get("/api/auth/me").await.code(),
+        "session_ended",
+        "the other one ends"
+    );
     let mut c = app.client();
     assert_eq!(c.login(OWNER_EMAIL, OWNER_PASSWORD).await.status, 401);
     assert_eq!(c.login(OWNER_EMAIL, "brand new password").await.status, 200);
     // The kept session still changes things (its CSRF token still holds).
-    let r = laptop.post("/api/groups", json!({"name": "After change"})).await;
+    let r = laptop
+        .post("/api/groups", json!({"name": "After change"}))
+        .await;
     assert_eq!(r.status, 201);
 }
 
@@ -133,15 +192,25 @@ async fn disabling_an_account_ends_its_sessions_and_sign_in() {
     let app = TestApp::start().await;
     let owner = app.owner().await;
     let (agent, id) = app.staff(&owner, "ann@example.com", "agent", &[]).await;
-    let r = owner.patch(&format!("/api/staff/{id}"), json!({"disabled": true})).await;
+    let r = owner
+        .patch(&format!("/api/staff/{id}"), json!({"disabled": true}))
+        .await;
     assert_eq!(r.status, 200, "{}", r.json);
     assert_eq!(agent.get("/api/auth/me").await.code(), "session_ended");
     let mut c = app.client();
     let r = c.login("ann@example.com", "staff password 1").await;
     assert_eq!((r.status, r.code()), (401, "account_disabled"));
-    assert_eq!(c.login("ann@example.com", "wrong").await.code(), "invalid_credentials");
-    owner.patch(&format!("/api/staff/{id}"), json!({"disabled": false})).await;
-    assert_eq!(c.login("ann@example.com", "staff password 1").await.status, 200);
+    assert_eq!(
+        c.login("ann@example.com", "wrong").await.code(),
+        "invalid_credentials"
+    );
+    owner
+        .patch(&format!("/api/staff/{id}"), json!({"disabled": false}))
+        .await;
+    assert_eq!(
+        c.login("ann@example.com", "staff password 1").await.status,
+        200
+    );
 }
 
 #[actix_web::test]
@@ -152,15 +221,24 @@ async fn state_changes_need_the_csrf_token_and_the_same_origin() {
     no_token.csrf = None;
     let body = Some(json!({"name": "Sneaky"}).to_string().into_bytes());
     let json_ct = ("Content-Type", "application/json");
-    let r = no_token.raw(Method::POST, "/api/groups", body.clone(), &[json_ct]).await;
+    let r = no_token
+        .raw(Method::POST, "/api/groups", body.clone(), &[json_ct])
+        .await;
     assert_eq!((r.status, r.code()), (403, "csrf_rejected"));
     let mut wrong = owner.clone();
     wrong.csrf = Some("0".repeat(32));
-    let r = wrong.raw(Method::POST, "/api/groups", body.clone(), &[json_ct]).await;
+    let r = wrong
+        .raw(Method::POST, "/api/groups", body.clone(), &[json_ct])
+        .await;
     assert_eq!(r.code(), "csrf_rejected");
     let mut foreign = owner.clone();
     let r = foreign
-        .raw(Method::POST, "/api/groups", body.clone(), &[json_ct, ("Origin", "https://evil.example")])
+        .raw(
+            Method::POST,
+            "/api/groups",
+            body.clone(),
+            &[json_ct, ("Origin", "https://evil.example")],
+        )
         .await;
     assert_eq!(r.code(), "csrf_rejected");
     let r = app
@@ -168,12 +246,19 @@ async fn state_changes_need_the_csrf_token_and_the_same_origin() {
         .raw(
             Method::POST,
             "/api/auth/login",
-            Some(json!({"email": OWNER_EMAIL, "password": OWNER_PASSWORD}).to_string().into_bytes()),
+            Some(
+                json!({"email": OWNER_EMAIL, "password": OWNER_PASSWORD})
+                    .to_string()
+                    .into_bytes(),
+            ),
             &[json_ct, ("Origin", "https://evil.example")],
         )
         .await;
     assert_eq!(r.code(), "csrf_rejected", "login CSRF is refused too");
-    assert_eq!(owner.get("/api/groups").await.json.as_array().map(Vec::len), Some(0));
+    assert_eq!(
+        owner.get("/api/groups").await.json.as_array().map(Vec::len),
+        Some(0)
+    );
 }
 
 #[actix_web::test]
@@ -182,7 +267,9 @@ async fn housekeeping_purges_expired_sessions() {
     let owner = app.owner().await;
     let state = app.running().state.clone();
     app.advance(Duration::from_secs(13 * 3600));
-    let swept = livedesk::jobs::housekeeping::run(&state, state.now()).await.expect("runs");
+    let swept = livedesk::jobs::housekeeping::run(&state, state.now())
+        .await
+        .expect("runs");
     assert_eq!(swept.sessions, 1);
     assert_eq!(owner.get("/api/auth/me").await.code(), "session_ended");
 }

@@ -19,8 +19,18 @@ fn find(env: &str, candidates: &[&str]) -> Option<PathBuf> {
 
 /// chromedriver and chromium, or None after saying why (panics under CI).
 fn browser_paths() -> Option<(PathBuf, PathBuf)> {
-    let driver = find("LIVEDESK_CHROMEDRIVER", &["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]);
-    let chromium = find("LIVEDESK_CHROMIUM", &["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]);
+    let driver = find(
+        "LIVEDESK_CHROMEDRIVER",
+        &["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"],
+    );
+    let chromium = find(
+        "LIVEDESK_CHROMIUM",
+        &[
+            "/usr/bin/chromium",
+            "/usr/bin/chromium-browser",
+            "/usr/bin/google-chrome",
+        ],
+    );
     match (driver, chromium) {
         (Some(d), Some(c)) => Some((d, c)),
         _ => {
@@ -50,7 +60,11 @@ impl Drop for Driver {
 }
 
 fn start_driver(path: &Path) -> Driver {
-    let port = TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
     let child = Command::new(path)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
@@ -59,7 +73,10 @@ fn start_driver(path: &Path) -> Driver {
         .expect("start chromedriver");
     let deadline = Instant::now() + Duration::from_secs(20);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "chromedriver did not start listening in 20 s");
+        assert!(
+            Instant::now() < deadline,
+            "chromedriver did not start listening in 20 s"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     Driver {
@@ -102,7 +119,11 @@ async fn type_into(b: &Browser, css: &str, text: &str) {
 }
 
 async fn click(b: &Browser, css: &str) {
-    el(b, css).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+    el(b, css)
+        .await
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
 }
 
 /// Waits until the element's text contains `want`.
@@ -116,7 +137,10 @@ async fn wait_text(b: &Browser, css: &str, want: &str) {
         }
         if Instant::now() > deadline {
             let body = b.source().await.unwrap_or_default();
-            panic!("{css} never showed {want:?}; page: {}", &body[..body.len().min(2000)]);
+            panic!(
+                "{css} never showed {want:?}; page: {}",
+                &body[..body.len().min(2000)]
+            );
         }
         actix_web::rt::time::sleep(Duration::from_millis(50)).await;
     }
@@ -180,12 +204,21 @@ async fn owner_sets_up_creates_a_group_and_an_agent_who_then_signs_in() {
     click(&b, "a[href='#/staff']").await;
     type_into(&b, "#staff-email", "ann@example.com").await;
     type_into(&b, "#staff-name", "Ann Agent").await;
-    el(&b, "#staff-role").await.select_by_value("agent").await.expect("role");
+    el(&b, "#staff-role")
+        .await
+        .select_by_value("agent")
+        .await
+        .expect("role");
     type_into(&b, "#staff-password", "ann password 1").await;
     click(&b, "#staff-groups input[data-group-name='Support']").await;
     click(&b, "#staff-submit").await;
     wait_text(&b, "#staff-table", "ann@example.com").await;
-    wait_text(&b, "#staff-table tr[data-email='ann@example.com']", "Support").await;
+    wait_text(
+        &b,
+        "#staff-table tr[data-email='ann@example.com']",
+        "Support",
+    )
+    .await;
     screenshot(&b, "03-staff").await;
 
     // Sign out; the agent signs in and sees themselves only.
@@ -194,7 +227,10 @@ async fn owner_sets_up_creates_a_group_and_an_agent_who_then_signs_in() {
     sign_in(&b, &base, "ann@example.com", "ann password 1").await;
     wait_text(&b, "#whoami", "Ann Agent · agent").await;
     wait_text(&b, "#staff-screen h1", "You").await;
-    let rows = b.find_all(Locator::Css("#staff-table tbody tr")).await.expect("rows");
+    let rows = b
+        .find_all(Locator::Css("#staff-table tbody tr"))
+        .await
+        .expect("rows");
     assert_eq!(rows.len(), 1, "an agent sees only themselves");
     screenshot(&b, "04-agent").await;
 
@@ -202,7 +238,14 @@ async fn owner_sets_up_creates_a_group_and_an_agent_who_then_signs_in() {
     let mut api = app.client();
     api.login(OWNER_EMAIL, OWNER_PASSWORD).await;
     let staff = api.get("/api/staff").await;
-    let ann = staff.json.as_array().expect("list").iter().find(|s| s["email"] == "ann@example.com").cloned().expect("ann");
+    let ann = staff
+        .json
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|s| s["email"] == "ann@example.com")
+        .cloned()
+        .expect("ann");
     assert_eq!(ann["role"], "agent");
     assert_eq!(ann["groups"].as_array().map(Vec::len), Some(1));
 

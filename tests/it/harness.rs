@@ -46,7 +46,9 @@ impl TestApp {
         adjust(&mut config);
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let clock = Arc::new(ManualClock::starting_now());
-        let app = app::start(config, listener, clock.clone()).await.expect("start");
+        let app = app::start(config, listener, clock.clone())
+            .await
+            .expect("start");
         let addr = app.addr;
         Self {
             addr,
@@ -93,7 +95,13 @@ impl TestApp {
     }
 
     /// Creates a staff member as `admin` and returns their signed-in client and id.
-    pub async fn staff(&self, admin: &Client, email: &str, role: &str, groups: &[&str]) -> (Client, String) {
+    pub async fn staff(
+        &self,
+        admin: &Client,
+        email: &str,
+        role: &str,
+        groups: &[&str],
+    ) -> (Client, String) {
         let r = admin
             .post(
                 "/api/staff",
@@ -134,7 +142,10 @@ impl Resp {
         self.json["error"]["code"].as_str().unwrap_or("")
     }
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
     }
 }
 
@@ -153,14 +164,24 @@ impl Client {
             base: base.to_string(),
             cookie: None,
             csrf: None,
-            http: awc::Client::builder().timeout(Duration::from_secs(30)).finish(),
+            http: awc::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .finish(),
         }
     }
 
     /// Sends a request with the session cookie and CSRF token (if any) and
     /// the given extra headers; `body` is sent as-is.
-    pub async fn raw(&mut self, method: Method, path: &str, body: Option<Vec<u8>>, headers: &[(&str, &str)]) -> Resp {
-        let mut req = self.http.request(method.clone(), format!("{}{}", self.base, path));
+    pub async fn raw(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
+        let mut req = self
+            .http
+            .request(method.clone(), format!("{}{}", self.base, path));
         if let Some(c) = &self.cookie {
             req = req.insert_header(("Cookie", c.clone()));
         }
@@ -202,8 +223,13 @@ impl Client {
 
     async fn with_json(&self, method: Method, path: &str, body: Value) -> Resp {
         let mut me = self.clone();
-        me.raw(method, path, Some(body.to_string().into_bytes()), &[("Content-Type", "application/json")])
-            .await
+        me.raw(
+            method,
+            path,
+            Some(body.to_string().into_bytes()),
+            &[("Content-Type", "application/json")],
+        )
+        .await
     }
 
     pub async fn get(&self, path: &str) -> Resp {
@@ -215,8 +241,13 @@ impl Client {
     }
     /// POST that takes up any session the answer sets or clears (setup, sign-in, sign-out).
     pub async fn post_mut(&mut self, path: &str, body: Value) -> Resp {
-        self.raw(Method::POST, path, Some(body.to_string().into_bytes()), &[("Content-Type", "application/json")])
-            .await
+        self.raw(
+            Method::POST,
+            path,
+            Some(body.to_string().into_bytes()),
+            &[("Content-Type", "application/json")],
+        )
+        .await
     }
     pub async fn patch(&self, path: &str, body: Value) -> Resp {
         self.with_json(Method::PATCH, path, body).await
@@ -225,8 +256,11 @@ impl Client {
         self.clone().raw(Method::DELETE, path, None, &[]).await
     }
 
-
     pub async fn login(&mut self, email: &str, password: &str) -> Resp {
-        self.post_mut("/api/auth/login", json!({"email": email, "password": password})).await
+        self.post_mut(
+            "/api/auth/login",
+            json!({"email": email, "password": password}),
+        )
+        .await
     }
 }

@@ -2,27 +2,60 @@ use crate::harness::*;
 use awc::http::Method;
 use serde_json::json;
 
-const JSON: (&str, &str) = ("Content-Type", "application/json");
+type Header = (&'static str, &'static str);
+const JSON: Header = ("Content-Type", "application/json");
 
 #[actix_web::test]
 async fn bad_bodies_get_clear_json_errors() {
     let app = TestApp::start().await;
     let mut owner = app.owner().await;
-    let cases: Vec<(Vec<u8>, (&str, &str), u16, &str)> = vec![
+    // (body, content type, expected status, expected code)
+    let cases: Vec<(Vec<u8>, Header, u16, &str)> = vec![
         (b"{not json".to_vec(), JSON, 400, "invalid_json"),
         (b"".to_vec(), JSON, 400, "invalid_json"),
         (br#"{"name": 5}"#.to_vec(), JSON, 400, "invalid_json"),
-        (br#"{"name": "A", "colour": "x"}"#.to_vec(), JSON, 400, "invalid_json"),
-        (format!("{}{}", "[".repeat(5000), "]".repeat(5000)).into_bytes(), JSON, 400, "invalid_json"),
-        (br#"{"name": "A"}"#.to_vec(), ("Content-Type", "text/plain"), 415, "expected_json"),
-        (format!(r#"{{"name": "{}"}}"#, "x".repeat(70_000)).into_bytes(), JSON, 413, "body_too_large"),
+        (
+            br#"{"name": "A", "colour": "x"}"#.to_vec(),
+            JSON,
+            400,
+            "invalid_json",
+        ),
+        (
+            format!("{}{}", "[".repeat(5000), "]".repeat(5000)).into_bytes(),
+            JSON,
+            400,
+            "invalid_json",
+        ),
+        (
+            br#"{"name": "A"}"#.to_vec(),
+            ("Content-Type", "text/plain"),
+            415,
+            "expected_json",
+        ),
+        (
+            format!(r#"{{"name": "{}"}}"#, "x".repeat(70_000)).into_bytes(),
+            JSON,
+            413,
+            "body_too_large",
+        ),
     ];
     for (body, ct, status, code) in cases {
-        let r = owner.raw(Method::POST, "/api/groups", Some(body), &[ct]).await;
+        let r = owner
+            .raw(Method::POST, "/api/groups", Some(body), &[ct])
+            .await;
         assert_eq!((r.status, r.code()), (status, code), "{}", r.text);
-        assert!(r.json["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+        assert!(r.json["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()));
     }
-    let r = owner.raw(Method::POST, "/api/groups", Some(br#"{"name": "A"}"#.to_vec()), &[JSON]).await;
+    let r = owner
+        .raw(
+            Method::POST,
+            "/api/groups",
+            Some(br#"{"name": "A"}"#.to_vec()),
+            &[JSON],
+        )
+        .await;
     assert_eq!(r.status, 201, "the connection and session still work");
 }
 
@@ -31,9 +64,18 @@ async fn unknown_ids_routes_and_methods_are_json_errors() {
     let app = TestApp::start().await;
     let owner = app.owner().await;
     let unknown = "0192f1e4-7c2a-7b3e-9a51-3f0c2d8e4b10";
-    assert_eq!(owner.get(&format!("/api/staff/{unknown}")).await.code(), "staff_not_found");
-    assert_eq!(owner.get(&format!("/api/groups/{unknown}")).await.code(), "group_not_found");
-    assert_eq!(owner.delete(&format!("/api/groups/{unknown}")).await.code(), "group_not_found");
+    assert_eq!(
+        owner.get(&format!("/api/staff/{unknown}")).await.code(),
+        "staff_not_found"
+    );
+    assert_eq!(
+        owner.get(&format!("/api/groups/{unknown}")).await.code(),
+        "group_not_found"
+    );
+    assert_eq!(
+        owner.delete(&format!("/api/groups/{unknown}")).await.code(),
+        "group_not_found"
+    );
     let r = owner.get("/api/staff/not-a-uuid").await;
     assert_eq!((r.status, r.code()), (400, "invalid_id"));
     let r = owner.get("/api/nothing/here").await;
@@ -50,24 +92,47 @@ async fn the_console_is_served_from_the_binary_with_caching_compression_and_head
     let mut c = app.client();
     let r = c.get("/").await;
     assert_eq!(r.status, 200);
-    assert_eq!(r.header("content-type").as_deref(), Some("text/html; charset=utf-8"));
+    assert_eq!(
+        r.header("content-type").as_deref(),
+        Some("text/html; charset=utf-8")
+    );
     assert!(r.text.contains("/assets/console/app.js"));
     let csp = r.header("content-security-policy").expect("csp");
-    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"), "{csp}");
-    assert_eq!(r.header("x-content-type-options").as_deref(), Some("nosniff"));
+    assert!(
+        csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"),
+        "{csp}"
+    );
+    assert_eq!(
+        r.header("x-content-type-options").as_deref(),
+        Some("nosniff")
+    );
     assert_eq!(r.header("x-frame-options").as_deref(), Some("DENY"));
     let etag = r.header("etag").expect("etag");
 
-    let again = c.raw(Method::GET, "/", None, &[("If-None-Match", &etag)]).await;
+    let again = c
+        .raw(Method::GET, "/", None, &[("If-None-Match", &etag)])
+        .await;
     assert_eq!(again.status, 304);
     assert!(again.text.is_empty());
 
-    let js = c.raw(Method::GET, "/assets/console/app.js", None, &[("Accept-Encoding", "gzip")]).await;
+    let js = c
+        .raw(
+            Method::GET,
+            "/assets/console/app.js",
+            None,
+            &[("Accept-Encoding", "gzip")],
+        )
+        .await;
     assert_eq!(js.status, 200);
     assert_eq!(js.header("content-encoding").as_deref(), Some("gzip"));
-    assert!(js.header("content-type").is_some_and(|t| t.contains("javascript")));
+    assert!(js
+        .header("content-type")
+        .is_some_and(|t| t.contains("javascript")));
     let css = c.get("/assets/console/style.css").await;
-    assert_eq!(css.header("content-type").as_deref(), Some("text/css; charset=utf-8"));
+    assert_eq!(
+        css.header("content-type").as_deref(),
+        Some("text/css; charset=utf-8")
+    );
     assert_eq!(c.get("/setup").await.status, 200);
 }
 
@@ -79,7 +144,9 @@ async fn health_readiness_and_the_openapi_document() {
     assert_eq!(c.get("/readyz").await.json, json!({"status": "ok"}));
     let doc = c.get("/api/openapi.json").await;
     assert_eq!(doc.status, 200);
-    assert!(doc.json["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
+    assert!(doc.json["openapi"]
+        .as_str()
+        .is_some_and(|v| v.starts_with("3.")));
     let expected = [
         ("/healthz", "get"),
         ("/readyz", "get"),
@@ -101,10 +168,20 @@ async fn health_readiness_and_the_openapi_document() {
         ("/api/groups/{id}", "delete"),
     ];
     for (path, method) in expected {
-        assert!(doc.json["paths"][path][method].is_object(), "{method} {path} missing from OpenAPI");
+        assert!(
+            doc.json["paths"][path][method].is_object(),
+            "{method} {path} missing from OpenAPI"
+        );
     }
     let schemas = &doc.json["components"]["schemas"];
-    for s in ["Staff", "Group", "ErrorBody", "NewStaff", "StaffPatch", "GroupPatch"] {
+    for s in [
+        "Staff",
+        "Group",
+        "ErrorBody",
+        "NewStaff",
+        "StaffPatch",
+        "GroupPatch",
+    ] {
         assert!(schemas[s].is_object(), "schema {s} missing");
     }
 }

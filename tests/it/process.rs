@@ -29,7 +29,12 @@ fn run(args: &[&str], stdin: Option<&str>) -> Output {
         .spawn()
         .expect("spawn livedesk");
     if let Some(input) = stdin {
-        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
     }
     drop(child.stdin.take());
     child.wait_with_output().expect("wait")
@@ -97,23 +102,47 @@ fn terminate(mut s: Served) -> std::process::ExitStatus {
 fn check_config_lists_every_problem_with_its_line_and_exits_1() {
     let dir = tempfile::tempdir().expect("tempdir");
     let good = write_config(dir.path(), "");
-    let out = run(&["check-config", "--config", good.to_str().expect("utf8")], None);
+    let out = run(
+        &["check-config", "--config", good.to_str().expect("utf8")],
+        None,
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("OK"));
 
     let bad = dir.path().join("bad.toml");
-    std::fs::write(&bad, "[server]\nlisten = \"everywhere\"\nworkerz = 2\n\n[chat]\nmax_message_chars = \"lots\"\n").expect("write");
-    let out = run(&["check-config", "--config", bad.to_str().expect("utf8")], None);
+    std::fs::write(
+        &bad,
+        "[server]\nlisten = \"everywhere\"\nworkerz = 2\n\n[chat]\nmax_message_chars = \"lots\"\n",
+    )
+    .expect("write");
+    let out = run(
+        &["check-config", "--config", bad.to_str().expect("utf8")],
+        None,
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(err.contains("3 problem(s)"), "{err}");
-    assert!(err.contains("bad.toml:2:10: server.listen: expected an address and port like \"127.0.0.1:8080\""), "{err}");
-    assert!(err.contains("bad.toml:3:11: server.workerz: unknown key `workerz` in [server]"), "{err}");
-    assert!(err.contains("bad.toml:6:21: chat.max_message_chars"), "{err}");
+    assert!(
+        err.contains(
+            "bad.toml:2:10: server.listen: expected an address and port like \"127.0.0.1:8080\""
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("bad.toml:3:11: server.workerz: unknown key `workerz` in [server]"),
+        "{err}"
+    );
+    assert!(
+        err.contains("bad.toml:6:21: chat.max_message_chars"),
+        "{err}"
+    );
 
     let out = run(&["check-config"], None);
     assert!(out.status.success(), "the built-in defaults are valid");
-    let out = run(&["check-config", "--config", "/nonexistent/livedesk.toml"], None);
+    let out = run(
+        &["check-config", "--config", "/nonexistent/livedesk.toml"],
+        None,
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("cannot read config file /nonexistent/livedesk.toml"));
 }
@@ -143,7 +172,10 @@ fn serve_refuses_a_broken_config_or_environment_without_panicking() {
 fn version_is_printed() {
     let out = run(&["--version"], None);
     assert!(out.status.success());
-    assert_eq!(text(&out.stdout).trim(), format!("livedesk {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        text(&out.stdout).trim(),
+        format!("livedesk {}", env!("CARGO_PKG_VERSION"))
+    );
 }
 
 #[actix_web::test]
@@ -151,20 +183,32 @@ async fn a_restart_keeps_everything_and_a_second_process_is_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = write_config(dir.path(), "");
     let first = serve(&config);
-    let link = first.setup_link.clone().expect("first start prints the setup link");
+    let link = first
+        .setup_link
+        .clone()
+        .expect("first start prints the setup link");
     let token = link.split_once('#').expect("fragment").1;
     let mut owner = Client::new(&first.base);
     let r = owner
         .post_mut("/api/setup", json!({"token": token, "email": OWNER_EMAIL, "display_name": "O", "password": OWNER_PASSWORD}))
         .await;
     assert_eq!(r.status, 200, "{}", r.json);
-    assert_eq!(owner.post("/api/groups", json!({"name": "Support"})).await.status, 201);
+    assert_eq!(
+        owner
+            .post("/api/groups", json!({"name": "Support"}))
+            .await
+            .status,
+        201
+    );
 
     // The same data folder from a second process: a clear refusal.
     let out = run(&["serve", "--config", config.to_str().expect("utf8")], None);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert!(err.contains("is in use by another livedesk process"), "{err}");
+    assert!(
+        err.contains("is in use by another livedesk process"),
+        "{err}"
+    );
 
     // The health check finds the running desk.
     let port = first.base.rsplit(':').next().expect("port").to_string();
@@ -176,7 +220,10 @@ async fn a_restart_keeps_everything_and_a_second_process_is_refused() {
     assert!(out.status.success(), "{}", text(&out.stderr));
 
     let status = terminate(first);
-    assert!(status.success(), "SIGTERM stops cleanly with exit 0, got {status:?}");
+    assert!(
+        status.success(),
+        "SIGTERM stops cleanly with exit 0, got {status:?}"
+    );
     let out = Command::new(BIN)
         .args(["healthcheck", "--config", config.to_str().expect("utf8")])
         .env("LIVEDESK__SERVER__LISTEN", format!("127.0.0.1:{port}"))
@@ -185,7 +232,10 @@ async fn a_restart_keeps_everything_and_a_second_process_is_refused() {
     assert_eq!(out.status.code(), Some(1), "nothing answers any more");
 
     let second = serve(&config);
-    assert!(second.setup_link.is_none(), "an owner exists: no setup link");
+    assert!(
+        second.setup_link.is_none(),
+        "an owner exists: no setup link"
+    );
     let mut again = Client::new(&second.base);
     assert_eq!(again.login(OWNER_EMAIL, OWNER_PASSWORD).await.status, 200);
     let groups = again.get("/api/groups").await;
@@ -198,23 +248,83 @@ async fn the_owner_commands_help_a_locked_out_sysadmin() {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = write_config(dir.path(), "");
     let cfg = config.to_str().expect("utf8");
-    let out = run(&["owner", "create", "--email", "boss@example.com", "--config", cfg], Some("first password\n"));
+    let out = run(
+        &[
+            "owner",
+            "create",
+            "--email",
+            "boss@example.com",
+            "--config",
+            cfg,
+        ],
+        Some("first password\n"),
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let out = run(&["owner", "create", "--email", "other@example.com", "--config", cfg], Some("first password\n"));
+    let out = run(
+        &[
+            "owner",
+            "create",
+            "--email",
+            "other@example.com",
+            "--config",
+            cfg,
+        ],
+        Some("first password\n"),
+    );
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("an owner already exists"), "{}", text(&out.stderr));
-    let out = run(&["owner", "reset-password", "--email", "boss@example.com", "--config", cfg], Some(""));
+    assert!(
+        text(&out.stderr).contains("an owner already exists"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(
+        &[
+            "owner",
+            "reset-password",
+            "--email",
+            "boss@example.com",
+            "--config",
+            cfg,
+        ],
+        Some(""),
+    );
     assert_eq!(out.status.code(), Some(1), "an empty password is refused");
-    let out = run(&["owner", "reset-password", "--email", "nobody@example.com", "--config", cfg], Some("x long password\n"));
+    let out = run(
+        &[
+            "owner",
+            "reset-password",
+            "--email",
+            "nobody@example.com",
+            "--config",
+            cfg,
+        ],
+        Some("x long password\n"),
+    );
     assert_eq!(out.status.code(), Some(1));
-    let out = run(&["owner", "reset-password", "--email", "Boss@Example.com", "--config", cfg], Some("second password\n"));
+    let out = run(
+        &[
+            "owner",
+            "reset-password",
+            "--email",
+            "Boss@Example.com",
+            "--config",
+            cfg,
+        ],
+        Some("second password\n"),
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
 
     let served = serve(&config);
     assert!(served.setup_link.is_none());
     let mut c = Client::new(&served.base);
-    assert_eq!(c.login("boss@example.com", "first password").await.status, 401);
+    assert_eq!(
+        c.login("boss@example.com", "first password").await.status,
+        401
+    );
     let r = c.login("boss@example.com", "second password").await;
-    assert_eq!((r.status, r.json["staff"]["role"].as_str()), (200, Some("owner")));
+    assert_eq!(
+        (r.status, r.json["staff"]["role"].as_str()),
+        (200, Some("owner"))
+    );
     assert!(terminate(served).success());
 }

@@ -18,28 +18,87 @@ async fn agents_see_themselves_and_cannot_administer() {
     let app = TestApp::start().await;
     let owner = app.owner().await;
     let support = app.group(&owner, "Support").await;
-    let (agent, agent_id) = app.staff(&owner, "ann@example.com", "agent", &[&support]).await;
-    let (_, other_id) = app.staff(&owner, "bob@example.com", "agent", &[&support]).await;
+    let (agent, agent_id) = app
+        .staff(&owner, "ann@example.com", "agent", &[&support])
+        .await;
+    let (_, other_id) = app
+        .staff(&owner, "bob@example.com", "agent", &[&support])
+        .await;
 
-    assert_eq!(emails(&agent.get("/api/staff").await), vec!["ann@example.com"]);
-    assert_eq!(agent.get(&format!("/api/staff/{other_id}")).await.code(), "staff_not_found");
+    assert_eq!(
+        emails(&agent.get("/api/staff").await),
+        vec!["ann@example.com"]
+    );
+    assert_eq!(
+        agent.get(&format!("/api/staff/{other_id}")).await.code(),
+        "staff_not_found"
+    );
     let r = agent
         .post("/api/staff", json!({"email": "x@example.com", "display_name": "X", "role": "agent", "password": "whatever1"}))
         .await;
     assert_eq!((r.status, r.code()), (403, "forbidden"));
-    assert_eq!(agent.post("/api/groups", json!({"name": "Mine"})).await.status, 403);
-    assert_eq!(agent.patch(&format!("/api/groups/{support}"), json!({"queue_online": false})).await.status, 403);
-    assert_eq!(agent.delete(&format!("/api/groups/{support}")).await.status, 403);
-    assert_eq!(agent.patch(&format!("/api/staff/{other_id}"), json!({"display_name": "B"})).await.status, 404);
-    let r = agent.patch(&format!("/api/staff/{agent_id}"), json!({"max_concurrent_chats": 9})).await;
+    assert_eq!(
+        agent
+            .post("/api/groups", json!({"name": "Mine"}))
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        agent
+            .patch(
+                &format!("/api/groups/{support}"),
+                json!({"queue_online": false})
+            )
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        agent.delete(&format!("/api/groups/{support}")).await.status,
+        403
+    );
+    assert_eq!(
+        agent
+            .patch(
+                &format!("/api/staff/{other_id}"),
+                json!({"display_name": "B"})
+            )
+            .await
+            .status,
+        404
+    );
+    let r = agent
+        .patch(
+            &format!("/api/staff/{agent_id}"),
+            json!({"max_concurrent_chats": 9}),
+        )
+        .await;
     assert_eq!(r.status, 403, "own limit is set by an admin");
-    let r = agent.patch(&format!("/api/staff/{agent_id}"), json!({"display_name": "Annie"})).await;
-    assert_eq!((r.status, r.json["display_name"].as_str()), (200, Some("Annie")));
+    let r = agent
+        .patch(
+            &format!("/api/staff/{agent_id}"),
+            json!({"display_name": "Annie"}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.json["display_name"].as_str()),
+        (200, Some("Annie"))
+    );
     // Agents see their own groups only.
     let _sales = app.group(&owner, "Sales").await;
     let groups = agent.get("/api/groups").await;
     assert_eq!(groups.json.as_array().map(Vec::len), Some(1));
-    assert_eq!(agent.post(&format!("/api/staff/{other_id}/password"), json!({"password": "hijacked!!"})).await.status, 403);
+    assert_eq!(
+        agent
+            .post(
+                &format!("/api/staff/{other_id}/password"),
+                json!({"password": "hijacked!!"})
+            )
+            .await
+            .status,
+        403
+    );
 }
 
 #[actix_web::test]
@@ -48,21 +107,55 @@ async fn managers_manage_their_own_groups_only() {
     let owner = app.owner().await;
     let support = app.group(&owner, "Support").await;
     let sales = app.group(&owner, "Sales").await;
-    let (manager, _) = app.staff(&owner, "mia@example.com", "manager", &[&support]).await;
-    app.staff(&owner, "ann@example.com", "agent", &[&support]).await;
-    let (_, sales_agent) = app.staff(&owner, "sam@example.com", "agent", &[&sales]).await;
+    let (manager, _) = app
+        .staff(&owner, "mia@example.com", "manager", &[&support])
+        .await;
+    app.staff(&owner, "ann@example.com", "agent", &[&support])
+        .await;
+    let (_, sales_agent) = app
+        .staff(&owner, "sam@example.com", "agent", &[&sales])
+        .await;
 
-    assert_eq!(emails(&manager.get("/api/staff").await), vec!["ann@example.com", "mia@example.com"]);
-    assert_eq!(manager.get(&format!("/api/staff/{sales_agent}")).await.status, 404);
+    assert_eq!(
+        emails(&manager.get("/api/staff").await),
+        vec!["ann@example.com", "mia@example.com"]
+    );
+    assert_eq!(
+        manager
+            .get(&format!("/api/staff/{sales_agent}"))
+            .await
+            .status,
+        404
+    );
     let r = manager
-        .patch(&format!("/api/groups/{support}"), json!({"queue_online": false, "routing": "least_busy"}))
+        .patch(
+            &format!("/api/groups/{support}"),
+            json!({"queue_online": false, "routing": "least_busy"}),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.json);
     assert_eq!(r.json["routing"], "least_busy");
-    let r = manager.patch(&format!("/api/groups/{sales}"), json!({"queue_online": false})).await;
+    let r = manager
+        .patch(
+            &format!("/api/groups/{sales}"),
+            json!({"queue_online": false}),
+        )
+        .await;
     assert_eq!(r.status, 404, "another group is not even visible");
-    assert_eq!(manager.post("/api/groups", json!({"name": "New"})).await.status, 403);
-    assert_eq!(manager.delete(&format!("/api/groups/{support}")).await.status, 403);
+    assert_eq!(
+        manager
+            .post("/api/groups", json!({"name": "New"}))
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        manager
+            .delete(&format!("/api/groups/{support}"))
+            .await
+            .status,
+        403
+    );
     let r = manager
         .post("/api/staff", json!({"email": "x@example.com", "display_name": "X", "role": "agent", "password": "whatever1"}))
         .await;
@@ -73,48 +166,155 @@ async fn managers_manage_their_own_groups_only() {
 async fn admins_administer_everyone_but_the_owner() {
     let app = TestApp::start().await;
     let owner = app.owner().await;
-    let owner_id = owner.get("/api/auth/me").await.json["staff"]["id"].as_str().expect("id").to_string();
+    let owner_id = owner.get("/api/auth/me").await.json["staff"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
     let (admin, admin_id) = app.staff(&owner, "ada@example.com", "admin", &[]).await;
     let (_, agent_id) = app.staff(&admin, "ann@example.com", "agent", &[]).await;
-    let r = admin.patch(&format!("/api/staff/{agent_id}"), json!({"role": "manager", "max_concurrent_chats": 5})).await;
+    let r = admin
+        .patch(
+            &format!("/api/staff/{agent_id}"),
+            json!({"role": "manager", "max_concurrent_chats": 5}),
+        )
+        .await;
     assert_eq!((r.status, r.json["role"].as_str()), (200, Some("manager")));
-    assert_eq!(admin.patch(&format!("/api/staff/{owner_id}"), json!({"display_name": "X"})).await.status, 403);
-    assert_eq!(admin.patch(&format!("/api/staff/{owner_id}"), json!({"disabled": true})).await.status, 403);
-    assert_eq!(admin.post(&format!("/api/staff/{owner_id}/password"), json!({"password": "taken over"})).await.status, 403);
-    assert_eq!(admin.patch(&format!("/api/staff/{admin_id}"), json!({"role": "agent"})).await.status, 403);
-    assert_eq!(admin.patch(&format!("/api/staff/{admin_id}"), json!({"disabled": true})).await.status, 403);
-    let r = admin.patch(&format!("/api/staff/{agent_id}"), json!({"role": "owner"})).await;
+    assert_eq!(
+        admin
+            .patch(
+                &format!("/api/staff/{owner_id}"),
+                json!({"display_name": "X"})
+            )
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        admin
+            .patch(&format!("/api/staff/{owner_id}"), json!({"disabled": true}))
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        admin
+            .post(
+                &format!("/api/staff/{owner_id}/password"),
+                json!({"password": "taken over"})
+            )
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        admin
+            .patch(&format!("/api/staff/{admin_id}"), json!({"role": "agent"}))
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        admin
+            .patch(&format!("/api/staff/{admin_id}"), json!({"disabled": true}))
+            .await
+            .status,
+        403
+    );
+    let r = admin
+        .patch(&format!("/api/staff/{agent_id}"), json!({"role": "owner"}))
+        .await;
     assert_eq!(r.status, 403, "nobody is made owner by edit");
     let r = admin
         .post("/api/staff", json!({"email": "o2@example.com", "display_name": "O", "role": "owner", "password": "whatever1"}))
         .await;
     assert_eq!(r.status, 403, "nobody is created owner");
-    let r = admin.post(&format!("/api/staff/{agent_id}/password"), json!({"password": "reset by admin"})).await;
+    let r = admin
+        .post(
+            &format!("/api/staff/{agent_id}/password"),
+            json!({"password": "reset by admin"}),
+        )
+        .await;
     assert_eq!(r.status, 204);
     let mut c = app.client();
-    assert_eq!(c.login("ann@example.com", "reset by admin").await.status, 200);
-    assert_eq!(admin.post(&format!("/api/staff/{admin_id}/transfer-ownership"), json!(null)).await.status, 403);
+    assert_eq!(
+        c.login("ann@example.com", "reset by admin").await.status,
+        200
+    );
+    assert_eq!(
+        admin
+            .post(
+                &format!("/api/staff/{admin_id}/transfer-ownership"),
+                json!(null)
+            )
+            .await
+            .status,
+        403
+    );
 }
 
 #[actix_web::test]
 async fn there_is_always_exactly_one_owner() {
     let app = TestApp::start().await;
     let owner = app.owner().await;
-    let owner_id = owner.get("/api/auth/me").await.json["staff"]["id"].as_str().expect("id").to_string();
+    let owner_id = owner.get("/api/auth/me").await.json["staff"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
     let (admin, admin_id) = app.staff(&owner, "ada@example.com", "admin", &[]).await;
     let (_, agent_id) = app.staff(&owner, "ann@example.com", "agent", &[]).await;
-    assert_eq!(owner.patch(&format!("/api/staff/{owner_id}"), json!({"disabled": true})).await.status, 403);
-    assert_eq!(owner.patch(&format!("/api/staff/{owner_id}"), json!({"role": "admin"})).await.status, 403);
-    let r = owner.post(&format!("/api/staff/{agent_id}/transfer-ownership"), json!(null)).await;
+    assert_eq!(
+        owner
+            .patch(&format!("/api/staff/{owner_id}"), json!({"disabled": true}))
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        owner
+            .patch(&format!("/api/staff/{owner_id}"), json!({"role": "admin"}))
+            .await
+            .status,
+        403
+    );
+    let r = owner
+        .post(
+            &format!("/api/staff/{agent_id}/transfer-ownership"),
+            json!(null),
+        )
+        .await;
     assert_eq!(r.status, 403, "only to an admin");
-    let r = owner.post(&format!("/api/staff/{admin_id}/transfer-ownership"), json!(null)).await;
-    assert_eq!((r.status, r.json["role"].as_str()), (200, Some("owner")), "{}", r.json);
+    let r = owner
+        .post(
+            &format!("/api/staff/{admin_id}/transfer-ownership"),
+            json!(null),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.json["role"].as_str()),
+        (200, Some("owner")),
+        "{}",
+        r.json
+    );
     let all = admin.get("/api/staff").await;
-    let owners: Vec<_> = all.json.as_array().expect("list").iter().filter(|s| s["role"] == "owner").collect();
+    let owners: Vec<_> = all
+        .json
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter(|s| s["role"] == "owner")
+        .collect();
     assert_eq!(owners.len(), 1);
     assert_eq!(owners[0]["id"].as_str(), Some(admin_id.as_str()));
-    assert_eq!(owner.get("/api/auth/me").await.json["staff"]["role"], "admin");
-    let r = owner.post(&format!("/api/staff/{admin_id}/transfer-ownership"), json!(null)).await;
+    assert_eq!(
+        owner.get("/api/auth/me").await.json["staff"]["role"],
+        "admin"
+    );
+    let r = owner
+        .post(
+            &format!("/api/staff/{admin_id}/transfer-ownership"),
+            json!(null),
+        )
+        .await;
     assert_eq!(r.status, 403, "the former owner can no longer hand it over");
 }
 
@@ -123,10 +323,18 @@ async fn staff_and_group_edits_are_validated_and_unique() {
     let app = TestApp::start().await;
     let owner = app.owner().await;
     let support = app.group(&owner, "Support").await;
-    assert_eq!(owner.post("/api/groups", json!({"name": "support"})).await.code(), "group_name_taken");
+    assert_eq!(
+        owner
+            .post("/api/groups", json!({"name": "support"}))
+            .await
+            .code(),
+        "group_name_taken"
+    );
     let r = owner.post("/api/groups", json!({"name": "Bad", "widget": {"title": "T", "color": "red", "greeting": "", "language": "en"}})).await;
     assert_eq!(r.code(), "invalid_field");
-    let (_, ann) = app.staff(&owner, "ann@example.com", "agent", &[&support]).await;
+    let (_, ann) = app
+        .staff(&owner, "ann@example.com", "agent", &[&support])
+        .await;
     let r = owner
         .post("/api/staff", json!({"email": "ANN@example.com", "display_name": "A", "role": "agent", "password": "whatever1"}))
         .await;
@@ -137,8 +345,14 @@ async fn staff_and_group_edits_are_validated_and_unique() {
         .await;
     assert_eq!((r.status, r.code()), (404, "group_not_found"));
     // Deleting a group removes it from its members.
-    assert_eq!(owner.delete(&format!("/api/groups/{support}")).await.status, 204);
+    assert_eq!(
+        owner.delete(&format!("/api/groups/{support}")).await.status,
+        204
+    );
     let r = owner.get(&format!("/api/staff/{ann}")).await;
     assert_eq!(r.json["groups"], json!([]));
-    assert_eq!(owner.get(&format!("/api/groups/{support}")).await.code(), "group_not_found");
+    assert_eq!(
+        owner.get(&format!("/api/groups/{support}")).await.code(),
+        "group_not_found"
+    );
 }

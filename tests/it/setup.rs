@@ -9,13 +9,19 @@ fn setup_body(token: &str, email: &str) -> serde_json::Value {
 #[actix_web::test]
 async fn the_setup_link_creates_the_owner_once_and_signs_them_in() {
     let app = TestApp::start().await;
-    let link = app.running().setup_link.clone().expect("first start prints a link");
+    let link = app
+        .running()
+        .setup_link
+        .clone()
+        .expect("first start prints a link");
     assert!(link.starts_with(&format!("{}/setup#", app.base)), "{link}");
     let token = app.setup_token();
     assert_eq!(token.len(), 64);
 
     let mut c = app.client();
-    let r = c.post_mut("/api/setup", setup_body(&token, "Boss@Example.com")).await;
+    let r = c
+        .post_mut("/api/setup", setup_body(&token, "Boss@Example.com"))
+        .await;
     assert_eq!(r.status, 200, "{}", r.json);
     assert_eq!(r.json["staff"]["role"], "owner");
     assert_eq!(r.json["staff"]["email"], "boss@example.com");
@@ -24,32 +30,53 @@ async fn the_setup_link_creates_the_owner_once_and_signs_them_in() {
     assert_eq!(me.json["staff"]["email"], "boss@example.com");
 
     // The same link again, for someone else: refused.
-    let r = app.client().post("/api/setup", setup_body(&token, "thief@example.com")).await;
+    let r = app
+        .client()
+        .post("/api/setup", setup_body(&token, "thief@example.com"))
+        .await;
     assert_eq!(r.status, 400);
     assert_eq!(r.code(), "setup_link_invalid");
     let mut thief = app.client();
-    assert_eq!(thief.login("thief@example.com", "a long password").await.status, 401);
+    assert_eq!(
+        thief
+            .login("thief@example.com", "a long password")
+            .await
+            .status,
+        401
+    );
 }
 
 #[actix_web::test]
 async fn a_wrong_or_expired_token_is_refused_and_bad_fields_are_named() {
     let app = TestApp::start().await;
     let token = app.setup_token();
-    let r = app.client().post("/api/setup", setup_body(&"0".repeat(64), "a@example.com")).await;
+    let r = app
+        .client()
+        .post("/api/setup", setup_body(&"0".repeat(64), "a@example.com"))
+        .await;
     assert_eq!(r.code(), "setup_link_invalid");
 
     let mut bad = setup_body(&token, "not-an-email");
     let r = app.client().post("/api/setup", bad.clone()).await;
     assert_eq!((r.status, r.code()), (400, "invalid_field"));
-    assert!(r.json["error"]["message"].as_str().unwrap_or("").starts_with("email:"));
+    assert!(r.json["error"]["message"]
+        .as_str()
+        .unwrap_or("")
+        .starts_with("email:"));
     bad["email"] = json!("a@example.com");
     bad["password"] = json!("short");
     let r = app.client().post("/api/setup", bad).await;
-    assert!(r.json["error"]["message"].as_str().unwrap_or("").starts_with("password:"));
+    assert!(r.json["error"]["message"]
+        .as_str()
+        .unwrap_or("")
+        .starts_with("password:"));
 
     // A refused attempt does not use the link up; time does.
     app.advance(Duration::from_secs(61 * 60));
-    let r = app.client().post("/api/setup", setup_body(&token, "a@example.com")).await;
+    let r = app
+        .client()
+        .post("/api/setup", setup_body(&token, "a@example.com"))
+        .await;
     assert_eq!(r.code(), "setup_link_invalid");
 }
 
@@ -63,17 +90,31 @@ async fn a_restart_without_owner_prints_a_new_link_and_with_owner_none() {
     let config = test_config(&data);
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let clock = std::sync::Arc::new(livedesk::domain::ManualClock::starting_now());
-    let second = livedesk::app::start(config.clone(), listener, clock.clone()).await.expect("start");
+    let second = livedesk::app::start(config.clone(), listener, clock.clone())
+        .await
+        .expect("start");
     let link = second.setup_link.clone().expect("still no owner: new link");
     let token = link.split_once('#').expect("fragment").1.to_string();
     assert_ne!(token, old);
     let mut c = Client::new(&format!("http://{}", second.addr));
-    assert_eq!(c.post("/api/setup", setup_body(&old, "a@example.com")).await.code(), "setup_link_invalid");
-    assert_eq!(c.post_mut("/api/setup", setup_body(&token, "a@example.com")).await.status, 200);
+    assert_eq!(
+        c.post("/api/setup", setup_body(&old, "a@example.com"))
+            .await
+            .code(),
+        "setup_link_invalid"
+    );
+    assert_eq!(
+        c.post_mut("/api/setup", setup_body(&token, "a@example.com"))
+            .await
+            .status,
+        200
+    );
     second.stop().await.expect("stop");
 
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let third = livedesk::app::start(config, listener, clock).await.expect("start");
+    let third = livedesk::app::start(config, listener, clock)
+        .await
+        .expect("start");
     assert!(third.setup_link.is_none(), "an owner exists: no link");
     third.stop().await.expect("stop");
 }

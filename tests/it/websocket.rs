@@ -20,8 +20,14 @@ async fn connect(app: &TestApp, c: &Client, origin: &str) -> Result<(), u16> {
 async fn the_staff_socket_greets_and_refuses_foreign_origins_and_strangers() {
     let app = TestApp::start().await;
     let owner = app.owner().await;
-    assert_eq!(connect(&app, &owner, "https://evil.example").await.err(), Some(403));
-    assert_eq!(connect(&app, &app.client(), &app.base).await.err(), Some(401));
+    assert_eq!(
+        connect(&app, &owner, "https://evil.example").await.err(),
+        Some(403)
+    );
+    assert_eq!(
+        connect(&app, &app.client(), &app.base).await.err(),
+        Some(401)
+    );
 
     let (_, mut socket) = awc::Client::new()
         .ws(format!("{}/api/ws/staff", app.base.replace("http", "ws")))
@@ -45,7 +51,10 @@ async fn the_staff_socket_greets_and_refuses_foreign_origins_and_strangers() {
     match socket.next().await {
         Some(Ok(Frame::Text(t))) => {
             let v: serde_json::Value = serde_json::from_slice(&t).expect("json");
-            assert_eq!(v["type"], "error", "a bad frame gets an error frame, not a disconnect");
+            assert_eq!(
+                v["type"], "error",
+                "a bad frame gets an error frame, not a disconnect"
+            );
         }
         other => panic!("expected error frame, got {other:?}"),
     }

@@ -79,7 +79,10 @@ pub async fn post_login(
 /// Ends the current session.
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth", responses(
     (status = 204, description = "Signed out"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn post_logout(state: web::Data<AppState>, who: StaffAuth) -> Result<HttpResponse, AppError> {
+pub async fn post_logout(
+    state: web::Data<AppState>,
+    who: StaffAuth,
+) -> Result<HttpResponse, AppError> {
     auth::sign_out(&state, &who.0).await?;
     let mut gone = Cookie::build(SESSION_COOKIE, "").path("/").finish();
     gone.make_removal();

@@ -10,7 +10,10 @@ use actix_web::{web, HttpResponse};
 /// The groups the caller may see: all for admins, their own otherwise.
 #[utoipa::path(get, path = "/api/groups", tag = "groups", responses(
     (status = 200, body = Vec<Group>), (status = 401, body = ErrorBody)))]
-pub async fn list_groups(state: web::Data<AppState>, who: StaffAuth) -> Result<HttpResponse, AppError> {
+pub async fn list_groups(
+    state: web::Data<AppState>,
+    who: StaffAuth,
+) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::Ok().json(groups::list(&state, &who.0).await?))
 }
 
@@ -46,7 +49,8 @@ pub async fn patch_group(
     id: web::Path<GroupId>,
     body: web::Json<GroupPatch>,
 ) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(groups::update(&state, &who.0, id.into_inner(), body.into_inner()).await?))
+    Ok(HttpResponse::Ok()
+        .json(groups::update(&state, &who.0, id.into_inner(), body.into_inner()).await?))
 }
 
 /// Deletes a group; its members leave it (owner and admins).

@@ -24,10 +24,14 @@ pub async fn healthz() -> HttpResponse {
     (status = 200, body = Health), (status = 503, body = Health)))]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let store = state.store.clone();
-    let ready = crate::state::blocking(move || store.is_ready()).await.unwrap_or(false);
+    let ready = crate::state::blocking(move || store.is_ready())
+        .await
+        .unwrap_or(false);
     if ready {
         HttpResponse::Ok().json(Health { status: "ok" })
     } else {
-        HttpResponse::ServiceUnavailable().json(Health { status: "unavailable" })
+        HttpResponse::ServiceUnavailable().json(Health {
+            status: "unavailable",
+        })
     }
 }

@@ -21,7 +21,10 @@ pub struct SetPasswordRequest {
 /// groups for managers, themselves for agents.
 #[utoipa::path(get, path = "/api/staff", tag = "staff", responses(
     (status = 200, body = Vec<Staff>), (status = 401, body = ErrorBody)))]
-pub async fn list_staff(state: web::Data<AppState>, who: StaffAuth) -> Result<HttpResponse, AppError> {
+pub async fn list_staff(
+    state: web::Data<AppState>,
+    who: StaffAuth,
+) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::Ok().json(staff::list(&state, &who.0).await?))
 }
 

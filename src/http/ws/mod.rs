@@ -38,10 +38,11 @@ pub async fn staff_socket(
         .map(|c| c.value().to_string())
         .ok_or(AppError::NotSignedIn)?;
     let ctx = auth::resolve(&state, &token).await?;
-    let (response, mut session, stream) = actix_ws::handle(&req, body).map_err(|e| AppError::BadRequest {
-        code: "websocket_expected",
-        message: format!("this endpoint speaks websocket only: {e}"),
-    })?;
+    let (response, mut session, stream) =
+        actix_ws::handle(&req, body).map_err(|e| AppError::BadRequest {
+            code: "websocket_expected",
+            message: format!("this endpoint speaks websocket only: {e}"),
+        })?;
     let mut stream = stream.max_frame_size(MAX_FRAME_BYTES);
     let mut shutdown = state.shutdown.clone();
     let state = state.into_inner();
