@@ -203,3 +203,24 @@ fn public_url_is_derived_from_listen_when_empty() {
     assert_eq!(c.public_url(), "https://chat.example.com");
     assert!(c.cookies_secure());
 }
+
+#[test]
+fn the_packaged_config_differs_from_the_documented_one_only_in_its_data_folder() {
+    let packaged = include_str!("../../packaging/deb/livedesk.toml");
+    let differing: Vec<(&str, &str)> = EMBEDDED_DEFAULT
+        .lines()
+        .zip(packaged.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert_eq!(differing, vec![("data_dir = \"./livedesk-data\"", "data_dir = \"/var/lib/livedesk\"")]);
+    assert_eq!(EMBEDDED_DEFAULT.lines().count(), packaged.lines().count());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("livedesk.toml");
+    std::fs::write(&path, packaged).expect("write");
+    let c = load(&Sources {
+        file: Some(path),
+        ..Sources::default()
+    })
+    .expect("valid");
+    assert_eq!(c.storage.data_dir, PathBuf::from("/var/lib/livedesk"));
+}
