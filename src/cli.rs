@@ -102,12 +102,20 @@ fn load(arg: &ConfigArg) -> Result<Config, ConfigError> {
 }
 
 fn init_logging(level: &str) {
-    let level = level.parse().unwrap_or(tracing::Level::INFO);
-    let _ = tracing_subscriber::fmt()
-        .with_max_level(level)
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::prelude::*;
+    let level: LevelFilter = level.parse().unwrap_or(LevelFilter::INFO);
+    // The scheduler narrates its own bookkeeping at info; keep its warnings.
+    let filter = Targets::new()
+        .with_default(level)
+        .with_target("tokio_cron_scheduler", level.min(LevelFilter::WARN));
+    let fmt = tracing_subscriber::fmt::layer()
         .with_target(false)
         .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
+        .with_writer(std::io::stderr);
+    let _ = tracing_subscriber::registry()
+        .with(fmt)
+        .with(filter)
         .try_init();
 }
 

@@ -212,7 +212,13 @@ fn the_packaged_config_differs_from_the_documented_one_only_in_its_data_folder()
         .zip(packaged.lines())
         .filter(|(a, b)| a != b)
         .collect();
-    assert_eq!(differing, vec![("data_dir = \"./livedesk-data\"", "data_dir = \"/var/lib/livedesk\"")]);
+    assert_eq!(
+        differing,
+        vec![(
+            "data_dir = \"./livedesk-data\"",
+            "data_dir = \"/var/lib/livedesk\""
+        )]
+    );
     assert_eq!(EMBEDDED_DEFAULT.lines().count(), packaged.lines().count());
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("livedesk.toml");

@@ -273,3 +273,24 @@ async fn housekeeping_purges_expired_sessions() {
     assert_eq!(swept.sessions, 1);
     assert_eq!(owner.get("/api/auth/me").await.code(), "session_ended");
 }
+
+#[actix_web::test]
+async fn cookies_are_secure_when_the_public_url_is_https() {
+    let app =
+        TestApp::start_with(|c| c.server.public_url = "https://chat.example.com".into()).await;
+    let mut c = app.client();
+    let r = c
+        .post_mut(
+            "/api/setup",
+            json!({"token": app.setup_token(), "email": OWNER_EMAIL, "display_name": "O", "password": OWNER_PASSWORD}),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let cookie = r.header("set-cookie").expect("cookie");
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    assert!(app
+        .running()
+        .setup_link
+        .as_deref()
+        .is_some_and(|l| l.starts_with("https://chat.example.com/setup#")));
+}
