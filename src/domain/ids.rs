@@ -47,61 +47,41 @@ pub struct GroupId(Uuid);
 #[error("not a valid id (expected a UUID like 0192f1e4-7c2a-7b3e-9a51-3f0c2d8e4b10)")]
 pub struct BadId;
 
-impl StaffId {
-    /// A fresh, time-ordered id.
-    pub fn generate() -> Self {
-        Self(Uuid::now_v7())
-    }
-    /// The 16 bytes used in store keys.
-    pub fn to_bytes(self) -> [u8; 16] {
-        *self.0.as_bytes()
-    }
-    /// Rebuilds an id from its 16 key bytes.
-    pub fn from_bytes(bytes: [u8; 16]) -> Self {
-        Self(Uuid::from_bytes(bytes))
-    }
+/// The impls both id types share: generation, key bytes, text form.
+macro_rules! id_impls {
+    ($name:ident) => {
+        impl $name {
+            /// A fresh, time-ordered id.
+            pub fn generate() -> Self {
+                Self(Uuid::now_v7())
+            }
+            /// The 16 bytes used in store keys.
+            pub fn to_bytes(self) -> [u8; 16] {
+                *self.0.as_bytes()
+            }
+            /// Rebuilds an id from its 16 key bytes.
+            pub fn from_bytes(bytes: [u8; 16]) -> Self {
+                Self(Uuid::from_bytes(bytes))
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = BadId;
+            fn from_str(s: &str) -> Result<Self, BadId> {
+                Uuid::parse_str(s).map(Self).map_err(|_| BadId)
+            }
+        }
+    };
 }
 
-impl GroupId {
-    /// A fresh, time-ordered id.
-    pub fn generate() -> Self {
-        Self(Uuid::now_v7())
-    }
-    /// The 16 bytes used in store keys.
-    pub fn to_bytes(self) -> [u8; 16] {
-        *self.0.as_bytes()
-    }
-    /// Rebuilds an id from its 16 key bytes.
-    pub fn from_bytes(bytes: [u8; 16]) -> Self {
-        Self(Uuid::from_bytes(bytes))
-    }
-}
-
-impl fmt::Display for StaffId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl fmt::Display for GroupId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl FromStr for StaffId {
-    type Err = BadId;
-    fn from_str(s: &str) -> Result<Self, BadId> {
-        Uuid::parse_str(s).map(Self).map_err(|_| BadId)
-    }
-}
-
-impl FromStr for GroupId {
-    type Err = BadId;
-    fn from_str(s: &str) -> Result<Self, BadId> {
-        Uuid::parse_str(s).map(Self).map_err(|_| BadId)
-    }
-}
+id_impls!(StaffId);
+id_impls!(GroupId);
 
 #[cfg(test)]
 mod tests {

@@ -4,6 +4,7 @@
 //! also carry the session's CSRF token in `X-CSRF-Token`. Finer rules (own
 //! groups, the owner) live in `domain::permissions`.
 
+use crate::domain::Role;
 use crate::error::AppError;
 use crate::service::auth::{self, AuthContext};
 use crate::state::AppState;
@@ -65,21 +66,29 @@ impl FromRequest for StaffAuth {
     }
 }
 
+/// Authenticates, then admits only roles that `allowed` accepts.
+fn gate(req: &HttpRequest, allowed: fn(Role) -> bool, refusal: &'static str) -> Fut<AuthContext> {
+    let fut = authenticate(req);
+    Box::pin(async move {
+        let ctx = fut.await?;
+        if allowed(ctx.staff.role) {
+            Ok(ctx)
+        } else {
+            Err(AppError::Forbidden(refusal.into()))
+        }
+    })
+}
+
 impl FromRequest for ManagerAuth {
     type Error = AppError;
     type Future = Fut<Self>;
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let fut = authenticate(req);
-        Box::pin(async move {
-            let ctx = fut.await?;
-            if ctx.staff.role.is_admin() || ctx.staff.role == crate::domain::Role::Manager {
-                Ok(ManagerAuth(ctx))
-            } else {
-                Err(AppError::Forbidden(
-                    "this needs a manager, an admin or the owner".into(),
-                ))
-            }
-        })
+        let fut = gate(
+            req,
+            |r| r.is_admin() || r == Role::Manager,
+            "this needs a manager, an admin or the owner",
+        );
+        Box::pin(async move { Ok(ManagerAuth(fut.await?)) })
     }
 }
 
@@ -87,17 +96,8 @@ impl FromRequest for AdminAuth {
     type Error = AppError;
     type Future = Fut<Self>;
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let fut = authenticate(req);
-        Box::pin(async move {
-            let ctx = fut.await?;
-            if ctx.staff.role.is_admin() {
-                Ok(AdminAuth(ctx))
-            } else {
-                Err(AppError::Forbidden(
-                    "this needs an admin or the owner".into(),
-                ))
-            }
-        })
+        let fut = gate(req, Role::is_admin, "this needs an admin or the owner");
+        Box::pin(async move { Ok(AdminAuth(fut.await?)) })
     }
 }
 

@@ -256,6 +256,25 @@ impl Client {
         self.clone().raw(Method::DELETE, path, None, &[]).await
     }
 
+    /// Any method by name, with a JSON body (ignored for GET); for tables of cases.
+    pub async fn call(&self, method: &str, path: &str, body: Value) -> Resp {
+        match method {
+            "GET" => self.get(path).await,
+            "DELETE" => self.delete(path).await,
+            "PATCH" => self.patch(path, body).await,
+            "POST" => self.post(path, body).await,
+            other => panic!("no such method in tests: {other}"),
+        }
+    }
+
+    /// Asserts the status of each `(method, path, body, status)` case.
+    pub async fn expect_statuses(&self, cases: &[(&str, String, Value, u16)]) {
+        for (method, path, body, status) in cases {
+            let r = self.call(method, path, body.clone()).await;
+            assert_eq!(r.status, *status, "{method} {path} {body}: {}", r.text);
+        }
+    }
+
     pub async fn login(&mut self, email: &str, password: &str) -> Resp {
         self.post_mut(
             "/api/auth/login",

@@ -172,83 +172,77 @@ async fn admins_administer_everyone_but_the_owner() {
         .to_string();
     let (admin, admin_id) = app.staff(&owner, "ada@example.com", "admin", &[]).await;
     let (_, agent_id) = app.staff(&admin, "ann@example.com", "agent", &[]).await;
-    let r = admin
-        .patch(
-            &format!("/api/staff/{agent_id}"),
-            json!({"role": "manager", "max_concurrent_chats": 5}),
-        )
+    let new_owner = json!({"email": "o2@example.com", "display_name": "O", "role": "owner", "password": "whatever1"});
+    admin
+        .expect_statuses(&[
+            (
+                "PATCH",
+                format!("/api/staff/{agent_id}"),
+                json!({"role": "manager", "max_concurrent_chats": 5}),
+                200,
+            ),
+            // Not the owner's account, password or ownership.
+            (
+                "PATCH",
+                format!("/api/staff/{owner_id}"),
+                json!({"display_name": "X"}),
+                403,
+            ),
+            (
+                "PATCH",
+                format!("/api/staff/{owner_id}"),
+                json!({"disabled": true}),
+                403,
+            ),
+            (
+                "POST",
+                format!("/api/staff/{owner_id}/password"),
+                json!({"password": "taken over"}),
+                403,
+            ),
+            (
+                "POST",
+                format!("/api/staff/{admin_id}/transfer-ownership"),
+                json!(null),
+                403,
+            ),
+            // Not their own role or account.
+            (
+                "PATCH",
+                format!("/api/staff/{admin_id}"),
+                json!({"role": "agent"}),
+                403,
+            ),
+            (
+                "PATCH",
+                format!("/api/staff/{admin_id}"),
+                json!({"disabled": true}),
+                403,
+            ),
+            // Nobody is made or created owner.
+            (
+                "PATCH",
+                format!("/api/staff/{agent_id}"),
+                json!({"role": "owner"}),
+                403,
+            ),
+            ("POST", "/api/staff".to_string(), new_owner, 403),
+            (
+                "POST",
+                format!("/api/staff/{agent_id}/password"),
+                json!({"password": "reset by admin"}),
+                204,
+            ),
+        ])
         .await;
-    assert_eq!((r.status, r.json["role"].as_str()), (200, Some("manager")));
     assert_eq!(
-        admin
-            .patch(
-                &format!("/api/staff/{owner_id}"),
-                json!({"display_name": "X"})
-            )
-            .await
-            .status,
-        403
+        admin.get(&format!("/api/staff/{agent_id}")).await.json["role"],
+        "manager"
     );
-    assert_eq!(
-        admin
-            .patch(&format!("/api/staff/{owner_id}"), json!({"disabled": true}))
-            .await
-            .status,
-        403
-    );
-    assert_eq!(
-        admin
-            .post(
-                &format!("/api/staff/{owner_id}/password"),
-                json!({"password": "taken over"})
-            )
-            .await
-            .status,
-        403
-    );
-    assert_eq!(
-        admin
-            .patch(&format!("/api/staff/{admin_id}"), json!({"role": "agent"}))
-            .await
-            .status,
-        403
-    );
-    assert_eq!(
-        admin
-            .patch(&format!("/api/staff/{admin_id}"), json!({"disabled": true}))
-            .await
-            .status,
-        403
-    );
-    let r = admin
-        .patch(&format!("/api/staff/{agent_id}"), json!({"role": "owner"}))
-        .await;
-    assert_eq!(r.status, 403, "nobody is made owner by edit");
-    let r = admin
-        .post("/api/staff", json!({"email": "o2@example.com", "display_name": "O", "role": "owner", "password": "whatever1"}))
-        .await;
-    assert_eq!(r.status, 403, "nobody is created owner");
-    let r = admin
-        .post(
-            &format!("/api/staff/{agent_id}/password"),
-            json!({"password": "reset by admin"}),
-        )
-        .await;
-    assert_eq!(r.status, 204);
     let mut c = app.client();
     assert_eq!(
         c.login("ann@example.com", "reset by admin").await.status,
         200
-    );
-    assert_eq!(
-        admin
-            .post(
-                &format!("/api/staff/{admin_id}/transfer-ownership"),
-                json!(null)
-            )
-            .await
-            .status,
-        403
     );
 }
 
