@@ -5,6 +5,7 @@
 pub mod clock;
 pub mod group;
 pub mod ids;
+pub mod masking;
 pub mod permissions;
 pub mod staff;
 pub mod validate;
