@@ -7,7 +7,9 @@ pub mod group;
 pub mod ids;
 pub mod masking;
 pub mod permissions;
+pub mod routing;
 pub mod staff;
+pub mod status;
 pub mod validate;
 
 pub use clock::{Clock, ManualClock, Millis, SharedClock, SystemClock};
