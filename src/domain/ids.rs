@@ -47,7 +47,25 @@ pub struct GroupId(Uuid);
 #[error("not a valid id (expected a UUID like 0192f1e4-7c2a-7b3e-9a51-3f0c2d8e4b10)")]
 pub struct BadId;
 
-/// The impls both id types share: generation, key bytes, text form.
+/// Identifies one chat.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(transparent)]
+#[schema(value_type = String, format = "uuid")]
+pub struct ChatId(Uuid);
+
+/// The impls every id type shares: generation, key bytes, text form.
 macro_rules! id_impls {
     ($name:ident) => {
         impl $name {
@@ -82,6 +100,7 @@ macro_rules! id_impls {
 
 id_impls!(StaffId);
 id_impls!(GroupId);
+id_impls!(ChatId);
 
 #[cfg(test)]
 mod tests {

@@ -2,6 +2,7 @@
 //! roles, groups, and who may do what. No I/O lives here: no sled, no actix,
 //! no tokio. Every layer above uses these types; the rules are unit tested here.
 
+pub mod chat;
 pub mod clock;
 pub mod group;
 pub mod ids;
@@ -14,5 +15,5 @@ pub mod validate;
 
 pub use clock::{Clock, ManualClock, Millis, SharedClock, SystemClock};
 pub use group::{Group, GroupPatch, NewGroup, Routing, WidgetLook};
-pub use ids::{GroupId, StaffId};
+pub use ids::{ChatId, GroupId, StaffId};
 pub use staff::{NewStaff, Role, Staff, StaffPatch};

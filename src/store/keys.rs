@@ -3,7 +3,7 @@
 //! and a parser that refuses bad bytes.
 
 use super::StoreError;
-use crate::domain::{GroupId, StaffId};
+use crate::domain::{ChatId, GroupId, StaffId};
 
 /// A sha256 of a secret token: the only form secrets are stored in.
 pub type TokenHash = [u8; 32];
@@ -37,6 +37,27 @@ pub fn parse_group_id(bytes: &[u8]) -> Result<GroupId, StoreError> {
         .try_into()
         .map_err(|_| corrupt("group id", bytes.len()))?;
     Ok(GroupId::from_bytes(arr))
+}
+
+/// `chatid_seq_message` key: chat (16) + seq (8).
+pub fn chat_seq(chat: ChatId, seq: u64) -> [u8; 24] {
+    let mut k = [0u8; 24];
+    k[..16].copy_from_slice(&chat.to_bytes());
+    k[16..].copy_from_slice(&u64_be(seq));
+    k
+}
+
+/// `chatid_clientid_seq` key: chat (16) + the client id's bytes.
+pub fn chat_client(chat: ChatId, client_id: &str) -> Vec<u8> {
+    let mut k = chat.to_bytes().to_vec();
+    k.extend_from_slice(client_id.as_bytes());
+    k
+}
+
+/// Reads a 16-byte chat id.
+pub fn parse_chat_id(bytes: &[u8]) -> Result<ChatId, StoreError> {
+    let arr: [u8; 16] = bytes.try_into().map_err(|_| corrupt("chat id", bytes.len()))?;
+    Ok(ChatId::from_bytes(arr))
 }
 
 /// `groupid_staffid` key: group (16) + staff (16).
@@ -105,6 +126,16 @@ mod tests {
             (42, h)
         );
         assert_eq!(parse_u64(&u64_be(9)).expect("ok"), 9);
+    }
+
+    #[test]
+    fn message_keys_sort_by_chat_then_seq() {
+        let (a, b) = (ChatId::generate(), ChatId::generate());
+        assert!(chat_seq(a, 255) < chat_seq(a, 256));
+        assert!(chat_seq(a, u64::MAX) < chat_seq(b, 0) || a > b);
+        assert!(chat_client(a, "m1").starts_with(&a.to_bytes()));
+        assert_eq!(parse_chat_id(&a.to_bytes()).expect("ok"), a);
+        assert!(parse_chat_id(&[1, 2]).is_err());
     }
 
     #[test]

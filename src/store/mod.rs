@@ -5,6 +5,7 @@
 //! above this module names sled.
 
 mod commit;
+mod chats;
 mod groups;
 pub mod keys;
 mod migrate;

@@ -3,6 +3,7 @@
 //! opening. New fields get `#[serde(default)]`. Encoded as JSON.
 
 use super::StoreError;
+use crate::domain::chat::{Chat, Message};
 use crate::domain::{Group, Millis, Staff, StaffId};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
@@ -58,6 +59,40 @@ pub enum SessionRecord {
     /// Version 1.
     #[serde(rename = "1")]
     V1(SessionRow),
+}
+
+/// Versions of the chat record.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "v")]
+pub enum ChatRecord {
+    /// Version 1.
+    #[serde(rename = "1")]
+    V1(Chat),
+}
+
+/// Versions of the message record.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "v")]
+pub enum MessageRecord {
+    /// Version 1.
+    #[serde(rename = "1")]
+    V1(Message),
+}
+
+impl From<ChatRecord> for Chat {
+    fn from(r: ChatRecord) -> Self {
+        match r {
+            ChatRecord::V1(c) => c,
+        }
+    }
+}
+
+impl From<MessageRecord> for Message {
+    fn from(r: MessageRecord) -> Self {
+        match r {
+            MessageRecord::V1(m) => m,
+        }
+    }
 }
 
 impl From<StaffRecord> for StaffRow {

@@ -196,3 +196,71 @@ async fn group_commit_makes_concurrent_writers_durable() {
     }
     assert!(s.is_ready());
 }
+
+fn chat_and_first(group: GroupId) -> (crate::domain::chat::Chat, crate::domain::chat::Message) {
+    use crate::domain::chat::{Chat, ChatState, Message, MessageKind, Visitor};
+    let id = crate::domain::ChatId::generate();
+    let chat = Chat {
+        id,
+        group,
+        visitor: Visitor {
+            name: "Vera".into(),
+            email: None,
+            page_url: None,
+        },
+        state: ChatState::Waiting,
+        owner: None,
+        started_at: 1,
+        queued_at: 1,
+        requeued: false,
+        answered_at: None,
+        ended_at: None,
+        ended_by: None,
+        wrap_up: None,
+        last_seq: 1,
+        visitor_active_at: 1,
+        agent_active_at: 0,
+    };
+    let first = Message {
+        chat_id: id,
+        seq: 1,
+        kind: MessageKind::Visitor,
+        author: None,
+        author_name: "Vera".into(),
+        body: "Hello?".into(),
+        client_id: Some("q".into()),
+        at: 1,
+    };
+    (chat, first)
+}
+
+#[test]
+fn messages_are_ordered_deduplicated_and_chats_indexed() {
+    use crate::domain::chat::ChatState;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = open(dir.path());
+    let (mut chat, first) = chat_and_first(GroupId::generate());
+    s.insert_chat(&chat, &[9; 32], &first).expect("insert");
+    assert_eq!(s.chat_id_by_token(&[9; 32]).expect("read"), Some(chat.id));
+    assert_eq!(s.chat_id_by_token(&[8; 32]).expect("read"), None);
+    for seq in 2..=300u64 {
+        let mut m = first.clone();
+        m.seq = seq;
+        m.client_id = Some(format!("c{seq}"));
+        chat.last_seq = seq;
+        s.append_message(&chat, &m).expect("append");
+    }
+    let mut dup = first.clone();
+    dup.seq = 301;
+    dup.client_id = Some("c7".into());
+    assert_eq!(s.append_message(&chat, &dup), Err(StoreError::ChangedMeanwhile));
+    assert_eq!(s.seq_of_client_id(chat.id, "c7").expect("read"), Some(7));
+    let after: Vec<u64> = s.messages_after(chat.id, 250, 1000).expect("read").iter().map(|m| m.seq).collect();
+    assert_eq!(after, (251..=300).collect::<Vec<_>>(), "seq order across byte boundaries, no gap");
+    assert_eq!(s.messages_after(chat.id, 0, 10).expect("read").len(), 10);
+    assert_eq!(s.chat(chat.id).expect("read").expect("kept").last_seq, 300);
+    assert_eq!(s.open_chats().expect("read").len(), 1);
+    chat.state = ChatState::Ended;
+    s.put_chat(&chat).expect("end");
+    assert!(s.open_chats().expect("read").is_empty());
+}

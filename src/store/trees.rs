@@ -25,6 +25,17 @@ pub const EXPIRY_TOKENHASH: &str = "expiry_tokenhash";
 /// sha256(setup token) → expiry (u64 BE ms).
 pub const TOKENHASH_SETUP: &str = "tokenhash_setup";
 
+/// Chat id → versioned chat record.
+pub const CHATID_CHAT: &str = "chatid_chat";
+/// Chat id + seq (u64 BE) → versioned message record: a chat's messages in order.
+pub const CHATID_SEQ_MESSAGE: &str = "chatid_seq_message";
+/// Chat id + client id → seq: makes a resend with the same client id a no-op.
+pub const CHATID_CLIENTID_SEQ: &str = "chatid_clientid_seq";
+/// sha256(visitor chat token) → chat id.
+pub const TOKENHASH_CHATID: &str = "tokenhash_chatid";
+/// Chat id → empty, for every chat not yet ended: rebuilt into the engine at start.
+pub const OPEN_CHATID: &str = "open_chatid";
+
 /// Every tree, in opening order.
 pub const ALL: &[&str] = &[
     META,
@@ -37,6 +48,11 @@ pub const ALL: &[&str] = &[
     STAFFID_TOKENHASH,
     EXPIRY_TOKENHASH,
     TOKENHASH_SETUP,
+    CHATID_CHAT,
+    CHATID_SEQ_MESSAGE,
+    CHATID_CLIENTID_SEQ,
+    TOKENHASH_CHATID,
+    OPEN_CHATID,
 ];
 
 /// The opened trees.
@@ -52,6 +68,11 @@ pub struct Trees {
     pub(crate) staffid_tokenhash: Tree,
     pub(crate) expiry_tokenhash: Tree,
     pub(crate) tokenhash_setup: Tree,
+    pub(crate) chatid_chat: Tree,
+    pub(crate) chatid_seq_message: Tree,
+    pub(crate) chatid_clientid_seq: Tree,
+    pub(crate) tokenhash_chatid: Tree,
+    pub(crate) open_chatid: Tree,
 }
 
 impl Trees {
@@ -67,6 +88,11 @@ impl Trees {
             staffid_tokenhash: db.open_tree(STAFFID_TOKENHASH)?,
             expiry_tokenhash: db.open_tree(EXPIRY_TOKENHASH)?,
             tokenhash_setup: db.open_tree(TOKENHASH_SETUP)?,
+            chatid_chat: db.open_tree(CHATID_CHAT)?,
+            chatid_seq_message: db.open_tree(CHATID_SEQ_MESSAGE)?,
+            chatid_clientid_seq: db.open_tree(CHATID_CLIENTID_SEQ)?,
+            tokenhash_chatid: db.open_tree(TOKENHASH_CHATID)?,
+            open_chatid: db.open_tree(OPEN_CHATID)?,
         })
     }
 }
