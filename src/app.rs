@@ -5,6 +5,7 @@
 
 use crate::config::Config;
 use crate::domain::SharedClock;
+use crate::engine::{Engine, EngineTasks};
 use crate::error::AppError;
 use crate::service::auth::{LoginLimiter, Passwords};
 use crate::state::AppState;
@@ -55,6 +56,7 @@ pub struct RunningApp {
     scheduler: tokio_cron_scheduler::JobScheduler,
     /// The only strong reference the jobs' weak ones resolve to.
     jobs_state: Arc<AppState>,
+    engine_tasks: EngineTasks,
 }
 
 /// Binds the configured address.
@@ -85,7 +87,14 @@ pub async fn start(
         clock.now_ms(),
     )?;
     let (shutdown, shutdown_rx) = watch::channel(false);
+    let (engine, engine_tasks) = Engine::spawn(
+        store.clone(),
+        clock.clone(),
+        config.chat.clone(),
+        shutdown_rx.clone(),
+    )?;
     let state = AppState {
+        engine,
         passwords: Arc::new(Passwords::new(config.auth.max_concurrent_hashes)?),
         limiter: Arc::new(LoginLimiter::new(&config.auth)),
         config: Arc::new(config),
@@ -121,6 +130,7 @@ pub async fn start(
         shutdown,
         scheduler,
         jobs_state,
+        engine_tasks,
     })
 }
 
@@ -133,6 +143,7 @@ impl RunningApp {
         let _ = self.server.await;
         let _ = self.scheduler.shutdown().await;
         drop(self.jobs_state);
+        self.engine_tasks.join().await;
         let store = self.state.store.clone();
         let closed = tokio::task::spawn_blocking(move || store.close())
             .await

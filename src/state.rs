@@ -4,6 +4,7 @@
 
 use crate::config::Config;
 use crate::domain::SharedClock;
+use crate::engine::Engine;
 use crate::error::AppError;
 use crate::service::auth::{LoginLimiter, Passwords};
 use crate::store::{Store, StoreError};
@@ -23,6 +24,8 @@ pub struct AppState {
     pub passwords: Arc<Passwords>,
     /// Failed sign-in tracking.
     pub limiter: Arc<LoginLimiter>,
+    /// The live desk.
+    pub engine: Engine,
     /// Becomes true when the desk is stopping.
     pub shutdown: watch::Receiver<bool>,
 }

@@ -40,6 +40,8 @@ pub const SCHEMA: &[(&str, &[&str])] = &[
             "max_message_chars",
             "default_max_concurrent_chats",
             "default_rona_timeout",
+            "mask_pii",
+            "store_masked",
         ],
     ),
     ("log", &["level"]),
@@ -67,6 +69,8 @@ fn apply(c: &mut Config, section: &str, key: &str, v: Value) -> Result<(), Strin
             c.chat.default_max_concurrent_chats = int(v, 1, 50)? as u32
         }
         ("chat", "default_rona_timeout") => c.chat.default_rona_timeout = rona(v)?,
+        ("chat", "mask_pii") => c.chat.mask_pii = boolean(v)?,
+        ("chat", "store_masked") => c.chat.store_masked = boolean(v)?,
         ("log", "level") => c.log.level = log_level(v)?,
         _ => return Err(unknown(section, key)),
     }
@@ -110,6 +114,16 @@ fn non_empty(v: Value) -> Result<String, String> {
         Err("must not be empty".into())
     } else {
         Ok(s)
+    }
+}
+
+fn boolean(v: Value) -> Result<bool, String> {
+    match v {
+        Value::Boolean(b) => Ok(b),
+        other => Err(format!(
+            "expected true or false (no quotes), found {}",
+            found(&other)
+        )),
     }
 }
 

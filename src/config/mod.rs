@@ -70,6 +70,10 @@ pub struct ChatConfig {
     pub default_max_concurrent_chats: u32,
     /// RONA timeout of new groups.
     pub default_rona_timeout: Duration,
+    /// Mask card numbers, IBANs, SSNs, emails and phone numbers in what agents see.
+    pub mask_pii: bool,
+    /// Store messages masked too (the visitor's own replay then shows them masked).
+    pub store_masked: bool,
 }
 
 /// `[log]`: what the desk writes to standard error.
@@ -121,6 +125,8 @@ impl Default for Config {
                 max_message_chars: 1000,
                 default_max_concurrent_chats: 3,
                 default_rona_timeout: Duration::from_secs(30),
+                mask_pii: true,
+                store_masked: false,
             },
             log: LogConfig {
                 level: "info".into(),

@@ -104,7 +104,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .route(patch().to(groups::patch_group))
                         .route(delete().to(groups::delete_group)),
                 )
-                .service(resource("/ws/staff").route(get().to(ws::staff_socket))),
+                .service(resource("/visitor/chats").route(post().to(api::visitor::post_chat)))
+                .service(resource("/ws/staff").route(get().to(ws::staff_socket)))
+                .service(resource("/ws/visitor").route(get().to(ws::visitor::visitor_socket))),
         );
 }
 

@@ -12,8 +12,15 @@ use crate::domain::ChatId;
 use sled::transaction::TransactionalTree;
 use sled::Transactional;
 
-fn write_chat(chats: &TransactionalTree, open: &TransactionalTree, chat: &Chat) -> super::TxResult<()> {
-    chats.insert(&chat.id.to_bytes()[..], encode(&ChatRecord::V1(chat.clone())))?;
+fn write_chat(
+    chats: &TransactionalTree,
+    open: &TransactionalTree,
+    chat: &Chat,
+) -> super::TxResult<()> {
+    chats.insert(
+        &chat.id.to_bytes()[..],
+        encode(&ChatRecord::V1(chat.clone())),
+    )?;
     if chat.state == ChatState::Ended {
         open.remove(&chat.id.to_bytes()[..])?;
     } else {
@@ -22,8 +29,15 @@ fn write_chat(chats: &TransactionalTree, open: &TransactionalTree, chat: &Chat) 
     Ok(())
 }
 
-fn write_message(messages: &TransactionalTree, clients: &TransactionalTree, m: &Message) -> super::TxResult<()> {
-    messages.insert(&chat_seq(m.chat_id, m.seq)[..], encode(&MessageRecord::V1(m.clone())))?;
+fn write_message(
+    messages: &TransactionalTree,
+    clients: &TransactionalTree,
+    m: &Message,
+) -> super::TxResult<()> {
+    messages.insert(
+        &chat_seq(m.chat_id, m.seq)[..],
+        encode(&MessageRecord::V1(m.clone())),
+    )?;
     if let Some(c) = &m.client_id {
         clients.insert(chat_client(m.chat_id, c), &u64_be(m.seq)[..])?;
     }
@@ -32,10 +46,21 @@ fn write_message(messages: &TransactionalTree, clients: &TransactionalTree, m: &
 
 impl Store {
     /// Stores a new chat, its visitor token and its first message.
-    pub fn insert_chat(&self, chat: &Chat, token: &TokenHash, first: &Message) -> Result<(), StoreError> {
+    pub fn insert_chat(
+        &self,
+        chat: &Chat,
+        token: &TokenHash,
+        first: &Message,
+    ) -> Result<(), StoreError> {
         let t = &self.trees;
         tx_done(
-            (&t.chatid_chat, &t.open_chatid, &t.tokenhash_chatid, &t.chatid_seq_message, &t.chatid_clientid_seq)
+            (
+                &t.chatid_chat,
+                &t.open_chatid,
+                &t.tokenhash_chatid,
+                &t.chatid_seq_message,
+                &t.chatid_clientid_seq,
+            )
                 .transaction(|(chats, open, tokens, messages, clients)| {
                     tokens.insert(&token[..], &chat.id.to_bytes()[..])?;
                     write_chat(chats, open, chat)?;
@@ -47,7 +72,10 @@ impl Store {
     /// Replaces a chat's record (state, owner, activity).
     pub fn put_chat(&self, chat: &Chat) -> Result<(), StoreError> {
         let t = &self.trees;
-        tx_done((&t.chatid_chat, &t.open_chatid).transaction(|(chats, open)| write_chat(chats, open, chat)))
+        tx_done(
+            (&t.chatid_chat, &t.open_chatid)
+                .transaction(|(chats, open)| write_chat(chats, open, chat)),
+        )
     }
 
     /// Appends `message` and stores `chat` (whose `last_seq` is the message's)
@@ -56,8 +84,13 @@ impl Store {
     pub fn append_message(&self, chat: &Chat, message: &Message) -> Result<(), StoreError> {
         let t = &self.trees;
         tx_done(
-            (&t.chatid_chat, &t.open_chatid, &t.chatid_seq_message, &t.chatid_clientid_seq).transaction(
-                |(chats, open, messages, clients)| {
+            (
+                &t.chatid_chat,
+                &t.open_chatid,
+                &t.chatid_seq_message,
+                &t.chatid_clientid_seq,
+            )
+                .transaction(|(chats, open, messages, clients)| {
                     if let Some(c) = &message.client_id {
                         if clients.get(chat_client(message.chat_id, c))?.is_some() {
                             return abort(StoreError::ChangedMeanwhile);
@@ -65,8 +98,7 @@ impl Store {
                     }
                     write_message(messages, clients, message)?;
                     write_chat(chats, open, chat)
-                },
-            ),
+                }),
         )
     }
 
@@ -89,7 +121,11 @@ impl Store {
     }
 
     /// The seq a client id was given in this chat, if any.
-    pub fn seq_of_client_id(&self, chat: ChatId, client_id: &str) -> Result<Option<u64>, StoreError> {
+    pub fn seq_of_client_id(
+        &self,
+        chat: ChatId,
+        client_id: &str,
+    ) -> Result<Option<u64>, StoreError> {
         self.trees
             .chatid_clientid_seq
             .get(chat_client(chat, client_id))?
@@ -98,7 +134,12 @@ impl Store {
     }
 
     /// Up to `limit` messages with seq greater than `after`, in order.
-    pub fn messages_after(&self, chat: ChatId, after: u64, limit: usize) -> Result<Vec<Message>, StoreError> {
+    pub fn messages_after(
+        &self,
+        chat: ChatId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Message>, StoreError> {
         let start = chat_seq(chat, after.saturating_add(1));
         let end = chat_seq(chat, u64::MAX);
         self.trees

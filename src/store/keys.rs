@@ -56,7 +56,9 @@ pub fn chat_client(chat: ChatId, client_id: &str) -> Vec<u8> {
 
 /// Reads a 16-byte chat id.
 pub fn parse_chat_id(bytes: &[u8]) -> Result<ChatId, StoreError> {
-    let arr: [u8; 16] = bytes.try_into().map_err(|_| corrupt("chat id", bytes.len()))?;
+    let arr: [u8; 16] = bytes
+        .try_into()
+        .map_err(|_| corrupt("chat id", bytes.len()))?;
     Ok(ChatId::from_bytes(arr))
 }
 

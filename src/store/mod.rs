@@ -4,8 +4,8 @@
 //! writes durable. Callers get domain types and [`StoreError`]s; nothing
 //! above this module names sled.
 
-mod commit;
 mod chats;
+mod commit;
 mod groups;
 pub mod keys;
 mod migrate;
@@ -159,6 +159,18 @@ impl Store {
     /// the group commit: one thread fsyncs for all waiters at once.
     pub async fn durable(&self) -> Result<(), StoreError> {
         let ticket = self.commit.request();
+        self.commit.wait(ticket).await
+    }
+
+    /// A ticket covering every write applied before this call; pass it to
+    /// [`Store::wait_durable`]. Lets a caller write, hand the ticket on, and
+    /// not wait itself (the engine's owner task).
+    pub fn commit_ticket(&self) -> u64 {
+        self.commit.request()
+    }
+
+    /// Waits until the writes covered by `ticket` are on disk.
+    pub async fn wait_durable(&self, ticket: u64) -> Result<(), StoreError> {
         self.commit.wait(ticket).await
     }
 

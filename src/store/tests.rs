@@ -253,10 +253,22 @@ fn messages_are_ordered_deduplicated_and_chats_indexed() {
     let mut dup = first.clone();
     dup.seq = 301;
     dup.client_id = Some("c7".into());
-    assert_eq!(s.append_message(&chat, &dup), Err(StoreError::ChangedMeanwhile));
+    assert_eq!(
+        s.append_message(&chat, &dup),
+        Err(StoreError::ChangedMeanwhile)
+    );
     assert_eq!(s.seq_of_client_id(chat.id, "c7").expect("read"), Some(7));
-    let after: Vec<u64> = s.messages_after(chat.id, 250, 1000).expect("read").iter().map(|m| m.seq).collect();
-    assert_eq!(after, (251..=300).collect::<Vec<_>>(), "seq order across byte boundaries, no gap");
+    let after: Vec<u64> = s
+        .messages_after(chat.id, 250, 1000)
+        .expect("read")
+        .iter()
+        .map(|m| m.seq)
+        .collect();
+    assert_eq!(
+        after,
+        (251..=300).collect::<Vec<_>>(),
+        "seq order across byte boundaries, no gap"
+    );
     assert_eq!(s.messages_after(chat.id, 0, 10).expect("read").len(), 10);
     assert_eq!(s.chat(chat.id).expect("read").expect("kept").last_seq, 300);
     assert_eq!(s.open_chats().expect("read").len(), 1);

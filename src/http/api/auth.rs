@@ -1,6 +1,7 @@
 //! Sign-in, sign-out, who am I, and changing one's own password.
 
 use crate::domain::Staff;
+use crate::engine::Command;
 use crate::error::{AppError, ErrorBody};
 use crate::http::extract::{client_addr, StaffAuth, SESSION_COOKIE};
 use crate::service::auth::{self, IssuedSession};
@@ -84,6 +85,10 @@ pub async fn post_logout(
     who: StaffAuth,
 ) -> Result<HttpResponse, AppError> {
     auth::sign_out(&state, &who.0).await?;
+    state
+        .engine
+        .send(Command::SessionClosed(who.0.staff.id, who.0.token_hash))
+        .await;
     let mut gone = Cookie::build(SESSION_COOKIE, "").path("/").finish();
     gone.make_removal();
     Ok(HttpResponse::NoContent().cookie(gone).finish())
@@ -110,5 +115,10 @@ pub async fn post_password(
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
     auth::change_own_password(&state, &who.0, body.current_password, body.new_password).await?;
+    let keep = Some(who.0.token_hash);
+    state
+        .engine
+        .send(Command::SessionsEnded(who.0.staff.id, keep))
+        .await;
     Ok(HttpResponse::NoContent().finish())
 }

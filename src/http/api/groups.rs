@@ -1,6 +1,7 @@
 //! Group administration endpoints.
 
 use crate::domain::{Group, GroupId, GroupPatch, NewGroup};
+use crate::engine::Command;
 use crate::error::{AppError, ErrorBody};
 use crate::http::extract::{AdminAuth, ManagerAuth, StaffAuth};
 use crate::service::groups;
@@ -49,8 +50,10 @@ pub async fn patch_group(
     id: web::Path<GroupId>,
     body: web::Json<GroupPatch>,
 ) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok()
-        .json(groups::update(&state, &who.0, id.into_inner(), body.into_inner()).await?))
+    let id = id.into_inner();
+    let group = groups::update(&state, &who.0, id, body.into_inner()).await?;
+    state.engine.send(Command::GroupChanged(id)).await;
+    Ok(HttpResponse::Ok().json(group))
 }
 
 /// Deletes a group; its members leave it (owner and admins).
@@ -61,6 +64,8 @@ pub async fn delete_group(
     who: AdminAuth,
     id: web::Path<GroupId>,
 ) -> Result<HttpResponse, AppError> {
-    groups::delete(&state, &who.0, id.into_inner()).await?;
+    let id = id.into_inner();
+    groups::delete(&state, &who.0, id).await?;
+    state.engine.send(Command::GroupChanged(id)).await;
     Ok(HttpResponse::NoContent().finish())
 }

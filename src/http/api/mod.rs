@@ -7,6 +7,7 @@ pub mod groups;
 pub mod health;
 pub mod setup;
 pub mod staff;
+pub mod visitor;
 
 use actix_web::{HttpResponse, Responder};
 use utoipa::OpenApi;
@@ -37,12 +38,14 @@ use utoipa::OpenApi;
         groups::get_group,
         groups::patch_group,
         groups::delete_group,
+        visitor::post_chat,
     ),
     tags(
         (name = "health", description = "Process and store health"),
         (name = "auth", description = "Setup, sign-in, sessions"),
         (name = "staff", description = "Staff administration"),
         (name = "groups", description = "Group administration"),
+        (name = "visitor", description = "The chat widget's endpoints"),
     )
 )]
 pub struct ApiDoc;

@@ -1,6 +1,7 @@
 //! Staff administration endpoints.
 
 use crate::domain::{NewStaff, Staff, StaffId, StaffPatch};
+use crate::engine::Command;
 use crate::error::{AppError, ErrorBody};
 use crate::http::extract::{AdminAuth, StaffAuth};
 use crate::service::staff;
@@ -62,6 +63,10 @@ pub async fn patch_staff(
     body: web::Json<StaffPatch>,
 ) -> Result<HttpResponse, AppError> {
     let updated = staff::update(&state, &who.0, id.into_inner(), body.into_inner()).await?;
+    state
+        .engine
+        .send(Command::StaffChanged(updated.clone()))
+        .await;
     Ok(HttpResponse::Ok().json(updated))
 }
 
@@ -75,7 +80,9 @@ pub async fn post_staff_password(
     id: web::Path<StaffId>,
     body: web::Json<SetPasswordRequest>,
 ) -> Result<HttpResponse, AppError> {
-    staff::reset_password(&state, &who.0, id.into_inner(), body.into_inner().password).await?;
+    let id = id.into_inner();
+    staff::reset_password(&state, &who.0, id, body.into_inner().password).await?;
+    state.engine.send(Command::SessionsEnded(id, None)).await;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -1,99 +1,167 @@
 //! Websocket sessions. One connection = one task with one `select!` loop
-//! over client frames, heartbeat and shutdown. For now the staff socket
-//! greets the signed-in staff member, keeps the connection alive, closes
-//! with "going away" when the desk stops, and closes when the session ends.
-//! The live chat engine's frames (see docs/protocol.md) grow here.
+//! over client frames, engine output, heartbeat and shutdown. Client frames
+//! are serde-tagged enums; a bad one gets an error frame, never a
+//! disconnect. The [`Filler`] makes every client see each chat's messages
+//! in seq order with no gap and no duplicate: it skips what it already sent
+//! and fills gaps from the store (read, then wait for the group commit, so
+//! nothing not yet durable is ever shown).
 
-use crate::error::AppError;
-use crate::http::extract::SESSION_COOKIE;
-use crate::http::middleware::same_origin;
-use crate::service::auth;
+pub mod staff;
+pub mod visitor;
+
+use crate::domain::chat::MessageKind;
+use crate::domain::masking::mask;
+use crate::domain::ChatId;
+use crate::engine::frames::ServerFrame;
+use crate::engine::Out;
 use crate::state::AppState;
-use actix_web::http::header::ORIGIN;
-use actix_web::{web, HttpRequest, HttpResponse};
-use actix_ws::{CloseCode, CloseReason, Message};
-use serde_json::json;
+use actix_ws::{CloseCode, CloseReason, Closed, Session};
+use std::collections::HashMap;
 use std::time::Duration;
+
+pub use staff::staff_socket;
 
 /// Largest frame a client may send.
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
-/// How often the server pings and re-checks the session.
-const HEARTBEAT: Duration = Duration::from_secs(20);
+/// How often the server pings (and re-checks a staff session).
+pub const HEARTBEAT: Duration = Duration::from_secs(20);
+/// Messages read from the store per page when filling a gap.
+const FILL_PAGE: usize = 500;
 
-/// `GET /api/ws/staff`: the staff member's live connection.
-pub async fn staff_socket(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    body: web::Payload,
-) -> Result<HttpResponse, AppError> {
-    // Browsers always send Origin on websockets; a foreign one is a
-    // cross-site websocket hijack attempt.
-    if req.headers().get(ORIGIN).is_none() || !same_origin(req.headers()) {
-        return Err(AppError::Forbidden(
-            "websocket connections are only accepted from the console's own origin".into(),
-        ));
-    }
-    let token = req
-        .cookie(SESSION_COOKIE)
-        .map(|c| c.value().to_string())
-        .ok_or(AppError::NotSignedIn)?;
-    let ctx = auth::resolve(&state, &token).await?;
-    let (response, mut session, stream) =
-        actix_ws::handle(&req, body).map_err(|e| AppError::BadRequest {
-            code: "websocket_expected",
-            message: format!("this endpoint speaks websocket only: {e}"),
-        })?;
-    let mut stream = stream.max_frame_size(MAX_FRAME_BYTES);
-    let mut shutdown = state.shutdown.clone();
-    let state = state.into_inner();
-    actix_web::rt::spawn(async move {
-        let hello = json!({"type": "hello", "staff": ctx.staff});
-        if session.text(hello.to_string()).await.is_err() {
-            return;
-        }
-        let mut beat = tokio::time::interval(HEARTBEAT);
-        beat.tick().await;
-        let reason = loop {
-            if *shutdown.borrow() {
-                break Some(going_away());
-            }
-            tokio::select! {
-                msg = stream.recv() => match msg {
-                    Some(Ok(Message::Ping(bytes))) => {
-                        if session.pong(&bytes).await.is_err() { break None; }
-                    }
-                    Some(Ok(Message::Text(_) | Message::Binary(_))) => {
-                        let err = json!({"type": "error", "code": "unknown_frame",
-                            "message": "this connection accepts no frames yet; see docs/protocol.md"});
-                        if session.text(err.to_string()).await.is_err() { break None; }
-                    }
-                    Some(Ok(Message::Close(_))) | None => break None,
-                    Some(Err(e)) => break Some(CloseReason {
-                        code: CloseCode::Protocol,
-                        description: Some(format!("bad frame: {e}")),
-                    }),
-                    Some(Ok(_)) => {}
-                },
-                _ = shutdown.changed() => break Some(going_away()),
-                _ = beat.tick() => {
-                    if auth::resolve(&state, &token).await.is_err() {
-                        break Some(CloseReason {
-                            code: CloseCode::Policy,
-                            description: Some("session ended; sign in again".into()),
-                        });
-                    }
-                    if session.ping(b"").await.is_err() { break None; }
-                }
-            }
-        };
-        let _ = session.close(reason).await;
-    });
-    Ok(response)
-}
-
-fn going_away() -> CloseReason {
+/// The close reason when the desk stops.
+pub fn going_away() -> CloseReason {
     CloseReason {
         code: CloseCode::Away,
         description: Some("livedesk is stopping; reconnect shortly".into()),
     }
+}
+
+/// Why a session loop stops.
+pub enum Stop {
+    /// The socket is gone.
+    Gone,
+    /// Close it with this reason.
+    Close(CloseReason),
+}
+
+impl From<Closed> for Stop {
+    fn from(_: Closed) -> Self {
+        Stop::Gone
+    }
+}
+
+/// Per-connection ordering of chat messages.
+pub struct Filler {
+    state: AppState,
+    for_agent: bool,
+    sent: HashMap<ChatId, u64>,
+}
+
+impl Filler {
+    /// For an agent (bodies masked when configured) or a visitor (whispers skipped).
+    pub fn new(state: AppState, for_agent: bool) -> Self {
+        Self {
+            state,
+            for_agent,
+            sent: HashMap::new(),
+        }
+    }
+
+    /// The client has seen `chat` up to `last_seq`; sends what follows.
+    pub async fn resume(
+        &mut self,
+        ws: &mut Session,
+        chat: ChatId,
+        last_seq: u64,
+    ) -> Result<(), Stop> {
+        self.sent.insert(chat, last_seq);
+        self.fill(ws, chat).await
+    }
+
+    /// Writes one item of engine output.
+    pub async fn forward(&mut self, ws: &mut Session, out: Out) -> Result<(), Stop> {
+        match out {
+            Out::Frame(json) => ws.text(json.to_string()).await?,
+            Out::Message { chat_id, seq, json } => {
+                let sent = *self.sent.entry(chat_id).or_insert(0);
+                if seq <= sent {
+                    return Ok(());
+                }
+                if seq > sent + 1 {
+                    self.fill(ws, chat_id).await?;
+                    if seq <= self.sent.get(&chat_id).copied().unwrap_or(0) {
+                        return Ok(());
+                    }
+                }
+                ws.text(json.to_string()).await?;
+                self.sent.insert(chat_id, seq);
+            }
+            Out::Joined { chat_id, json, .. } => {
+                ws.text(json.to_string()).await?;
+                self.sent.entry(chat_id).or_insert(0);
+                self.fill(ws, chat_id).await?;
+            }
+            Out::Close(code, reason) => {
+                return Err(Stop::Close(CloseReason {
+                    code: CloseCode::Other(code),
+                    description: Some(reason.into()),
+                }))
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends every stored message of `chat` after what was sent.
+    async fn fill(&mut self, ws: &mut Session, chat: ChatId) -> Result<(), Stop> {
+        loop {
+            let after = self.sent.get(&chat).copied().unwrap_or(0);
+            let page = match self
+                .state
+                .read(move |s| s.messages_after(chat, after, FILL_PAGE))
+                .await
+            {
+                Ok(p) => p,
+                Err(e) => {
+                    let frame = ServerFrame::error(e.code(), e.to_string(), None);
+                    ws.text(frame.to_string()).await?;
+                    return Ok(());
+                }
+            };
+            // What was read is durable once this returns: never show more.
+            if let Err(e) = self.state.store.durable().await {
+                let frame = ServerFrame::error("store_unavailable", e.to_string(), None);
+                ws.text(frame.to_string()).await?;
+                return Ok(());
+            }
+            let full = page.len() == FILL_PAGE;
+            for mut message in page {
+                let seq = message.seq;
+                let visible = self.for_agent || message.kind.visible_to_visitor();
+                if visible {
+                    if self.for_agent
+                        && self.state.config.chat.mask_pii
+                        && message.kind == MessageKind::Visitor
+                    {
+                        message.body = mask(&message.body);
+                    }
+                    ws.text(ServerFrame::Message { message }.json().to_string())
+                        .await?;
+                }
+                self.sent.insert(chat, seq);
+            }
+            if !full {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// An error frame for a client frame that could not be read.
+pub fn bad_frame(e: &serde_json::Error) -> String {
+    ServerFrame::error(
+        "bad_frame",
+        format!("this frame could not be read: {e}; see docs/protocol.md"),
+        None,
+    )
+    .to_string()
 }

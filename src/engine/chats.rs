@@ -1,0 +1,726 @@
+//! The chat side of the owner task: starting chats, visitor connections,
+//! messages (sequenced here, written with the chat's activity in one
+//! transaction, acknowledged and delivered only once durable), accepting,
+//! ending and wrap-up.
+
+use super::conn::{Conn, Out};
+use super::core::{Core, LiveChat};
+use super::frames::ServerFrame;
+use super::{Reply, Started};
+use crate::domain::chat::{self, Chat, ChatState, EndedBy, Message, MessageKind, StartChatRequest};
+use crate::domain::masking::mask;
+use crate::domain::validate;
+use crate::domain::{ChatId, GroupId, Routing, StaffId};
+use crate::error::AppError;
+use crate::service::auth::{random_token, token_hash};
+use crate::store::StoreError;
+use std::sync::Arc;
+
+fn chat_gone(id: ChatId) -> AppError {
+    AppError::NotFound {
+        code: "chat_not_found",
+        message: format!("chat {id} is not open"),
+    }
+}
+
+fn not_durable(e: &StoreError) -> Arc<str> {
+    ServerFrame::error(
+        "store_unavailable",
+        format!("{e}; the message was not accepted, send it again"),
+        None,
+    )
+}
+
+/// A message before it has a seq.
+struct Draft {
+    kind: MessageKind,
+    author: Option<StaffId>,
+    author_name: String,
+    body: String,
+    client_id: Option<String>,
+}
+
+impl Draft {
+    fn system(text: String) -> Self {
+        Draft {
+            kind: MessageKind::System,
+            author: None,
+            author_name: String::new(),
+            body: text,
+            client_id: None,
+        }
+    }
+}
+
+/// Who receives a message, captured when it is written.
+struct Recipients {
+    visitors: Vec<Conn>,
+    agents: Vec<Conn>,
+}
+
+impl Core {
+    fn stored_body(&self, body: &str) -> String {
+        if self.config.store_masked {
+            mask(body)
+        } else {
+            body.to_string()
+        }
+    }
+
+    fn recipients(&self, chat: &LiveChat) -> Recipients {
+        let agents = chat
+            .chat
+            .owner
+            .filter(|_| chat.chat.state == ChatState::Active)
+            .and_then(|o| self.agents.get(&o))
+            .map(|a| a.conns.clone())
+            .unwrap_or_default();
+        Recipients {
+            visitors: chat.visitors.clone(),
+            agents,
+        }
+    }
+
+    /// Writes the next message of `chat_id`, applying `update` to the chat
+    /// in the same transaction.
+    fn append(
+        &mut self,
+        chat_id: ChatId,
+        draft: Draft,
+        update: impl FnOnce(&mut Chat),
+    ) -> Result<Message, AppError> {
+        let Draft {
+            kind,
+            author,
+            author_name,
+            body,
+            client_id,
+        } = draft;
+        let now = self.now();
+        let body = if kind == MessageKind::System {
+            body
+        } else {
+            self.stored_body(&body)
+        };
+        let live = self.chats.get(&chat_id).ok_or_else(|| chat_gone(chat_id))?;
+        let mut next = live.chat.clone();
+        let message = Message {
+            chat_id,
+            seq: next.last_seq + 1,
+            kind,
+            author,
+            author_name,
+            body,
+            client_id,
+            at: now,
+        };
+        next.last_seq = message.seq;
+        match kind {
+            MessageKind::Visitor => next.visitor_active_at = now,
+            MessageKind::Agent | MessageKind::Whisper => next.agent_active_at = now,
+            MessageKind::System => {}
+        }
+        update(&mut next);
+        self.store.append_message(&next, &message)?;
+        if let Some(live) = self.chats.get_mut(&chat_id) {
+            live.chat = next;
+        }
+        Ok(message)
+    }
+
+    /// Once durable: the ack to the sender, the message to everyone in the
+    /// chat (masked for agents), plus `extra` frames to visitors and agents.
+    fn deliver(
+        &self,
+        message: Message,
+        to: Recipients,
+        sender: Option<(Conn, String)>,
+        extra: Vec<(bool, Arc<str>)>,
+    ) {
+        let chat_id = message.chat_id;
+        let seq = message.seq;
+        let visitor_json = message.kind.visible_to_visitor().then(|| {
+            ServerFrame::Message {
+                message: message.clone(),
+            }
+            .json()
+        });
+        let mut agent_message = message;
+        if self.config.mask_pii && agent_message.kind == MessageKind::Visitor {
+            agent_message.body = mask(&agent_message.body);
+        }
+        let agent_json = ServerFrame::Message {
+            message: agent_message,
+        }
+        .json();
+        self.after_durable(move |result| {
+            if let Err(e) = result {
+                if let Some((conn, client_id)) = sender {
+                    conn.frame(&ServerFrame::error(
+                        "store_unavailable",
+                        format!("{e}; send the message again"),
+                        Some(client_id),
+                    ));
+                }
+                return;
+            }
+            if let Some((conn, client_id)) = &sender {
+                conn.frame(
+                    &ServerFrame::Ack {
+                        chat_id,
+                        client_id: client_id.clone(),
+                        seq,
+                    }
+                    .json(),
+                );
+            }
+            if let Some(json) = visitor_json {
+                for c in &to.visitors {
+                    c.push(Out::Message {
+                        chat_id,
+                        seq,
+                        json: json.clone(),
+                    });
+                }
+            }
+            for c in &to.agents {
+                c.push(Out::Message {
+                    chat_id,
+                    seq,
+                    json: agent_json.clone(),
+                });
+            }
+            for (to_visitors, json) in extra {
+                for c in if to_visitors {
+                    &to.visitors
+                } else {
+                    &to.agents
+                } {
+                    c.frame(&json);
+                }
+            }
+        });
+    }
+
+    /// Whether any enabled, chat-enabled member could ever take a chat.
+    fn anyone_could_take(&self, group: GroupId) -> Result<bool, StoreError> {
+        for id in self.store.group_members(group)? {
+            if let Some(row) = self.store.staff(id)? {
+                if row.staff.chat_enabled && !row.staff.disabled {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
+    }
+
+    pub(super) fn start_chat(&mut self, req: StartChatRequest, reply: Reply<Started>) {
+        let result = (|| {
+            let (visitor, question) = req.visitor(self.config.max_message_chars)?;
+            self.ensure_group(req.group)?;
+            let online = self
+                .groups
+                .get(&req.group)
+                .is_some_and(|g| g.group.queue_online);
+            if !online || !self.anyone_could_take(req.group)? {
+                return Ok(None);
+            }
+            let now = self.now();
+            let token = random_token(32);
+            let chat = Chat {
+                id: ChatId::generate(),
+                group: req.group,
+                visitor: visitor.clone(),
+                state: ChatState::Waiting,
+                owner: None,
+                started_at: now,
+                queued_at: now,
+                requeued: false,
+                answered_at: None,
+                ended_at: None,
+                ended_by: None,
+                wrap_up: None,
+                last_seq: 1,
+                visitor_active_at: now,
+                agent_active_at: 0,
+            };
+            let first = Message {
+                chat_id: chat.id,
+                seq: 1,
+                kind: MessageKind::Visitor,
+                author: None,
+                author_name: visitor.name,
+                body: self.stored_body(&question),
+                client_id: None,
+                at: now,
+            };
+            self.store.insert_chat(&chat, &token_hash(&token), &first)?;
+            Ok::<_, AppError>(Some((chat, token)))
+        })();
+        match result {
+            Ok(None) => {
+                let _ = reply.send(Ok(Started::Offline));
+            }
+            Err(e) => {
+                let _ = reply.send(Err(e));
+            }
+            Ok(Some((chat, token))) => {
+                let live = LiveChat {
+                    chat: chat.clone(),
+                    offer: None,
+                    last_refused: None,
+                    visitors: Vec::new(),
+                };
+                let group = chat.group;
+                if let Some(g) = self.groups.get_mut(&group) {
+                    g.queue.insert(live.queue_key());
+                }
+                self.chats.insert(chat.id, live);
+                self.after_durable(move |result| {
+                    let _ = reply.send(
+                        result
+                            .map(|()| Started::Queued {
+                                chat: Box::new(chat),
+                                token,
+                            })
+                            .map_err(AppError::from),
+                    );
+                });
+                self.route(group);
+            }
+        }
+    }
+
+    pub(super) fn attach_visitor(&mut self, id: ChatId, conn: Conn) -> Result<Chat, AppError> {
+        let Some(live) = self.chats.get_mut(&id) else {
+            // An ended chat can still be read back.
+            return self.store.chat(id)?.ok_or_else(|| chat_gone(id));
+        };
+        live.visitors.push(conn);
+        let chat = live.chat.clone();
+        self.publish_queue(chat.group);
+        Ok(chat)
+    }
+
+    pub(super) fn visitor_message(
+        &mut self,
+        id: ChatId,
+        conn: Conn,
+        client_id: String,
+        body: String,
+    ) {
+        let open = self
+            .chats
+            .get(&id)
+            .is_some_and(|c| c.chat.state != ChatState::Ended);
+        if !open {
+            conn.frame(&ServerFrame::error(
+                "chat_ended",
+                "this chat has ended; start a new one",
+                Some(client_id),
+            ));
+            return;
+        }
+        if self.resend(id, &conn, &client_id) {
+            return;
+        }
+        let name = self
+            .chats
+            .get(&id)
+            .map(|c| c.chat.visitor.name.clone())
+            .unwrap_or_default();
+        let draft = Draft {
+            kind: MessageKind::Visitor,
+            author: None,
+            author_name: name,
+            body,
+            client_id: Some(client_id.clone()),
+        };
+        match self.append(id, draft, |_| {}) {
+            Ok(message) => {
+                let to = self.chats.get(&id).map(|c| self.recipients(c));
+                if let Some(to) = to {
+                    self.deliver(message, to, Some((conn, client_id)), Vec::new());
+                }
+            }
+            Err(e) => conn.frame(&ServerFrame::error(
+                e.code(),
+                e.to_string(),
+                Some(client_id),
+            )),
+        }
+    }
+
+    /// A client id already used in this chat: ack it again once durable.
+    fn resend(&self, chat_id: ChatId, conn: &Conn, client_id: &str) -> bool {
+        match self.store.seq_of_client_id(chat_id, client_id) {
+            Ok(Some(seq)) => {
+                let ack = ServerFrame::Ack {
+                    chat_id,
+                    client_id: client_id.to_string(),
+                    seq,
+                }
+                .json();
+                let conn = conn.clone();
+                self.after_durable(move |r| match r {
+                    Ok(()) => conn.frame(&ack),
+                    Err(e) => conn.frame(&not_durable(&e)),
+                });
+                true
+            }
+            Ok(None) => false,
+            Err(e) => {
+                conn.frame(&not_durable(&e));
+                true
+            }
+        }
+    }
+
+    pub(super) fn agent_message(
+        &mut self,
+        agent: StaffId,
+        id: ChatId,
+        conn: Conn,
+        client_id: String,
+        body: String,
+        whisper: bool,
+    ) {
+        let owns = self
+            .chats
+            .get(&id)
+            .is_some_and(|c| c.chat.state == ChatState::Active && c.chat.owner == Some(agent));
+        if !owns {
+            conn.frame(&ServerFrame::error(
+                "not_in_chat",
+                "you are not in this chat (any more)",
+                Some(client_id),
+            ));
+            return;
+        }
+        if self.resend(id, &conn, &client_id) {
+            return;
+        }
+        let name = self
+            .agents
+            .get(&agent)
+            .map(|a| a.staff.display_name.clone())
+            .unwrap_or_default();
+        let kind = if whisper {
+            MessageKind::Whisper
+        } else {
+            MessageKind::Agent
+        };
+        let draft = Draft {
+            kind,
+            author: Some(agent),
+            author_name: name,
+            body,
+            client_id: Some(client_id.clone()),
+        };
+        match self.append(id, draft, |_| {}) {
+            Ok(message) => {
+                let to = self.chats.get(&id).map(|c| self.recipients(c));
+                if let Some(to) = to {
+                    self.deliver(message, to, Some((conn, client_id)), Vec::new());
+                }
+            }
+            Err(e) => conn.frame(&ServerFrame::error(
+                e.code(),
+                e.to_string(),
+                Some(client_id),
+            )),
+        }
+    }
+
+    pub(super) fn visitor_typing(&mut self, id: ChatId, text: Option<String>) {
+        let Some(live) = self.chats.get(&id) else {
+            return;
+        };
+        let text = text.map(|t| if self.config.mask_pii { mask(&t) } else { t });
+        let frame = ServerFrame::Typing {
+            chat_id: id,
+            from: "visitor",
+            active: text.is_some(),
+            text,
+        }
+        .json();
+        for c in self.recipients(live).agents {
+            c.frame(&frame);
+        }
+    }
+
+    pub(super) fn agent_typing(&mut self, agent: StaffId, id: ChatId, on: bool) {
+        let Some(live) = self.chats.get(&id).filter(|c| c.chat.owner == Some(agent)) else {
+            return;
+        };
+        let frame = ServerFrame::Typing {
+            chat_id: id,
+            from: "agent",
+            active: on,
+            text: None,
+        }
+        .json();
+        for c in &live.visitors {
+            c.frame(&frame);
+        }
+    }
+
+    pub(super) fn accept(&mut self, agent: StaffId, id: ChatId, reply: Reply<()>) {
+        if let Err(e) = self.check_accept(agent, id) {
+            let _ = reply.send(Err(e));
+            return;
+        }
+        let now = self.now();
+        let Some(live) = self.chats.get_mut(&id) else {
+            return;
+        };
+        let group = live.chat.group;
+        let key = live.queue_key();
+        live.offer = None;
+        let waited = now.saturating_sub(live.chat.queued_at);
+        if let Some(g) = self.groups.get_mut(&group) {
+            g.queue.remove(&key);
+            g.avg_wait_ms = (g.avg_wait_ms * 4 + waited) / 5;
+        }
+        let Some(a) = self.agents.get_mut(&agent) else {
+            return;
+        };
+        a.offers.remove(&id);
+        a.chats.insert(id);
+        let name = a.staff.display_name.clone();
+        let result = self.append(id, Draft::system(format!("{name} joined the chat")), |c| {
+            c.state = ChatState::Active;
+            c.owner = Some(agent);
+            c.answered_at.get_or_insert(now);
+        });
+        let message = match result {
+            Ok(m) => m,
+            Err(e) => {
+                // Undo: the chat waits again.
+                if let Some(a) = self.agents.get_mut(&agent) {
+                    a.chats.remove(&id);
+                }
+                if let Some(g) = self.groups.get_mut(&group) {
+                    g.queue.insert(key);
+                }
+                if let Some(live) = self.chats.get_mut(&id) {
+                    live.chat.state = ChatState::Waiting;
+                }
+                let _ = reply.send(Err(e));
+                return;
+            }
+        };
+        self.settle(agent);
+        let Some(live) = self.chats.get(&id) else {
+            return;
+        };
+        let joined = Out::Joined {
+            chat_id: id,
+            last_seq: message.seq,
+            json: ServerFrame::ChatJoined {
+                chat: self.agent_chat(&live.chat),
+            }
+            .json(),
+        };
+        let agent_conns = self
+            .agents
+            .get(&agent)
+            .map(|a| a.conns.clone())
+            .unwrap_or_default();
+        let visitors = live.visitors.clone();
+        let agent_joined = ServerFrame::AgentJoined { name }.json();
+        let visitor_json = ServerFrame::Message {
+            message: message.clone(),
+        }
+        .json();
+        self.after_durable(move |result| {
+            if let Err(e) = result {
+                let _ = reply.send(Err(e.into()));
+                return;
+            }
+            for c in &agent_conns {
+                c.push(joined.clone());
+            }
+            for c in &visitors {
+                c.frame(&agent_joined);
+                c.push(Out::Message {
+                    chat_id: id,
+                    seq: message.seq,
+                    json: visitor_json.clone(),
+                });
+            }
+            let _ = reply.send(Ok(()));
+        });
+        self.publish_queue(group);
+    }
+
+    fn check_accept(&self, agent: StaffId, id: ChatId) -> Result<(), AppError> {
+        let live = self.chats.get(&id).ok_or_else(|| chat_gone(id))?;
+        let a = self
+            .agents
+            .get(&agent)
+            .ok_or_else(|| AppError::Forbidden("connect to the desk first".into()))?;
+        if let Some((to, _)) = live.offer {
+            return if to == agent {
+                Ok(())
+            } else {
+                Err(AppError::Conflict {
+                    code: "not_offered",
+                    message: "this chat is offered to someone else".into(),
+                })
+            };
+        }
+        let manual = self
+            .groups
+            .get(&live.chat.group)
+            .is_some_and(|g| g.group.routing == Routing::Manual);
+        if live.chat.state != ChatState::Waiting || !manual {
+            return Err(AppError::Conflict {
+                code: "not_offered",
+                message: "this chat is not offered to you (any more)".into(),
+            });
+        }
+        if !a.staff.in_group(live.chat.group) {
+            return Err(AppError::Forbidden(
+                "you can only pick chats of your own groups".into(),
+            ));
+        }
+        if !a.presence.takes_offers() || a.load() >= a.staff.max_concurrent_chats {
+            return Err(AppError::Conflict {
+                code: "not_available",
+                message: "set yourself available, below your chat limit, to pick a chat".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Ends a chat: the visitor ended it or an agent did.
+    fn finish(
+        &mut self,
+        id: ChatId,
+        ended_by: EndedBy,
+        text: String,
+        wrap_up: Option<String>,
+    ) -> Result<(), AppError> {
+        let live = self.chats.get(&id).ok_or_else(|| chat_gone(id))?;
+        let group = live.chat.group;
+        let owner = live
+            .chat
+            .owner
+            .filter(|_| live.chat.state == ChatState::Active);
+        let to = self.recipients(live);
+        let key = live.queue_key();
+        if live.offer.is_some() {
+            self.withdraw_offer(id, "visitor_left");
+        }
+        if let Some(g) = self.groups.get_mut(&group) {
+            g.queue.remove(&key);
+        }
+        let now = self.now();
+        let message = self.append(id, Draft::system(text), |c| {
+            c.state = ChatState::Ended;
+            c.ended_at = Some(now);
+            c.ended_by = Some(ended_by);
+            c.wrap_up = wrap_up;
+        })?;
+        self.chats.remove(&id);
+        let ended = ServerFrame::ChatEnded {
+            chat_id: id,
+            ended_by,
+        }
+        .json();
+        self.deliver(
+            message,
+            to,
+            None,
+            vec![(true, ended.clone()), (false, ended)],
+        );
+        if let Some(owner) = owner {
+            if let Some(a) = self.agents.get_mut(&owner) {
+                a.chats.remove(&id);
+            }
+            self.settle(owner);
+            self.route_groups_of(owner);
+        }
+        self.publish_queue(group);
+        Ok(())
+    }
+
+    pub(super) fn visitor_end(&mut self, id: ChatId) {
+        if let Err(e) = self.finish(
+            id,
+            EndedBy::Visitor,
+            "Customer ended the conversation".into(),
+            None,
+        ) {
+            tracing::debug!(error = %e, "visitor end of a chat not open");
+        }
+    }
+
+    pub(super) fn end_chat(
+        &mut self,
+        agent: StaffId,
+        id: ChatId,
+        reason: String,
+        reply: Reply<()>,
+    ) {
+        let result = (|| {
+            let reason = validate::text("wrap_up", &reason, 1, 80)?;
+            let owns = self
+                .chats
+                .get(&id)
+                .is_some_and(|c| c.chat.state == ChatState::Active && c.chat.owner == Some(agent));
+            if !owns {
+                return Err(AppError::Forbidden(
+                    "only the agent in the chat can end it".into(),
+                ));
+            }
+            let name = self
+                .agents
+                .get(&agent)
+                .map(|a| a.staff.display_name.clone())
+                .unwrap_or_default();
+            self.finish(
+                id,
+                EndedBy::Agent { staff: agent },
+                format!("{name} ended the chat"),
+                Some(reason),
+            )
+        })();
+        self.reply_when_durable(reply, result);
+    }
+
+    pub(super) fn wrap_up(&mut self, agent: StaffId, id: ChatId, reason: String, reply: Reply<()>) {
+        let result = (|| {
+            let reason = validate::text("wrap_up", &reason, 1, 80)?;
+            let mut chat = self.store.chat(id)?.ok_or_else(|| chat_gone(id))?;
+            if chat.state != ChatState::Ended || chat.owner != Some(agent) || chat.wrap_up.is_some()
+            {
+                return Err(AppError::Conflict {
+                    code: "no_wrap_up_due",
+                    message: "wrap-up is given once, by the chat's agent, after it ended".into(),
+                });
+            }
+            chat.wrap_up = Some(reason);
+            self.store.put_chat(&chat)?;
+            Ok(())
+        })();
+        self.reply_when_durable(reply, result);
+    }
+
+    fn reply_when_durable(&self, reply: Reply<()>, result: Result<(), AppError>) {
+        match result {
+            Err(e) => {
+                let _ = reply.send(Err(e));
+            }
+            Ok(()) => self.after_durable(move |r| {
+                let _ = reply.send(r.map_err(AppError::from));
+            }),
+        }
+    }
+}
+
+/// Checks a message body from a client against the configured limit.
+pub fn check_body(body: &str, max_chars: usize) -> Result<String, AppError> {
+    Ok(chat::message_body("body", body, max_chars)?)
+}

@@ -1,0 +1,165 @@
+//! Frames the desk sends on websockets (server → client). Serde-tagged by
+//! `type`; documented with examples in docs/protocol.md.
+
+use crate::domain::chat::{Chat, EndedBy, Message};
+use crate::domain::status::Status;
+use crate::domain::{ChatId, Millis, Staff, StaffId};
+use serde::Serialize;
+use std::sync::Arc;
+
+/// Who someone is, briefly.
+#[derive(Clone, Debug, Serialize)]
+pub struct StaffRef {
+    /// Id.
+    pub id: StaffId,
+    /// Display name.
+    pub name: String,
+}
+
+/// A chat as listed to agents.
+#[derive(Clone, Debug, Serialize)]
+pub struct ChatView {
+    /// The chat.
+    #[serde(flatten)]
+    pub chat: Chat,
+    /// When an offer to the receiving agent expires, if offered to them.
+    pub offer_expires_at: Option<Millis>,
+}
+
+/// Every server → client frame.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame {
+    /// First frame to an agent connection.
+    Hello {
+        /// Who is connected.
+        staff: Staff,
+        /// Their status.
+        status: Status,
+        /// Chats they own.
+        chats: Vec<ChatView>,
+        /// Chats offered to them.
+        offers: Vec<ChatView>,
+    },
+    /// First frame to a visitor connection.
+    VisitorHello {
+        /// Their chat.
+        chat_id: ChatId,
+        /// Its state.
+        state: crate::domain::chat::ChatState,
+        /// Its newest seq.
+        last_seq: u64,
+    },
+    /// A request frame was carried out.
+    Done {
+        /// The request's `type`.
+        request: &'static str,
+        /// The chat it concerned.
+        chat_id: Option<ChatId>,
+    },
+    /// A message the sender sent is durable with this seq.
+    Ack {
+        /// The chat.
+        chat_id: ChatId,
+        /// The sender's id for it.
+        client_id: String,
+        /// Its seq.
+        seq: u64,
+    },
+    /// A message of a chat.
+    Message {
+        /// The message.
+        message: Message,
+    },
+    /// Someone is typing; agents see the visitor's text as it is typed.
+    Typing {
+        /// The chat.
+        chat_id: ChatId,
+        /// `visitor` or `agent`.
+        from: &'static str,
+        /// Typing now (true) or stopped (false).
+        active: bool,
+        /// The visitor's draft (to agents only), or none.
+        text: Option<String>,
+    },
+    /// The receiving agent's status changed.
+    Status {
+        /// New status.
+        status: Status,
+        /// Who changed it, when not the agent or the desk.
+        by: Option<StaffRef>,
+    },
+    /// A chat is offered to the receiving agent.
+    Offer {
+        /// The chat and the offer's deadline.
+        chat: ChatView,
+    },
+    /// An offer to the receiving agent was taken back.
+    OfferWithdrawn {
+        /// The chat.
+        chat_id: ChatId,
+        /// `timeout`, `declined`, `visitor_left`.
+        reason: &'static str,
+    },
+    /// The receiving agent now owns the chat (messages follow).
+    ChatJoined {
+        /// The chat.
+        chat: Chat,
+    },
+    /// A chat ended.
+    ChatEnded {
+        /// The chat.
+        chat_id: ChatId,
+        /// Who ended it.
+        ended_by: EndedBy,
+    },
+    /// The visitor's place in the queue.
+    Queue {
+        /// 1 = next.
+        position: usize,
+        /// Chats waiting in the group.
+        waiting: usize,
+        /// Rough wait, seconds.
+        estimated_wait_secs: u64,
+    },
+    /// An agent joined the visitor's chat.
+    AgentJoined {
+        /// The agent's display name.
+        name: String,
+    },
+    /// The group's queue, for its agents.
+    QueueView {
+        /// The group.
+        group: crate::domain::GroupId,
+        /// Waiting chats, in order.
+        waiting: Vec<Chat>,
+        /// Offered, not yet accepted.
+        unanswered: Vec<Chat>,
+    },
+    /// A request could not be done.
+    Error {
+        /// Stable code.
+        code: String,
+        /// What to do.
+        message: String,
+        /// The message it concerns, if any.
+        client_id: Option<String>,
+    },
+}
+
+impl ServerFrame {
+    /// Serializes once for any number of receivers.
+    pub fn json(&self) -> Arc<str> {
+        Arc::from(serde_json::to_string(self).unwrap_or_default())
+    }
+
+    /// An error frame.
+    pub fn error(code: &str, message: impl Into<String>, client_id: Option<String>) -> Arc<str> {
+        ServerFrame::Error {
+            code: code.to_string(),
+            message: message.into(),
+            client_id,
+        }
+        .json()
+    }
+}

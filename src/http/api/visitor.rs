@@ -1,0 +1,53 @@
+//! Visitor endpoints (the widget's): start a chat. Authorized by nothing
+//! but rate limits now and the chat token afterwards; no cookies, so they
+//! are exempt from the same-origin rule (the widget runs on the business's
+//! own website).
+
+use crate::domain::chat::StartChatRequest;
+use crate::domain::ChatId;
+use crate::engine::{Command, Started};
+use crate::error::{AppError, ErrorBody};
+use crate::state::AppState;
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// The answer to starting a chat.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct StartChatResponse {
+    /// `queued`, or `offline` when nobody can take chats of that group now
+    /// (the widget then offers a message form).
+    pub status: String,
+    /// The chat, when queued.
+    pub chat_id: Option<ChatId>,
+    /// The visitor's secret for this chat (websocket `/api/ws/visitor?token=`), when queued.
+    pub token: Option<String>,
+}
+
+/// Starts a chat with a group.
+#[utoipa::path(post, path = "/api/visitor/chats", tag = "visitor", request_body = StartChatRequest, responses(
+    (status = 201, body = StartChatResponse, description = "Queued"),
+    (status = 200, body = StartChatResponse, description = "Offline: nobody can take it"),
+    (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn post_chat(
+    state: web::Data<AppState>,
+    body: web::Json<StartChatRequest>,
+) -> Result<HttpResponse, AppError> {
+    let req = body.into_inner();
+    match state
+        .engine
+        .ask(|reply| Command::StartChat(req, reply))
+        .await?
+    {
+        Started::Queued { chat, token } => Ok(HttpResponse::Created().json(StartChatResponse {
+            status: "queued".into(),
+            chat_id: Some(chat.id),
+            token: Some(token),
+        })),
+        Started::Offline => Ok(HttpResponse::Ok().json(StartChatResponse {
+            status: "offline".into(),
+            chat_id: None,
+            token: None,
+        })),
+    }
+}

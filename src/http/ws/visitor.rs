@@ -1,0 +1,216 @@
+//! `GET /api/ws/visitor?token=…&last_seq=N`: the visitor's live connection
+//! to their one chat. The chat token alone grants access (it may come from
+//! any site that embeds the widget, so there is no Origin rule here).
+//! Whispers and staff-only events never reach this connection.
+
+use super::{bad_frame, going_away, Filler, Stop, HEARTBEAT, MAX_FRAME_BYTES};
+use crate::domain::chat::ChatState;
+use crate::domain::ChatId;
+use crate::engine::frames::ServerFrame;
+use crate::engine::{check_body, Command, Conn};
+use crate::error::AppError;
+use crate::service::auth::token_hash;
+use crate::state::AppState;
+use actix_web::{web, HttpRequest, HttpResponse};
+use actix_ws::{CloseCode, CloseReason, Message, Session};
+use serde::Deserialize;
+
+/// Query of the visitor socket.
+#[derive(Debug, Deserialize)]
+pub struct VisitorQuery {
+    /// The chat token from starting the chat.
+    pub token: String,
+    /// The last seq the client has (0 = none).
+    #[serde(default)]
+    pub last_seq: u64,
+}
+
+/// Frames a visitor sends.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum VisitorFrame {
+    /// A message.
+    Message {
+        /// The client's id for it; a resend with the same id is a no-op.
+        client_id: String,
+        /// The text.
+        body: String,
+    },
+    /// The draft while typing (agents see it), or null when stopped.
+    Typing {
+        /// The draft.
+        #[serde(default)]
+        text: Option<String>,
+    },
+    /// End the chat.
+    End {},
+}
+
+/// The visitor's live connection.
+pub async fn visitor_socket(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Payload,
+    query: web::Query<VisitorQuery>,
+) -> Result<HttpResponse, AppError> {
+    let hash = token_hash(&query.token);
+    let chat_id = state
+        .read(move |s| s.chat_id_by_token(&hash))
+        .await?
+        .ok_or_else(|| AppError::NotFound {
+            code: "chat_not_found",
+            message: "no chat has this token; start a new chat".into(),
+        })?;
+    let (response, session, stream) =
+        actix_ws::handle(&req, body).map_err(|e| AppError::BadRequest {
+            code: "websocket_expected",
+            message: format!("this endpoint speaks websocket only: {e}"),
+        })?;
+    let stream = stream.max_frame_size(MAX_FRAME_BYTES);
+    let state = state.into_inner().as_ref().clone();
+    actix_web::rt::spawn(run(state, chat_id, query.last_seq, session, stream));
+    Ok(response)
+}
+
+async fn run(
+    state: AppState,
+    chat_id: ChatId,
+    last_seq: u64,
+    mut ws: Session,
+    mut stream: actix_ws::MessageStream,
+) {
+    let (conn, mut out) = Conn::new(None);
+    let conn_id = conn.id;
+    let attached = state
+        .engine
+        .ask(|reply| Command::AttachVisitor(chat_id, conn.clone(), reply))
+        .await;
+    let mut filler = Filler::new(state.clone(), false);
+    let start = match attached {
+        Ok(chat) => {
+            let hello = ServerFrame::VisitorHello {
+                chat_id,
+                state: chat.state,
+                last_seq: chat.last_seq,
+            }
+            .json();
+            let mut r = ws.text(hello.to_string()).await.map_err(Stop::from);
+            if r.is_ok() {
+                r = filler.resume(&mut ws, chat_id, last_seq).await;
+            }
+            if r.is_ok() && chat.state == ChatState::Ended {
+                if let Some(by) = chat.ended_by {
+                    let ended = ServerFrame::ChatEnded {
+                        chat_id,
+                        ended_by: by,
+                    }
+                    .json();
+                    r = ws.text(ended.to_string()).await.map_err(Stop::from);
+                }
+            }
+            r
+        }
+        Err(e) => Err(Stop::Close(CloseReason {
+            code: CloseCode::Policy,
+            description: Some(e.to_string()),
+        })),
+    };
+    let mut shutdown = state.shutdown.clone();
+    let mut beat = tokio::time::interval(HEARTBEAT);
+    beat.tick().await;
+    let stop = match start {
+        Err(stop) => stop,
+        Ok(()) => loop {
+            if *shutdown.borrow() {
+                break Stop::Close(going_away());
+            }
+            let step = tokio::select! {
+                msg = stream.recv() => match msg {
+                    Some(Ok(Message::Text(text))) => handle(&state, chat_id, &conn, &mut ws, &text).await,
+                    Some(Ok(Message::Binary(_))) => ws
+                        .text(ServerFrame::error("bad_frame", "frames are JSON text", None).to_string())
+                        .await
+                        .map_err(Stop::from),
+                    Some(Ok(Message::Ping(bytes))) => ws.pong(&bytes).await.map_err(Stop::from),
+                    Some(Ok(Message::Close(_))) | None => Err(Stop::Gone),
+                    Some(Err(e)) => Err(Stop::Close(CloseReason {
+                        code: CloseCode::Size,
+                        description: Some(format!("bad frame: {e}")),
+                    })),
+                    Some(Ok(_)) => Ok(()),
+                },
+                item = out.rx.recv() => match item {
+                    Some(o) => filler.forward(&mut ws, o).await,
+                    None => Err(Stop::Gone),
+                },
+                _ = out.kick.notified() => Err(Stop::Close(CloseReason {
+                    code: CloseCode::Other(4000),
+                    description: Some("too slow; reconnect and resume from your last seq".into()),
+                })),
+                _ = shutdown.changed() => Err(Stop::Close(going_away())),
+                _ = beat.tick() => ws.ping(b"").await.map_err(Stop::from),
+            };
+            if let Err(stop) = step {
+                break stop;
+            }
+        },
+    };
+    state
+        .engine
+        .send(Command::DetachVisitor(chat_id, conn_id))
+        .await;
+    if let Stop::Close(reason) = stop {
+        let _ = ws.close(Some(reason)).await;
+    }
+}
+
+async fn handle(
+    state: &AppState,
+    chat_id: ChatId,
+    conn: &Conn,
+    ws: &mut Session,
+    text: &str,
+) -> Result<(), Stop> {
+    let frame: VisitorFrame = match serde_json::from_str(text) {
+        Ok(f) => f,
+        Err(e) => return ws.text(bad_frame(&e)).await.map_err(Stop::from),
+    };
+    let max = state.config.chat.max_message_chars;
+    match frame {
+        VisitorFrame::Message { client_id, body } => {
+            let checked = crate::domain::chat::client_id(&client_id)
+                .map_err(AppError::from)
+                .and_then(|_| check_body(&body, max));
+            match checked {
+                Ok(body) => {
+                    state
+                        .engine
+                        .send(Command::VisitorMessage {
+                            chat: chat_id,
+                            conn: conn.clone(),
+                            client_id,
+                            body,
+                        })
+                        .await;
+                    Ok(())
+                }
+                Err(e) => ws
+                    .text(ServerFrame::error(e.code(), e.to_string(), Some(client_id)).to_string())
+                    .await
+                    .map_err(Stop::from),
+            }
+        }
+        VisitorFrame::Typing { text } => {
+            let text = text.map(|t| t.chars().take(max).collect());
+            state
+                .engine
+                .send(Command::VisitorTyping(chat_id, text))
+                .await;
+            Ok(())
+        }
+        VisitorFrame::End {} => {
+            state.engine.send(Command::VisitorEnd(chat_id)).await;
+            Ok(())
+        }
+    }
+}
