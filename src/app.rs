@@ -145,9 +145,21 @@ impl RunningApp {
         drop(self.jobs_state);
         self.engine_tasks.join().await;
         let store = self.state.store.clone();
-        let closed = tokio::task::spawn_blocking(move || store.close())
-            .await
-            .map_err(|e| StoreError::Io(e.to_string()))?;
+        drop(self.state);
+        // Worker threads drop their copies of the state just after they
+        // acknowledge the stop: wait (bounded) to hold the last reference,
+        // so the data folder is free once stop returns.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while Arc::strong_count(&store) > 1 && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        let closed = tokio::task::spawn_blocking(move || {
+            let result = store.close();
+            drop(store);
+            result
+        })
+        .await
+        .map_err(|e| StoreError::Io(e.to_string()))?;
         tracing::info!("livedesk stopped");
         closed
     }
