@@ -4,7 +4,7 @@
 //! chat side (start, messages, accept, end).
 
 use super::conn::{Conn, ConnId, Out};
-use super::frames::{ChatView, ServerFrame, StaffRef};
+use super::frames::{ChatView, QueueEntry, ServerFrame, StaffRef};
 use super::{Command, Delivery};
 use crate::config::ChatConfig;
 use crate::domain::chat::{Chat, ChatState};
@@ -101,6 +101,8 @@ pub(super) struct Core {
     pub agents: HashMap<StaffId, Agent>,
     pub groups: HashMap<GroupId, GroupLive>,
     pub chats: HashMap<ChatId, LiveChat>,
+    /// Groups whose queue changed since it was last published.
+    pub dirty: BTreeSet<GroupId>,
 }
 
 fn refused(message: impl Into<String>) -> AppError {
@@ -124,6 +126,7 @@ impl Core {
             agents: HashMap::new(),
             groups: HashMap::new(),
             chats: HashMap::new(),
+            dirty: BTreeSet::new(),
         };
         for mut chat in core.store.open_chats()? {
             let _ = core.ensure_group(chat.group);
@@ -170,7 +173,14 @@ impl Core {
             }
             tokio::select! {
                 cmd = rx.recv() => match cmd {
-                    Some(cmd) => self.handle(cmd),
+                    Some(cmd) => {
+                        self.handle(cmd);
+                        // Queue views go out once a burst of commands is
+                        // handled: at once when idle, coalesced under load.
+                        if rx.is_empty() {
+                            self.publish_dirty();
+                        }
+                    }
                     None => break,
                 },
                 _ = shutdown.changed() => break,
@@ -612,18 +622,30 @@ impl Core {
 
     fn queue_view(&self, group: GroupId) -> Option<Arc<str>> {
         let g = self.groups.get(&group)?;
+        let entry = |c: &LiveChat| QueueEntry {
+            id: c.chat.id,
+            visitor: if self.config.mask_pii {
+                mask(&c.chat.visitor.name)
+            } else {
+                c.chat.visitor.name.clone()
+            },
+            queued_at: c.chat.queued_at,
+            requeued: c.chat.requeued,
+            offered_to: c.offer.map(|(a, _)| a),
+        };
         let waiting = g
             .queue
             .iter()
             .filter_map(|k| self.chats.get(&k.2))
-            .map(|c| self.agent_chat(&c.chat))
+            .map(entry)
             .collect();
-        let unanswered = self
+        let mut unanswered: Vec<QueueEntry> = self
             .chats
             .values()
             .filter(|c| c.chat.group == group && c.offer.is_some())
-            .map(|c| self.agent_chat(&c.chat))
+            .map(entry)
             .collect();
+        unanswered.sort_by_key(|e| (e.queued_at, e.id));
         Some(
             ServerFrame::QueueView {
                 group,
@@ -634,8 +656,20 @@ impl Core {
         )
     }
 
-    /// Tells waiting visitors their place and the group's agents the queue.
+    /// Marks a group's queue as changed; see [`Core::publish_dirty`].
     pub fn publish_queue(&mut self, group: GroupId) {
+        self.dirty.insert(group);
+    }
+
+    /// Publishes every changed queue.
+    pub fn publish_dirty(&mut self) {
+        for group in std::mem::take(&mut self.dirty) {
+            self.publish_now(group);
+        }
+    }
+
+    /// Tells waiting visitors their place and the group's agents the queue.
+    fn publish_now(&mut self, group: GroupId) {
         let Some(g) = self.groups.get(&group) else {
             return;
         };

@@ -26,6 +26,21 @@ pub struct ChatView {
     pub offer_expires_at: Option<Millis>,
 }
 
+/// A chat as shown in a queue view: just what the list needs.
+#[derive(Clone, Debug, Serialize)]
+pub struct QueueEntry {
+    /// The chat.
+    pub id: ChatId,
+    /// The visitor's name (masked when masking is on).
+    pub visitor: String,
+    /// When it entered the queue.
+    pub queued_at: Millis,
+    /// Re-queued chats go first.
+    pub requeued: bool,
+    /// Who it is offered to, when unanswered.
+    pub offered_to: Option<StaffId>,
+}
+
 /// Every server → client frame.
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -132,9 +147,9 @@ pub enum ServerFrame {
         /// The group.
         group: crate::domain::GroupId,
         /// Waiting chats, in order.
-        waiting: Vec<Chat>,
+        waiting: Vec<QueueEntry>,
         /// Offered, not yet accepted.
-        unanswered: Vec<Chat>,
+        unanswered: Vec<QueueEntry>,
     },
     /// A request could not be done.
     Error {

@@ -283,3 +283,202 @@ impl Client {
         .await
     }
 }
+
+/// A websocket client that reads JSON frames.
+pub struct Ws {
+    socket: actix_codec::Framed<awc::BoxedSocket, awc::ws::Codec>,
+    /// Frames read but not yet asked for.
+    pub seen: Vec<Value>,
+}
+
+impl Ws {
+    /// A staff connection for `client`'s session (reads the hello).
+    pub async fn staff(app: &TestApp, client: &Client) -> (Ws, Value) {
+        let (_, socket) = awc::Client::new()
+            .ws(format!("{}/api/ws/staff", app.base.replace("http", "ws")))
+            .max_frame_size(16 << 20)
+            .origin(app.base.as_str())
+            .header("Cookie", client.cookie.clone().expect("signed in"))
+            .connect()
+            .await
+            .expect("staff websocket");
+        let mut ws = Ws {
+            socket,
+            seen: Vec::new(),
+        };
+        let hello = ws.expect("hello").await;
+        (ws, hello)
+    }
+
+    /// A visitor connection with a chat token, resuming after `last_seq`.
+    pub async fn visitor(app: &TestApp, token: &str, last_seq: u64) -> Ws {
+        let (_, socket) = awc::Client::new()
+            .ws(format!(
+                "{}/api/ws/visitor?token={token}&last_seq={last_seq}",
+                app.base.replace("http", "ws")
+            ))
+            .connect()
+            .await
+            .expect("visitor websocket");
+        let mut ws = Ws {
+            socket,
+            seen: Vec::new(),
+        };
+        ws.expect("visitor_hello").await;
+        ws
+    }
+
+    pub async fn send(&mut self, frame: Value) {
+        use futures_util::SinkExt;
+        self.socket
+            .send(awc::ws::Message::Text(frame.to_string().into()))
+            .await
+            .expect("send frame");
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        use futures_util::SinkExt;
+        self.socket
+            .send(awc::ws::Message::Text(text.to_string().into()))
+            .await
+            .expect("send frame");
+    }
+
+    /// The next JSON frame, or None when closed; panics after 10 s.
+    pub async fn next(&mut self) -> Option<Value> {
+        use futures_util::StreamExt;
+        loop {
+            let frame = tokio::time::timeout(Duration::from_secs(10), self.socket.next())
+                .await
+                .expect("a frame within 10 s");
+            match frame {
+                Some(Ok(awc::ws::Frame::Text(t))) => {
+                    return Some(serde_json::from_slice(&t).expect("json frame"))
+                }
+                Some(Ok(awc::ws::Frame::Close(_))) | None | Some(Err(_)) => return None,
+                Some(Ok(_)) => continue,
+            }
+        }
+    }
+
+    /// Reads until a frame of `kind` (others are kept in `seen`).
+    pub async fn expect(&mut self, kind: &str) -> Value {
+        self.until(|f| f["type"] == kind).await
+    }
+
+    /// Reads until a frame satisfies `pred` (others are kept in `seen`).
+    pub async fn until(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
+        if let Some(i) = self.seen.iter().position(&pred) {
+            return self.seen.remove(i);
+        }
+        loop {
+            match self.next().await {
+                Some(f) if pred(&f) => return f,
+                Some(f) => self.seen.push(f),
+                None => panic!("closed while waiting; saw {:?}", self.seen),
+            }
+        }
+    }
+
+    /// Messages (seq, body) received so far and until `upto` seq arrives.
+    pub async fn messages_until(&mut self, upto: u64) -> Vec<(u64, String)> {
+        let mut out = Vec::new();
+        loop {
+            let f = self.expect("message").await;
+            let seq = f["message"]["seq"].as_u64().expect("seq");
+            out.push((seq, f["message"]["body"].as_str().unwrap_or("").to_string()));
+            if seq >= upto {
+                return out;
+            }
+        }
+    }
+
+    /// True when no frame satisfying `pred` arrives within `wait`.
+    pub async fn quiet(&mut self, wait: Duration, pred: impl Fn(&Value) -> bool) -> bool {
+        use futures_util::StreamExt;
+        if self.seen.iter().any(&pred) {
+            return false;
+        }
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.socket.next()).await {
+                Err(_) => return true,
+                Ok(Some(Ok(awc::ws::Frame::Text(t)))) => {
+                    let v: Value = serde_json::from_slice(&t).expect("json");
+                    if pred(&v) {
+                        return false;
+                    }
+                    self.seen.push(v);
+                }
+                Ok(Some(Ok(_))) => {}
+                Ok(_) => return true,
+            }
+        }
+    }
+}
+
+/// A desk with an owner, a group and signed-in agents.
+pub struct Desk {
+    pub app: TestApp,
+    pub owner: Client,
+    pub group: String,
+}
+
+impl Desk {
+    pub async fn new(routing: &str) -> Desk {
+        let app = TestApp::start().await;
+        let owner = app.owner().await;
+        let r = owner
+            .post(
+                "/api/groups",
+                json!({"name": "Support", "routing": routing, "rona_timeout_secs": 30}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.json);
+        let group = r.json["id"].as_str().expect("id").to_string();
+        Desk { app, owner, group }
+    }
+
+    /// An agent of the group with `max` chats, connected and available.
+    pub async fn agent(&self, name: &str, max: u32) -> (Ws, String) {
+        let r = self
+            .owner
+            .post(
+                "/api/staff",
+                json!({"email": format!("{name}@example.com"), "display_name": name, "role": "agent",
+                       "password": "staff password 1", "groups": [self.group], "max_concurrent_chats": max}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.json);
+        let id = r.json["id"].as_str().expect("id").to_string();
+        let mut c = self.app.client();
+        assert_eq!(
+            c.login(&format!("{name}@example.com"), "staff password 1")
+                .await
+                .status,
+            200
+        );
+        let (mut ws, _) = Ws::staff(&self.app, &c).await;
+        ws.send(json!({"type": "set_status", "status": "available"}))
+            .await;
+        ws.expect("done").await;
+        (ws, id)
+    }
+
+    /// A visitor starts a chat; returns (chat id, token).
+    pub async fn start_chat(&self, name: &str, question: &str) -> (String, String) {
+        let r = self
+            .app
+            .client()
+            .post(
+                "/api/visitor/chats",
+                json!({"name": name, "group": self.group, "question": question}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.json);
+        (
+            r.json["chat_id"].as_str().expect("chat id").to_string(),
+            r.json["token"].as_str().expect("token").to_string(),
+        )
+    }
+}

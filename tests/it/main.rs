@@ -10,6 +10,8 @@ mod harness;
 mod auth;
 /// The staff console in headless Chromium.
 mod browser;
+/// The live desk over websockets: routing, offers, RONA, messages, replay.
+mod chat;
 /// HTTP surface: JSON errors for bad input, assets, headers, OpenAPI.
 mod http_surface;
 /// The real binary: CLI commands, restart keeping data, second process refused.

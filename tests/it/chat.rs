@@ -1,0 +1,496 @@
+//! The live desk through real websockets: routing, offers, RONA, limits,
+//! durable acknowledged messages, replay without gap or duplicate, ending.
+
+use crate::harness::*;
+use serde_json::json;
+use std::collections::HashMap;
+use std::time::Duration;
+
+#[actix_web::test]
+async fn a_visitor_reaches_an_agent_and_messages_flow_both_ways() {
+    let desk = Desk::new("round_robin").await;
+    let (mut ann, _) = desk.agent("Ann", 3).await;
+    let (chat, token) = desk.start_chat("Vera", "Where is my order?").await;
+    let mut vera = Ws::visitor(&desk.app, &token, 0).await;
+    assert_eq!(
+        vera.messages_until(1).await,
+        vec![(1, "Where is my order?".to_string())]
+    );
+
+    let offer = ann.expect("offer").await;
+    assert_eq!(offer["chat"]["id"], chat.as_str());
+    assert!(offer["chat"]["offer_expires_at"].as_u64().is_some());
+    ann.send(json!({"type": "accept", "chat_id": chat})).await;
+    ann.expect("done").await;
+    let joined = ann.expect("chat_joined").await;
+    assert_eq!(joined["chat"]["state"], "active");
+    assert_eq!(
+        ann.messages_until(2).await,
+        vec![
+            (1, "Where is my order?".to_string()),
+            (2, "Ann joined the chat".to_string())
+        ]
+    );
+    assert_eq!(vera.expect("agent_joined").await["name"], "Ann");
+    assert_eq!(
+        vera.messages_until(2).await,
+        vec![(2, "Ann joined the chat".to_string())]
+    );
+
+    vera.send(json!({"type": "message", "client_id": "v1", "body": "Order 77"}))
+        .await;
+    let ack = vera.expect("ack").await;
+    assert_eq!(
+        (ack["client_id"].as_str(), ack["seq"].as_u64()),
+        (Some("v1"), Some(3))
+    );
+    assert_eq!(
+        ann.messages_until(3).await,
+        vec![(3, "Order 77".to_string())]
+    );
+
+    ann.send(
+        json!({"type": "message", "chat_id": chat, "client_id": "a1", "body": "It ships today."}),
+    )
+    .await;
+    assert_eq!(ann.expect("ack").await["seq"], 4);
+    assert_eq!(
+        ann.messages_until(4).await,
+        vec![(4, "It ships today.".to_string())],
+        "own message echoed in order"
+    );
+    let got = vera.messages_until(4).await;
+    assert_eq!(got.last(), Some(&(4, "It ships today.".to_string())));
+
+    // A resend with the same client id is a no-op with the same ack.
+    vera.send(json!({"type": "message", "client_id": "v1", "body": "Order 77"}))
+        .await;
+    assert_eq!(vera.expect("ack").await["seq"], 3);
+    assert!(
+        ann.quiet(Duration::from_millis(300), |f| f["type"] == "message")
+            .await
+    );
+
+    // Typing: agents see the visitor's draft as it is typed.
+    vera.send(json!({"type": "typing", "text": "One more thi"}))
+        .await;
+    let typing = ann.expect("typing").await;
+    assert_eq!(
+        (typing["from"].as_str(), typing["text"].as_str()),
+        (Some("visitor"), Some("One more thi"))
+    );
+}
+
+#[actix_web::test]
+async fn a_reconnecting_visitor_gets_exactly_what_it_missed() {
+    let desk = Desk::new("round_robin").await;
+    let (mut ann, _) = desk.agent("Ann", 3).await;
+    let (chat, token) = desk.start_chat("Vera", "Hi").await;
+    ann.expect("offer").await;
+    ann.send(json!({"type": "accept", "chat_id": chat})).await;
+    ann.expect("chat_joined").await;
+    let mut vera = Ws::visitor(&desk.app, &token, 0).await;
+    vera.messages_until(2).await;
+    drop(vera);
+    for i in 0..5 {
+        ann.send(json!({"type": "message", "chat_id": chat, "client_id": format!("a{i}"), "body": format!("m{i}")}))
+            .await;
+        ann.expect("ack").await;
+    }
+    let mut again = Ws::visitor(&desk.app, &token, 2).await;
+    let got = again.messages_until(7).await;
+    let seqs: Vec<u64> = got.iter().map(|m| m.0).collect();
+    assert_eq!(seqs, vec![3, 4, 5, 6, 7], "no gap, no duplicate");
+    assert!(
+        again
+            .quiet(Duration::from_millis(300), |f| f["type"] == "message")
+            .await
+    );
+}
+
+#[actix_web::test]
+async fn offline_queues_and_groups_without_agents_answer_offline() {
+    let desk = Desk::new("round_robin").await;
+    let c = desk.app.client();
+    let start = json!({"name": "Vera", "group": desk.group, "question": "Hi"});
+    let r = c.post("/api/visitor/chats", start.clone()).await;
+    assert_eq!(
+        (r.status, r.json["status"].as_str()),
+        (200, Some("offline")),
+        "no chat-enabled member"
+    );
+    desk.agent("Ann", 3).await;
+    let r = c.post("/api/visitor/chats", start.clone()).await;
+    assert_eq!((r.status, r.json["status"].as_str()), (201, Some("queued")));
+    desk.owner
+        .patch(
+            &format!("/api/groups/{}", desk.group),
+            json!({"queue_online": false}),
+        )
+        .await;
+    let r = c.post("/api/visitor/chats", start).await;
+    assert_eq!(r.json["status"], "offline", "queue switched offline");
+    let r = c
+        .post(
+            "/api/visitor/chats",
+            json!({"name": "V", "group": "0192f1e4-7c2a-7b3e-9a51-3f0c2d8e4b10", "question": "Hi"}),
+        )
+        .await;
+    assert_eq!(r.code(), "group_not_found");
+    let r = c
+        .post(
+            "/api/visitor/chats",
+            json!({"name": "", "group": desk.group, "question": "Hi"}),
+        )
+        .await;
+    assert_eq!(r.code(), "invalid_field");
+}
+
+#[actix_web::test]
+async fn the_limit_makes_an_agent_busy_and_a_freed_slot_available() {
+    let desk = Desk::new("round_robin").await;
+    let (mut ann, _) = desk.agent("Ann", 1).await;
+    let (chat, _) = desk.start_chat("Vera", "Hi").await;
+    ann.expect("offer").await;
+    ann.until(|f| f["type"] == "status" && f["status"] == "busy")
+        .await;
+    // (an offer counts toward the limit)
+    let (second, _) = desk.start_chat("Walt", "Hello").await;
+    assert!(
+        ann.quiet(Duration::from_millis(300), |f| f["type"] == "offer")
+            .await,
+        "no second offer at the limit"
+    );
+    ann.send(json!({"type": "accept", "chat_id": chat})).await;
+    ann.expect("chat_joined").await;
+    ann.send(json!({"type": "end", "chat_id": chat, "wrap_up": "Resolved"}))
+        .await;
+    ann.expect("done").await;
+    // The freed slot makes Ann available and the waiting chat is offered at once.
+    let offer = ann.expect("offer").await;
+    assert_eq!(offer["chat"]["id"], second.as_str());
+    // A busy set by hand stays busy when load drops.
+    ann.send(json!({"type": "accept", "chat_id": second})).await;
+    ann.expect("chat_joined").await;
+    ann.send(json!({"type": "set_status", "status": "busy"}))
+        .await;
+    ann.until(|f| f["type"] == "done" && f["request"] == "set_status")
+        .await;
+    ann.seen.clear();
+    ann.send(json!({"type": "end", "chat_id": second, "wrap_up": "Resolved"}))
+        .await;
+    ann.until(|f| f["type"] == "done" && f["request"] == "end")
+        .await;
+    assert!(
+        ann.quiet(Duration::from_millis(300), |f| f["type"] == "status"
+            && f["status"] == "available")
+            .await
+    );
+}
+
+#[actix_web::test]
+async fn rona_sends_the_chat_on_after_the_timeout() {
+    let desk = Desk::new("round_robin").await;
+    let (mut ann, ann_id) = desk.agent("Ann", 3).await;
+    let (chat, _) = desk.start_chat("Vera", "Hi").await;
+    let first = ann.expect("offer").await;
+    assert_eq!(first["chat"]["id"], chat.as_str());
+    let (mut bob, _) = desk.agent("Bob", 3).await;
+    assert!(
+        bob.quiet(Duration::from_millis(200), |f| f["type"] == "offer")
+            .await,
+        "offered to one agent only"
+    );
+
+    desk.app.advance(Duration::from_secs(29));
+    desk.app.running().state.engine.tick().await;
+    assert!(
+        ann.quiet(Duration::from_millis(200), |f| f["type"]
+            == "offer_withdrawn")
+            .await,
+        "not yet"
+    );
+    desk.app.advance(Duration::from_secs(2));
+    desk.app.running().state.engine.tick().await;
+    assert_eq!(ann.expect("offer_withdrawn").await["reason"], "timeout");
+    assert_eq!(
+        ann.until(|f| f["type"] == "status" && f["status"] == "rona")
+            .await["status"],
+        "rona"
+    );
+    assert_eq!(
+        bob.expect("offer").await["chat"]["id"],
+        chat.as_str(),
+        "next eligible agent"
+    );
+    // Accepting a withdrawn offer fails; Ann comes back only by setting available.
+    ann.send(json!({"type": "accept", "chat_id": chat})).await;
+    assert_eq!(ann.expect("error").await["code"], "not_offered");
+    let _ = ann_id;
+    ann.send(json!({"type": "set_status", "status": "available"}))
+        .await;
+    assert_eq!(
+        ann.until(|f| f["type"] == "status").await["status"],
+        "available"
+    );
+}
+
+#[actix_web::test]
+async fn round_robin_spreads_chats_evenly_and_least_busy_picks_the_lighter_agent() {
+    let desk = Desk::new("round_robin").await;
+    let mut agents = Vec::new();
+    for name in ["Ann", "Bob", "Cid"] {
+        agents.push(desk.agent(name, 10).await.0);
+    }
+    for i in 0..9 {
+        desk.start_chat(&format!("V{i}"), "Hi").await;
+    }
+    for ws in agents.iter_mut() {
+        for _ in 0..3 {
+            ws.expect("offer").await;
+        }
+        assert!(
+            ws.quiet(Duration::from_millis(200), |f| f["type"] == "offer")
+                .await,
+            "exactly three each"
+        );
+    }
+
+    let desk = Desk::new("least_busy").await;
+    let (mut ann, _) = desk.agent("Ann", 5).await;
+    let (chat, _) = desk.start_chat("V1", "Hi").await;
+    ann.expect("offer").await;
+    ann.send(json!({"type": "accept", "chat_id": chat})).await;
+    ann.expect("chat_joined").await;
+    let (mut bob, _) = desk.agent("Bob", 5).await;
+    desk.start_chat("V2", "Hi").await;
+    bob.expect("offer").await;
+    assert!(
+        ann.quiet(Duration::from_millis(200), |f| f["type"] == "offer")
+            .await,
+        "Ann has one chat, Bob none"
+    );
+}
+
+#[actix_web::test]
+async fn two_hundred_chats_against_ten_agents_never_exceed_the_limit_or_double_book() {
+    let desk = Desk::new("round_robin").await;
+    let mut agents = Vec::new();
+    for i in 0..10 {
+        agents.push(desk.agent(&format!("agent{i}"), 3).await.0);
+    }
+    let starts = (0..200).map(|i| {
+        let c = desk.app.client();
+        let group = desk.group.clone();
+        async move {
+            c.post(
+                "/api/visitor/chats",
+                json!({"name": format!("V{i}"), "group": group, "question": "Hi"}),
+            )
+            .await
+        }
+    });
+    let results = futures_util::future::join_all(starts).await;
+    assert!(results.iter().all(|r| r.status == 201));
+    let mut owner_of: HashMap<String, usize> = HashMap::new();
+    for (i, ws) in agents.iter_mut().enumerate() {
+        for _ in 0..3 {
+            let offer = ws.expect("offer").await;
+            let chat = offer["chat"]["id"].as_str().expect("id").to_string();
+            assert!(
+                owner_of.insert(chat, i).is_none(),
+                "a chat offered to two agents"
+            );
+        }
+        assert!(
+            ws.quiet(Duration::from_millis(100), |f| f["type"] == "offer")
+                .await,
+            "more than 3 offers"
+        );
+    }
+    assert_eq!(owner_of.len(), 30);
+    // The rest wait in arrival order: the queue view lists 170, oldest first.
+    let view = agents[0]
+        .until(|f| f["type"] == "queue_view" && f["waiting"].as_array().map(Vec::len) == Some(170))
+        .await;
+    let waiting: Vec<u64> = view["waiting"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|c| c["queued_at"].as_u64().unwrap_or(0))
+        .collect();
+    assert!(waiting.windows(2).all(|w| w[0] <= w[1]));
+    let ids: Vec<&str> = view["waiting"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|c| c["id"].as_str().unwrap_or(""))
+        .collect();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(ids, sorted, "time-ordered ids: arrival order");
+}
+
+#[actix_web::test]
+async fn whispers_never_reach_the_visitor_and_agents_see_masked_text() {
+    let desk = Desk::new("round_robin").await;
+    let (mut ann, _) = desk.agent("Ann", 3).await;
+    let (chat, token) = desk
+        .start_chat("Vera", "Call me on +447966197542 or melissa@gmail.com")
+        .await;
+    ann.expect("offer").await;
+    ann.send(json!({"type": "accept", "chat_id": chat})).await;
+    let first = ann.messages_until(1).await;
+    assert_eq!(first[0].1, "Call me on *********7542 or m******@gmail.com");
+    let mut vera = Ws::visitor(&desk.app, &token, 0).await;
+    let own = vera.messages_until(2).await;
+    assert_eq!(
+        own[0].1, "Call me on +447966197542 or melissa@gmail.com",
+        "the visitor sees their own text"
+    );
+
+    ann.send(json!({"type": "message", "chat_id": chat, "client_id": "w1", "body": "psst, VIP customer", "whisper": true}))
+        .await;
+    assert_eq!(ann.expect("ack").await["seq"], 3);
+    ann.send(json!({"type": "message", "chat_id": chat, "client_id": "a1", "body": "Hello Vera"}))
+        .await;
+    ann.expect("ack").await;
+    let got = vera.messages_until(4).await;
+    assert_eq!(
+        got,
+        vec![(4, "Hello Vera".to_string())],
+        "the whisper (seq 3) is skipped"
+    );
+    let mut again = Ws::visitor(&desk.app, &token, 0).await;
+    let replay = again.messages_until(4).await;
+    assert!(
+        replay.iter().all(|(_, body)| !body.contains("VIP")),
+        "not in a replay either"
+    );
+}
+
+#[actix_web::test]
+async fn visitor_end_and_agent_end_with_wrap_up() {
+    let desk = Desk::new("round_robin").await;
+    let (mut ann, _) = desk.agent("Ann", 3).await;
+    let (chat, token) = desk.start_chat("Vera", "Hi").await;
+    ann.expect("offer").await;
+    ann.send(json!({"type": "accept", "chat_id": chat})).await;
+    ann.expect("chat_joined").await;
+    let mut vera = Ws::visitor(&desk.app, &token, 0).await;
+    vera.send(json!({"type": "end"})).await;
+    let ended = ann.expect("chat_ended").await;
+    assert_eq!(ended["ended_by"]["by"], "visitor");
+    let msgs = ann.messages_until(3).await;
+    assert_eq!(
+        msgs.last().map(|m| m.1.as_str()),
+        Some("Customer ended the conversation")
+    );
+    assert_eq!(vera.expect("chat_ended").await["chat_id"], chat.as_str());
+    ann.send(json!({"type": "wrap_up", "chat_id": chat, "reason": "Resolved"}))
+        .await;
+    ann.until(|f| f["type"] == "done" && f["request"] == "wrap_up")
+        .await;
+    ann.send(json!({"type": "wrap_up", "chat_id": chat, "reason": "Again"}))
+        .await;
+    assert_eq!(ann.expect("error").await["code"], "no_wrap_up_due");
+
+    let (chat2, token2) = desk.start_chat("Walt", "Hi").await;
+    ann.expect("offer").await;
+    ann.send(json!({"type": "accept", "chat_id": chat2})).await;
+    ann.expect("chat_joined").await;
+    ann.send(json!({"type": "end", "chat_id": chat2, "wrap_up": ""}))
+        .await;
+    assert_eq!(
+        ann.expect("error").await["code"],
+        "invalid_field",
+        "a wrap-up reason is required"
+    );
+    ann.send(json!({"type": "end", "chat_id": chat2, "wrap_up": "Sale"}))
+        .await;
+    ann.until(|f| f["type"] == "done" && f["request"] == "end")
+        .await;
+    let mut walt = Ws::visitor(&desk.app, &token2, 0).await;
+    let msgs = walt.messages_until(3).await;
+    assert_eq!(
+        msgs.last().map(|m| m.1.as_str()),
+        Some("Ann ended the chat")
+    );
+    assert_eq!(walt.expect("chat_ended").await["ended_by"]["by"], "agent");
+    walt.send(json!({"type": "message", "client_id": "late", "body": "hello?"}))
+        .await;
+    assert_eq!(walt.expect("error").await["code"], "chat_ended");
+}
+
+#[actix_web::test]
+async fn bad_frames_get_error_frames_and_the_connection_stays_usable() {
+    let desk = Desk::new("round_robin").await;
+    let (mut ann, _) = desk.agent("Ann", 3).await;
+    let (chat, token) = desk.start_chat("Vera", "Hi").await;
+    let mut vera = Ws::visitor(&desk.app, &token, 0).await;
+    vera.send_text("{not json").await;
+    assert_eq!(vera.expect("error").await["code"], "bad_frame");
+    vera.send(json!({"type": "message", "client_id": "e", "body": "   "}))
+        .await;
+    assert_eq!(vera.expect("error").await["code"], "invalid_field");
+    vera.send(json!({"type": "message", "client_id": "o", "body": "é".repeat(1001)}))
+        .await;
+    let e = vera.expect("error").await;
+    assert_eq!(
+        (e["code"].as_str(), e["client_id"].as_str()),
+        (Some("invalid_field"), Some("o"))
+    );
+    vera.send(json!({"type": "message", "client_id": "ok", "body": "é".repeat(1000)}))
+        .await;
+    assert_eq!(
+        vera.expect("ack").await["client_id"],
+        "ok",
+        "exactly at the limit, counted in characters"
+    );
+    ann.send(json!({"type": "nope"})).await;
+    assert_eq!(ann.expect("error").await["code"], "bad_frame");
+    ann.send(json!({"type": "message", "chat_id": chat, "client_id": "x", "body": "not mine yet"}))
+        .await;
+    assert_eq!(ann.expect("error").await["code"], "not_in_chat");
+    ann.send(json!({"type": "set_status", "status": "rona"}))
+        .await;
+    assert_eq!(ann.expect("error").await["code"], "status_refused");
+    let r = desk.app.client().get("/api/ws/visitor?token=nope").await;
+    assert_eq!(
+        r.code(),
+        "chat_not_found",
+        "a token opens only its own chat"
+    );
+}
+
+#[actix_web::test]
+async fn a_manager_sets_an_agents_status_and_the_agent_is_told_who() {
+    let desk = Desk::new("round_robin").await;
+    let (mut ann, ann_id) = desk.agent("Ann", 3).await;
+    let r = desk
+        .owner
+        .post(
+            "/api/staff",
+            json!({"email": "mia@example.com", "display_name": "Mia", "role": "manager", "password": "staff password 1", "groups": [desk.group]}),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    let mut mia = desk.app.client();
+    mia.login("mia@example.com", "staff password 1").await;
+    let (mut mia_ws, _) = Ws::staff(&desk.app, &mia).await;
+    mia_ws
+        .send(json!({"type": "set_status", "status": "away", "staff_id": ann_id}))
+        .await;
+    mia_ws.until(|f| f["type"] == "done").await;
+    let status = ann
+        .until(|f| f["type"] == "status" && f["status"] == "away")
+        .await;
+    assert_eq!(status["by"]["name"], "Mia");
+    let (mut other, _) = Desk::agent(&desk, "Bob", 3).await;
+    let _ = &mut other;
+    // An agent cannot set someone else's status.
+    other
+        .send(json!({"type": "set_status", "status": "offline", "staff_id": ann_id}))
+        .await;
+    assert_eq!(other.expect("error").await["code"], "forbidden");
+}
