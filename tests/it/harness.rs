@@ -328,6 +328,11 @@ impl Ws {
         ws
     }
 
+    /// Wraps an already connected socket.
+    pub fn from_socket(socket: actix_codec::Framed<awc::BoxedSocket, awc::ws::Codec>) -> Ws {
+        Ws { socket, seen: Vec::new() }
+    }
+
     pub async fn send(&mut self, frame: Value) {
         use futures_util::SinkExt;
         self.socket

@@ -328,3 +328,106 @@ async fn the_owner_commands_help_a_locked_out_sysadmin() {
     );
     assert!(terminate(served).success());
 }
+
+fn kill9(s: &mut Served) {
+    let status = Command::new("kill")
+        .args(["-KILL", &s.child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let _ = s.child.wait();
+}
+
+/// Connects a websocket client to a served binary (staff when `cookie`).
+async fn ws_to(base: &str, path: &str, cookie: Option<&str>) -> Ws {
+    let mut req = awc::Client::new()
+        .ws(format!("{}{path}", base.replace("http", "ws")))
+        .max_frame_size(16 << 20)
+        .origin(base);
+    if let Some(c) = cookie {
+        req = req.header("Cookie", c.to_string());
+    }
+    let (_, socket) = req.connect().await.expect("websocket");
+    Ws::from_socket(socket)
+}
+
+#[actix_web::test]
+async fn every_acknowledged_message_survives_kill_9_exactly_once_and_in_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = write_config(dir.path(), "");
+    let mut served = serve(&config);
+    let link = served.setup_link.clone().expect("setup link");
+    let mut owner = Client::new(&served.base);
+    owner
+        .post_mut(
+            "/api/setup",
+            json!({"token": link.split_once('#').expect("#").1, "email": OWNER_EMAIL, "display_name": "O", "password": OWNER_PASSWORD}),
+        )
+        .await;
+    let group = owner.post("/api/groups", json!({"name": "Support"})).await.json["id"].as_str().expect("id").to_string();
+    owner
+        .post("/api/staff", json!({"email": "ann@example.com", "display_name": "Ann", "role": "agent", "password": "staff password 1", "groups": [group]}))
+        .await;
+    let mut ann = Client::new(&served.base);
+    ann.login("ann@example.com", "staff password 1").await;
+    let mut ann_ws = ws_to(&served.base, "/api/ws/staff", ann.cookie.as_deref()).await;
+    ann_ws.expect("hello").await;
+    ann_ws.send(json!({"type": "set_status", "status": "available"})).await;
+    let started = Client::new(&served.base)
+        .post("/api/visitor/chats", json!({"name": "Vera", "group": group, "question": "Q"}))
+        .await;
+    let token = started.json["token"].as_str().expect("token").to_string();
+    let chat = started.json["chat_id"].as_str().expect("chat").to_string();
+    ann_ws.expect("offer").await;
+    ann_ws.send(json!({"type": "accept", "chat_id": chat})).await;
+    ann_ws.expect("chat_joined").await;
+
+    let mut vera = ws_to(&served.base, &format!("/api/ws/visitor?token={token}"), None).await;
+    vera.expect("visitor_hello").await;
+    let mut acked: Vec<(String, u64)> = Vec::new();
+    for i in 0..40 {
+        let id = format!("v{i}");
+        vera.send(json!({"type": "message", "client_id": id, "body": format!("message {i}")})).await;
+        if i % 2 == 0 {
+            ann_ws.send(json!({"type": "message", "chat_id": chat, "client_id": format!("a{i}"), "body": format!("reply {i}")}))
+                .await;
+        }
+        let ack = vera.expect("ack").await;
+        acked.push((ack["client_id"].as_str().expect("id").to_string(), ack["seq"].as_u64().expect("seq")));
+    }
+    // A burst in flight, then SIGKILL while acks may still be on the way.
+    for i in 40..80 {
+        vera.send(json!({"type": "message", "client_id": format!("v{i}"), "body": format!("message {i}")})).await;
+    }
+    let mut more = 0;
+    while more < 5 {
+        let f = vera.expect("ack").await;
+        acked.push((f["client_id"].as_str().expect("id").to_string(), f["seq"].as_u64().expect("seq")));
+        more += 1;
+    }
+    kill9(&mut served);
+
+    let restarted = serve(&config);
+    let mut again = ws_to(&restarted.base, &format!("/api/ws/visitor?token={token}"), None).await;
+    let hello = again.expect("visitor_hello").await;
+    let last = hello["last_seq"].as_u64().expect("last seq");
+    let mut seen: Vec<(u64, Option<String>)> = Vec::new();
+    while seen.last().map(|m| m.0) != Some(last) {
+        let f = again.expect("message").await;
+        seen.push((f["message"]["seq"].as_u64().expect("seq"), f["message"]["client_id"].as_str().map(str::to_string)));
+    }
+    let seqs: Vec<u64> = seen.iter().map(|m| m.0).collect();
+    assert_eq!(seqs, (1..=last).collect::<Vec<_>>(), "seq 1..n with no gap and no repeat");
+    for (client_id, seq) in &acked {
+        let found: Vec<&(u64, Option<String>)> = seen.iter().filter(|m| m.1.as_deref() == Some(client_id.as_str())).collect();
+        assert_eq!(found.len(), 1, "{client_id} exactly once");
+        assert_eq!(found[0].0, *seq, "{client_id} at its acknowledged seq");
+    }
+    // The agent's chat survived too: Ann still owns it after the restart.
+    let mut ann2 = Client::new(&restarted.base);
+    ann2.login("ann@example.com", "staff password 1").await;
+    let mut ann_ws2 = ws_to(&restarted.base, "/api/ws/staff", ann2.cookie.as_deref()).await;
+    let hello = ann_ws2.expect("hello").await;
+    assert_eq!(hello["chats"][0]["id"], chat.as_str());
+    assert!(terminate(restarted).success());
+}
