@@ -42,6 +42,7 @@ pub const SCHEMA: &[(&str, &[&str])] = &[
             "default_rona_timeout",
             "mask_pii",
             "store_masked",
+            "reconnect_grace",
         ],
     ),
     ("log", &["level"]),
@@ -71,6 +72,7 @@ fn apply(c: &mut Config, section: &str, key: &str, v: Value) -> Result<(), Strin
         ("chat", "default_rona_timeout") => c.chat.default_rona_timeout = rona(v)?,
         ("chat", "mask_pii") => c.chat.mask_pii = boolean(v)?,
         ("chat", "store_masked") => c.chat.store_masked = boolean(v)?,
+        ("chat", "reconnect_grace") => c.chat.reconnect_grace = duration(v)?,
         ("log", "level") => c.log.level = log_level(v)?,
         _ => return Err(unknown(section, key)),
     }

@@ -74,6 +74,8 @@ pub struct ChatConfig {
     pub mask_pii: bool,
     /// Store messages masked too (the visitor's own replay then shows them masked).
     pub store_masked: bool,
+    /// How long an agent who lost their connection keeps their chats.
+    pub reconnect_grace: Duration,
 }
 
 /// `[log]`: what the desk writes to standard error.
@@ -127,6 +129,7 @@ impl Default for Config {
                 default_rona_timeout: Duration::from_secs(30),
                 mask_pii: true,
                 store_masked: false,
+                reconnect_grace: Duration::from_secs(60),
             },
             log: LogConfig {
                 level: "info".into(),

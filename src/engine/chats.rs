@@ -646,6 +646,43 @@ impl Core {
         Ok(())
     }
 
+    /// The agent's grace period ran out: their chats go back to the front
+    /// of their queues and the visitors are told.
+    pub(super) fn requeue_chats_of(&mut self, agent: StaffId) {
+        let Some(a) = self.agents.get_mut(&agent) else {
+            return;
+        };
+        let chats: Vec<ChatId> = std::mem::take(&mut a.chats).into_iter().collect();
+        a.disconnected_at = None;
+        let name = a.staff.display_name.clone();
+        for id in chats {
+            let text =
+                format!("{name} lost the connection; you are back at the front of the queue");
+            let result = self.append(id, Draft::system(text), |c| {
+                c.state = ChatState::Waiting;
+                c.owner = None;
+                c.requeued = true;
+            });
+            match result {
+                Ok(message) => {
+                    let Some(live) = self.chats.get(&id) else {
+                        continue;
+                    };
+                    let group = live.chat.group;
+                    let key = live.queue_key();
+                    let to = self.recipients(live);
+                    if let Some(g) = self.groups.get_mut(&group) {
+                        g.queue.insert(key);
+                    }
+                    self.deliver(message, to, None, Vec::new());
+                    self.route(group);
+                }
+                Err(e) => tracing::error!(error = %e, chat = %id, "could not re-queue a chat"),
+            }
+        }
+        self.settle(agent);
+    }
+
     pub(super) fn visitor_end(&mut self, id: ChatId) {
         if let Err(e) = self.finish(
             id,

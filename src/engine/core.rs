@@ -29,6 +29,8 @@ pub(super) struct Agent {
     pub chats: BTreeSet<ChatId>,
     pub offers: BTreeSet<ChatId>,
     pub last_offer_at: Millis,
+    /// Since when the agent has had no connection (grace period running).
+    pub disconnected_at: Option<Millis>,
 }
 
 impl Agent {
@@ -40,6 +42,7 @@ impl Agent {
             chats: BTreeSet::new(),
             offers: BTreeSet::new(),
             last_offer_at: 0,
+            disconnected_at: None,
         }
     }
     pub fn load(&self) -> u32 {
@@ -141,14 +144,17 @@ impl Core {
                 last_refused: None,
                 visitors: Vec::new(),
             };
+            let started = core.now();
             match owner {
                 Some(owner) => {
                     if let Some(row) = core.store.staff(owner)? {
-                        core.agents
+                        // The owner gets the grace period to reconnect.
+                        let agent = core
+                            .agents
                             .entry(owner)
-                            .or_insert_with(|| Agent::new(row.staff))
-                            .chats
-                            .insert(id);
+                            .or_insert_with(|| Agent::new(row.staff));
+                        agent.chats.insert(id);
+                        agent.disconnected_at = Some(started);
                     }
                 }
                 None => {
@@ -319,6 +325,7 @@ impl Core {
             .or_insert_with(|| Agent::new(staff.clone()));
         agent.staff = staff.clone();
         agent.conns.push(conn.clone());
+        agent.disconnected_at = None;
         let (chats, offers): (Vec<ChatId>, Vec<ChatId>) = (
             agent.chats.iter().copied().collect(),
             agent.offers.iter().copied().collect(),
@@ -348,8 +355,12 @@ impl Core {
     }
 
     fn detach_agent(&mut self, id: StaffId, conn: ConnId) {
+        let now = self.now();
         if let Some(a) = self.agents.get_mut(&id) {
             a.conns.retain(|c| c.id != conn);
+            if a.conns.is_empty() {
+                a.disconnected_at = Some(now);
+            }
         }
     }
 
@@ -596,6 +607,16 @@ impl Core {
                 _ => None,
             })
             .collect();
+        let grace = self.config.reconnect_grace.as_millis() as u64;
+        let lost: Vec<StaffId> = self
+            .agents
+            .values()
+            .filter(|a| a.disconnected_at.is_some_and(|t| t + grace <= now) && !a.chats.is_empty())
+            .map(|a| a.staff.id)
+            .collect();
+        for agent in lost {
+            self.requeue_chats_of(agent);
+        }
         for (chat, agent, group) in expired {
             if let Some(a) = self.agents.get_mut(&agent) {
                 if let Ok(next) =

@@ -494,3 +494,115 @@ async fn a_manager_sets_an_agents_status_and_the_agent_is_told_who() {
         .await;
     assert_eq!(other.expect("error").await["code"], "forbidden");
 }
+
+#[actix_web::test]
+async fn a_password_change_or_disabling_closes_that_staff_members_websockets() {
+    let desk = Desk::new("round_robin").await;
+    let (mut ann_ws, _) = desk.agent("Ann", 3).await;
+    // Ann changes her password from another session: the socket of the old
+    // session closes at once.
+    let mut laptop = desk.app.client();
+    laptop.login("Ann@example.com", "staff password 1").await;
+    let (mut laptop_ws, _) = Ws::staff(&desk.app, &laptop).await;
+    let r = laptop
+        .post(
+            "/api/auth/password",
+            json!({"current_password": "staff password 1", "new_password": "new password 22"}),
+        )
+        .await;
+    assert_eq!(r.status, 204);
+    assert!(
+        ann_ws.closes_within(Duration::from_secs(5)).await,
+        "other session's socket closed"
+    );
+    assert!(
+        !laptop_ws.closes_within(Duration::from_millis(300)).await,
+        "the changing session's socket stays"
+    );
+
+    let (mut bob_ws, bob) = desk.agent("Bob", 3).await;
+    desk.owner
+        .patch(&format!("/api/staff/{bob}"), json!({"disabled": true}))
+        .await;
+    assert!(
+        bob_ws.closes_within(Duration::from_secs(5)).await,
+        "a disabled account's socket closes"
+    );
+}
+
+#[actix_web::test]
+async fn a_lost_agent_keeps_chats_through_the_grace_period_then_they_are_requeued_first() {
+    let desk = Desk::new("round_robin").await;
+    let mut ann_client = desk.app.client();
+    let (ann_ws, _) = desk.agent("Ann", 3).await;
+    ann_client
+        .login("ann@example.com", "staff password 1")
+        .await;
+    drop(ann_ws);
+    let (mut ann_ws, _) = Ws::staff(&desk.app, &ann_client).await;
+    ann_ws
+        .send(json!({"type": "set_status", "status": "available"}))
+        .await;
+    ann_ws.expect("done").await;
+    let (chat, token) = desk.start_chat("Vera", "Hi").await;
+    ann_ws.expect("offer").await;
+    ann_ws
+        .send(json!({"type": "accept", "chat_id": chat}))
+        .await;
+    ann_ws.expect("chat_joined").await;
+    let mut vera = Ws::visitor(&desk.app, &token, 0).await;
+    vera.messages_until(2).await;
+
+    // Dropped and back within the grace period: the chat stays hers.
+    drop(ann_ws);
+    desk.app.advance(Duration::from_secs(30));
+    desk.app.running().state.engine.tick().await;
+    let (mut ann_ws, hello) = Ws::staff(&desk.app, &ann_client).await;
+    assert_eq!(hello["chats"][0]["id"], chat.as_str());
+    assert_eq!(
+        hello["status"], "available",
+        "status kept through the grace period"
+    );
+    desk.app.advance(Duration::from_secs(60));
+    desk.app.running().state.engine.tick().await;
+    assert!(
+        vera.quiet(Duration::from_millis(200), |f| f["type"] == "message")
+            .await
+    );
+
+    // Dropped for longer than the grace period: back to the queue, first.
+    drop(ann_ws);
+    let (mut bob, _) = desk.agent("Bob", 1).await;
+    bob.send(json!({"type": "set_status", "status": "busy"}))
+        .await;
+    bob.until(|f| f["type"] == "done").await;
+    let (newer, _) = desk.start_chat("Walt", "Hi").await;
+    desk.app.advance(Duration::from_secs(59));
+    desk.app.running().state.engine.tick().await;
+    assert!(
+        vera.quiet(Duration::from_millis(200), |f| f["type"] == "message")
+            .await,
+        "not yet"
+    );
+    desk.app.advance(Duration::from_secs(2));
+    desk.app.running().state.engine.tick().await;
+    let told = vera.messages_until(3).await;
+    assert_eq!(
+        told[0].1,
+        "Ann lost the connection; you are back at the front of the queue"
+    );
+    let view = bob
+        .until(|f| f["type"] == "queue_view" && f["waiting"].as_array().map(Vec::len) == Some(2))
+        .await;
+    assert_eq!(
+        view["waiting"][0]["id"],
+        chat.as_str(),
+        "the re-queued chat goes ahead of the newer one"
+    );
+    assert_eq!(view["waiting"][1]["id"], newer.as_str());
+    bob.send(json!({"type": "set_status", "status": "available"}))
+        .await;
+    let offer = bob.until(|f| f["type"] == "offer").await;
+    assert_eq!(offer["chat"]["id"], chat.as_str());
+    assert_eq!(offer["chat"]["requeued"], true);
+}

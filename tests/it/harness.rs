@@ -330,7 +330,10 @@ impl Ws {
 
     /// Wraps an already connected socket.
     pub fn from_socket(socket: actix_codec::Framed<awc::BoxedSocket, awc::ws::Codec>) -> Ws {
-        Ws { socket, seen: Vec::new() }
+        Ws {
+            socket,
+            seen: Vec::new(),
+        }
     }
 
     pub async fn send(&mut self, frame: Value) {
@@ -394,6 +397,21 @@ impl Ws {
             out.push((seq, f["message"]["body"].as_str().unwrap_or("").to_string()));
             if seq >= upto {
                 return out;
+            }
+        }
+    }
+
+    /// True when the server closes the socket within `wait`.
+    pub async fn closes_within(&mut self, wait: Duration) -> bool {
+        use futures_util::StreamExt;
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.socket.next()).await {
+                Err(_) => return false,
+                Ok(Some(Ok(awc::ws::Frame::Close(_)))) | Ok(None) | Ok(Some(Err(_))) => {
+                    return true
+                }
+                Ok(Some(Ok(_))) => {}
             }
         }
     }

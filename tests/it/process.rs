@@ -364,7 +364,13 @@ async fn every_acknowledged_message_survives_kill_9_exactly_once_and_in_order() 
             json!({"token": link.split_once('#').expect("#").1, "email": OWNER_EMAIL, "display_name": "O", "password": OWNER_PASSWORD}),
         )
         .await;
-    let group = owner.post("/api/groups", json!({"name": "Support"})).await.json["id"].as_str().expect("id").to_string();
+    let group = owner
+        .post("/api/groups", json!({"name": "Support"}))
+        .await
+        .json["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
     owner
         .post("/api/staff", json!({"email": "ann@example.com", "display_name": "Ann", "role": "agent", "password": "staff password 1", "groups": [group]}))
         .await;
@@ -372,28 +378,44 @@ async fn every_acknowledged_message_survives_kill_9_exactly_once_and_in_order() 
     ann.login("ann@example.com", "staff password 1").await;
     let mut ann_ws = ws_to(&served.base, "/api/ws/staff", ann.cookie.as_deref()).await;
     ann_ws.expect("hello").await;
-    ann_ws.send(json!({"type": "set_status", "status": "available"})).await;
+    ann_ws
+        .send(json!({"type": "set_status", "status": "available"}))
+        .await;
     let started = Client::new(&served.base)
-        .post("/api/visitor/chats", json!({"name": "Vera", "group": group, "question": "Q"}))
+        .post(
+            "/api/visitor/chats",
+            json!({"name": "Vera", "group": group, "question": "Q"}),
+        )
         .await;
     let token = started.json["token"].as_str().expect("token").to_string();
     let chat = started.json["chat_id"].as_str().expect("chat").to_string();
     ann_ws.expect("offer").await;
-    ann_ws.send(json!({"type": "accept", "chat_id": chat})).await;
+    ann_ws
+        .send(json!({"type": "accept", "chat_id": chat}))
+        .await;
     ann_ws.expect("chat_joined").await;
 
-    let mut vera = ws_to(&served.base, &format!("/api/ws/visitor?token={token}"), None).await;
+    let mut vera = ws_to(
+        &served.base,
+        &format!("/api/ws/visitor?token={token}"),
+        None,
+    )
+    .await;
     vera.expect("visitor_hello").await;
     let mut acked: Vec<(String, u64)> = Vec::new();
     for i in 0..40 {
         let id = format!("v{i}");
-        vera.send(json!({"type": "message", "client_id": id, "body": format!("message {i}")})).await;
+        vera.send(json!({"type": "message", "client_id": id, "body": format!("message {i}")}))
+            .await;
         if i % 2 == 0 {
             ann_ws.send(json!({"type": "message", "chat_id": chat, "client_id": format!("a{i}"), "body": format!("reply {i}")}))
                 .await;
         }
         let ack = vera.expect("ack").await;
-        acked.push((ack["client_id"].as_str().expect("id").to_string(), ack["seq"].as_u64().expect("seq")));
+        acked.push((
+            ack["client_id"].as_str().expect("id").to_string(),
+            ack["seq"].as_u64().expect("seq"),
+        ));
     }
     // A burst in flight, then SIGKILL while acks may still be on the way.
     for i in 40..80 {
@@ -402,24 +424,42 @@ async fn every_acknowledged_message_survives_kill_9_exactly_once_and_in_order() 
     let mut more = 0;
     while more < 5 {
         let f = vera.expect("ack").await;
-        acked.push((f["client_id"].as_str().expect("id").to_string(), f["seq"].as_u64().expect("seq")));
+        acked.push((
+            f["client_id"].as_str().expect("id").to_string(),
+            f["seq"].as_u64().expect("seq"),
+        ));
         more += 1;
     }
     kill9(&mut served);
 
     let restarted = serve(&config);
-    let mut again = ws_to(&restarted.base, &format!("/api/ws/visitor?token={token}"), None).await;
+    let mut again = ws_to(
+        &restarted.base,
+        &format!("/api/ws/visitor?token={token}"),
+        None,
+    )
+    .await;
     let hello = again.expect("visitor_hello").await;
     let last = hello["last_seq"].as_u64().expect("last seq");
     let mut seen: Vec<(u64, Option<String>)> = Vec::new();
     while seen.last().map(|m| m.0) != Some(last) {
         let f = again.expect("message").await;
-        seen.push((f["message"]["seq"].as_u64().expect("seq"), f["message"]["client_id"].as_str().map(str::to_string)));
+        seen.push((
+            f["message"]["seq"].as_u64().expect("seq"),
+            f["message"]["client_id"].as_str().map(str::to_string),
+        ));
     }
     let seqs: Vec<u64> = seen.iter().map(|m| m.0).collect();
-    assert_eq!(seqs, (1..=last).collect::<Vec<_>>(), "seq 1..n with no gap and no repeat");
+    assert_eq!(
+        seqs,
+        (1..=last).collect::<Vec<_>>(),
+        "seq 1..n with no gap and no repeat"
+    );
     for (client_id, seq) in &acked {
-        let found: Vec<&(u64, Option<String>)> = seen.iter().filter(|m| m.1.as_deref() == Some(client_id.as_str())).collect();
+        let found: Vec<&(u64, Option<String>)> = seen
+            .iter()
+            .filter(|m| m.1.as_deref() == Some(client_id.as_str()))
+            .collect();
         assert_eq!(found.len(), 1, "{client_id} exactly once");
         assert_eq!(found[0].0, *seq, "{client_id} at its acknowledged seq");
     }
