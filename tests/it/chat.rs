@@ -557,7 +557,7 @@ async fn a_lost_agent_keeps_chats_through_the_grace_period_then_they_are_requeue
     drop(ann_ws);
     desk.app.advance(Duration::from_secs(30));
     desk.app.running().state.engine.tick().await;
-    let (mut ann_ws, hello) = Ws::staff(&desk.app, &ann_client).await;
+    let (ann_ws, hello) = Ws::staff(&desk.app, &ann_client).await;
     assert_eq!(hello["chats"][0]["id"], chat.as_str());
     assert_eq!(
         hello["status"], "available",
