@@ -81,6 +81,25 @@ pub struct Chat {
     pub visitor_active_at: Millis,
     /// An agent's last message.
     pub agent_active_at: Millis,
+    /// Agents invited into the chat besides its owner (a conference).
+    #[serde(default)]
+    pub conference: Vec<StaffId>,
+    /// Transfers so far, each with the wrap-up reason its agent gave.
+    #[serde(default)]
+    pub handoffs: Vec<Handoff>,
+}
+
+/// One transfer of a chat.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Handoff {
+    /// The agent who handed it on.
+    pub from: StaffId,
+    /// To whom: an agent's id or a group's id.
+    pub to: String,
+    /// The wrap-up reason for the part before the transfer.
+    pub reason: String,
+    /// When.
+    pub at: Millis,
 }
 
 /// Kinds of message in a chat.

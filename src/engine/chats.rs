@@ -32,7 +32,7 @@ fn not_durable(e: &StoreError) -> Arc<str> {
 }
 
 /// A message before it has a seq.
-struct Draft {
+pub(super) struct Draft {
     kind: MessageKind,
     author: Option<StaffId>,
     author_name: String,
@@ -41,7 +41,7 @@ struct Draft {
 }
 
 impl Draft {
-    fn system(text: String) -> Self {
+    pub(super) fn system(text: String) -> Self {
         Draft {
             kind: MessageKind::System,
             author: None,
@@ -53,9 +53,9 @@ impl Draft {
 }
 
 /// Who receives a message, captured when it is written.
-struct Recipients {
-    visitors: Vec<Conn>,
-    agents: Vec<Conn>,
+pub(super) struct Recipients {
+    pub visitors: Vec<Conn>,
+    pub agents: Vec<Conn>,
 }
 
 impl Core {
@@ -67,14 +67,22 @@ impl Core {
         }
     }
 
-    fn recipients(&self, chat: &LiveChat) -> Recipients {
-        let agents = chat
+    /// Everyone in a chat: visitors; owner, conference agents and monitors.
+    pub(super) fn recipients(&self, chat: &LiveChat) -> Recipients {
+        let owner = chat
             .chat
             .owner
-            .filter(|_| chat.chat.state == ChatState::Active)
-            .and_then(|o| self.agents.get(&o))
-            .map(|a| a.conns.clone())
-            .unwrap_or_default();
+            .filter(|_| chat.chat.state == ChatState::Active);
+        let staff = owner
+            .iter()
+            .chain(&chat.chat.conference)
+            .chain(&chat.monitors);
+        let mut agents = Vec::new();
+        for id in staff {
+            if let Some(a) = self.agents.get(id) {
+                agents.extend(a.conns.iter().cloned());
+            }
+        }
         Recipients {
             visitors: chat.visitors.clone(),
             agents,
@@ -83,7 +91,7 @@ impl Core {
 
     /// Writes the next message of `chat_id`, applying `update` to the chat
     /// in the same transaction.
-    fn append(
+    pub(super) fn append(
         &mut self,
         chat_id: ChatId,
         draft: Draft,
@@ -130,7 +138,7 @@ impl Core {
 
     /// Once durable: the ack to the sender, the message to everyone in the
     /// chat (masked for agents), plus `extra` frames to visitors and agents.
-    fn deliver(
+    pub(super) fn deliver(
         &self,
         message: Message,
         to: Recipients,
@@ -243,6 +251,8 @@ impl Core {
                 last_seq: 1,
                 visitor_active_at: now,
                 agent_active_at: 0,
+                conference: Vec::new(),
+                handoffs: Vec::new(),
             };
             let first = Message {
                 chat_id: chat.id,
@@ -270,6 +280,8 @@ impl Core {
                     offer: None,
                     last_refused: None,
                     visitors: Vec::new(),
+                    monitors: Vec::new(),
+                    pending: None,
                 };
                 let group = chat.group;
                 if let Some(g) = self.groups.get_mut(&group) {
@@ -385,16 +397,26 @@ impl Core {
         body: String,
         whisper: bool,
     ) {
-        let owns = self
+        let role = self
             .chats
             .get(&id)
-            .is_some_and(|c| c.chat.state == ChatState::Active && c.chat.owner == Some(agent));
-        if !owns {
-            conn.frame(&ServerFrame::error(
-                "not_in_chat",
-                "you are not in this chat (any more)",
-                Some(client_id),
-            ));
+            .filter(|c| c.chat.state == ChatState::Active)
+            .map(|c| {
+                let speaks = c.chat.owner == Some(agent) || c.chat.conference.contains(&agent);
+                (speaks, c.monitors.contains(&agent))
+            });
+        let allowed = match role {
+            Some((true, _)) => true,
+            Some((false, true)) => whisper,
+            _ => false,
+        };
+        if !allowed {
+            let why = if role.is_some_and(|r| r.1) {
+                "monitors can only whisper"
+            } else {
+                "you are not in this chat (any more)"
+            };
+            conn.frame(&ServerFrame::error("not_in_chat", why, Some(client_id)));
             return;
         }
         if self.resend(id, &conn, &client_id) {
@@ -450,7 +472,9 @@ impl Core {
     }
 
     pub(super) fn agent_typing(&mut self, agent: StaffId, id: ChatId, on: bool) {
-        let Some(live) = self.chats.get(&id).filter(|c| c.chat.owner == Some(agent)) else {
+        let in_chat =
+            |c: &&LiveChat| c.chat.owner == Some(agent) || c.chat.conference.contains(&agent);
+        let Some(live) = self.chats.get(&id).filter(in_chat) else {
             return;
         };
         let frame = ServerFrame::Typing {
@@ -466,6 +490,11 @@ impl Core {
     }
 
     pub(super) fn accept(&mut self, agent: StaffId, id: ChatId, reply: Reply<()>) {
+        if self.pending_for(agent, id) {
+            let r = self.accept_pending(id);
+            self.reply_after_durable(reply, r);
+            return;
+        }
         if let Err(e) = self.check_accept(agent, id) {
             let _ = reply.send(Err(e));
             return;
@@ -623,7 +652,14 @@ impl Core {
             c.ended_by = Some(ended_by);
             c.wrap_up = wrap_up;
         })?;
-        self.chats.remove(&id);
+        if let Some(live) = self.chats.remove(&id) {
+            for staff in live.chat.conference.iter().chain(&live.monitors) {
+                if let Some(a) = self.agents.get_mut(staff) {
+                    a.conferences.remove(&id);
+                    a.monitoring.remove(&id);
+                }
+            }
+        }
         let ended = ServerFrame::ChatEnded {
             chat_id: id,
             ended_by,
@@ -724,7 +760,7 @@ impl Core {
                 Some(reason),
             )
         })();
-        self.reply_when_durable(reply, result);
+        self.reply_after_durable(reply, result);
     }
 
     pub(super) fn wrap_up(&mut self, agent: StaffId, id: ChatId, reason: String, reply: Reply<()>) {
@@ -742,10 +778,11 @@ impl Core {
             self.store.put_chat(&chat)?;
             Ok(())
         })();
-        self.reply_when_durable(reply, result);
+        self.reply_after_durable(reply, result);
     }
 
-    fn reply_when_durable(&self, reply: Reply<()>, result: Result<(), AppError>) {
+    /// Answers once what was written is durable (errors at once).
+    pub(super) fn reply_after_durable(&self, reply: Reply<()>, result: Result<(), AppError>) {
         match result {
             Err(e) => {
                 let _ = reply.send(Err(e));

@@ -28,6 +28,10 @@ pub(super) struct Agent {
     pub conns: Vec<Conn>,
     pub chats: BTreeSet<ChatId>,
     pub offers: BTreeSet<ChatId>,
+    /// Chats joined by invitation (not counted toward the limit).
+    pub conferences: BTreeSet<ChatId>,
+    /// Chats watched as a monitor.
+    pub monitoring: BTreeSet<ChatId>,
     pub last_offer_at: Millis,
     /// Since when the agent has had no connection (grace period running).
     pub disconnected_at: Option<Millis>,
@@ -41,6 +45,8 @@ impl Agent {
             conns: Vec::new(),
             chats: BTreeSet::new(),
             offers: BTreeSet::new(),
+            conferences: BTreeSet::new(),
+            monitoring: BTreeSet::new(),
             last_offer_at: 0,
             disconnected_at: None,
         }
@@ -83,6 +89,37 @@ pub(super) struct LiveChat {
     /// The last agent who declined or timed out: not offered it again next.
     pub last_refused: Option<StaffId>,
     pub visitors: Vec<Conn>,
+    /// Managers and admins watching, unseen by the visitor.
+    pub monitors: Vec<StaffId>,
+    /// A transfer or conference request awaiting its receiver.
+    pub pending: Option<Pending>,
+}
+
+/// What a pending request asks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum PendingKind {
+    /// Take the chat over; the reason is the requester's wrap-up.
+    Transfer(String),
+    /// Join the chat.
+    Conference,
+}
+
+/// A transfer or conference request.
+#[derive(Clone, Debug)]
+pub(super) struct Pending {
+    pub kind: PendingKind,
+    pub from: StaffId,
+    pub to: StaffId,
+    pub deadline: Millis,
+}
+
+impl PendingKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            PendingKind::Transfer(_) => "transfer",
+            PendingKind::Conference => "conference",
+        }
+    }
 }
 
 impl LiveChat {
@@ -138,11 +175,22 @@ impl Core {
                 chat.state = ChatState::Waiting;
             }
             let id = chat.id;
+            for member in chat.conference.clone() {
+                if let Some(row) = core.store.staff(member)? {
+                    let agent = core
+                        .agents
+                        .entry(member)
+                        .or_insert_with(|| Agent::new(row.staff));
+                    agent.conferences.insert(chat.id);
+                }
+            }
             let live = LiveChat {
                 chat,
                 offer: None,
                 last_refused: None,
                 visitors: Vec::new(),
+                monitors: Vec::new(),
+                pending: None,
             };
             let started = core.now();
             match owner {
@@ -227,7 +275,13 @@ impl Core {
             }
             Command::Accept(agent, chat, reply) => self.accept(agent, chat, reply),
             Command::Decline(agent, chat, reply) => {
-                let _ = reply.send(self.decline(agent, chat));
+                let r = if self.pending_for(agent, chat) {
+                    self.drop_pending(chat, "declined");
+                    Ok(())
+                } else {
+                    self.decline(agent, chat)
+                };
+                let _ = reply.send(r);
             }
             Command::AgentMessage {
                 agent,
@@ -242,6 +296,32 @@ impl Core {
                 self.end_chat(agent, chat, reason, reply)
             }
             Command::WrapUp(agent, chat, reason, reply) => self.wrap_up(agent, chat, reason, reply),
+            Command::Transfer {
+                agent,
+                chat,
+                to,
+                wrap_up,
+                reply,
+            } => {
+                let r = self.transfer(agent, chat, to, wrap_up);
+                self.reply_after_durable(reply, r);
+            }
+            Command::Invite(agent, chat, to, reply) => {
+                let r = self.invite(agent, chat, to);
+                let _ = reply.send(r);
+            }
+            Command::Leave(agent, chat, reply) => {
+                let r = self.leave(agent, chat);
+                self.reply_after_durable(reply, r);
+            }
+            Command::Monitor {
+                actor,
+                chat,
+                on,
+                reply,
+            } => {
+                let _ = reply.send(self.monitor(&actor, chat, on));
+            }
             Command::StaffChanged(staff) => self.staff_changed(staff),
             Command::SessionsEnded(staff, keep) => self.sessions_ended(staff, keep),
             Command::SessionClosed(staff, session) => {
@@ -327,7 +407,12 @@ impl Core {
         agent.conns.push(conn.clone());
         agent.disconnected_at = None;
         let (chats, offers): (Vec<ChatId>, Vec<ChatId>) = (
-            agent.chats.iter().copied().collect(),
+            agent
+                .chats
+                .iter()
+                .chain(&agent.conferences)
+                .copied()
+                .collect(),
             agent.offers.iter().copied().collect(),
         );
         let status = agent.presence.status;
@@ -616,6 +701,15 @@ impl Core {
             .collect();
         for agent in lost {
             self.requeue_chats_of(agent);
+        }
+        let dropped: Vec<ChatId> = self
+            .chats
+            .values()
+            .filter(|c| c.pending.as_ref().is_some_and(|p| p.deadline <= now))
+            .map(|c| c.chat.id)
+            .collect();
+        for chat in dropped {
+            self.drop_pending(chat, "timeout");
         }
         for (chat, agent, group) in expired {
             if let Some(a) = self.agents.get_mut(&agent) {

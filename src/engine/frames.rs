@@ -109,6 +109,34 @@ pub enum ServerFrame {
         /// The chat and the offer's deadline.
         chat: ChatView,
     },
+    /// Another agent asks the receiving agent to take over a chat
+    /// (`transfer`) or to join it (`conference`); answer with accept/decline.
+    Request {
+        /// `transfer` or `conference`.
+        request: &'static str,
+        /// The chat.
+        chat: ChatView,
+        /// Who asks.
+        from: StaffRef,
+        /// Accept before this.
+        expires_at: Millis,
+    },
+    /// A transfer or conference request the receiving agent made was not
+    /// accepted: the chat stays as it was.
+    RequestDropped {
+        /// The chat.
+        chat_id: ChatId,
+        /// `transfer` or `conference`.
+        request: &'static str,
+        /// `timeout` or `declined`.
+        reason: &'static str,
+    },
+    /// The receiving agent is no longer in the chat (transferred, left,
+    /// stopped monitoring).
+    ChatLeft {
+        /// The chat.
+        chat_id: ChatId,
+    },
     /// An offer to the receiving agent was taken back.
     OfferWithdrawn {
         /// The chat.

@@ -12,6 +12,7 @@ mod core;
 pub use chats::check_body;
 mod chats;
 pub mod frames;
+mod handoff;
 
 pub use conn::{Conn, ConnId, ConnRx, Out};
 
@@ -43,6 +44,15 @@ pub enum Started {
     },
     /// Nobody can take it: the widget offers a message form instead.
     Offline,
+}
+
+/// Where a chat is transferred to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransferTo {
+    /// Back to a group's queue, ahead of chats that never had an agent.
+    Group(crate::domain::GroupId),
+    /// To an agent, who must accept.
+    Agent(StaffId),
 }
 
 /// Everything the engine can be asked.
@@ -108,6 +118,34 @@ pub enum Command {
     EndChat(StaffId, ChatId, String, Reply<()>),
     /// The owner gives the wrap-up reason of a chat the visitor ended.
     WrapUp(StaffId, ChatId, String, Reply<()>),
+    /// The owner hands the chat on, giving the wrap-up reason of their part.
+    Transfer {
+        /// The owner.
+        agent: StaffId,
+        /// The chat.
+        chat: ChatId,
+        /// To a group or an agent.
+        to: TransferTo,
+        /// Wrap-up reason for the part so far.
+        wrap_up: String,
+        /// Done (to an agent: the request is made), or why not.
+        reply: Reply<()>,
+    },
+    /// The owner invites another agent into the chat (conference).
+    Invite(StaffId, ChatId, StaffId, Reply<()>),
+    /// A conference agent (or the owner, when others remain) leaves.
+    Leave(StaffId, ChatId, Reply<()>),
+    /// A manager or admin starts or stops watching a chat, unseen by the visitor.
+    Monitor {
+        /// Who watches.
+        actor: Staff,
+        /// The chat.
+        chat: ChatId,
+        /// Start (true) or stop.
+        on: bool,
+        /// Done, or why not.
+        reply: Reply<()>,
+    },
     /// A staff record changed (limits, groups, chat-enabled, disabled).
     StaffChanged(Staff),
     /// Sessions of a staff member ended: close their connections except

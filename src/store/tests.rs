@@ -220,6 +220,8 @@ fn chat_and_first(group: GroupId) -> (crate::domain::chat::Chat, crate::domain::
         last_seq: 1,
         visitor_active_at: 1,
         agent_active_at: 0,
+        conference: Vec::new(),
+        handoffs: Vec::new(),
     };
     let first = Message {
         chat_id: id,

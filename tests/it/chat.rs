@@ -606,3 +606,225 @@ async fn a_lost_agent_keeps_chats_through_the_grace_period_then_they_are_requeue
     assert_eq!(offer["chat"]["id"], chat.as_str());
     assert_eq!(offer["chat"]["requeued"], true);
 }
+
+/// Ann owns a chat with Vera; returns (ann, chat id, vera).
+async fn owned_chat(desk: &Desk) -> (Ws, String, Ws) {
+    let (mut ann, _) = desk.agent("Ann", 3).await;
+    let (chat, token) = desk.start_chat("Vera", "Hi").await;
+    ann.expect("offer").await;
+    ann.send(json!({"type": "accept", "chat_id": chat})).await;
+    ann.expect("chat_joined").await;
+    ann.messages_until(2).await;
+    let mut vera = Ws::visitor(&desk.app, &token, 0).await;
+    vera.messages_until(2).await;
+    (ann, chat, vera)
+}
+
+#[actix_web::test]
+async fn transfer_to_an_agent_is_accepted_or_dropped() {
+    let desk = Desk::new("round_robin").await;
+    let (mut ann, chat, mut vera) = owned_chat(&desk).await;
+    let (mut bob, bob_id) = desk.agent("Bob", 3).await;
+
+    // Declined: dropped, the chat stays with Ann.
+    ann.send(json!({"type": "transfer", "chat_id": chat, "to_staff": bob_id, "wrap_up": "Needs billing"})).await;
+    ann.until(|f| f["type"] == "done" && f["request"] == "transfer")
+        .await;
+    let request = bob.expect("request").await;
+    assert_eq!(
+        (
+            request["request"].as_str(),
+            request["from"]["name"].as_str()
+        ),
+        (Some("transfer"), Some("Ann"))
+    );
+    bob.send(json!({"type": "decline", "chat_id": chat})).await;
+    assert_eq!(ann.expect("request_dropped").await["reason"], "declined");
+    assert_eq!(bob.expect("offer_withdrawn").await["reason"], "declined");
+
+    // Not answered in time: dropped too.
+    ann.send(json!({"type": "transfer", "chat_id": chat, "to_staff": bob_id, "wrap_up": "Needs billing"})).await;
+    bob.expect("request").await;
+    desk.app.advance(Duration::from_secs(31));
+    desk.app.running().state.engine.tick().await;
+    assert_eq!(ann.expect("request_dropped").await["reason"], "timeout");
+    assert_eq!(bob.expect("offer_withdrawn").await["reason"], "timeout");
+    ann.send(
+        json!({"type": "message", "chat_id": chat, "client_id": "still", "body": "Still here"}),
+    )
+    .await;
+    assert_eq!(
+        ann.expect("ack").await["client_id"],
+        "still",
+        "the chat stayed with Ann"
+    );
+    // A wrap-up reason is asked on transfer.
+    ann.send(json!({"type": "transfer", "chat_id": chat, "to_staff": bob_id, "wrap_up": ""}))
+        .await;
+    assert_eq!(ann.expect("error").await["code"], "invalid_field");
+
+    // Accepted: Bob owns it with its history, Ann is out, Vera is told.
+    ann.send(json!({"type": "transfer", "chat_id": chat, "to_staff": bob_id, "wrap_up": "Needs billing"})).await;
+    bob.expect("request").await;
+    bob.send(json!({"type": "accept", "chat_id": chat})).await;
+    let joined = bob.expect("chat_joined").await;
+    assert_eq!(joined["chat"]["handoffs"][0]["reason"], "Needs billing");
+    let history = bob.messages_until(4).await;
+    assert_eq!(
+        history.first().map(|m| m.0),
+        Some(1),
+        "Bob gets the whole history"
+    );
+    assert_eq!(
+        history.last().map(|m| m.1.as_str()),
+        Some("Ann transferred the chat to Bob")
+    );
+    ann.expect("chat_left").await;
+    assert_eq!(vera.expect("agent_joined").await["name"], "Bob");
+    ann.send(json!({"type": "message", "chat_id": chat, "client_id": "late", "body": "x"}))
+        .await;
+    assert_eq!(ann.expect("error").await["code"], "not_in_chat");
+    bob.send(json!({"type": "message", "chat_id": chat, "client_id": "b1", "body": "Bob here"}))
+        .await;
+    bob.expect("ack").await;
+    let got = vera.messages_until(5).await;
+    assert_eq!(got.last().map(|m| m.1.as_str()), Some("Bob here"));
+}
+
+#[actix_web::test]
+async fn transfer_to_a_group_requeues_the_chat_for_that_group() {
+    let desk = Desk::new("round_robin").await;
+    let sales = desk.app.group(&desk.owner, "Sales").await;
+    let (mut ann, chat, mut vera) = owned_chat(&desk).await;
+    let (mut cid, _) = desk.agent_in("Cid", 3, &[sales.as_str()]).await;
+    ann.send(json!({"type": "transfer", "chat_id": chat, "to_group": sales, "wrap_up": "Sales question"})).await;
+    ann.until(|f| f["type"] == "done" && f["request"] == "transfer")
+        .await;
+    ann.expect("chat_left").await;
+    let offer = cid.expect("offer").await;
+    assert_eq!(offer["chat"]["id"], chat.as_str());
+    assert_eq!(offer["chat"]["group"], sales.as_str());
+    assert_eq!(
+        offer["chat"]["requeued"], true,
+        "ahead of chats that never had an agent"
+    );
+    let told = vera.messages_until(3).await;
+    assert_eq!(told[0].1, "Ann transferred the chat to Sales");
+}
+
+#[actix_web::test]
+async fn a_conference_agent_joins_on_accept_and_either_can_leave() {
+    let desk = Desk::new("round_robin").await;
+    let (mut ann, chat, mut vera) = owned_chat(&desk).await;
+    let (mut bob, bob_id) = desk.agent("Bob", 3).await;
+    ann.send(json!({"type": "leave", "chat_id": chat})).await;
+    assert_eq!(ann.expect("error").await["code"], "last_agent");
+    ann.send(json!({"type": "invite", "chat_id": chat, "staff_id": bob_id}))
+        .await;
+    assert_eq!(bob.expect("request").await["request"], "conference");
+    bob.send(json!({"type": "accept", "chat_id": chat})).await;
+    bob.expect("chat_joined").await;
+    bob.messages_until(3).await;
+    assert_eq!(
+        ann.messages_until(3).await.last().map(|m| m.1.as_str()),
+        Some("Bob joined the conversation")
+    );
+    assert_eq!(vera.expect("agent_joined").await["name"], "Bob");
+    vera.send(json!({"type": "message", "client_id": "v", "body": "Two of you!"}))
+        .await;
+    assert_eq!(
+        ann.messages_until(4).await.last().map(|m| m.1.as_str()),
+        Some("Two of you!")
+    );
+    assert_eq!(
+        bob.messages_until(4).await.last().map(|m| m.1.as_str()),
+        Some("Two of you!")
+    );
+    bob.send(json!({"type": "message", "chat_id": chat, "client_id": "b", "body": "Hi, Bob from billing"})).await;
+    bob.expect("ack").await;
+    assert_eq!(
+        vera.messages_until(5).await.last().map(|m| m.1.as_str()),
+        Some("Hi, Bob from billing")
+    );
+    bob.send(json!({"type": "leave", "chat_id": chat})).await;
+    bob.expect("chat_left").await;
+    assert_eq!(
+        ann.messages_until(6).await.last().map(|m| m.1.as_str()),
+        Some("Bob left the conversation")
+    );
+    ann.send(json!({"type": "message", "chat_id": chat, "client_id": "a", "body": "Back to me"}))
+        .await;
+    assert_eq!(ann.expect("ack").await["client_id"], "a");
+}
+
+#[actix_web::test]
+async fn a_monitor_watches_unseen_and_can_only_whisper() {
+    let desk = Desk::new("round_robin").await;
+    let (mut ann, chat, mut vera) = owned_chat(&desk).await;
+    let r = desk
+        .owner
+        .post(
+            "/api/staff",
+            json!({"email": "mia@example.com", "display_name": "Mia", "role": "manager", "password": "staff password 1", "groups": [desk.group]}),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    let mut mia = desk.app.client();
+    mia.login("mia@example.com", "staff password 1").await;
+    let (mut mia_ws, _) = Ws::staff(&desk.app, &mia).await;
+    let (mut bob, _) = desk.agent("Bob", 3).await;
+    bob.send(json!({"type": "monitor", "chat_id": chat})).await;
+    assert_eq!(
+        bob.expect("error").await["code"],
+        "forbidden",
+        "agents do not monitor"
+    );
+
+    mia_ws
+        .send(json!({"type": "monitor", "chat_id": chat}))
+        .await;
+    mia_ws.expect("chat_joined").await;
+    assert_eq!(mia_ws.messages_until(2).await.len(), 2, "history");
+    vera.send(json!({"type": "message", "client_id": "v", "body": "Is anyone watching?"}))
+        .await;
+    assert_eq!(
+        mia_ws.messages_until(3).await.last().map(|m| m.1.as_str()),
+        Some("Is anyone watching?")
+    );
+    mia_ws
+        .send(
+            json!({"type": "message", "chat_id": chat, "client_id": "m1", "body": "hello visitor"}),
+        )
+        .await;
+    assert_eq!(
+        mia_ws.expect("error").await["code"],
+        "not_in_chat",
+        "monitors only whisper"
+    );
+    mia_ws.send(json!({"type": "message", "chat_id": chat, "client_id": "m2", "body": "offer the discount", "whisper": true}))
+        .await;
+    mia_ws.expect("ack").await;
+    let seen_by_ann = ann.messages_until(4).await;
+    assert_eq!(
+        seen_by_ann.last().map(|m| m.1.as_str()),
+        Some("offer the discount")
+    );
+    ann.send(
+        json!({"type": "message", "chat_id": chat, "client_id": "a", "body": "Here is 10% off"}),
+    )
+    .await;
+    ann.expect("ack").await;
+    let visitor_saw = vera.messages_until(5).await;
+    let everything: Vec<&str> = visitor_saw.iter().map(|m| m.1.as_str()).collect();
+    assert_eq!(
+        everything,
+        vec!["Is anyone watching?", "Here is 10% off"],
+        "no whisper, no trace of Mia"
+    );
+    let leftovers = serde_json::to_string(&vera.seen).unwrap_or_default();
+    assert!(!leftovers.contains("Mia"), "{leftovers}");
+    mia_ws
+        .send(json!({"type": "unmonitor", "chat_id": chat}))
+        .await;
+    mia_ws.expect("chat_left").await;
+}

@@ -464,12 +464,18 @@ impl Desk {
 
     /// An agent of the group with `max` chats, connected and available.
     pub async fn agent(&self, name: &str, max: u32) -> (Ws, String) {
+        let group = self.group.clone();
+        self.agent_in(name, max, &[group.as_str()]).await
+    }
+
+    /// An agent of `groups` with `max` chats, connected and available.
+    pub async fn agent_in(&self, name: &str, max: u32, groups: &[&str]) -> (Ws, String) {
         let r = self
             .owner
             .post(
                 "/api/staff",
                 json!({"email": format!("{name}@example.com"), "display_name": name, "role": "agent",
-                       "password": "staff password 1", "groups": [self.group], "max_concurrent_chats": max}),
+                       "password": "staff password 1", "groups": groups, "max_concurrent_chats": max}),
             )
             .await;
         assert_eq!(r.status, 201, "{}", r.json);

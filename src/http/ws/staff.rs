@@ -7,7 +7,7 @@ use super::{bad_frame, going_away, Filler, Stop, HEARTBEAT, MAX_FRAME_BYTES};
 use crate::domain::status::Status;
 use crate::domain::{ChatId, StaffId};
 use crate::engine::frames::ServerFrame;
-use crate::engine::{check_body, Command, Conn};
+use crate::engine::{check_body, Command, Conn, TransferTo};
 use crate::error::AppError;
 use crate::http::extract::SESSION_COOKIE;
 use crate::http::middleware::same_origin;
@@ -72,6 +72,42 @@ pub enum StaffFrame {
         chat_id: ChatId,
         /// The reason.
         reason: String,
+    },
+    /// Hand the chat to a group's queue or to an agent (who must accept),
+    /// with the wrap-up reason of your part.
+    Transfer {
+        /// The chat.
+        chat_id: ChatId,
+        /// To this group's queue…
+        #[serde(default)]
+        to_group: Option<crate::domain::GroupId>,
+        /// …or to this agent.
+        #[serde(default)]
+        to_staff: Option<StaffId>,
+        /// Why your part ended.
+        wrap_up: String,
+    },
+    /// Invite another agent into the chat (conference).
+    Invite {
+        /// The chat.
+        chat_id: ChatId,
+        /// Whom.
+        staff_id: StaffId,
+    },
+    /// Leave a conference (the owner only while another agent remains).
+    Leave {
+        /// The chat.
+        chat_id: ChatId,
+    },
+    /// Watch a chat unseen by the visitor (managers of its group, admins).
+    Monitor {
+        /// The chat.
+        chat_id: ChatId,
+    },
+    /// Stop watching.
+    Unmonitor {
+        /// The chat.
+        chat_id: ChatId,
     },
     /// Send the chat's messages after `last_seq` (after a reconnect).
     Resume {
@@ -277,10 +313,74 @@ async fn handle(
                 .await;
             reply(ws, "wrap_up", Some(chat_id), r).await
         }
+        StaffFrame::Transfer {
+            chat_id,
+            to_group,
+            to_staff,
+            wrap_up,
+        } => {
+            let to = match (to_group, to_staff) {
+                (Some(g), None) => TransferTo::Group(g),
+                (None, Some(s)) => TransferTo::Agent(s),
+                _ => {
+                    let e = AppError::BadRequest {
+                        code: "invalid_field",
+                        message: "give exactly one of to_group and to_staff".into(),
+                    };
+                    return reply(ws, "transfer", Some(chat_id), Err(e)).await;
+                }
+            };
+            let r = engine
+                .ask(|reply| Command::Transfer {
+                    agent: me,
+                    chat: chat_id,
+                    to,
+                    wrap_up,
+                    reply,
+                })
+                .await;
+            reply(ws, "transfer", Some(chat_id), r).await
+        }
+        StaffFrame::Invite { chat_id, staff_id } => {
+            let r = engine
+                .ask(|reply| Command::Invite(me, chat_id, staff_id, reply))
+                .await;
+            reply(ws, "invite", Some(chat_id), r).await
+        }
+        StaffFrame::Leave { chat_id } => {
+            let r = engine.ask(|reply| Command::Leave(me, chat_id, reply)).await;
+            reply(ws, "leave", Some(chat_id), r).await
+        }
+        StaffFrame::Monitor { chat_id } => {
+            let actor = ctx.staff.clone();
+            let r = engine
+                .ask(|reply| Command::Monitor {
+                    actor,
+                    chat: chat_id,
+                    on: true,
+                    reply,
+                })
+                .await;
+            reply(ws, "monitor", Some(chat_id), r).await
+        }
+        StaffFrame::Unmonitor { chat_id } => {
+            let actor = ctx.staff.clone();
+            let r = engine
+                .ask(|reply| Command::Monitor {
+                    actor,
+                    chat: chat_id,
+                    on: false,
+                    reply,
+                })
+                .await;
+            reply(ws, "unmonitor", Some(chat_id), r).await
+        }
         StaffFrame::Resume { chat_id, last_seq } => {
             let chat = state.read(move |s| s.chat(chat_id)).await;
             match chat {
-                Ok(Some(c)) if c.owner == Some(me) => filler.resume(ws, chat_id, last_seq).await,
+                Ok(Some(c)) if c.owner == Some(me) || c.conference.contains(&me) => {
+                    filler.resume(ws, chat_id, last_seq).await
+                }
                 Ok(_) => {
                     reply(
                         ws,
