@@ -43,6 +43,7 @@ pub const SCHEMA: &[(&str, &[&str])] = &[
             "mask_pii",
             "store_masked",
             "reconnect_grace",
+            "idle_close",
         ],
     ),
     ("log", &["level"]),
@@ -73,6 +74,7 @@ fn apply(c: &mut Config, section: &str, key: &str, v: Value) -> Result<(), Strin
         ("chat", "mask_pii") => c.chat.mask_pii = boolean(v)?,
         ("chat", "store_masked") => c.chat.store_masked = boolean(v)?,
         ("chat", "reconnect_grace") => c.chat.reconnect_grace = duration(v)?,
+        ("chat", "idle_close") => c.chat.idle_close = duration(v)?,
         ("log", "level") => c.log.level = log_level(v)?,
         _ => return Err(unknown(section, key)),
     }

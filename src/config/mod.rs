@@ -76,6 +76,8 @@ pub struct ChatConfig {
     pub store_masked: bool,
     /// How long an agent who lost their connection keeps their chats.
     pub reconnect_grace: Duration,
+    /// An active chat with no message from either side this long is closed.
+    pub idle_close: Duration,
 }
 
 /// `[log]`: what the desk writes to standard error.
@@ -130,6 +132,7 @@ impl Default for Config {
                 mask_pii: true,
                 store_masked: false,
                 reconnect_grace: Duration::from_secs(60),
+                idle_close: Duration::from_secs(30 * 60),
             },
             log: LogConfig {
                 level: "info".into(),

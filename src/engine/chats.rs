@@ -719,6 +719,15 @@ impl Core {
         self.settle(agent);
     }
 
+    /// Closes a chat nobody wrote in for `chat.idle_close`.
+    pub(super) fn close_idle(&mut self, id: ChatId) {
+        let minutes = self.config.idle_close.as_secs().div_ceil(60);
+        let text = format!("The chat was closed after {minutes} minutes without messages");
+        if let Err(e) = self.finish(id, EndedBy::Idle, text, None) {
+            tracing::warn!(error = %e, chat = %id, "could not close an idle chat");
+        }
+    }
+
     pub(super) fn visitor_end(&mut self, id: ChatId) {
         if let Err(e) = self.finish(
             id,

@@ -702,6 +702,24 @@ impl Core {
         for agent in lost {
             self.requeue_chats_of(agent);
         }
+        let idle = self.config.idle_close.as_millis() as u64;
+        let idle_chats: Vec<ChatId> = self
+            .chats
+            .values()
+            .filter(|c| c.chat.state == ChatState::Active)
+            .filter(|c| {
+                let last = c
+                    .chat
+                    .visitor_active_at
+                    .max(c.chat.agent_active_at)
+                    .max(c.chat.answered_at.unwrap_or(0));
+                last + idle <= now
+            })
+            .map(|c| c.chat.id)
+            .collect();
+        for chat in idle_chats {
+            self.close_idle(chat);
+        }
         let dropped: Vec<ChatId> = self
             .chats
             .values()

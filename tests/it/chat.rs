@@ -828,3 +828,67 @@ async fn a_monitor_watches_unseen_and_can_only_whisper() {
         .await;
     mia_ws.expect("chat_left").await;
 }
+
+#[actix_web::test]
+async fn an_idle_chat_is_closed_with_a_system_message() {
+    let desk = Desk::new("round_robin").await;
+    let (mut ann, chat, mut vera) = owned_chat(&desk).await;
+    desk.app.advance(Duration::from_secs(20 * 60));
+    vera.send(json!({"type": "message", "client_id": "v", "body": "still there?"}))
+        .await;
+    vera.expect("ack").await;
+    desk.app.advance(Duration::from_secs(20 * 60));
+    desk.app.running().state.engine.tick().await;
+    assert!(
+        ann.quiet(Duration::from_millis(200), |f| f["type"] == "chat_ended")
+            .await,
+        "activity 20 min ago"
+    );
+    desk.app.advance(Duration::from_secs(11 * 60));
+    desk.app.running().state.engine.tick().await;
+    assert_eq!(ann.expect("chat_ended").await["ended_by"]["by"], "idle");
+    let msgs = vera.messages_until(4).await;
+    assert_eq!(
+        msgs.last().map(|m| m.1.as_str()),
+        Some("The chat was closed after 30 minutes without messages")
+    );
+    assert_eq!(vera.expect("chat_ended").await["chat_id"], chat.as_str());
+}
+
+#[actix_web::test]
+async fn an_agent_of_another_group_cannot_read_join_or_pick_a_chat() {
+    let desk = Desk::new("manual").await;
+    let other = desk.app.group(&desk.owner, "Other").await;
+    let (mut outsider, _) = desk.agent_in("Olle", 3, &[other.as_str()]).await;
+    let (mut ann, _) = desk.agent("Ann", 3).await;
+    let (chat, _) = desk.start_chat("Vera", "secret question").await;
+    outsider
+        .send(json!({"type": "accept", "chat_id": chat}))
+        .await;
+    assert_eq!(outsider.expect("error").await["code"], "forbidden");
+    outsider
+        .send(json!({"type": "resume", "chat_id": chat, "last_seq": 0}))
+        .await;
+    assert_eq!(outsider.expect("error").await["code"], "chat_not_found");
+    outsider
+        .send(json!({"type": "monitor", "chat_id": chat}))
+        .await;
+    assert_eq!(outsider.expect("error").await["code"], "forbidden");
+    let leaked = serde_json::to_string(&outsider.seen).unwrap_or_default();
+    assert!(
+        !leaked.contains("secret question") && !leaked.contains(&chat),
+        "nothing of the chat reached them"
+    );
+    // Manual routing: no offer is made; a member of the group picks it.
+    assert!(
+        ann.quiet(Duration::from_millis(200), |f| f["type"] == "offer")
+            .await
+    );
+    let view = ann
+        .until(|f| f["type"] == "queue_view" && f["waiting"].as_array().map(Vec::len) == Some(1))
+        .await;
+    assert_eq!(view["waiting"][0]["id"], chat.as_str());
+    ann.send(json!({"type": "accept", "chat_id": chat})).await;
+    ann.expect("chat_joined").await;
+    assert_eq!(ann.messages_until(2).await[0].1, "secret question");
+}
