@@ -3,6 +3,7 @@
 //! no tokio. Every layer above uses these types; the rules are unit tested here.
 
 pub mod chat;
+pub mod chat_list;
 pub mod clock;
 pub mod group;
 pub mod ids;

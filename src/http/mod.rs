@@ -44,6 +44,14 @@ fn path_error(err: PathError, _req: &HttpRequest) -> actix_web::Error {
     .into()
 }
 
+fn query_error(err: actix_web::error::QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    AppError::BadRequest {
+        code: "invalid_query",
+        message: format!("the query string does not fit this endpoint: {err}"),
+    }
+    .into()
+}
+
 async fn no_route(req: HttpRequest) -> Result<HttpResponse, AppError> {
     Err(AppError::no_route(req.method().as_str(), req.path()))
 }
@@ -104,6 +112,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .route(patch().to(groups::patch_group))
                         .route(delete().to(groups::delete_group)),
                 )
+                .service(resource("/chats").route(get().to(api::chats::list_chats)))
+                .service(resource("/chats/{id}").route(get().to(api::chats::get_chat)))
                 .service(resource("/visitor/chats").route(post().to(api::visitor::post_chat)))
                 .service(resource("/ws/staff").route(get().to(ws::staff_socket)))
                 .service(resource("/ws/visitor").route(get().to(ws::visitor::visitor_socket))),
@@ -131,6 +141,7 @@ pub fn build(
                 .error_handler(json_error),
         )
         .app_data(web::PathConfig::default().error_handler(path_error))
+        .app_data(web::QueryConfig::default().error_handler(query_error))
         .app_data(web::PayloadConfig::new(limit))
         .wrap(from_fn(middleware::origin_check))
         .wrap(middleware::security_headers())

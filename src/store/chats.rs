@@ -12,19 +12,44 @@ use crate::domain::ChatId;
 use sled::transaction::TransactionalTree;
 use sled::Transactional;
 
-fn write_chat(
-    chats: &TransactionalTree,
-    open: &TransactionalTree,
-    chat: &Chat,
-) -> super::TxResult<()> {
-    chats.insert(
+/// The trees a chat record is written to, its indexes included.
+struct ChatTrees<'a> {
+    chats: &'a TransactionalTree,
+    open: &'a TransactionalTree,
+    by_group: &'a TransactionalTree,
+    by_staff: &'a TransactionalTree,
+}
+
+/// An index key: 16 id bytes, then the chat id.
+fn pair(a: [u8; 16], chat: ChatId) -> [u8; 32] {
+    let mut k = [0u8; 32];
+    k[..16].copy_from_slice(&a);
+    k[16..].copy_from_slice(&chat.to_bytes());
+    k
+}
+
+/// Writes the chat record, the open-chats index and the group and staff
+/// indexes (a chat stays listed under every group and agent it passed).
+fn write_chat(t: &ChatTrees<'_>, chat: &Chat) -> super::TxResult<()> {
+    t.chats.insert(
         &chat.id.to_bytes()[..],
         encode(&ChatRecord::V1(chat.clone())),
     )?;
     if chat.state == ChatState::Ended {
-        open.remove(&chat.id.to_bytes()[..])?;
+        t.open.remove(&chat.id.to_bytes()[..])?;
     } else {
-        open.insert(&chat.id.to_bytes()[..], &[][..])?;
+        t.open.insert(&chat.id.to_bytes()[..], &[][..])?;
+    }
+    t.by_group
+        .insert(&pair(chat.group.to_bytes(), chat.id)[..], &[][..])?;
+    let staff = chat
+        .owner
+        .iter()
+        .chain(&chat.conference)
+        .chain(chat.handoffs.iter().map(|h| &h.from));
+    for s in staff {
+        t.by_staff
+            .insert(&pair(s.to_bytes(), chat.id)[..], &[][..])?;
     }
     Ok(())
 }
@@ -60,12 +85,22 @@ impl Store {
                 &t.tokenhash_chatid,
                 &t.chatid_seq_message,
                 &t.chatid_clientid_seq,
+                &t.groupid_chatid,
+                &t.staffid_chatid,
             )
-                .transaction(|(chats, open, tokens, messages, clients)| {
-                    tokens.insert(&token[..], &chat.id.to_bytes()[..])?;
-                    write_chat(chats, open, chat)?;
-                    write_message(messages, clients, first)
-                }),
+                .transaction(
+                    |(chats, open, tokens, messages, clients, by_group, by_staff)| {
+                        tokens.insert(&token[..], &chat.id.to_bytes()[..])?;
+                        let t = ChatTrees {
+                            chats,
+                            open,
+                            by_group,
+                            by_staff,
+                        };
+                        write_chat(&t, chat)?;
+                        write_message(messages, clients, first)
+                    },
+                ),
         )
     }
 
@@ -73,8 +108,23 @@ impl Store {
     pub fn put_chat(&self, chat: &Chat) -> Result<(), StoreError> {
         let t = &self.trees;
         tx_done(
-            (&t.chatid_chat, &t.open_chatid)
-                .transaction(|(chats, open)| write_chat(chats, open, chat)),
+            (
+                &t.chatid_chat,
+                &t.open_chatid,
+                &t.groupid_chatid,
+                &t.staffid_chatid,
+            )
+                .transaction(|(chats, open, by_group, by_staff)| {
+                    write_chat(
+                        &ChatTrees {
+                            chats,
+                            open,
+                            by_group,
+                            by_staff,
+                        },
+                        chat,
+                    )
+                }),
         )
     }
 
@@ -89,15 +139,25 @@ impl Store {
                 &t.open_chatid,
                 &t.chatid_seq_message,
                 &t.chatid_clientid_seq,
+                &t.groupid_chatid,
+                &t.staffid_chatid,
             )
-                .transaction(|(chats, open, messages, clients)| {
+                .transaction(|(chats, open, messages, clients, by_group, by_staff)| {
                     if let Some(c) = &message.client_id {
                         if clients.get(chat_client(message.chat_id, c))?.is_some() {
                             return abort(StoreError::ChangedMeanwhile);
                         }
                     }
                     write_message(messages, clients, message)?;
-                    write_chat(chats, open, chat)
+                    write_chat(
+                        &ChatTrees {
+                            chats,
+                            open,
+                            by_group,
+                            by_staff,
+                        },
+                        chat,
+                    )
                 }),
         )
     }
@@ -148,6 +208,41 @@ impl Store {
             .take(limit)
             .map(|kv| decode::<MessageRecord, Message>("message", &kv?.1))
             .collect()
+    }
+
+    /// Chats that were in `group`'s queue, oldest first.
+    pub fn chats_of_group(&self, group: crate::domain::GroupId) -> Result<Vec<Chat>, StoreError> {
+        self.chats_by_prefix(&self.trees.groupid_chatid, group.to_bytes())
+    }
+
+    /// Chats `staff` owned, joined or handed on, oldest first.
+    pub fn chats_of_staff(&self, staff: crate::domain::StaffId) -> Result<Vec<Chat>, StoreError> {
+        self.chats_by_prefix(&self.trees.staffid_chatid, staff.to_bytes())
+    }
+
+    /// Every chat, oldest first.
+    pub fn all_chats(&self) -> Result<Vec<Chat>, StoreError> {
+        self.trees
+            .chatid_chat
+            .iter()
+            .map(|kv| decode::<ChatRecord, Chat>("chat", &kv?.1))
+            .collect()
+    }
+
+    fn chats_by_prefix(
+        &self,
+        index: &sled::Tree,
+        prefix: [u8; 16],
+    ) -> Result<Vec<Chat>, StoreError> {
+        let mut out = Vec::new();
+        for kv in index.scan_prefix(prefix) {
+            let key = kv?.0;
+            let id = parse_chat_id(key.get(16..).unwrap_or_default())?;
+            if let Some(chat) = self.chat(id)? {
+                out.push(chat);
+            }
+        }
+        Ok(out)
     }
 
     /// Every chat not yet ended, oldest first.

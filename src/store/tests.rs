@@ -278,3 +278,22 @@ fn messages_are_ordered_deduplicated_and_chats_indexed() {
     s.put_chat(&chat).expect("end");
     assert!(s.open_chats().expect("read").is_empty());
 }
+
+#[test]
+fn chats_are_indexed_by_group_and_by_staff() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = open(dir.path());
+    let group = GroupId::generate();
+    let (mut chat, first) = chat_and_first(group);
+    s.insert_chat(&chat, &[1; 32], &first).expect("insert");
+    let ann = StaffId::generate();
+    chat.owner = Some(ann);
+    chat.state = crate::domain::chat::ChatState::Active;
+    s.put_chat(&chat).expect("put");
+    assert_eq!(s.chats_of_group(group).expect("read").len(), 1);
+    assert_eq!(s.chats_of_staff(ann).expect("read").len(), 1);
+    assert!(s
+        .chats_of_staff(StaffId::generate())
+        .expect("read")
+        .is_empty());
+}

@@ -36,6 +36,11 @@ pub const TOKENHASH_CHATID: &str = "tokenhash_chatid";
 /// Chat id → empty, for every chat not yet ended: rebuilt into the engine at start.
 pub const OPEN_CHATID: &str = "open_chatid";
 
+/// Group id + chat id → empty: every chat that was in a group's queue.
+pub const GROUPID_CHATID: &str = "groupid_chatid";
+/// Staff id + chat id → empty: every chat a staff member owned or joined.
+pub const STAFFID_CHATID: &str = "staffid_chatid";
+
 /// Every tree, in opening order.
 pub const ALL: &[&str] = &[
     META,
@@ -53,6 +58,8 @@ pub const ALL: &[&str] = &[
     CHATID_CLIENTID_SEQ,
     TOKENHASH_CHATID,
     OPEN_CHATID,
+    GROUPID_CHATID,
+    STAFFID_CHATID,
 ];
 
 /// The opened trees.
@@ -73,6 +80,8 @@ pub struct Trees {
     pub(crate) chatid_clientid_seq: Tree,
     pub(crate) tokenhash_chatid: Tree,
     pub(crate) open_chatid: Tree,
+    pub(crate) groupid_chatid: Tree,
+    pub(crate) staffid_chatid: Tree,
 }
 
 impl Trees {
@@ -93,6 +102,8 @@ impl Trees {
             chatid_clientid_seq: db.open_tree(CHATID_CLIENTID_SEQ)?,
             tokenhash_chatid: db.open_tree(TOKENHASH_CHATID)?,
             open_chatid: db.open_tree(OPEN_CHATID)?,
+            groupid_chatid: db.open_tree(GROUPID_CHATID)?,
+            staffid_chatid: db.open_tree(STAFFID_CHATID)?,
         })
     }
 }

@@ -14,6 +14,8 @@ mod browser;
 mod chat;
 /// HTTP surface: JSON errors for bad input, assets, headers, OpenAPI.
 mod http_surface;
+/// Chat lists and transcripts over REST.
+mod lists;
 /// The real binary: CLI commands, restart keeping data, second process refused.
 mod process;
 /// What each role may and may not do to staff and groups.

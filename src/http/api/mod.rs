@@ -3,6 +3,7 @@
 //! Every handler is listed in [`ApiDoc`], served at `/api/openapi.json`.
 
 pub mod auth;
+pub mod chats;
 pub mod groups;
 pub mod health;
 pub mod setup;
@@ -39,12 +40,15 @@ use utoipa::OpenApi;
         groups::patch_group,
         groups::delete_group,
         visitor::post_chat,
+        chats::list_chats,
+        chats::get_chat,
     ),
     tags(
         (name = "health", description = "Process and store health"),
         (name = "auth", description = "Setup, sign-in, sessions"),
         (name = "staff", description = "Staff administration"),
         (name = "groups", description = "Group administration"),
+        (name = "chats", description = "Chat lists and transcripts for staff"),
         (name = "visitor", description = "The chat widget's endpoints"),
     )
 )]

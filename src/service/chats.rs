@@ -1,0 +1,216 @@
+//! Chat lists and transcripts for staff: my active, my completed, by
+//! group, by agent, all; each limited to what the caller may see, sorted by
+//! any column with idle time as the tie-breaker, and paged.
+
+use super::auth::AuthContext;
+use crate::domain::chat::{ChatState, Message, MessageKind};
+use crate::domain::chat_list::{can_see, sort_rows, ChatRow, SortKey};
+use crate::domain::masking::mask;
+use crate::domain::{ChatId, GroupId, StaffId};
+use crate::error::AppError;
+use crate::state::AppState;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use utoipa::{IntoParams, ToSchema};
+
+/// Which chats a list shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// Chats I own, joined or handed on.
+    #[default]
+    Mine,
+    /// Chats of one group (`group=`).
+    Group,
+    /// Chats of one agent (`agent=`).
+    Agent,
+    /// Everything I may see.
+    All,
+}
+
+/// Open or ended chats.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StateFilter {
+    /// Not ended.
+    #[default]
+    Active,
+    /// Ended.
+    Completed,
+    /// Both.
+    Any,
+}
+
+/// Query of `GET /api/chats`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ChatListQuery {
+    /// `mine` (default), `group`, `agent` or `all`.
+    pub scope: Option<Scope>,
+    /// `active` (default), `completed` or `any`.
+    pub state: Option<StateFilter>,
+    /// The group, with `scope=group`.
+    pub group: Option<GroupId>,
+    /// The agent, with `scope=agent`.
+    pub agent: Option<StaffId>,
+    /// `visitor`, `email`, `group`, `agent`, `started` (default), `duration` or `idle`.
+    pub sort: Option<SortKey>,
+    /// `asc` or `desc` (default).
+    pub order: Option<String>,
+    /// Page, from 1.
+    pub page: Option<usize>,
+    /// Rows per page, 1 to 200 (default 50).
+    pub per_page: Option<usize>,
+}
+
+/// One page of a chat list.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ChatPage {
+    /// Chats matching, over all pages.
+    pub total: usize,
+    /// This page.
+    pub page: usize,
+    /// Rows per page.
+    pub per_page: usize,
+    /// The rows.
+    pub chats: Vec<ChatRow>,
+}
+
+/// A chat with every message and event.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Transcript {
+    /// The chat as a list row (start, end, link …).
+    pub chat: ChatRow,
+    /// Every message and event in order (whispers included; visitor text
+    /// masked when masking is on).
+    pub messages: Vec<Message>,
+}
+
+fn field(message: &str) -> AppError {
+    AppError::BadRequest {
+        code: "invalid_field",
+        message: message.to_string(),
+    }
+}
+
+async fn names(
+    state: &AppState,
+) -> Result<(HashMap<GroupId, String>, HashMap<StaffId, String>), AppError> {
+    state
+        .read(|s| {
+            let groups = s
+                .list_groups()?
+                .into_iter()
+                .map(|g| (g.id, g.name))
+                .collect();
+            let staff = s
+                .list_staff()?
+                .into_iter()
+                .map(|r| (r.staff.id, r.staff.display_name))
+                .collect();
+            Ok((groups, staff))
+        })
+        .await
+}
+
+/// A page of the chats the caller may see.
+pub async fn list(
+    state: &AppState,
+    ctx: &AuthContext,
+    q: ChatListQuery,
+) -> Result<ChatPage, AppError> {
+    let per_page = q.per_page.unwrap_or(50);
+    if !(1..=200).contains(&per_page) {
+        return Err(field("per_page: must be between 1 and 200"));
+    }
+    let page = q.page.unwrap_or(1).max(1);
+    let desc = match q.order.as_deref() {
+        None | Some("desc") => true,
+        Some("asc") => false,
+        Some(_) => return Err(field("order: must be asc or desc")),
+    };
+    let me = ctx.staff.id;
+    let scope = q.scope.unwrap_or_default();
+    let chats = match (scope, q.group, q.agent) {
+        (Scope::Mine, _, _) => state.read(move |s| s.chats_of_staff(me)).await?,
+        (Scope::Group, Some(g), _) => state.read(move |s| s.chats_of_group(g)).await?,
+        (Scope::Agent, _, Some(a)) => state.read(move |s| s.chats_of_staff(a)).await?,
+        (Scope::All, _, _) => state.read(|s| s.all_chats()).await?,
+        (Scope::Group, None, _) => return Err(field("group: required with scope=group")),
+        (Scope::Agent, _, None) => return Err(field("agent: required with scope=agent")),
+    };
+    let wanted = q.state.unwrap_or_default();
+    let (groups, staff) = names(state).await?;
+    let now = state.now();
+    let url = state.config.public_url();
+    let mut rows: Vec<ChatRow> = chats
+        .iter()
+        .filter(|c| can_see(&ctx.staff, c))
+        .filter(|c| match wanted {
+            StateFilter::Active => c.state != ChatState::Ended,
+            StateFilter::Completed => c.state == ChatState::Ended,
+            StateFilter::Any => true,
+        })
+        .filter(|c| scope != Scope::Agent || q.agent.is_some_and(|a| c.owner == Some(a)))
+        .map(|c| {
+            let group = groups.get(&c.group).cloned().unwrap_or_default();
+            let agent = c.owner.and_then(|o| staff.get(&o).cloned());
+            ChatRow::new(c, group, agent, now, &url)
+        })
+        .collect();
+    sort_rows(&mut rows, q.sort.unwrap_or(SortKey::Started), desc);
+    let total = rows.len();
+    let chats = rows
+        .into_iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .collect();
+    Ok(ChatPage {
+        total,
+        page,
+        per_page,
+        chats,
+    })
+}
+
+/// A chat's transcript (404 when the caller may not see it).
+pub async fn transcript(
+    state: &AppState,
+    ctx: &AuthContext,
+    id: ChatId,
+) -> Result<Transcript, AppError> {
+    let not_found = || AppError::NotFound {
+        code: "chat_not_found",
+        message: format!("no chat {id} that you may see"),
+    };
+    let chat = state
+        .read(move |s| s.chat(id))
+        .await?
+        .ok_or_else(not_found)?;
+    if !can_see(&ctx.staff, &chat) {
+        return Err(not_found());
+    }
+    let mut messages = state
+        .read(move |s| s.messages_after(id, 0, usize::MAX))
+        .await?;
+    if state.config.chat.mask_pii {
+        for m in messages
+            .iter_mut()
+            .filter(|m| m.kind == MessageKind::Visitor)
+        {
+            m.body = mask(&m.body);
+        }
+    }
+    let (groups, staff) = names(state).await?;
+    let row = ChatRow::new(
+        &chat,
+        groups.get(&chat.group).cloned().unwrap_or_default(),
+        chat.owner.and_then(|o| staff.get(&o).cloned()),
+        state.now(),
+        &state.config.public_url(),
+    );
+    Ok(Transcript {
+        chat: row,
+        messages,
+    })
+}

@@ -1,0 +1,178 @@
+//! Chat lists and transcripts over REST, scoped by role.
+
+use crate::harness::*;
+use serde_json::{json, Value};
+
+fn names(r: &Resp) -> Vec<String> {
+    r.json["chats"]
+        .as_array()
+        .expect("chats")
+        .iter()
+        .map(|c| c["visitor_name"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+#[actix_web::test]
+async fn lists_are_scoped_by_role_sorted_and_paged_and_transcripts_are_complete() {
+    let desk = Desk::new("round_robin").await;
+    let sales = desk.app.group(&desk.owner, "Sales").await;
+    let (mut ann, _) = desk.agent("Ann", 1).await;
+    let (mut cid, _) = desk.agent_in("Cid", 1, &[sales.as_str()]).await;
+
+    // Ann: one ended chat (with a whisper), then one active.
+    let (done, _) = desk.start_chat("Vera", "first").await;
+    ann.expect("offer").await;
+    ann.send(json!({"type": "accept", "chat_id": done})).await;
+    ann.expect("chat_joined").await;
+    ann.send(json!({"type": "message", "chat_id": done, "client_id": "w", "body": "note to self", "whisper": true})).await;
+    ann.expect("ack").await;
+    ann.send(json!({"type": "end", "chat_id": done, "wrap_up": "Resolved"}))
+        .await;
+    ann.until(|f| f["type"] == "done" && f["request"] == "end")
+        .await;
+    let (active, _) = desk.start_chat("Anna", "second").await;
+    ann.until(|f| f["type"] == "offer").await;
+    ann.send(json!({"type": "accept", "chat_id": active})).await;
+    ann.until(|f| f["type"] == "chat_joined").await;
+    // Cid in Sales.
+    let r = desk
+        .app
+        .client()
+        .post(
+            "/api/visitor/chats",
+            json!({"name": "Sam", "group": sales, "question": "prices?"}),
+        )
+        .await;
+    let sales_chat = r.json["chat_id"].as_str().expect("id").to_string();
+    cid.expect("offer").await;
+    cid.send(json!({"type": "accept", "chat_id": sales_chat}))
+        .await;
+    cid.expect("chat_joined").await;
+
+    let mut ann_api = desk.app.client();
+    ann_api.login("ann@example.com", "staff password 1").await;
+    assert_eq!(
+        names(&ann_api.get("/api/chats").await),
+        vec!["Anna"],
+        "my active"
+    );
+    let completed = ann_api.get("/api/chats?state=completed").await;
+    assert_eq!(names(&completed), vec!["Vera"], "my completed");
+    assert_eq!(completed.json["chats"][0]["wrap_up"], "Resolved");
+    assert!(completed.json["chats"][0]["ended_at"].as_u64().is_some());
+    let all = ann_api
+        .get("/api/chats?scope=all&state=any&sort=visitor&order=asc")
+        .await;
+    assert_eq!(
+        names(&all),
+        vec!["Anna", "Vera"],
+        "agents see their own only"
+    );
+    let other = ann_api
+        .get(&format!("/api/chats?scope=group&group={sales}&state=any"))
+        .await;
+    assert_eq!(other.json["total"], 0, "not another group's chats");
+
+    let mut mia = desk.app.client();
+    desk.owner
+        .post(
+            "/api/staff",
+            json!({"email": "mia@example.com", "display_name": "Mia", "role": "manager", "password": "staff password 1", "groups": [desk.group]}),
+        )
+        .await;
+    mia.login("mia@example.com", "staff password 1").await;
+    let r = mia
+        .get("/api/chats?scope=all&state=any&sort=visitor&order=asc")
+        .await;
+    assert_eq!(names(&r), vec!["Anna", "Vera"], "managers see their groups");
+    let r = desk
+        .owner
+        .get("/api/chats?scope=all&state=any&sort=visitor&order=desc")
+        .await;
+    assert_eq!(
+        names(&r),
+        vec!["Vera", "Sam", "Anna"],
+        "admins see everything"
+    );
+    let r = desk
+        .owner
+        .get("/api/chats?scope=all&state=any&sort=visitor&order=asc&per_page=1&page=2")
+        .await;
+    assert_eq!(
+        (names(&r), r.json["total"].as_u64()),
+        (vec!["Sam".to_string()], Some(3))
+    );
+    let r = desk
+        .owner
+        .get(&format!("/api/chats?scope=group&group={sales}"))
+        .await;
+    assert_eq!(names(&r), vec!["Sam"]);
+    let row: &Value = &r.json["chats"][0];
+    assert_eq!(
+        (row["group_name"].as_str(), row["agent_name"].as_str()),
+        (Some("Sales"), Some("Cid"))
+    );
+    assert!(row["idle_secs"].as_u64().is_some() && row["duration_secs"].as_u64().is_some());
+
+    // Transcripts: complete for who may see them, 404 for others.
+    let t = ann_api.get(&format!("/api/chats/{done}")).await;
+    assert_eq!(t.status, 200, "{}", t.text);
+    let bodies: Vec<&str> = t.json["messages"]
+        .as_array()
+        .expect("m")
+        .iter()
+        .map(|m| m["body"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        bodies,
+        vec![
+            "first",
+            "Ann joined the chat",
+            "note to self",
+            "Ann ended the chat"
+        ]
+    );
+    assert!(t.json["chat"]["link"]
+        .as_str()
+        .is_some_and(|l| l.ends_with(&format!("/#/chats/{done}"))));
+    assert!(
+        t.json["chat"]["started_at"].as_u64().is_some()
+            && t.json["chat"]["ended_at"].as_u64().is_some()
+    );
+    assert_eq!(
+        ann_api
+            .get(&format!("/api/chats/{sales_chat}"))
+            .await
+            .code(),
+        "chat_not_found"
+    );
+    assert_eq!(
+        mia.get(&format!("/api/chats/{sales_chat}")).await.code(),
+        "chat_not_found"
+    );
+    assert_eq!(
+        desk.owner
+            .get(&format!("/api/chats/{sales_chat}"))
+            .await
+            .status,
+        200
+    );
+
+    // Bad queries get JSON errors.
+    assert_eq!(
+        desk.owner.get("/api/chats?sort=bogus").await.code(),
+        "invalid_query"
+    );
+    assert_eq!(
+        desk.owner.get("/api/chats?scope=group").await.code(),
+        "invalid_field"
+    );
+    assert_eq!(
+        desk.owner.get("/api/chats?per_page=0").await.code(),
+        "invalid_field"
+    );
+    assert_eq!(
+        desk.app.client().get("/api/chats").await.code(),
+        "not_signed_in"
+    );
+}
