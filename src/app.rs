@@ -93,8 +93,13 @@ pub async fn start(
         config.chat.clone(),
         shutdown_rx.clone(),
     )?;
+    let visitor_limits = Arc::new(crate::service::rate::VisitorLimits::new(
+        config.chat.visitor_starts_per_minute,
+        config.chat.visitor_messages_per_minute,
+    ));
     let state = AppState {
         engine,
+        visitor_limits,
         passwords: Arc::new(Passwords::new(config.auth.max_concurrent_hashes)?),
         limiter: Arc::new(LoginLimiter::new(&config.auth)),
         config: Arc::new(config),

@@ -87,6 +87,12 @@ pub enum AppError {
         /// The method used.
         method: String,
     },
+    /// A visitor rate limit.
+    #[error("too many requests; try again in {retry_after_secs} s")]
+    RateLimited {
+        /// Seconds to wait.
+        retry_after_secs: u64,
+    },
     /// Body over the configured limit.
     #[error("the request body is larger than {limit} bytes")]
     BodyTooLarge {
@@ -120,6 +126,7 @@ impl AppError {
             AppError::CsrfRejected => "csrf_rejected",
             AppError::TooManyAttempts { .. } => "too_many_attempts",
             AppError::MethodNotAllowed { .. } => "method_not_allowed",
+            AppError::RateLimited { .. } => "rate_limited",
             AppError::BodyTooLarge { .. } => "body_too_large",
             AppError::ExpectedJson => "expected_json",
             AppError::Unavailable(_) => "store_unavailable",
@@ -189,7 +196,9 @@ impl ResponseError for AppError {
             AppError::Forbidden(_) | AppError::CsrfRejected => StatusCode::FORBIDDEN,
             AppError::NotFound { .. } => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
-            AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyAttempts { .. } | AppError::RateLimited { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             AppError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::ExpectedJson => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -211,7 +220,9 @@ impl ResponseError for AppError {
             self.to_string()
         };
         let mut res = HttpResponse::build(status);
-        if let AppError::TooManyAttempts { retry_after_secs } = self {
+        if let AppError::TooManyAttempts { retry_after_secs }
+        | AppError::RateLimited { retry_after_secs } = self
+        {
             res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
         res.json(ErrorBody {

@@ -24,6 +24,8 @@ pub struct AppState {
     pub passwords: Arc<Passwords>,
     /// Failed sign-in tracking.
     pub limiter: Arc<LoginLimiter>,
+    /// Visitor rate limits.
+    pub visitor_limits: Arc<crate::service::rate::VisitorLimits>,
     /// The live desk.
     pub engine: Engine,
     /// Becomes true when the desk is stopping.

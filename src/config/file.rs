@@ -44,6 +44,8 @@ pub const SCHEMA: &[(&str, &[&str])] = &[
             "store_masked",
             "reconnect_grace",
             "idle_close",
+            "visitor_starts_per_minute",
+            "visitor_messages_per_minute",
         ],
     ),
     ("log", &["level"]),
@@ -75,6 +77,12 @@ fn apply(c: &mut Config, section: &str, key: &str, v: Value) -> Result<(), Strin
         ("chat", "store_masked") => c.chat.store_masked = boolean(v)?,
         ("chat", "reconnect_grace") => c.chat.reconnect_grace = duration(v)?,
         ("chat", "idle_close") => c.chat.idle_close = duration(v)?,
+        ("chat", "visitor_starts_per_minute") => {
+            c.chat.visitor_starts_per_minute = int(v, 1, 100_000)? as u32
+        }
+        ("chat", "visitor_messages_per_minute") => {
+            c.chat.visitor_messages_per_minute = int(v, 1, 100_000)? as u32
+        }
         ("log", "level") => c.log.level = log_level(v)?,
         _ => return Err(unknown(section, key)),
     }

@@ -78,6 +78,10 @@ pub struct ChatConfig {
     pub reconnect_grace: Duration,
     /// An active chat with no message from either side this long is closed.
     pub idle_close: Duration,
+    /// Chats one client address may start a minute.
+    pub visitor_starts_per_minute: u32,
+    /// Messages a visitor may send a minute in one chat.
+    pub visitor_messages_per_minute: u32,
 }
 
 /// `[log]`: what the desk writes to standard error.
@@ -133,6 +137,8 @@ impl Default for Config {
                 store_masked: false,
                 reconnect_grace: Duration::from_secs(60),
                 idle_close: Duration::from_secs(30 * 60),
+                visitor_starts_per_minute: 10,
+                visitor_messages_per_minute: 60,
             },
             log: LogConfig {
                 level: "info".into(),

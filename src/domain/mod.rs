@@ -9,6 +9,7 @@ pub mod group;
 pub mod ids;
 pub mod masking;
 pub mod permissions;
+pub mod rate;
 pub mod routing;
 pub mod staff;
 pub mod status;

@@ -17,7 +17,7 @@ pub struct Swept {
 /// Runs housekeeping as of `now`.
 pub async fn run(state: &AppState, now: u64) -> Result<Swept, AppError> {
     let sessions = state.write(move |s| s.purge_expired_sessions(now)).await?;
-    let limiter_entries = state.limiter.prune(now);
+    let limiter_entries = state.limiter.prune(now) + state.visitor_limits.prune(now);
     if sessions > 0 {
         tracing::info!(sessions, "expired sessions removed");
     }

@@ -7,5 +7,6 @@ pub mod chats;
 pub mod groups;
 pub mod limiter;
 pub mod passwords;
+pub mod rate;
 pub mod setup;
 pub mod staff;

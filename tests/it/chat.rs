@@ -892,3 +892,48 @@ async fn an_agent_of_another_group_cannot_read_join_or_pick_a_chat() {
     ann.expect("chat_joined").await;
     assert_eq!(ann.messages_until(2).await[0].1, "secret question");
 }
+
+#[actix_web::test]
+async fn visitors_are_rate_limited_with_clear_errors() {
+    let desk = Desk::new_with("round_robin", |c| {
+        c.chat.visitor_starts_per_minute = 10;
+        c.chat.visitor_messages_per_minute = 60;
+    })
+    .await;
+    desk.agent("Ann", 50).await;
+    let c = desk.app.client();
+    let start = json!({"name": "Vera", "group": desk.group, "question": "Hi"});
+    let mut token = String::new();
+    for i in 0..10 {
+        let r = c.post("/api/visitor/chats", start.clone()).await;
+        assert_eq!(r.status, 201, "start {i}: {}", r.json);
+        token = r.json["token"].as_str().expect("token").to_string();
+    }
+    let r = c.post("/api/visitor/chats", start.clone()).await;
+    assert_eq!((r.status, r.code()), (429, "rate_limited"));
+    assert_eq!(r.header("retry-after").as_deref(), Some("6"));
+    desk.app.advance(Duration::from_secs(6));
+    assert_eq!(c.post("/api/visitor/chats", start).await.status, 201);
+
+    let mut vera = Ws::visitor(&desk.app, &token, 0).await;
+    for i in 0..60 {
+        vera.send(json!({"type": "message", "client_id": format!("m{i}"), "body": "spam"}))
+            .await;
+        vera.expect("ack").await;
+    }
+    vera.send(json!({"type": "message", "client_id": "m60", "body": "spam"}))
+        .await;
+    let e = vera.expect("error").await;
+    assert_eq!(
+        (e["code"].as_str(), e["client_id"].as_str()),
+        (Some("rate_limited"), Some("m60"))
+    );
+    desk.app.advance(Duration::from_secs(1));
+    vera.send(json!({"type": "message", "client_id": "m60", "body": "spam"}))
+        .await;
+    assert_eq!(
+        vera.expect("ack").await["client_id"],
+        "m60",
+        "usable again after the wait"
+    );
+}

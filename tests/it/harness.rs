@@ -448,8 +448,19 @@ pub struct Desk {
 }
 
 impl Desk {
+    /// A desk whose visitor rate limits are out of the way (every test
+    /// client comes from 127.0.0.1).
     pub async fn new(routing: &str) -> Desk {
-        let app = TestApp::start().await;
+        Self::new_with(routing, |c| {
+            c.chat.visitor_starts_per_minute = 100_000;
+            c.chat.visitor_messages_per_minute = 100_000;
+        })
+        .await
+    }
+
+    /// A desk with an adjusted configuration.
+    pub async fn new_with(routing: &str, adjust: impl FnOnce(&mut Config)) -> Desk {
+        let app = TestApp::start_with(adjust).await;
         let owner = app.owner().await;
         let r = owner
             .post(

@@ -7,8 +7,9 @@ use crate::domain::chat::StartChatRequest;
 use crate::domain::ChatId;
 use crate::engine::{Command, Started};
 use crate::error::{AppError, ErrorBody};
+use crate::http::extract::client_addr;
 use crate::state::AppState;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -28,11 +29,19 @@ pub struct StartChatResponse {
 #[utoipa::path(post, path = "/api/visitor/chats", tag = "visitor", request_body = StartChatRequest, responses(
     (status = 201, body = StartChatResponse, description = "Queued"),
     (status = 200, body = StartChatResponse, description = "Offline: nobody can take it"),
-    (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 429, body = ErrorBody, description = "Too many chats started from this address; see Retry-After")))]
 pub async fn post_chat(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: web::Json<StartChatRequest>,
 ) -> Result<HttpResponse, AppError> {
+    let addr = client_addr(&req);
+    state
+        .visitor_limits
+        .starts
+        .take(&addr, state.now())
+        .map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs })?;
     let req = body.into_inner();
     match state
         .engine

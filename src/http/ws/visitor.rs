@@ -9,6 +9,7 @@ use crate::domain::ChatId;
 use crate::engine::frames::ServerFrame;
 use crate::engine::{check_body, Command, Conn};
 use crate::error::AppError;
+use crate::http::extract::client_addr;
 use crate::service::auth::token_hash;
 use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -68,7 +69,8 @@ pub async fn visitor_socket(
         })?;
     let stream = stream.max_frame_size(MAX_FRAME_BYTES);
     let state = state.into_inner().as_ref().clone();
-    actix_web::rt::spawn(run(state, chat_id, query.last_seq, session, stream));
+    let addr = client_addr(&req);
+    actix_web::rt::spawn(run(state, chat_id, query.last_seq, addr, session, stream));
     Ok(response)
 }
 
@@ -76,6 +78,7 @@ async fn run(
     state: AppState,
     chat_id: ChatId,
     last_seq: u64,
+    addr: String,
     mut ws: Session,
     mut stream: actix_ws::MessageStream,
 ) {
@@ -126,7 +129,7 @@ async fn run(
             }
             let step = tokio::select! {
                 msg = stream.recv() => match msg {
-                    Some(Ok(Message::Text(text))) => handle(&state, chat_id, &conn, &mut ws, &text).await,
+                    Some(Ok(Message::Text(text))) => handle(&state, chat_id, &addr, &conn, &mut ws, &text).await,
                     Some(Ok(Message::Binary(_))) => ws
                         .text(ServerFrame::error("bad_frame", "frames are JSON text", None).to_string())
                         .await
@@ -167,6 +170,7 @@ async fn run(
 async fn handle(
     state: &AppState,
     chat_id: ChatId,
+    addr: &str,
     conn: &Conn,
     ws: &mut Session,
     text: &str,
@@ -178,8 +182,12 @@ async fn handle(
     let max = state.config.chat.max_message_chars;
     match frame {
         VisitorFrame::Message { client_id, body } => {
-            let checked = crate::domain::chat::client_id(&client_id)
-                .map_err(AppError::from)
+            let limited = state
+                .visitor_limits
+                .message(&chat_id.to_string(), addr, state.now())
+                .map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs });
+            let checked = limited
+                .and_then(|_| crate::domain::chat::client_id(&client_id).map_err(AppError::from))
                 .and_then(|_| check_body(&body, max));
             match checked {
                 Ok(body) => {
