@@ -9,7 +9,7 @@ use super::frames::ServerFrame;
 use super::{Reply, Started};
 use crate::domain::chat::{self, Chat, ChatState, EndedBy, Message, MessageKind, StartChatRequest};
 use crate::domain::masking::mask;
-use crate::domain::validate;
+
 use crate::domain::{ChatId, GroupId, Routing, StaffId};
 use crate::error::AppError;
 use crate::service::auth::{random_token, token_hash};
@@ -747,7 +747,7 @@ impl Core {
         reply: Reply<()>,
     ) {
         let result = (|| {
-            let reason = validate::text("wrap_up", &reason, 1, 80)?;
+            let reason = self.wrap_up_reason(&reason)?;
             let owns = self
                 .chats
                 .get(&id)
@@ -774,7 +774,7 @@ impl Core {
 
     pub(super) fn wrap_up(&mut self, agent: StaffId, id: ChatId, reason: String, reply: Reply<()>) {
         let result = (|| {
-            let reason = validate::text("wrap_up", &reason, 1, 80)?;
+            let reason = self.wrap_up_reason(&reason)?;
             let mut chat = self.store.chat(id)?.ok_or_else(|| chat_gone(id))?;
             if chat.state != ChatState::Ended || chat.owner != Some(agent) || chat.wrap_up.is_some()
             {

@@ -143,6 +143,8 @@ pub(super) struct Core {
     pub chats: HashMap<ChatId, LiveChat>,
     /// Groups whose queue changed since it was last published.
     pub dirty: BTreeSet<GroupId>,
+    /// Reasons an agent may give when ending or transferring a chat.
+    pub wrap_up_reasons: Vec<String>,
 }
 
 fn refused(message: impl Into<String>) -> AppError {
@@ -167,7 +169,9 @@ impl Core {
             groups: HashMap::new(),
             chats: HashMap::new(),
             dirty: BTreeSet::new(),
+            wrap_up_reasons: Vec::new(),
         };
+        core.wrap_up_reasons = core.store.wrap_up_reasons()?;
         for mut chat in core.store.open_chats()? {
             let _ = core.ensure_group(chat.group);
             let owner = chat.owner.filter(|_| chat.state == ChatState::Active);
@@ -336,6 +340,7 @@ impl Core {
                 }
             }
             Command::GroupChanged(group) => self.group_changed(group),
+            Command::WrapUpReasonsChanged(reasons) => self.wrap_up_reasons = reasons,
             Command::Tick(done) => {
                 self.tick();
                 if let Some(done) = done {
@@ -343,6 +348,22 @@ impl Core {
                 }
             }
         }
+    }
+
+    /// The listed wrap-up reason matching `given` (case-insensitively).
+    pub fn wrap_up_reason(&self, given: &str) -> Result<String, AppError> {
+        let given = given.trim();
+        self.wrap_up_reasons
+            .iter()
+            .find(|r| r.eq_ignore_ascii_case(given))
+            .cloned()
+            .ok_or_else(|| AppError::BadRequest {
+                code: "unknown_wrap_up",
+                message: format!(
+                    "choose a wrap-up reason from the list: {}",
+                    self.wrap_up_reasons.join(", ")
+                ),
+            })
     }
 
     pub fn now(&self) -> Millis {

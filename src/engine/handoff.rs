@@ -10,7 +10,7 @@ use super::core::{Core, Pending, PendingKind};
 use super::frames::{ServerFrame, StaffRef};
 use super::TransferTo;
 use crate::domain::chat::{ChatState, Handoff};
-use crate::domain::{validate, ChatId, Role, Staff, StaffId};
+use crate::domain::{ChatId, Role, Staff, StaffId};
 use crate::error::AppError;
 use crate::store::StoreError;
 
@@ -137,7 +137,7 @@ impl Core {
         to: TransferTo,
         reason: String,
     ) -> Result<(), AppError> {
-        let reason = validate::text("wrap_up", &reason, 1, 80)?;
+        let reason = self.wrap_up_reason(&reason)?;
         self.owned_active(agent, id)?;
         match to {
             TransferTo::Agent(target) => {

@@ -153,6 +153,8 @@ pub enum Command {
     SessionsEnded(StaffId, Option<TokenHash>),
     /// One session was signed out: close its connections.
     SessionClosed(StaffId, TokenHash),
+    /// The admin-managed wrap-up reasons changed.
+    WrapUpReasonsChanged(Vec<String>),
     /// A group's settings changed or it was deleted.
     GroupChanged(crate::domain::GroupId),
     /// Process deadlines as of the clock's now.

@@ -112,6 +112,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .route(patch().to(groups::patch_group))
                         .route(delete().to(groups::delete_group)),
                 )
+                .service(
+                    resource("/wrap-up-reasons")
+                        .route(get().to(api::settings::get_wrap_up_reasons))
+                        .route(web::put().to(api::settings::put_wrap_up_reasons)),
+                )
                 .service(resource("/chats").route(get().to(api::chats::list_chats)))
                 .service(resource("/chats/{id}").route(get().to(api::chats::get_chat)))
                 .service(resource("/visitor/chats").route(post().to(api::visitor::post_chat)))

@@ -11,6 +11,7 @@ pub mod keys;
 mod migrate;
 pub mod records;
 mod sessions;
+mod settings;
 mod setup;
 mod staff;
 pub mod trees;
@@ -18,6 +19,7 @@ pub mod trees;
 pub use keys::TokenHash;
 pub use migrate::SCHEMA_VERSION;
 pub use records::{SessionRow, StaffRow};
+pub use settings::DEFAULT_WRAP_UP_REASONS;
 
 use crate::domain::GroupId;
 use commit::GroupCommit;

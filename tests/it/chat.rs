@@ -391,7 +391,7 @@ async fn visitor_end_and_agent_end_with_wrap_up() {
         .await;
     ann.until(|f| f["type"] == "done" && f["request"] == "wrap_up")
         .await;
-    ann.send(json!({"type": "wrap_up", "chat_id": chat, "reason": "Again"}))
+    ann.send(json!({"type": "wrap_up", "chat_id": chat, "reason": "Other"}))
         .await;
     assert_eq!(ann.expect("error").await["code"], "no_wrap_up_due");
 
@@ -403,8 +403,18 @@ async fn visitor_end_and_agent_end_with_wrap_up() {
         .await;
     assert_eq!(
         ann.expect("error").await["code"],
-        "invalid_field",
+        "unknown_wrap_up",
         "a wrap-up reason is required"
+    );
+    ann.send(json!({"type": "end", "chat_id": chat2, "wrap_up": "Because"}))
+        .await;
+    let e = ann.expect("error").await;
+    assert_eq!(e["code"], "unknown_wrap_up", "only listed reasons");
+    assert!(
+        e["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Resolved")),
+        "the error lists the choices"
     );
     ann.send(json!({"type": "end", "chat_id": chat2, "wrap_up": "Sale"}))
         .await;
@@ -627,7 +637,7 @@ async fn transfer_to_an_agent_is_accepted_or_dropped() {
     let (mut bob, bob_id) = desk.agent("Bob", 3).await;
 
     // Declined: dropped, the chat stays with Ann.
-    ann.send(json!({"type": "transfer", "chat_id": chat, "to_staff": bob_id, "wrap_up": "Needs billing"})).await;
+    ann.send(json!({"type": "transfer", "chat_id": chat, "to_staff": bob_id, "wrap_up": "Follow-up needed"})).await;
     ann.until(|f| f["type"] == "done" && f["request"] == "transfer")
         .await;
     let request = bob.expect("request").await;
@@ -643,7 +653,7 @@ async fn transfer_to_an_agent_is_accepted_or_dropped() {
     assert_eq!(bob.expect("offer_withdrawn").await["reason"], "declined");
 
     // Not answered in time: dropped too.
-    ann.send(json!({"type": "transfer", "chat_id": chat, "to_staff": bob_id, "wrap_up": "Needs billing"})).await;
+    ann.send(json!({"type": "transfer", "chat_id": chat, "to_staff": bob_id, "wrap_up": "Follow-up needed"})).await;
     bob.expect("request").await;
     desk.app.advance(Duration::from_secs(31));
     desk.app.running().state.engine.tick().await;
@@ -661,14 +671,14 @@ async fn transfer_to_an_agent_is_accepted_or_dropped() {
     // A wrap-up reason is asked on transfer.
     ann.send(json!({"type": "transfer", "chat_id": chat, "to_staff": bob_id, "wrap_up": ""}))
         .await;
-    assert_eq!(ann.expect("error").await["code"], "invalid_field");
+    assert_eq!(ann.expect("error").await["code"], "unknown_wrap_up");
 
     // Accepted: Bob owns it with its history, Ann is out, Vera is told.
-    ann.send(json!({"type": "transfer", "chat_id": chat, "to_staff": bob_id, "wrap_up": "Needs billing"})).await;
+    ann.send(json!({"type": "transfer", "chat_id": chat, "to_staff": bob_id, "wrap_up": "Follow-up needed"})).await;
     bob.expect("request").await;
     bob.send(json!({"type": "accept", "chat_id": chat})).await;
     let joined = bob.expect("chat_joined").await;
-    assert_eq!(joined["chat"]["handoffs"][0]["reason"], "Needs billing");
+    assert_eq!(joined["chat"]["handoffs"][0]["reason"], "Follow-up needed");
     let history = bob.messages_until(4).await;
     assert_eq!(
         history.first().map(|m| m.0),
@@ -697,7 +707,10 @@ async fn transfer_to_a_group_requeues_the_chat_for_that_group() {
     let sales = desk.app.group(&desk.owner, "Sales").await;
     let (mut ann, chat, mut vera) = owned_chat(&desk).await;
     let (mut cid, _) = desk.agent_in("Cid", 3, &[sales.as_str()]).await;
-    ann.send(json!({"type": "transfer", "chat_id": chat, "to_group": sales, "wrap_up": "Sales question"})).await;
+    ann.send(
+        json!({"type": "transfer", "chat_id": chat, "to_group": sales, "wrap_up": "Transferred"}),
+    )
+    .await;
     ann.until(|f| f["type"] == "done" && f["request"] == "transfer")
         .await;
     ann.expect("chat_left").await;
@@ -936,4 +949,69 @@ async fn visitors_are_rate_limited_with_clear_errors() {
         "m60",
         "usable again after the wait"
     );
+}
+
+#[actix_web::test]
+async fn wrap_up_reasons_come_from_the_admin_managed_list() {
+    let desk = Desk::new("round_robin").await;
+    let (mut ann, chat, _vera) = owned_chat(&desk).await;
+    let mut ann_api = desk.app.client();
+    ann_api.login("ann@example.com", "staff password 1").await;
+    let r = ann_api.get("/api/wrap-up-reasons").await;
+    assert_eq!(
+        r.json["reasons"][0], "Resolved",
+        "a default list until an admin sets one"
+    );
+    let r = ann_api
+        .raw(
+            awc::http::Method::PUT,
+            "/api/wrap-up-reasons",
+            Some(json!({"reasons": ["x"]}).to_string().into_bytes()),
+            &[("Content-Type", "application/json")],
+        )
+        .await;
+    assert_eq!(r.status, 403, "agents cannot change it");
+    let mut owner = desk.owner.clone();
+    let put = |reasons: serde_json::Value| json!({"reasons": reasons}).to_string().into_bytes();
+    let json_ct = [("Content-Type", "application/json")];
+    let r = owner
+        .raw(
+            awc::http::Method::PUT,
+            "/api/wrap-up-reasons",
+            Some(put(json!(["Refund", "refund"]))),
+            &json_ct,
+        )
+        .await;
+    assert_eq!(r.code(), "invalid_field", "duplicates refused");
+    let r = owner
+        .raw(
+            awc::http::Method::PUT,
+            "/api/wrap-up-reasons",
+            Some(put(json!([]))),
+            &json_ct,
+        )
+        .await;
+    assert_eq!(r.code(), "invalid_field", "an empty list refused");
+    let r = owner
+        .raw(
+            awc::http::Method::PUT,
+            "/api/wrap-up-reasons",
+            Some(put(json!(["Refund", "Shipping"]))),
+            &json_ct,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    ann.send(json!({"type": "end", "chat_id": chat, "wrap_up": "Resolved"}))
+        .await;
+    assert_eq!(
+        ann.expect("error").await["code"],
+        "unknown_wrap_up",
+        "the old default is gone"
+    );
+    ann.send(json!({"type": "end", "chat_id": chat, "wrap_up": "shipping"}))
+        .await;
+    ann.until(|f| f["type"] == "done" && f["request"] == "end")
+        .await;
+    let t = desk.owner.get(&format!("/api/chats/{chat}")).await;
+    assert_eq!(t.json["chat"]["wrap_up"], "Shipping", "stored as listed");
 }

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod chats;
 pub mod groups;
 pub mod health;
+pub mod settings;
 pub mod setup;
 pub mod staff;
 pub mod visitor;
@@ -42,12 +43,15 @@ use utoipa::OpenApi;
         visitor::post_chat,
         chats::list_chats,
         chats::get_chat,
+        settings::get_wrap_up_reasons,
+        settings::put_wrap_up_reasons,
     ),
     tags(
         (name = "health", description = "Process and store health"),
         (name = "auth", description = "Setup, sign-in, sessions"),
         (name = "staff", description = "Staff administration"),
         (name = "groups", description = "Group administration"),
+        (name = "settings", description = "Desk settings"),
         (name = "chats", description = "Chat lists and transcripts for staff"),
         (name = "visitor", description = "The chat widget's endpoints"),
     )

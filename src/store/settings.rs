@@ -1,0 +1,55 @@
+//! Desk-wide settings kept in `meta`: the wrap-up reasons list.
+
+use super::records::{decode, encode};
+use super::{Store, StoreError};
+use serde::{Deserialize, Serialize};
+
+const WRAP_UP_KEY: &[u8] = b"wrap_up_reasons";
+
+/// Versions of the wrap-up reasons record.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "v")]
+enum WrapUpRecord {
+    #[serde(rename = "1")]
+    V1 { reasons: Vec<String> },
+}
+
+impl From<WrapUpRecord> for Vec<String> {
+    fn from(r: WrapUpRecord) -> Self {
+        match r {
+            WrapUpRecord::V1 { reasons } => reasons,
+        }
+    }
+}
+
+/// The reasons a new desk starts with.
+pub const DEFAULT_WRAP_UP_REASONS: &[&str] = &[
+    "Resolved",
+    "Follow-up needed",
+    "Sale",
+    "Transferred",
+    "No response",
+    "Other",
+];
+
+impl Store {
+    /// The wrap-up reasons agents choose from.
+    pub fn wrap_up_reasons(&self) -> Result<Vec<String>, StoreError> {
+        match self.trees.meta.get(WRAP_UP_KEY)? {
+            None => Ok(DEFAULT_WRAP_UP_REASONS
+                .iter()
+                .map(|s| s.to_string())
+                .collect()),
+            Some(b) => decode::<WrapUpRecord, Vec<String>>("wrap-up reasons", &b),
+        }
+    }
+
+    /// Replaces the wrap-up reasons.
+    pub fn set_wrap_up_reasons(&self, reasons: &[String]) -> Result<(), StoreError> {
+        let record = WrapUpRecord::V1 {
+            reasons: reasons.to_vec(),
+        };
+        self.trees.meta.insert(WRAP_UP_KEY, encode(&record))?;
+        Ok(())
+    }
+}
