@@ -326,6 +326,15 @@ impl Core {
             } => {
                 let _ = reply.send(self.monitor(&actor, chat, on));
             }
+            Command::MoveToGroup {
+                actor,
+                chat,
+                group,
+                reply,
+            } => {
+                let r = self.bulk_move(&actor, chat, group);
+                self.reply_after_durable(reply, r);
+            }
             Command::StaffChanged(staff) => self.staff_changed(staff),
             Command::SessionsEnded(staff, keep) => self.sessions_ended(staff, keep),
             Command::SessionClosed(staff, session) => {
@@ -670,7 +679,9 @@ impl Core {
         live.chat.state = ChatState::Waiting;
         let key = live.queue_key();
         let group = live.chat.group;
-        if reason != "visitor_left" {
+        // A timed-out or declined offer waits again in its place; a chat
+        // the visitor left or that moves elsewhere does not.
+        if reason == "timeout" || reason == "declined" {
             live.last_refused = Some(agent_id);
             if let Some(g) = self.groups.get_mut(&group) {
                 g.queue.insert(key);

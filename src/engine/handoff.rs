@@ -144,63 +144,97 @@ impl Core {
                 self.request(agent, id, target, PendingKind::Transfer(reason))
             }
             TransferTo::Group(group) => {
-                self.ensure_group(group)?;
-                let now = self.now();
                 let name = self.staff_ref(agent).name;
-                let group_name = self
-                    .groups
-                    .get(&group)
-                    .map(|g| g.group.name.clone())
-                    .unwrap_or_default();
-                let to_staff = self
-                    .chats
-                    .get(&id)
-                    .map(|c| self.recipients(c).agents)
-                    .unwrap_or_default();
-                let message = self.append(
-                    id,
-                    Draft::system(format!("{name} transferred the chat to {group_name}")),
-                    |c| {
-                        c.handoffs.push(Handoff {
-                            from: agent,
-                            to: group.to_string(),
-                            reason,
-                            at: now,
-                        });
-                        c.state = ChatState::Waiting;
-                        c.owner = None;
-                        c.group = group;
-                        c.requeued = true;
-                        c.conference.clear();
-                    },
-                )?;
-                let old_group = self.leave_all(id, agent);
-                if let Some(live) = self.chats.get_mut(&id) {
-                    live.last_refused = None;
-                    let key = live.queue_key();
-                    if let Some(g) = self.groups.get_mut(&group) {
-                        g.queue.insert(key);
-                    }
-                }
-                let mut to = self
-                    .chats
-                    .get(&id)
-                    .map(|c| self.recipients(c))
-                    .unwrap_or_else(|| super::chats::Recipients {
-                        visitors: Vec::new(),
-                        agents: Vec::new(),
-                    });
-                to.agents = to_staff;
-                let left = ServerFrame::ChatLeft { chat_id: id }.json();
-                self.deliver(message, to, None, vec![(false, left)]);
-                self.route_groups_of(agent);
-                if let Some(old) = old_group {
-                    self.publish_queue(old);
-                }
-                self.route(group);
-                Ok(())
+                self.move_to_group(id, group, agent, &name, reason)
             }
         }
+    }
+
+    /// Moves a chat to `group`'s queue, ahead of chats that never had an
+    /// agent: by its owner (a transfer) or by a manager or admin (a bulk
+    /// transfer). The owner, if any, leaves with a hand-off record.
+    pub(super) fn move_to_group(
+        &mut self,
+        id: ChatId,
+        group: crate::domain::GroupId,
+        by: StaffId,
+        by_name: &str,
+        reason: String,
+    ) -> Result<(), AppError> {
+        self.ensure_group(group)?;
+        let live = self.chats.get(&id).ok_or_else(|| AppError::NotFound {
+            code: "chat_not_found",
+            message: "chat not open".into(),
+        })?;
+        let owner = live
+            .chat
+            .owner
+            .filter(|_| live.chat.state == ChatState::Active);
+        let old_key = live.queue_key();
+        let old_group = live.chat.group;
+        if live.offer.is_some() {
+            self.withdraw_offer(id, "transferred");
+        }
+        if let Some(g) = self.groups.get_mut(&old_group) {
+            g.queue.remove(&old_key);
+        }
+        let now = self.now();
+        let group_name = self
+            .groups
+            .get(&group)
+            .map(|g| g.group.name.clone())
+            .unwrap_or_default();
+        let staff_before = self
+            .chats
+            .get(&id)
+            .map(|c| self.recipients(c).agents)
+            .unwrap_or_default();
+        let message = self.append(
+            id,
+            Draft::system(format!("{by_name} transferred the chat to {group_name}")),
+            |c| {
+                if let Some(from) = owner {
+                    c.handoffs.push(Handoff {
+                        from,
+                        to: group.to_string(),
+                        reason,
+                        at: now,
+                    });
+                }
+                c.state = ChatState::Waiting;
+                c.owner = None;
+                c.group = group;
+                c.requeued = true;
+                c.conference.clear();
+            },
+        )?;
+        if let Some(o) = owner {
+            self.leave_all(id, o);
+        }
+        let visitors = match self.chats.get_mut(&id) {
+            Some(live) => {
+                live.last_refused = None;
+                let key = live.queue_key();
+                if let Some(g) = self.groups.get_mut(&group) {
+                    g.queue.insert(key);
+                }
+                live.visitors.clone()
+            }
+            None => Vec::new(),
+        };
+        let left = ServerFrame::ChatLeft { chat_id: id }.json();
+        let to = super::chats::Recipients {
+            visitors,
+            agents: staff_before,
+        };
+        self.deliver(message, to, None, vec![(false, left)]);
+        tracing::info!(chat = %id, by = %by, group = %group, "chat moved to a group");
+        if let Some(o) = owner {
+            self.route_groups_of(o);
+        }
+        self.publish_queue(old_group);
+        self.route(group);
+        Ok(())
     }
 
     /// Everyone but monitors leaves the chat's staff side (before a group
@@ -448,6 +482,30 @@ impl Core {
                 }
             }
         });
+    }
+
+    /// A manager (of the chat's group) or an admin moves a chat to a group.
+    pub(super) fn bulk_move(
+        &mut self,
+        actor: &Staff,
+        id: ChatId,
+        group: crate::domain::GroupId,
+    ) -> Result<(), AppError> {
+        let live = self.chats.get(&id).ok_or_else(|| AppError::NotFound {
+            code: "chat_not_found",
+            message: format!("chat {id} is not open"),
+        })?;
+        let allowed = actor.role.is_admin()
+            || (actor.role == Role::Manager && actor.in_group(live.chat.group));
+        if !allowed {
+            return Err(AppError::Forbidden(
+                "only admins and managers of the chat's group can transfer it".into(),
+            ));
+        }
+        let reason = self
+            .wrap_up_reason("Transferred")
+            .unwrap_or_else(|_| "Transferred".to_string());
+        self.move_to_group(id, group, actor.id, &actor.display_name, reason)
     }
 
     pub(super) fn monitor(&mut self, actor: &Staff, id: ChatId, on: bool) -> Result<(), AppError> {

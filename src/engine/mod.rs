@@ -146,6 +146,17 @@ pub enum Command {
         /// Done, or why not.
         reply: Reply<()>,
     },
+    /// A manager or admin moves a chat to a group's queue (bulk transfer).
+    MoveToGroup {
+        /// Who.
+        actor: Staff,
+        /// The chat.
+        chat: ChatId,
+        /// The group.
+        group: crate::domain::GroupId,
+        /// Done, or why not.
+        reply: Reply<()>,
+    },
     /// A staff record changed (limits, groups, chat-enabled, disabled).
     StaffChanged(Staff),
     /// Sessions of a staff member ended: close their connections except

@@ -118,6 +118,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .route(web::put().to(api::settings::put_wrap_up_reasons)),
                 )
                 .service(resource("/chats").route(get().to(api::chats::list_chats)))
+                .service(
+                    resource("/chats/transfer").route(post().to(api::chats::post_bulk_transfer)),
+                )
+                .service(resource("/chats/delete").route(post().to(api::chats::post_bulk_delete)))
                 .service(resource("/chats/{id}").route(get().to(api::chats::get_chat)))
                 .service(resource("/visitor/chats").route(post().to(api::visitor::post_chat)))
                 .service(resource("/ws/staff").route(get().to(ws::staff_socket)))

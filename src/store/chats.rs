@@ -171,13 +171,19 @@ impl Store {
             .transpose()
     }
 
-    /// The chat a visitor token opens.
+    /// The chat a visitor token opens. A token whose chat was deleted opens
+    /// nothing, and its dangling entry is removed here.
     pub fn chat_id_by_token(&self, token: &TokenHash) -> Result<Option<ChatId>, StoreError> {
-        self.trees
-            .tokenhash_chatid
-            .get(token)?
-            .map(|b| parse_chat_id(&b))
-            .transpose()
+        let Some(bytes) = self.trees.tokenhash_chatid.get(token)? else {
+            return Ok(None);
+        };
+        let id = parse_chat_id(&bytes)?;
+        if self.trees.chatid_chat.contains_key(id.to_bytes())? {
+            Ok(Some(id))
+        } else {
+            self.trees.tokenhash_chatid.remove(token)?;
+            Ok(None)
+        }
     }
 
     /// The seq a client id was given in this chat, if any.
@@ -243,6 +249,60 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// Deletes an ended chat: its record and index entries in one
+    /// transaction, then its messages. The visitor's token then opens nothing.
+    pub fn delete_chat(&self, id: ChatId) -> Result<(), StoreError> {
+        let chat = self
+            .chat(id)?
+            .ok_or_else(|| StoreError::Corrupt(format!("chat {id} not found")))?;
+        if chat.state != ChatState::Ended {
+            return Err(StoreError::ChangedMeanwhile);
+        }
+        let t = &self.trees;
+        let mut staff: Vec<[u8; 16]> = chat.owner.iter().map(|s| s.to_bytes()).collect();
+        staff.extend(chat.conference.iter().map(|s| s.to_bytes()));
+        staff.extend(chat.handoffs.iter().map(|h| h.from.to_bytes()));
+        let groups: Vec<[u8; 16]> = self
+            .trees
+            .groupid_chatid
+            .iter()
+            .keys()
+            .filter_map(Result::ok)
+            .filter(|k| k.ends_with(&id.to_bytes()))
+            .filter_map(|k| k.get(..16).and_then(|g| <[u8; 16]>::try_from(g).ok()))
+            .collect();
+        tx_done(
+            (
+                &t.chatid_chat,
+                &t.open_chatid,
+                &t.groupid_chatid,
+                &t.staffid_chatid,
+            )
+                .transaction(|(chats, open, by_group, by_staff)| {
+                    chats.remove(&id.to_bytes()[..])?;
+                    open.remove(&id.to_bytes()[..])?;
+                    for g in &groups {
+                        by_group.remove(&pair(*g, id)[..])?;
+                    }
+                    for s in &staff {
+                        by_staff.remove(&pair(*s, id)[..])?;
+                    }
+                    Ok(())
+                }),
+        )?;
+        let mut batch = sled::Batch::default();
+        for key in t.chatid_seq_message.scan_prefix(id.to_bytes()).keys() {
+            batch.remove(key?);
+        }
+        t.chatid_seq_message.apply_batch(batch)?;
+        let mut batch = sled::Batch::default();
+        for key in t.chatid_clientid_seq.scan_prefix(id.to_bytes()).keys() {
+            batch.remove(key?);
+        }
+        t.chatid_clientid_seq.apply_batch(batch)?;
+        Ok(())
     }
 
     /// Every chat not yet ended, oldest first.

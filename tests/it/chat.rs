@@ -1020,18 +1020,24 @@ async fn wrap_up_reasons_come_from_the_admin_managed_list() {
 async fn waiting_visitors_see_their_place_in_the_queue() {
     let desk = Desk::new("round_robin").await;
     let (mut ann, _) = desk.agent("Ann", 1).await;
-    ann.send(json!({"type": "set_status", "status": "away"})).await;
+    ann.send(json!({"type": "set_status", "status": "away"}))
+        .await;
     ann.until(|f| f["type"] == "done").await;
     let (_, first) = desk.start_chat("Vera", "Hi").await;
     let (_, second) = desk.start_chat("Walt", "Hi").await;
     let mut walt = Ws::visitor(&desk.app, &second, 0).await;
     let q = walt.expect("queue").await;
-    assert_eq!((q["position"].as_u64(), q["waiting"].as_u64()), (Some(2), Some(2)));
+    assert_eq!(
+        (q["position"].as_u64(), q["waiting"].as_u64()),
+        (Some(2), Some(2))
+    );
     assert!(q["estimated_wait_secs"].as_u64().is_some_and(|s| s > 0));
     let mut vera = Ws::visitor(&desk.app, &first, 0).await;
     assert_eq!(vera.expect("queue").await["position"], 1);
     vera.send(json!({"type": "end"})).await;
-    let q = walt.until(|f| f["type"] == "queue" && f["position"] == 1).await;
+    let q = walt
+        .until(|f| f["type"] == "queue" && f["position"] == 1)
+        .await;
     assert_eq!(q["waiting"], 1, "the one ahead left: now first");
 }
 
@@ -1046,7 +1052,11 @@ async fn with_store_masked_the_unmasked_text_is_never_written() {
     let (chat, token) = desk.start_chat("Vera", "card 4111 1111 1111 1111").await;
     ann.expect("offer").await;
     let mut vera = Ws::visitor(&desk.app, &token, 0).await;
-    assert_eq!(vera.messages_until(1).await[0].1, "card ************1111", "stored masked: the replay too");
+    assert_eq!(
+        vera.messages_until(1).await[0].1,
+        "card ************1111",
+        "stored masked: the replay too"
+    );
     let t = desk.owner.get(&format!("/api/chats/{chat}")).await;
     assert_eq!(t.json["messages"][0]["body"], "card ************1111");
 }

@@ -176,3 +176,118 @@ async fn lists_are_scoped_by_role_sorted_and_paged_and_transcripts_are_complete(
         "not_signed_in"
     );
 }
+
+#[actix_web::test]
+async fn bulk_transfer_and_delete() {
+    let desk = Desk::new("round_robin").await;
+    let sales = desk.app.group(&desk.owner, "Sales").await;
+    let (mut ann, _) = desk.agent("Ann", 1).await;
+    let (active, token) = desk.start_chat("Vera", "one").await;
+    ann.expect("offer").await;
+    ann.send(json!({"type": "accept", "chat_id": active})).await;
+    ann.expect("chat_joined").await;
+    let (waiting, _) = desk.start_chat("Walt", "two").await;
+    let mut vera = Ws::visitor(&desk.app, &token, 0).await;
+    vera.messages_until(2).await;
+
+    let (mut ann_api, mut mia) = (desk.app.client(), desk.app.client());
+    ann_api.login("ann@example.com", "staff password 1").await;
+    let body = json!({"chat_ids": [active, waiting], "to_group": sales});
+    assert_eq!(
+        ann_api
+            .post("/api/chats/transfer", body.clone())
+            .await
+            .status,
+        403,
+        "agents cannot"
+    );
+    desk.owner
+        .post("/api/staff", json!({"email": "mia@example.com", "display_name": "Mia", "role": "manager", "password": "staff password 1", "groups": [sales]}))
+        .await;
+    mia.login("mia@example.com", "staff password 1").await;
+    let r = mia.post("/api/chats/transfer", body.clone()).await;
+    let codes: Vec<&str> = r
+        .json
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|x| x["error"]["code"].as_str().unwrap_or("ok"))
+        .collect();
+    assert_eq!(
+        codes,
+        vec!["forbidden", "forbidden"],
+        "a manager of another group cannot move them"
+    );
+
+    let (mut cid, _) = desk.agent_in("Cid", 5, &[sales.as_str()]).await;
+    let r = desk.owner.post("/api/chats/transfer", body).await;
+    assert!(
+        r.json
+            .as_array()
+            .expect("results")
+            .iter()
+            .all(|x| x["ok"] == true),
+        "{}",
+        r.json
+    );
+    ann.expect("chat_left").await;
+    let told = vera.messages_until(3).await;
+    assert_eq!(told[0].1, "Olivia Owner transferred the chat to Sales");
+    let mut offered = vec![
+        cid.expect("offer").await["chat"]["id"]
+            .as_str()
+            .unwrap_or("")
+            .to_string(),
+        cid.expect("offer").await["chat"]["id"]
+            .as_str()
+            .unwrap_or("")
+            .to_string(),
+    ];
+    offered.sort();
+    let mut both = vec![active.clone(), waiting.clone()];
+    both.sort();
+    assert_eq!(offered, both);
+
+    // Delete: only ended chats, only admins.
+    cid.send(json!({"type": "accept", "chat_id": active})).await;
+    cid.expect("chat_joined").await;
+    let r = desk
+        .owner
+        .post("/api/chats/delete", json!({"chat_ids": [active]}))
+        .await;
+    assert_eq!(r.json[0]["error"]["code"], "chat_open");
+    cid.send(json!({"type": "end", "chat_id": active, "wrap_up": "Resolved"}))
+        .await;
+    cid.until(|f| f["type"] == "done" && f["request"] == "end")
+        .await;
+    assert_eq!(
+        mia.post("/api/chats/delete", json!({"chat_ids": [active]}))
+            .await
+            .status,
+        403
+    );
+    let r = desk
+        .owner
+        .post("/api/chats/delete", json!({"chat_ids": [active]}))
+        .await;
+    assert_eq!(r.json[0]["ok"], true, "{}", r.json);
+    assert_eq!(
+        desk.owner.get(&format!("/api/chats/{active}")).await.code(),
+        "chat_not_found"
+    );
+    let all = desk.owner.get("/api/chats?scope=all&state=any").await;
+    assert_eq!(all.json["total"], 1, "only the other chat is left");
+    let r = desk
+        .app
+        .client()
+        .get(&format!("/api/ws/visitor?token={token}"))
+        .await;
+    assert_eq!(r.status, 404, "the visitor's token opens nothing any more");
+    assert_eq!(
+        desk.owner
+            .post("/api/chats/delete", json!({"chat_ids": []}))
+            .await
+            .code(),
+        "invalid_field"
+    );
+}

@@ -43,6 +43,8 @@ use utoipa::OpenApi;
         visitor::post_chat,
         chats::list_chats,
         chats::get_chat,
+        chats::post_bulk_transfer,
+        chats::post_bulk_delete,
         settings::get_wrap_up_reasons,
         settings::put_wrap_up_reasons,
     ),
