@@ -639,9 +639,12 @@ impl Core {
             .filter(|_| live.chat.state == ChatState::Active);
         let to = self.recipients(live);
         let key = live.queue_key();
-        if live.offer.is_some() {
-            self.withdraw_offer(id, "visitor_left");
-        }
+        // The agent an offer is taken from has a free slot again.
+        let freed = if live.offer.is_some() {
+            self.withdraw_offer(id, "visitor_left")
+        } else {
+            None
+        };
         if let Some(g) = self.groups.get_mut(&group) {
             g.queue.remove(&key);
         }
@@ -677,6 +680,9 @@ impl Core {
             }
             self.settle(owner);
             self.route_groups_of(owner);
+        }
+        if let Some(agent) = freed {
+            self.route_groups_of(agent);
         }
         self.publish_queue(group);
         Ok(())

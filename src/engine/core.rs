@@ -248,6 +248,14 @@ impl Core {
         // what is queued and ends.
     }
 
+    /// Handles one command and publishes queues, as the owner task does
+    /// after a burst (for the property test, which drives the state directly).
+    #[cfg(test)]
+    pub fn handle_for_test(&mut self, cmd: Command) {
+        self.handle(cmd);
+        self.publish_dirty();
+    }
+
     fn handle(&mut self, cmd: Command) {
         match cmd {
             Command::StartChat(req, reply) => self.start_chat(req, reply),
@@ -707,6 +715,8 @@ impl Core {
         if let Some(g) = self.chats.get(&chat).map(|c| c.chat.group) {
             self.route(g);
         }
+        // The freed slot may serve a chat of another of the agent's groups.
+        self.route_groups_of(agent);
         Ok(())
     }
 

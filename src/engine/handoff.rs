@@ -172,9 +172,11 @@ impl Core {
             .filter(|_| live.chat.state == ChatState::Active);
         let old_key = live.queue_key();
         let old_group = live.chat.group;
-        if live.offer.is_some() {
-            self.withdraw_offer(id, "transferred");
-        }
+        let freed = if live.offer.is_some() {
+            self.withdraw_offer(id, "transferred")
+        } else {
+            None
+        };
         if let Some(g) = self.groups.get_mut(&old_group) {
             g.queue.remove(&old_key);
         }
@@ -231,6 +233,9 @@ impl Core {
         tracing::info!(chat = %id, by = %by, group = %group, "chat moved to a group");
         if let Some(o) = owner {
             self.route_groups_of(o);
+        }
+        if let Some(agent) = freed {
+            self.route_groups_of(agent);
         }
         self.publish_queue(old_group);
         self.route(group);

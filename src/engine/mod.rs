@@ -257,6 +257,9 @@ impl EngineTasks {
     }
 }
 
+#[cfg(test)]
+mod tests;
+
 async fn deliverer(store: Arc<Store>, mut rx: mpsc::UnboundedReceiver<Delivery>) {
     // Tickets arrive in increasing order and are waited for in that order,
     // so deliveries keep the engine's order.
