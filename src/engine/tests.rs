@@ -10,7 +10,7 @@ use super::{Command, Delivery};
 use crate::config::Config;
 use crate::domain::chat::{ChatState, StartChatRequest};
 use crate::domain::status::Status;
-use crate::domain::{ChatId, Clock, GroupId, ManualClock, NewGroup, Role, Routing, Staff, StaffId};
+use crate::domain::{ChatId, GroupId, ManualClock, NewGroup, Role, Routing, Staff, StaffId};
 use crate::store::{StaffRow, Store};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
