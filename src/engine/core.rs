@@ -821,11 +821,22 @@ impl Core {
             .map(entry)
             .collect();
         unanswered.sort_by_key(|e| (e.queued_at, e.id));
+        let mut answered: Vec<QueueEntry> = self
+            .chats
+            .values()
+            .filter(|c| c.chat.group == group && c.chat.state == ChatState::Active)
+            .map(|c| QueueEntry {
+                offered_to: c.chat.owner,
+                ..entry(c)
+            })
+            .collect();
+        answered.sort_by_key(|e| (e.queued_at, e.id));
         Some(
             ServerFrame::QueueView {
                 group,
                 waiting,
                 unanswered,
+                answered,
             }
             .json(),
         )

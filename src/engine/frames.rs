@@ -37,7 +37,7 @@ pub struct QueueEntry {
     pub queued_at: Millis,
     /// Re-queued chats go first.
     pub requeued: bool,
-    /// Who it is offered to, when unanswered.
+    /// Who it is offered to (unanswered) or who has it (answered).
     pub offered_to: Option<StaffId>,
 }
 
@@ -178,6 +178,8 @@ pub enum ServerFrame {
         waiting: Vec<QueueEntry>,
         /// Offered, not yet accepted.
         unanswered: Vec<QueueEntry>,
+        /// Active, with an agent.
+        answered: Vec<QueueEntry>,
     },
     /// A request could not be done.
     Error {

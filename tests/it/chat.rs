@@ -1060,3 +1060,64 @@ async fn with_store_masked_the_unmasked_text_is_never_written() {
     let t = desk.owner.get(&format!("/api/chats/{chat}")).await;
     assert_eq!(t.json["messages"][0]["body"], "card ************1111");
 }
+
+#[actix_web::test]
+async fn an_oversize_frame_gets_an_error_and_the_connection_stays_usable() {
+    let desk = Desk::new("round_robin").await;
+    desk.agent("Ann", 3).await;
+    let (_, token) = desk.start_chat("Vera", "Hi").await;
+    let (_, socket) = awc::Client::new()
+        .ws(format!(
+            "{}/api/ws/visitor?token={token}",
+            desk.app.base.replace("http", "ws")
+        ))
+        .max_frame_size(16 << 20)
+        .connect()
+        .await
+        .expect("ws");
+    let mut vera = Ws::from_socket(socket);
+    vera.expect("visitor_hello").await;
+    vera.send_text(&format!(
+        r#"{{"type":"message","client_id":"big","body":"{}"}}"#,
+        "x".repeat(100_000)
+    ))
+    .await;
+    assert_eq!(vera.expect("error").await["code"], "frame_too_large");
+    vera.send(json!({"type": "message", "client_id": "small", "body": "ok?"}))
+        .await;
+    assert_eq!(vera.expect("ack").await["client_id"], "small");
+    vera.send_text(&"y".repeat(300_000)).await;
+    assert!(
+        vera.closes_within(Duration::from_secs(5)).await,
+        "beyond 256 KiB the connection closes"
+    );
+}
+
+#[actix_web::test]
+async fn the_queue_view_shows_waiting_unanswered_and_answered_chats() {
+    let desk = Desk::new("round_robin").await;
+    let (mut ann, ann_id) = desk.agent("Ann", 1).await;
+    let (first, _) = desk.start_chat("Vera", "Hi").await;
+    ann.expect("offer").await;
+    let (second, _) = desk.start_chat("Walt", "Hi").await;
+    let view = ann
+        .until(|f| {
+            f["type"] == "queue_view"
+                && f["waiting"].as_array().map(Vec::len) == Some(1)
+                && f["unanswered"].as_array().map(Vec::len) == Some(1)
+        })
+        .await;
+    assert_eq!(
+        (
+            view["unanswered"][0]["id"].as_str(),
+            view["waiting"][0]["id"].as_str()
+        ),
+        (Some(first.as_str()), Some(second.as_str()))
+    );
+    ann.send(json!({"type": "accept", "chat_id": first})).await;
+    let view = ann
+        .until(|f| f["type"] == "queue_view" && f["answered"].as_array().map(Vec::len) == Some(1))
+        .await;
+    assert_eq!(view["answered"][0]["id"], first.as_str());
+    assert_eq!(view["answered"][0]["offered_to"], ann_id.as_str());
+}

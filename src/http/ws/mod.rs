@@ -21,8 +21,26 @@ use std::time::Duration;
 
 pub use staff::staff_socket;
 
-/// Largest frame a client may send.
+/// Largest frame a client may send; a larger one (up to
+/// [`MAX_READ_FRAME_BYTES`]) gets an error frame and the connection stays.
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
+/// Largest frame read at all; beyond it the connection closes (1009).
+pub const MAX_READ_FRAME_BYTES: usize = 256 * 1024;
+
+/// The error frame for a frame over [`MAX_FRAME_BYTES`], or `None`.
+pub fn oversize(text: &str) -> Option<String> {
+    (text.len() > MAX_FRAME_BYTES).then(|| {
+        ServerFrame::error(
+            "frame_too_large",
+            format!(
+                "frames are limited to {MAX_FRAME_BYTES} bytes, this one has {}",
+                text.len()
+            ),
+            None,
+        )
+        .to_string()
+    })
+}
 /// How often the server pings (and re-checks a staff session).
 pub const HEARTBEAT: Duration = Duration::from_secs(20);
 /// Messages read from the store per page when filling a gap.

@@ -3,7 +3,7 @@
 //! changes, offers, accept/decline, messages and whispers, typing, ending
 //! and wrap-up; closes when the session ends or the desk stops.
 
-use super::{bad_frame, going_away, Filler, Stop, HEARTBEAT, MAX_FRAME_BYTES};
+use super::{bad_frame, going_away, oversize, Filler, Stop, HEARTBEAT, MAX_READ_FRAME_BYTES};
 use crate::domain::status::Status;
 use crate::domain::{ChatId, StaffId};
 use crate::engine::frames::ServerFrame;
@@ -141,7 +141,7 @@ pub async fn staff_socket(
             code: "websocket_expected",
             message: format!("this endpoint speaks websocket only: {e}"),
         })?;
-    let stream = stream.max_frame_size(MAX_FRAME_BYTES);
+    let stream = stream.max_frame_size(MAX_READ_FRAME_BYTES);
     let state = state.into_inner().as_ref().clone();
     actix_web::rt::spawn(run(state, ctx, token, session, stream));
     Ok(response)
@@ -235,6 +235,9 @@ async fn handle(
     filler: &mut Filler,
     text: &str,
 ) -> Result<(), Stop> {
+    if let Some(e) = oversize(text) {
+        return ws.text(e).await.map_err(Stop::from);
+    }
     let frame: StaffFrame = match serde_json::from_str(text) {
         Ok(f) => f,
         Err(e) => return ws.text(bad_frame(&e)).await.map_err(Stop::from),

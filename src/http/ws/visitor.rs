@@ -3,7 +3,7 @@
 //! any site that embeds the widget, so there is no Origin rule here).
 //! Whispers and staff-only events never reach this connection.
 
-use super::{bad_frame, going_away, Filler, Stop, HEARTBEAT, MAX_FRAME_BYTES};
+use super::{bad_frame, going_away, oversize, Filler, Stop, HEARTBEAT, MAX_READ_FRAME_BYTES};
 use crate::domain::chat::ChatState;
 use crate::domain::ChatId;
 use crate::engine::frames::ServerFrame;
@@ -67,7 +67,7 @@ pub async fn visitor_socket(
             code: "websocket_expected",
             message: format!("this endpoint speaks websocket only: {e}"),
         })?;
-    let stream = stream.max_frame_size(MAX_FRAME_BYTES);
+    let stream = stream.max_frame_size(MAX_READ_FRAME_BYTES);
     let state = state.into_inner().as_ref().clone();
     let addr = client_addr(&req);
     actix_web::rt::spawn(run(state, chat_id, query.last_seq, addr, session, stream));
@@ -175,6 +175,9 @@ async fn handle(
     ws: &mut Session,
     text: &str,
 ) -> Result<(), Stop> {
+    if let Some(e) = oversize(text) {
+        return ws.text(e).await.map_err(Stop::from);
+    }
     let frame: VisitorFrame = match serde_json::from_str(text) {
         Ok(f) => f,
         Err(e) => return ws.text(bad_frame(&e)).await.map_err(Stop::from),
