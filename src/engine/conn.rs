@@ -65,34 +65,6 @@ pub struct ConnRx {
     pub kick: Arc<Notify>,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn a_full_queue_kicks_the_connection_instead_of_waiting() {
-        let (conn, mut rx) = Conn::new(None);
-        let frame: Arc<str> = Arc::from("{}");
-        for _ in 0..OUTBOUND_CAPACITY {
-            conn.frame(&frame);
-        }
-        let kicked =
-            tokio::time::timeout(std::time::Duration::from_millis(50), rx.kick.notified()).await;
-        assert!(kicked.is_err(), "not kicked while the queue has room");
-        conn.frame(&frame);
-        let kicked =
-            tokio::time::timeout(std::time::Duration::from_millis(50), rx.kick.notified()).await;
-        assert!(
-            kicked.is_ok(),
-            "kicked when the queue overflows; push never blocked"
-        );
-        assert!(
-            rx.rx.try_recv().is_ok(),
-            "what was queued is still there to send"
-        );
-    }
-}
-
 impl Conn {
     /// A new connection pair.
     pub fn new(session: Option<TokenHash>) -> (Conn, ConnRx) {
@@ -125,5 +97,33 @@ impl Conn {
     /// Queues a serialized frame.
     pub fn frame(&self, json: &Arc<str>) {
         self.push(Out::Frame(json.clone()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_full_queue_kicks_the_connection_instead_of_waiting() {
+        let (conn, mut rx) = Conn::new(None);
+        let frame: Arc<str> = Arc::from("{}");
+        for _ in 0..OUTBOUND_CAPACITY {
+            conn.frame(&frame);
+        }
+        let kicked =
+            tokio::time::timeout(std::time::Duration::from_millis(50), rx.kick.notified()).await;
+        assert!(kicked.is_err(), "not kicked while the queue has room");
+        conn.frame(&frame);
+        let kicked =
+            tokio::time::timeout(std::time::Duration::from_millis(50), rx.kick.notified()).await;
+        assert!(
+            kicked.is_ok(),
+            "kicked when the queue overflows; push never blocked"
+        );
+        assert!(
+            rx.rx.try_recv().is_ok(),
+            "what was queued is still there to send"
+        );
     }
 }
