@@ -348,10 +348,16 @@ impl Core {
             body,
             client_id: Some(client_id.clone()),
         };
+        self.send_message(id, conn, draft);
+    }
+
+    /// Writes a client's message and, once durable, acks it and delivers it
+    /// to everyone in the chat; a failure goes back to the sender.
+    fn send_message(&mut self, id: ChatId, conn: Conn, draft: Draft) {
+        let client_id = draft.client_id.clone().unwrap_or_default();
         match self.append(id, draft, |_| {}) {
             Ok(message) => {
-                let to = self.chats.get(&id).map(|c| self.recipients(c));
-                if let Some(to) = to {
+                if let Some(to) = self.chats.get(&id).map(|c| self.recipients(c)) {
                     self.deliver(message, to, Some((conn, client_id)), Vec::new());
                 }
             }
@@ -439,19 +445,7 @@ impl Core {
             body,
             client_id: Some(client_id.clone()),
         };
-        match self.append(id, draft, |_| {}) {
-            Ok(message) => {
-                let to = self.chats.get(&id).map(|c| self.recipients(c));
-                if let Some(to) = to {
-                    self.deliver(message, to, Some((conn, client_id)), Vec::new());
-                }
-            }
-            Err(e) => conn.frame(&ServerFrame::error(
-                e.code(),
-                e.to_string(),
-                Some(client_id),
-            )),
-        }
+        self.send_message(id, conn, draft);
     }
 
     pub(super) fn visitor_typing(&mut self, id: ChatId, text: Option<String>) {

@@ -174,6 +174,41 @@ impl Filler {
     }
 }
 
+/// Handles what a client sent, except text: pings, binary frames, close
+/// and protocol errors. Returns the text to act on, if any.
+pub async fn incoming(
+    ws: &mut Session,
+    msg: Option<Result<actix_ws::Message, actix_ws::ProtocolError>>,
+) -> Result<Option<String>, Stop> {
+    use actix_ws::Message;
+    match msg {
+        Some(Ok(Message::Text(text))) => Ok(Some(text.to_string())),
+        Some(Ok(Message::Binary(_))) => {
+            let e = ServerFrame::error("bad_frame", "frames are JSON text", None);
+            ws.text(e.to_string()).await?;
+            Ok(None)
+        }
+        Some(Ok(Message::Ping(bytes))) => {
+            ws.pong(&bytes).await?;
+            Ok(None)
+        }
+        Some(Ok(Message::Close(_))) | None => Err(Stop::Gone),
+        Some(Err(e)) => Err(Stop::Close(CloseReason {
+            code: CloseCode::Size,
+            description: Some(format!("bad frame: {e}")),
+        })),
+        Some(Ok(_)) => Ok(None),
+    }
+}
+
+/// The close for a connection the engine gave up on.
+pub fn too_slow() -> Stop {
+    Stop::Close(CloseReason {
+        code: CloseCode::Other(4000),
+        description: Some("too slow; reconnect and resume from your last seq".into()),
+    })
+}
+
 /// An error frame for a client frame that could not be read.
 pub fn bad_frame(e: &serde_json::Error) -> String {
     ServerFrame::error(

@@ -3,7 +3,10 @@
 //! changes, offers, accept/decline, messages and whispers, typing, ending
 //! and wrap-up; closes when the session ends or the desk stops.
 
-use super::{bad_frame, going_away, oversize, Filler, Stop, HEARTBEAT, MAX_READ_FRAME_BYTES};
+use super::{
+    bad_frame, going_away, incoming, oversize, too_slow, Filler, Stop, HEARTBEAT,
+    MAX_READ_FRAME_BYTES,
+};
 use crate::domain::status::Status;
 use crate::domain::{ChatId, StaffId};
 use crate::engine::frames::ServerFrame;
@@ -15,7 +18,7 @@ use crate::service::auth::{self, AuthContext};
 use crate::state::AppState;
 use actix_web::http::header::ORIGIN;
 use actix_web::{web, HttpRequest, HttpResponse};
-use actix_ws::{CloseCode, CloseReason, Message, Session};
+use actix_ws::{CloseCode, CloseReason, Session};
 use serde::Deserialize;
 
 /// Frames a staff client sends.
@@ -170,28 +173,16 @@ async fn run(
             break Stop::Close(going_away());
         }
         let step = tokio::select! {
-            msg = stream.recv() => match msg {
-                Some(Ok(Message::Text(text))) => handle(&state, &ctx, &conn, &mut ws, &mut filler, &text).await,
-                Some(Ok(Message::Binary(_))) => ws
-                    .text(ServerFrame::error("bad_frame", "frames are JSON text", None).to_string())
-                    .await
-                    .map_err(Stop::from),
-                Some(Ok(Message::Ping(bytes))) => ws.pong(&bytes).await.map_err(Stop::from),
-                Some(Ok(Message::Close(_))) | None => Err(Stop::Gone),
-                Some(Err(e)) => Err(Stop::Close(CloseReason {
-                    code: CloseCode::Size,
-                    description: Some(format!("bad frame: {e}")),
-                })),
-                Some(Ok(_)) => Ok(()),
-            },
+            msg = stream.recv() => match incoming(&mut ws, msg).await {
+                    Ok(Some(text)) => handle(&state, &ctx, &conn, &mut ws, &mut filler, &text).await,
+                    Ok(None) => Ok(()),
+                    Err(stop) => Err(stop),
+                },
             item = out.rx.recv() => match item {
                 Some(o) => filler.forward(&mut ws, o).await,
                 None => Err(Stop::Gone),
             },
-            _ = out.kick.notified() => Err(Stop::Close(CloseReason {
-                code: CloseCode::Other(4000),
-                description: Some("too slow; reconnect and resume from your last seq".into()),
-            })),
+            _ = out.kick.notified() => Err(too_slow()),
             _ = shutdown.changed() => Err(Stop::Close(going_away())),
             _ = beat.tick() => {
                 if auth::resolve(&state, &token).await.is_err() {

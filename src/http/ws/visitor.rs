@@ -3,7 +3,10 @@
 //! any site that embeds the widget, so there is no Origin rule here).
 //! Whispers and staff-only events never reach this connection.
 
-use super::{bad_frame, going_away, oversize, Filler, Stop, HEARTBEAT, MAX_READ_FRAME_BYTES};
+use super::{
+    bad_frame, going_away, incoming, oversize, too_slow, Filler, Stop, HEARTBEAT,
+    MAX_READ_FRAME_BYTES,
+};
 use crate::domain::chat::ChatState;
 use crate::domain::ChatId;
 use crate::engine::frames::ServerFrame;
@@ -13,7 +16,7 @@ use crate::http::extract::client_addr;
 use crate::service::auth::token_hash;
 use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
-use actix_ws::{CloseCode, CloseReason, Message, Session};
+use actix_ws::{CloseCode, CloseReason, Session};
 use serde::Deserialize;
 
 /// Query of the visitor socket.
@@ -128,28 +131,16 @@ async fn run(
                 break Stop::Close(going_away());
             }
             let step = tokio::select! {
-                msg = stream.recv() => match msg {
-                    Some(Ok(Message::Text(text))) => handle(&state, chat_id, &addr, &conn, &mut ws, &text).await,
-                    Some(Ok(Message::Binary(_))) => ws
-                        .text(ServerFrame::error("bad_frame", "frames are JSON text", None).to_string())
-                        .await
-                        .map_err(Stop::from),
-                    Some(Ok(Message::Ping(bytes))) => ws.pong(&bytes).await.map_err(Stop::from),
-                    Some(Ok(Message::Close(_))) | None => Err(Stop::Gone),
-                    Some(Err(e)) => Err(Stop::Close(CloseReason {
-                        code: CloseCode::Size,
-                        description: Some(format!("bad frame: {e}")),
-                    })),
-                    Some(Ok(_)) => Ok(()),
+                msg = stream.recv() => match incoming(&mut ws, msg).await {
+                    Ok(Some(text)) => handle(&state, chat_id, &addr, &conn, &mut ws, &text).await,
+                    Ok(None) => Ok(()),
+                    Err(stop) => Err(stop),
                 },
                 item = out.rx.recv() => match item {
                     Some(o) => filler.forward(&mut ws, o).await,
                     None => Err(Stop::Gone),
                 },
-                _ = out.kick.notified() => Err(Stop::Close(CloseReason {
-                    code: CloseCode::Other(4000),
-                    description: Some("too slow; reconnect and resume from your last seq".into()),
-                })),
+                _ = out.kick.notified() => Err(too_slow()),
                 _ = shutdown.changed() => Err(Stop::Close(going_away())),
                 _ = beat.tick() => ws.ping(b"").await.map_err(Stop::from),
             };
