@@ -1121,3 +1121,60 @@ async fn the_queue_view_shows_waiting_unanswered_and_answered_chats() {
     assert_eq!(view["answered"][0]["id"], first.as_str());
     assert_eq!(view["answered"][0]["offered_to"], ann_id.as_str());
 }
+
+#[actix_web::test]
+async fn after_a_restart_waiting_chats_wait_again_in_order_and_offers_return_to_waiting() {
+    let desk = Desk::new("round_robin").await;
+    let (mut ann, _) = desk.agent("Ann", 1).await;
+    let mut ann_client = desk.app.client();
+    ann_client
+        .login("ann@example.com", "staff password 1")
+        .await;
+    let (offered, _) = desk.start_chat("First", "Hi").await;
+    ann.expect("offer").await;
+    let (second, _) = desk.start_chat("Second", "Hi").await;
+    let (third, _) = desk.start_chat("Third", "Hi").await;
+    drop(ann);
+    let dir = desk.app.stop().await;
+
+    let mut config = test_config(&dir.path().join("data"));
+    config.chat.visitor_starts_per_minute = 1000;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let clock = std::sync::Arc::new(livedesk::domain::ManualClock::starting_now());
+    let running = livedesk::app::start(config, listener, clock.clone())
+        .await
+        .expect("restart");
+    let app = TestApp {
+        addr: running.addr,
+        base: format!("http://{}", running.addr),
+        clock,
+        app: Some(running),
+        dir,
+    };
+    ann_client.base = app.base.clone();
+    let (mut ann, hello) = Ws::staff(&app, &ann_client).await;
+    assert_eq!(
+        hello["offers"].as_array().map(Vec::len),
+        Some(0),
+        "the offer in flight returned to waiting"
+    );
+    let view = ann.expect("queue_view").await;
+    let order: Vec<&str> = view["waiting"]
+        .as_array()
+        .expect("waiting")
+        .iter()
+        .map(|c| c["id"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        order,
+        vec![offered.as_str(), second.as_str(), third.as_str()],
+        "same order as before"
+    );
+    ann.send(json!({"type": "set_status", "status": "available"}))
+        .await;
+    assert_eq!(
+        ann.until(|f| f["type"] == "offer").await["chat"]["id"],
+        offered.as_str(),
+        "oldest first"
+    );
+}
