@@ -1,217 +1,31 @@
-//! The chat side of the owner task: starting chats, visitor connections,
-//! messages (sequenced here, written with the chat's activity in one
-//! transaction, acknowledged and delivered only once durable), accepting,
-//! ending and wrap-up.
+//! The chat lifecycle in the owner task: starting chats (or answering
+//! offline), visitor connections, accepting offers and manual picks,
+//! ending (visitor, agent, idle), wrap-up, and re-queueing a lost agent's
+//! chats. Messages themselves are in `messages.rs`.
 
 use super::conn::{Conn, Out};
 use super::core::{Core, LiveChat};
 use super::frames::ServerFrame;
+use super::messages::Draft;
 use super::{Reply, Started};
 use crate::domain::chat::{self, Chat, ChatState, EndedBy, Message, MessageKind, StartChatRequest};
-use crate::domain::masking::mask;
 
 use crate::domain::{ChatId, GroupId, Routing, StaffId};
 use crate::error::AppError;
 use crate::service::auth::{random_token, token_hash};
 use crate::store::StoreError;
-use std::sync::Arc;
 
-fn chat_gone(id: ChatId) -> AppError {
+/// The error for a chat that is not open.
+pub(super) fn chat_gone(id: ChatId) -> AppError {
     AppError::NotFound {
         code: "chat_not_found",
         message: format!("chat {id} is not open"),
     }
 }
 
-fn not_durable(e: &StoreError) -> Arc<str> {
-    ServerFrame::error(
-        "store_unavailable",
-        format!("{e}; the message was not accepted, send it again"),
-        None,
-    )
-}
-
-/// A message before it has a seq.
-pub(super) struct Draft {
-    kind: MessageKind,
-    author: Option<StaffId>,
-    author_name: String,
-    body: String,
-    client_id: Option<String>,
-}
-
-impl Draft {
-    pub(super) fn system(text: String) -> Self {
-        Draft {
-            kind: MessageKind::System,
-            author: None,
-            author_name: String::new(),
-            body: text,
-            client_id: None,
-        }
-    }
-}
-
-/// Who receives a message, captured when it is written.
-pub(super) struct Recipients {
-    pub visitors: Vec<Conn>,
-    pub agents: Vec<Conn>,
-}
-
 impl Core {
-    fn stored_body(&self, body: &str) -> String {
-        if self.config.store_masked {
-            mask(body)
-        } else {
-            body.to_string()
-        }
-    }
-
-    /// Everyone in a chat: visitors; owner, conference agents and monitors.
-    pub(super) fn recipients(&self, chat: &LiveChat) -> Recipients {
-        let owner = chat
-            .chat
-            .owner
-            .filter(|_| chat.chat.state == ChatState::Active);
-        let staff = owner
-            .iter()
-            .chain(&chat.chat.conference)
-            .chain(&chat.monitors);
-        let mut agents = Vec::new();
-        for id in staff {
-            if let Some(a) = self.agents.get(id) {
-                agents.extend(a.conns.iter().cloned());
-            }
-        }
-        Recipients {
-            visitors: chat.visitors.clone(),
-            agents,
-        }
-    }
-
-    /// Writes the next message of `chat_id`, applying `update` to the chat
-    /// in the same transaction.
-    pub(super) fn append(
-        &mut self,
-        chat_id: ChatId,
-        draft: Draft,
-        update: impl FnOnce(&mut Chat),
-    ) -> Result<Message, AppError> {
-        let Draft {
-            kind,
-            author,
-            author_name,
-            body,
-            client_id,
-        } = draft;
-        let now = self.now();
-        let body = if kind == MessageKind::System {
-            body
-        } else {
-            self.stored_body(&body)
-        };
-        let live = self.chats.get(&chat_id).ok_or_else(|| chat_gone(chat_id))?;
-        let mut next = live.chat.clone();
-        let message = Message {
-            chat_id,
-            seq: next.last_seq + 1,
-            kind,
-            author,
-            author_name,
-            body,
-            client_id,
-            at: now,
-        };
-        next.last_seq = message.seq;
-        match kind {
-            MessageKind::Visitor => next.visitor_active_at = now,
-            MessageKind::Agent | MessageKind::Whisper => next.agent_active_at = now,
-            MessageKind::System => {}
-        }
-        update(&mut next);
-        self.store.append_message(&next, &message)?;
-        if let Some(live) = self.chats.get_mut(&chat_id) {
-            live.chat = next;
-        }
-        Ok(message)
-    }
-
-    /// Once durable: the ack to the sender, the message to everyone in the
-    /// chat (masked for agents), plus `extra` frames to visitors and agents.
-    pub(super) fn deliver(
-        &self,
-        message: Message,
-        to: Recipients,
-        sender: Option<(Conn, String)>,
-        extra: Vec<(bool, Arc<str>)>,
-    ) {
-        let chat_id = message.chat_id;
-        let seq = message.seq;
-        let visitor_json = message.kind.visible_to_visitor().then(|| {
-            ServerFrame::Message {
-                message: message.clone(),
-            }
-            .json()
-        });
-        let mut agent_message = message;
-        if self.config.mask_pii && agent_message.kind == MessageKind::Visitor {
-            agent_message.body = mask(&agent_message.body);
-        }
-        let agent_json = ServerFrame::Message {
-            message: agent_message,
-        }
-        .json();
-        self.after_durable(move |result| {
-            if let Err(e) = result {
-                if let Some((conn, client_id)) = sender {
-                    conn.frame(&ServerFrame::error(
-                        "store_unavailable",
-                        format!("{e}; send the message again"),
-                        Some(client_id),
-                    ));
-                }
-                return;
-            }
-            if let Some((conn, client_id)) = &sender {
-                conn.frame(
-                    &ServerFrame::Ack {
-                        chat_id,
-                        client_id: client_id.clone(),
-                        seq,
-                    }
-                    .json(),
-                );
-            }
-            if let Some(json) = visitor_json {
-                for c in &to.visitors {
-                    c.push(Out::Message {
-                        chat_id,
-                        seq,
-                        json: json.clone(),
-                    });
-                }
-            }
-            for c in &to.agents {
-                c.push(Out::Message {
-                    chat_id,
-                    seq,
-                    json: agent_json.clone(),
-                });
-            }
-            for (to_visitors, json) in extra {
-                for c in if to_visitors {
-                    &to.visitors
-                } else {
-                    &to.agents
-                } {
-                    c.frame(&json);
-                }
-            }
-        });
-    }
-
     /// Whether any enabled, chat-enabled member could ever take a chat.
-    fn anyone_could_take(&self, group: GroupId) -> Result<bool, StoreError> {
+    pub(super) fn anyone_could_take(&self, group: GroupId) -> Result<bool, StoreError> {
         for id in self.store.group_members(group)? {
             if let Some(row) = self.store.staff(id)? {
                 if row.staff.chat_enabled && !row.staff.disabled {
@@ -314,175 +128,6 @@ impl Core {
         Ok(chat)
     }
 
-    pub(super) fn visitor_message(
-        &mut self,
-        id: ChatId,
-        conn: Conn,
-        client_id: String,
-        body: String,
-    ) {
-        let open = self
-            .chats
-            .get(&id)
-            .is_some_and(|c| c.chat.state != ChatState::Ended);
-        if !open {
-            conn.frame(&ServerFrame::error(
-                "chat_ended",
-                "this chat has ended; start a new one",
-                Some(client_id),
-            ));
-            return;
-        }
-        if self.resend(id, &conn, &client_id) {
-            return;
-        }
-        let name = self
-            .chats
-            .get(&id)
-            .map(|c| c.chat.visitor.name.clone())
-            .unwrap_or_default();
-        let draft = Draft {
-            kind: MessageKind::Visitor,
-            author: None,
-            author_name: name,
-            body,
-            client_id: Some(client_id.clone()),
-        };
-        self.send_message(id, conn, draft);
-    }
-
-    /// Writes a client's message and, once durable, acks it and delivers it
-    /// to everyone in the chat; a failure goes back to the sender.
-    fn send_message(&mut self, id: ChatId, conn: Conn, draft: Draft) {
-        let client_id = draft.client_id.clone().unwrap_or_default();
-        match self.append(id, draft, |_| {}) {
-            Ok(message) => {
-                if let Some(to) = self.chats.get(&id).map(|c| self.recipients(c)) {
-                    self.deliver(message, to, Some((conn, client_id)), Vec::new());
-                }
-            }
-            Err(e) => conn.frame(&ServerFrame::error(
-                e.code(),
-                e.to_string(),
-                Some(client_id),
-            )),
-        }
-    }
-
-    /// A client id already used in this chat: ack it again once durable.
-    fn resend(&self, chat_id: ChatId, conn: &Conn, client_id: &str) -> bool {
-        match self.store.seq_of_client_id(chat_id, client_id) {
-            Ok(Some(seq)) => {
-                let ack = ServerFrame::Ack {
-                    chat_id,
-                    client_id: client_id.to_string(),
-                    seq,
-                }
-                .json();
-                let conn = conn.clone();
-                self.after_durable(move |r| match r {
-                    Ok(()) => conn.frame(&ack),
-                    Err(e) => conn.frame(&not_durable(&e)),
-                });
-                true
-            }
-            Ok(None) => false,
-            Err(e) => {
-                conn.frame(&not_durable(&e));
-                true
-            }
-        }
-    }
-
-    pub(super) fn agent_message(
-        &mut self,
-        agent: StaffId,
-        id: ChatId,
-        conn: Conn,
-        client_id: String,
-        body: String,
-        whisper: bool,
-    ) {
-        let role = self
-            .chats
-            .get(&id)
-            .filter(|c| c.chat.state == ChatState::Active)
-            .map(|c| {
-                let speaks = c.chat.owner == Some(agent) || c.chat.conference.contains(&agent);
-                (speaks, c.monitors.contains(&agent))
-            });
-        let allowed = match role {
-            Some((true, _)) => true,
-            Some((false, true)) => whisper,
-            _ => false,
-        };
-        if !allowed {
-            let why = if role.is_some_and(|r| r.1) {
-                "monitors can only whisper"
-            } else {
-                "you are not in this chat (any more)"
-            };
-            conn.frame(&ServerFrame::error("not_in_chat", why, Some(client_id)));
-            return;
-        }
-        if self.resend(id, &conn, &client_id) {
-            return;
-        }
-        let name = self
-            .agents
-            .get(&agent)
-            .map(|a| a.staff.display_name.clone())
-            .unwrap_or_default();
-        let kind = if whisper {
-            MessageKind::Whisper
-        } else {
-            MessageKind::Agent
-        };
-        let draft = Draft {
-            kind,
-            author: Some(agent),
-            author_name: name,
-            body,
-            client_id: Some(client_id.clone()),
-        };
-        self.send_message(id, conn, draft);
-    }
-
-    pub(super) fn visitor_typing(&mut self, id: ChatId, text: Option<String>) {
-        let Some(live) = self.chats.get(&id) else {
-            return;
-        };
-        let text = text.map(|t| if self.config.mask_pii { mask(&t) } else { t });
-        let frame = ServerFrame::Typing {
-            chat_id: id,
-            from: "visitor",
-            active: text.is_some(),
-            text,
-        }
-        .json();
-        for c in self.recipients(live).agents {
-            c.frame(&frame);
-        }
-    }
-
-    pub(super) fn agent_typing(&mut self, agent: StaffId, id: ChatId, on: bool) {
-        let in_chat =
-            |c: &&LiveChat| c.chat.owner == Some(agent) || c.chat.conference.contains(&agent);
-        let Some(live) = self.chats.get(&id).filter(in_chat) else {
-            return;
-        };
-        let frame = ServerFrame::Typing {
-            chat_id: id,
-            from: "agent",
-            active: on,
-            text: None,
-        }
-        .json();
-        for c in &live.visitors {
-            c.frame(&frame);
-        }
-    }
-
     pub(super) fn accept(&mut self, agent: StaffId, id: ChatId, reply: Reply<()>) {
         if self.pending_for(agent, id) {
             let r = self.accept_pending(id);
@@ -577,7 +222,7 @@ impl Core {
         self.publish_queue(group);
     }
 
-    fn check_accept(&self, agent: StaffId, id: ChatId) -> Result<(), AppError> {
+    pub(super) fn check_accept(&self, agent: StaffId, id: ChatId) -> Result<(), AppError> {
         let live = self.chats.get(&id).ok_or_else(|| chat_gone(id))?;
         let a = self
             .agents
@@ -618,7 +263,7 @@ impl Core {
     }
 
     /// Ends a chat: the visitor ended it or an agent did.
-    fn finish(
+    pub(super) fn finish(
         &mut self,
         id: ChatId,
         ended_by: EndedBy,

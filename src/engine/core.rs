@@ -1,19 +1,19 @@
 //! The owner task's state: agents with their presence, connections, chats
 //! and offers; each group's queue; the open chats. This file holds the
-//! presence side (attach, status, routing, offers, RONA); `chats.rs` the
-//! chat side (start, messages, accept, end).
+//! state, its rebuild from the store, and the command dispatch; the
+//! handling lives in `presence.rs`, `routing.rs`, `chats.rs`,
+//! `messages.rs` and `handoff.rs`.
 
-use super::conn::{Conn, ConnId, Out};
-use super::frames::{ChatView, QueueEntry, ServerFrame, StaffRef};
+use super::conn::{Conn, Out};
+use super::frames::ChatView;
 use super::{Command, Delivery};
 use crate::config::ChatConfig;
 use crate::domain::chat::{Chat, ChatState};
 use crate::domain::masking::mask;
-use crate::domain::routing::{self, Candidate};
-use crate::domain::status::{self, Presence, Status, StatusEvent};
-use crate::domain::{ChatId, Group, GroupId, Millis, Role, Routing, SharedClock, Staff, StaffId};
+use crate::domain::status::Presence;
+use crate::domain::{ChatId, Group, GroupId, Millis, SharedClock, Staff, StaffId};
 use crate::error::AppError;
-use crate::store::{Store, StoreError, TokenHash};
+use crate::store::{Store, StoreError};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -38,7 +38,7 @@ pub(super) struct Agent {
 }
 
 impl Agent {
-    fn new(staff: Staff) -> Self {
+    pub(super) fn new(staff: Staff) -> Self {
         Self {
             staff,
             presence: Presence::OFFLINE,
@@ -54,7 +54,7 @@ impl Agent {
     pub fn load(&self) -> u32 {
         (self.chats.len() + self.offers.len()) as u32
     }
-    fn at_limit(&self) -> bool {
+    pub(super) fn at_limit(&self) -> bool {
         self.load() >= self.staff.max_concurrent_chats
     }
     pub fn send(&self, json: &Arc<str>) {
@@ -62,7 +62,7 @@ impl Agent {
             c.frame(json);
         }
     }
-    fn eligible_for(&self, group: GroupId) -> bool {
+    pub(super) fn eligible_for(&self, group: GroupId) -> bool {
         self.staff.chat_enabled
             && !self.staff.disabled
             && self.staff.in_group(group)
@@ -145,10 +145,6 @@ pub(super) struct Core {
     pub dirty: BTreeSet<GroupId>,
     /// Reasons an agent may give when ending or transferring a chat.
     pub wrap_up_reasons: Vec<String>,
-}
-
-fn refused(message: impl Into<String>) -> AppError {
-    AppError::Forbidden(message.into())
 }
 
 impl Core {
@@ -425,459 +421,11 @@ impl Core {
         c
     }
 
-    fn chat_view(&self, id: ChatId, for_agent: StaffId) -> Option<ChatView> {
+    pub(super) fn chat_view(&self, id: ChatId, for_agent: StaffId) -> Option<ChatView> {
         let live = self.chats.get(&id)?;
         Some(ChatView {
             chat: self.agent_chat(&live.chat),
             offer_expires_at: live.offer.filter(|(a, _)| *a == for_agent).map(|(_, d)| d),
         })
-    }
-
-    // ---- agents and presence ----
-
-    fn attach_agent(&mut self, staff: Staff, conn: Conn) {
-        let id = staff.id;
-        let agent = self
-            .agents
-            .entry(id)
-            .or_insert_with(|| Agent::new(staff.clone()));
-        agent.staff = staff.clone();
-        agent.conns.push(conn.clone());
-        agent.disconnected_at = None;
-        let (chats, offers): (Vec<ChatId>, Vec<ChatId>) = (
-            agent
-                .chats
-                .iter()
-                .chain(&agent.conferences)
-                .copied()
-                .collect(),
-            agent.offers.iter().copied().collect(),
-        );
-        let status = agent.presence.status;
-        let hello = ServerFrame::Hello {
-            staff: staff.clone(),
-            status,
-            chats: chats
-                .iter()
-                .filter_map(|c| self.chat_view(*c, id))
-                .collect(),
-            offers: offers
-                .iter()
-                .filter_map(|c| self.chat_view(*c, id))
-                .collect(),
-        };
-        conn.frame(&hello.json());
-        for g in &staff.groups {
-            if self.ensure_group(*g).is_ok() {
-                if let Some(view) = self.queue_view(*g) {
-                    conn.frame(&view);
-                }
-            }
-        }
-        self.route_groups_of(id);
-    }
-
-    fn detach_agent(&mut self, id: StaffId, conn: ConnId) {
-        let now = self.now();
-        if let Some(a) = self.agents.get_mut(&id) {
-            a.conns.retain(|c| c.id != conn);
-            if a.conns.is_empty() {
-                a.disconnected_at = Some(now);
-            }
-        }
-    }
-
-    fn set_status(
-        &mut self,
-        actor: &Staff,
-        target: StaffId,
-        status: Status,
-    ) -> Result<Status, AppError> {
-        if !self.agents.contains_key(&target) {
-            let row = self.store.staff(target)?.ok_or(StoreError::StaffNotFound)?;
-            self.agents.insert(target, Agent::new(row.staff));
-        }
-        let agent = self.agents.get(&target).ok_or(StoreError::StaffNotFound)?;
-        let allowed = actor.id == target
-            || actor.role.is_admin()
-            || (actor.role == Role::Manager && actor.shares_group_with(&agent.staff));
-        if !allowed {
-            return Err(refused(
-                "only the agent, a manager of their group or an admin can change their status",
-            ));
-        }
-        let next = status::apply(
-            agent.presence,
-            StatusEvent::Set(status),
-            agent.staff.chat_enabled,
-        )
-        .map_err(|r| AppError::BadRequest {
-            code: "status_refused",
-            message: r.0.to_string(),
-        })?;
-        let next = status::settle(next, agent.at_limit());
-        let by = (actor.id != target).then(|| StaffRef {
-            id: actor.id,
-            name: actor.display_name.clone(),
-        });
-        if let Some(a) = self.agents.get_mut(&target) {
-            a.presence = next;
-            a.send(
-                &ServerFrame::Status {
-                    status: next.status,
-                    by,
-                }
-                .json(),
-            );
-        }
-        self.route_groups_of(target);
-        Ok(next.status)
-    }
-
-    /// Re-applies the limit rule to an agent and tells them if it changed.
-    pub fn settle(&mut self, id: StaffId) {
-        if let Some(a) = self.agents.get_mut(&id) {
-            let next = status::settle(a.presence, a.at_limit());
-            if next != a.presence {
-                a.presence = next;
-                a.send(
-                    &ServerFrame::Status {
-                        status: next.status,
-                        by: None,
-                    }
-                    .json(),
-                );
-            }
-        }
-    }
-
-    fn staff_changed(&mut self, staff: Staff) {
-        let id = staff.id;
-        let Some(a) = self.agents.get_mut(&id) else {
-            return;
-        };
-        let mut groups: Vec<GroupId> = a.staff.groups.clone();
-        groups.extend(staff.groups.iter().copied());
-        a.staff = staff;
-        if a.staff.disabled {
-            for c in a.conns.drain(..) {
-                c.push(Out::Close(1008, "account disabled"));
-            }
-            a.presence = Presence::OFFLINE;
-        } else if !a.staff.chat_enabled
-            && matches!(a.presence.status, Status::Available | Status::Busy)
-        {
-            a.presence = Presence::OFFLINE;
-            a.send(
-                &ServerFrame::Status {
-                    status: Status::Offline,
-                    by: None,
-                }
-                .json(),
-            );
-        }
-        self.settle(id);
-        for g in groups {
-            self.route(g);
-        }
-    }
-
-    fn sessions_ended(&mut self, id: StaffId, keep: Option<TokenHash>) {
-        if let Some(a) = self.agents.get_mut(&id) {
-            a.conns.retain(|c| {
-                let stays = keep.is_some() && c.session == keep;
-                if !stays {
-                    c.push(Out::Close(1008, "session ended; sign in again"));
-                }
-                stays
-            });
-        }
-    }
-
-    fn group_changed(&mut self, id: GroupId) {
-        match self.store.group(id) {
-            Ok(Some(group)) => {
-                if let Some(g) = self.groups.get_mut(&id) {
-                    g.group = group;
-                }
-                self.route(id);
-            }
-            Ok(None) => {
-                self.groups.remove(&id);
-            }
-            Err(e) => tracing::warn!(error = %e, "could not reload a changed group"),
-        }
-    }
-
-    // ---- routing, offers, RONA ----
-
-    pub fn route_groups_of(&mut self, id: StaffId) {
-        let groups = self
-            .agents
-            .get(&id)
-            .map(|a| a.staff.groups.clone())
-            .unwrap_or_default();
-        for g in groups {
-            self.route(g);
-        }
-    }
-
-    /// Offers waiting chats of `group`, oldest first, while eligible agents
-    /// have free slots (work-conserving), then publishes the queue.
-    pub fn route(&mut self, group: GroupId) {
-        let Some(g) = self.groups.get(&group) else {
-            return;
-        };
-        let strategy = g.group.routing;
-        if strategy != Routing::Manual {
-            let waiting: Vec<ChatId> = g.queue.iter().map(|k| k.2).collect();
-            for chat_id in waiting {
-                let refused = self.chats.get(&chat_id).and_then(|c| c.last_refused);
-                let candidates: Vec<Candidate> = self
-                    .agents
-                    .values()
-                    .filter(|a| a.eligible_for(group) && Some(a.staff.id) != refused)
-                    .map(|a| Candidate {
-                        id: a.staff.id,
-                        load: a.load(),
-                        last_offer_at: a.last_offer_at,
-                    })
-                    .collect();
-                if candidates.is_empty() {
-                    continue;
-                }
-                let last = self.groups.get(&group).and_then(|g| g.last_round_robin);
-                if let Some(pick) = routing::choose(strategy, &candidates, last) {
-                    self.offer(group, chat_id, pick);
-                }
-            }
-        }
-        self.publish_queue(group);
-    }
-
-    fn offer(&mut self, group: GroupId, chat_id: ChatId, agent_id: StaffId) {
-        let now = self.now();
-        let Some(g) = self.groups.get_mut(&group) else {
-            return;
-        };
-        let deadline = now + u64::from(g.group.rona_timeout_secs) * 1000;
-        let Some(live) = self.chats.get_mut(&chat_id) else {
-            return;
-        };
-        g.queue.remove(&live.queue_key());
-        g.last_round_robin = Some(agent_id);
-        live.chat.state = ChatState::Offered;
-        live.offer = Some((agent_id, deadline));
-        if let Some(a) = self.agents.get_mut(&agent_id) {
-            a.offers.insert(chat_id);
-            a.last_offer_at = now;
-        }
-        if let Some(view) = self.chat_view(chat_id, agent_id) {
-            if let Some(a) = self.agents.get(&agent_id) {
-                a.send(&ServerFrame::Offer { chat: view }.json());
-            }
-        }
-        self.settle(agent_id);
-    }
-
-    /// Takes an offer back: the chat waits again in its old place.
-    pub fn withdraw_offer(&mut self, chat_id: ChatId, reason: &'static str) -> Option<StaffId> {
-        let live = self.chats.get_mut(&chat_id)?;
-        let (agent_id, _) = live.offer.take()?;
-        live.chat.state = ChatState::Waiting;
-        let key = live.queue_key();
-        let group = live.chat.group;
-        // A timed-out or declined offer waits again in its place; a chat
-        // the visitor left or that moves elsewhere does not.
-        if reason == "timeout" || reason == "declined" {
-            live.last_refused = Some(agent_id);
-            if let Some(g) = self.groups.get_mut(&group) {
-                g.queue.insert(key);
-            }
-        }
-        if let Some(a) = self.agents.get_mut(&agent_id) {
-            a.offers.remove(&chat_id);
-            a.send(&ServerFrame::OfferWithdrawn { chat_id, reason }.json());
-        }
-        self.settle(agent_id);
-        Some(agent_id)
-    }
-
-    fn decline(&mut self, agent: StaffId, chat: ChatId) -> Result<(), AppError> {
-        let offered_to = self.chats.get(&chat).and_then(|c| c.offer).map(|(a, _)| a);
-        if offered_to != Some(agent) {
-            return Err(AppError::Conflict {
-                code: "not_offered",
-                message: "this chat is not offered to you (any more)".into(),
-            });
-        }
-        self.withdraw_offer(chat, "declined");
-        if let Some(g) = self.chats.get(&chat).map(|c| c.chat.group) {
-            self.route(g);
-        }
-        // The freed slot may serve a chat of another of the agent's groups.
-        self.route_groups_of(agent);
-        Ok(())
-    }
-
-    /// Deadlines: offers not accepted in time make the agent `rona` and go
-    /// to the next eligible agent.
-    fn tick(&mut self) {
-        let now = self.now();
-        let expired: Vec<(ChatId, StaffId, GroupId)> = self
-            .chats
-            .values()
-            .filter_map(|c| match c.offer {
-                Some((agent, deadline)) if deadline <= now => {
-                    Some((c.chat.id, agent, c.chat.group))
-                }
-                _ => None,
-            })
-            .collect();
-        let grace = self.config.reconnect_grace.as_millis() as u64;
-        let lost: Vec<StaffId> = self
-            .agents
-            .values()
-            .filter(|a| a.disconnected_at.is_some_and(|t| t + grace <= now) && !a.chats.is_empty())
-            .map(|a| a.staff.id)
-            .collect();
-        for agent in lost {
-            self.requeue_chats_of(agent);
-        }
-        let idle = self.config.idle_close.as_millis() as u64;
-        let idle_chats: Vec<ChatId> = self
-            .chats
-            .values()
-            .filter(|c| c.chat.state == ChatState::Active)
-            .filter(|c| {
-                let last = c
-                    .chat
-                    .visitor_active_at
-                    .max(c.chat.agent_active_at)
-                    .max(c.chat.answered_at.unwrap_or(0));
-                last + idle <= now
-            })
-            .map(|c| c.chat.id)
-            .collect();
-        for chat in idle_chats {
-            self.close_idle(chat);
-        }
-        let dropped: Vec<ChatId> = self
-            .chats
-            .values()
-            .filter(|c| c.pending.as_ref().is_some_and(|p| p.deadline <= now))
-            .map(|c| c.chat.id)
-            .collect();
-        for chat in dropped {
-            self.drop_pending(chat, "timeout");
-        }
-        for (chat, agent, group) in expired {
-            if let Some(a) = self.agents.get_mut(&agent) {
-                if let Ok(next) =
-                    status::apply(a.presence, StatusEvent::OfferTimedOut, a.staff.chat_enabled)
-                {
-                    if next != a.presence {
-                        a.presence = next;
-                        a.send(
-                            &ServerFrame::Status {
-                                status: next.status,
-                                by: None,
-                            }
-                            .json(),
-                        );
-                    }
-                }
-            }
-            self.withdraw_offer(chat, "timeout");
-            self.route(group);
-        }
-    }
-
-    // ---- queue views ----
-
-    fn queue_view(&self, group: GroupId) -> Option<Arc<str>> {
-        let g = self.groups.get(&group)?;
-        let entry = |c: &LiveChat| QueueEntry {
-            id: c.chat.id,
-            visitor: if self.config.mask_pii {
-                mask(&c.chat.visitor.name)
-            } else {
-                c.chat.visitor.name.clone()
-            },
-            queued_at: c.chat.queued_at,
-            requeued: c.chat.requeued,
-            offered_to: c.offer.map(|(a, _)| a),
-        };
-        let waiting = g
-            .queue
-            .iter()
-            .filter_map(|k| self.chats.get(&k.2))
-            .map(entry)
-            .collect();
-        let mut unanswered: Vec<QueueEntry> = self
-            .chats
-            .values()
-            .filter(|c| c.chat.group == group && c.offer.is_some())
-            .map(entry)
-            .collect();
-        unanswered.sort_by_key(|e| (e.queued_at, e.id));
-        let mut answered: Vec<QueueEntry> = self
-            .chats
-            .values()
-            .filter(|c| c.chat.group == group && c.chat.state == ChatState::Active)
-            .map(|c| QueueEntry {
-                offered_to: c.chat.owner,
-                ..entry(c)
-            })
-            .collect();
-        answered.sort_by_key(|e| (e.queued_at, e.id));
-        Some(
-            ServerFrame::QueueView {
-                group,
-                waiting,
-                unanswered,
-                answered,
-            }
-            .json(),
-        )
-    }
-
-    /// Marks a group's queue as changed; see [`Core::publish_dirty`].
-    pub fn publish_queue(&mut self, group: GroupId) {
-        self.dirty.insert(group);
-    }
-
-    /// Publishes every changed queue.
-    pub fn publish_dirty(&mut self) {
-        for group in std::mem::take(&mut self.dirty) {
-            self.publish_now(group);
-        }
-    }
-
-    /// Tells waiting visitors their place and the group's agents the queue.
-    fn publish_now(&mut self, group: GroupId) {
-        let Some(g) = self.groups.get(&group) else {
-            return;
-        };
-        let waiting = g.queue.len();
-        let avg = g.avg_wait_ms;
-        for (i, key) in g.queue.iter().enumerate() {
-            if let Some(live) = self.chats.get(&key.2) {
-                let frame = ServerFrame::Queue {
-                    position: i + 1,
-                    waiting,
-                    estimated_wait_secs: avg * (i as u64 + 1) / 1000,
-                }
-                .json();
-                for c in &live.visitors {
-                    c.frame(&frame);
-                }
-            }
-        }
-        if let Some(view) = self.queue_view(group) {
-            for a in self.agents.values().filter(|a| a.staff.in_group(group)) {
-                a.send(&view);
-            }
-        }
     }
 }

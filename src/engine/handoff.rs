@@ -14,7 +14,7 @@ use crate::domain::{ChatId, Role, Staff, StaffId};
 use crate::error::AppError;
 use crate::store::StoreError;
 
-use super::chats::Draft;
+use super::messages::Draft;
 
 fn conflict(code: &'static str, message: &str) -> AppError {
     AppError::Conflict {
@@ -225,7 +225,7 @@ impl Core {
             None => Vec::new(),
         };
         let left = ServerFrame::ChatLeft { chat_id: id }.json();
-        let to = super::chats::Recipients {
+        let to = super::messages::Recipients {
             visitors,
             agents: staff_before,
         };
@@ -367,7 +367,7 @@ impl Core {
             .get(&newcomer)
             .map(|a| a.conns.clone())
             .unwrap_or_default();
-        let to = super::chats::Recipients {
+        let to = super::messages::Recipients {
             visitors: live.visitors.clone(),
             agents: before,
         };
@@ -460,7 +460,7 @@ impl Core {
         self.route_groups_of(agent);
         self.deliver(
             message,
-            super::chats::Recipients {
+            super::messages::Recipients {
                 visitors,
                 agents: before,
             },

@@ -13,6 +13,9 @@ pub use chats::check_body;
 mod chats;
 pub mod frames;
 mod handoff;
+mod messages;
+mod presence;
+mod routing;
 
 pub use conn::{Conn, ConnId, ConnRx, Out};
 
