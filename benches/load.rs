@@ -1,0 +1,630 @@
+//! Load harness: starts the real release binary on a temporary data folder
+//! (loopback only), sets up agents through the public API, and drives it
+//! with real websocket clients; then the same clients against a minimal
+//! actix-ws echo endpoint as the stack's own baseline. Bounded in count and
+//! time; stops by itself.
+//!
+//!     cargo bench --bench load -- --agents 50 --visitors 500 --rate 2000 --seconds 20
+//!     cargo bench --bench load -- --quick      # the short run CI uses
+//!
+//! Exit status 1 when an acknowledged message was not delivered or any
+//! error occurred.
+
+// A measuring tool: a failed step should stop it with its message.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use awc::ws::{Frame, Message};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Copy, Debug)]
+struct Options {
+    agents: usize,
+    visitors: usize,
+    rate: u64,
+    seconds: u64,
+}
+
+fn options() -> Options {
+    let mut o = Options {
+        agents: 50,
+        visitors: 500,
+        rate: 2000,
+        seconds: 20,
+    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i < args.len() {
+        let value = |i: usize| args.get(i + 1).and_then(|v| v.parse::<u64>().ok());
+        match args[i].as_str() {
+            "--quick" => {
+                o = Options {
+                    agents: 10,
+                    visitors: 50,
+                    rate: 200,
+                    seconds: 8,
+                }
+            }
+            "--agents" => o.agents = value(i).unwrap_or(o.agents as u64) as usize,
+            "--visitors" => o.visitors = value(i).unwrap_or(o.visitors as u64) as usize,
+            "--rate" => o.rate = value(i).unwrap_or(o.rate),
+            "--seconds" => o.seconds = value(i).unwrap_or(o.seconds).min(600),
+            "--help" | "-h" => {
+                println!("cargo bench --bench load -- [--quick] [--agents N] [--visitors N] [--rate MSGS_PER_SEC] [--seconds S]");
+                std::process::exit(0);
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    o
+}
+
+/// Latencies in microseconds.
+#[derive(Default)]
+struct Samples(Vec<u64>);
+
+impl Samples {
+    fn summary(&mut self) -> String {
+        if self.0.is_empty() {
+            return "n/a".into();
+        }
+        self.0.sort_unstable();
+        let p = |q: f64| {
+            self.0[((self.0.len() as f64 * q) as usize).min(self.0.len() - 1)] as f64 / 1000.0
+        };
+        format!(
+            "p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, max {:.2} ms (n={})",
+            p(0.50),
+            p(0.95),
+            p(0.99),
+            *self.0.last().unwrap_or(&0) as f64 / 1000.0,
+            self.0.len()
+        )
+    }
+    fn p99_ms(&mut self) -> f64 {
+        if self.0.is_empty() {
+            return f64::NAN;
+        }
+        self.0.sort_unstable();
+        self.0[((self.0.len() as f64 * 0.99) as usize).min(self.0.len() - 1)] as f64 / 1000.0
+    }
+}
+
+#[derive(Default)]
+struct Stats {
+    started: HashMap<String, Instant>,
+    offer: Samples,
+    ack: Samples,
+    delivery: Samples,
+    acked: u64,
+    delivered: u64,
+    errors: Vec<String>,
+    frames: HashMap<String, u64>,
+}
+
+type Shared = Rc<RefCell<Stats>>;
+
+struct Server {
+    child: Child,
+    base: String,
+    setup: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_server() -> Server {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("livedesk.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\n[storage]\ndata_dir = \"{}\"\n[chat]\nvisitor_starts_per_minute = 100000\nvisitor_messages_per_minute = 100000\ndefault_max_concurrent_chats = 50\n[log]\nlevel = \"warn\"\n",
+            dir.path().join("data").display()
+        ),
+    )
+    .expect("config");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_livedesk"))
+        .args(["serve", "--config", config.to_str().expect("utf8")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start livedesk");
+    let mut base = String::new();
+    let mut setup = String::new();
+    for line in BufReader::new(child.stdout.take().expect("stdout"))
+        .lines()
+        .map_while(Result::ok)
+    {
+        if let Some(a) = line.trim().strip_prefix("Listening:") {
+            base = format!("http://{}", a.trim());
+        }
+        if line.contains("/setup#") {
+            setup = line
+                .trim()
+                .split_once('#')
+                .map(|(_, t)| t.to_string())
+                .unwrap_or_default();
+        }
+        if line.starts_with("Stop with") {
+            break;
+        }
+    }
+    Server {
+        child,
+        base,
+        setup,
+        _dir: dir,
+    }
+}
+
+/// Resident memory (KiB) and CPU seconds of a process, from /proc.
+fn usage(pid: u32) -> (u64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let rss = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks: f64 = fields
+        .get(11)
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(0.0)
+        + fields
+            .get(12)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0);
+    (rss, ticks / 100.0)
+}
+
+struct Api {
+    base: String,
+    http: awc::Client,
+    cookie: String,
+    csrf: String,
+}
+
+impl Api {
+    async fn post(&self, path: &str, body: Value) -> (u16, Value, Option<String>) {
+        let mut res = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .insert_header(("Cookie", self.cookie.clone()))
+            .insert_header(("X-CSRF-Token", self.csrf.clone()))
+            .send_json(&body)
+            .await
+            .expect("request");
+        let cookie = res
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .map(|c| c.split(';').next().unwrap_or("").to_string());
+        let v = res
+            .json::<Value>()
+            .limit(1 << 20)
+            .await
+            .unwrap_or(Value::Null);
+        (res.status().as_u16(), v, cookie)
+    }
+}
+
+async fn sign_in(base: &str, email: &str, password: &str) -> Api {
+    let mut api = Api {
+        base: base.into(),
+        http: awc::Client::new(),
+        cookie: String::new(),
+        csrf: String::new(),
+    };
+    let (status, v, cookie) = api
+        .post(
+            "/api/auth/login",
+            json!({"email": email, "password": password}),
+        )
+        .await;
+    assert_eq!(status, 200, "sign-in: {v}");
+    api.cookie = cookie.expect("cookie");
+    api.csrf = v["csrf_token"].as_str().unwrap_or("").to_string();
+    api
+}
+
+type Socket = actix_codec::Framed<awc::BoxedSocket, awc::ws::Codec>;
+
+async fn connect(url: &str, origin: &str, cookie: Option<&str>) -> Socket {
+    let mut req = awc::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .finish()
+        .ws(url)
+        .max_frame_size(16 << 20)
+        .origin(origin);
+    if let Some(c) = cookie {
+        req = req.header("Cookie", c.to_string());
+    }
+    req.connect().await.expect("websocket").1
+}
+
+/// Timestamps travel as letters (0→a … 9→j): digits would be masked as a
+/// phone number on their way to agents, as masking is on, as in real use.
+fn encode(n: u64) -> String {
+    n.to_string()
+        .bytes()
+        .map(|d| (d - b'0' + b'a') as char)
+        .collect()
+}
+
+fn decode(s: &str) -> Option<u64> {
+    s.bytes()
+        .map(|c| {
+            (b'a'..=b'j')
+                .contains(&c)
+                .then(|| (c - b'a' + b'0') as char)
+        })
+        .collect::<Option<String>>()?
+        .parse()
+        .ok()
+}
+
+fn micros(start: Instant) -> u64 {
+    start.elapsed().as_micros() as u64
+}
+
+/// An agent: accepts every offer, records offer and delivery latency.
+async fn agent(mut ws: Socket, start: Instant, stats: Shared, stop: Instant) {
+    while Instant::now() < stop {
+        let frame = match tokio::time::timeout(Duration::from_millis(200), ws.next()).await {
+            Err(_) => continue,
+            Ok(Some(Ok(frame))) => frame,
+            // The socket closed: expected only once the run is over.
+            Ok(other) => {
+                if Instant::now() < stop.checked_sub(Duration::from_secs(110)).unwrap_or(stop) {
+                    stats
+                        .borrow_mut()
+                        .errors
+                        .push(format!("agent socket closed early: {other:?}"));
+                }
+                return;
+            }
+        };
+        let t = match frame {
+            Frame::Text(t) => t,
+            Frame::Close(reason) => {
+                stats
+                    .borrow_mut()
+                    .errors
+                    .push(format!("agent socket closed by the server: {reason:?}"));
+                return;
+            }
+            _ => continue,
+        };
+        let v: Value = serde_json::from_slice(&t).unwrap_or(Value::Null);
+        let kind = format!(
+            "{}:{}",
+            v["type"].as_str().unwrap_or("?"),
+            v["message"]["kind"].as_str().unwrap_or("")
+        );
+        *stats.borrow_mut().frames.entry(kind).or_default() += 1;
+        match v["type"].as_str() {
+            Some("offer") => {
+                let id = v["chat"]["id"].as_str().unwrap_or("").to_string();
+                let t0 = stats.borrow().started.get(&id).copied();
+                if let Some(t0) = t0 {
+                    stats
+                        .borrow_mut()
+                        .offer
+                        .0
+                        .push(t0.elapsed().as_micros() as u64);
+                }
+                let _ = ws
+                    .send(Message::Text(
+                        json!({"type": "accept", "chat_id": id}).to_string().into(),
+                    ))
+                    .await;
+            }
+            Some("message") if v["message"]["kind"] == "visitor" => {
+                if let Some(sent) = v["message"]["body"]
+                    .as_str()
+                    .and_then(|b| b.strip_prefix("t="))
+                    .and_then(decode)
+                {
+                    let mut s = stats.borrow_mut();
+                    s.delivery.0.push(micros(start).saturating_sub(sent));
+                    s.delivered += 1;
+                }
+            }
+            Some("error") => stats.borrow_mut().errors.push(v.to_string()),
+            _ => {}
+        }
+    }
+}
+
+/// A visitor: sends one message per `every`, waits for each ack.
+async fn visitor(mut ws: Socket, start: Instant, every: Duration, stats: Shared, stop: Instant) {
+    let mut n = 0u64;
+    let mut next = Instant::now() + every.mul_f64(rand_fraction());
+    while Instant::now() < stop {
+        actix_web::rt::time::sleep_until(next.into()).await;
+        next += every;
+        let sent_at = Instant::now();
+        let body = format!("t={}", encode(micros(start)));
+        let frame = json!({"type": "message", "client_id": format!("m{n}"), "body": body});
+        n += 1;
+        if ws
+            .send(Message::Text(frame.to_string().into()))
+            .await
+            .is_err()
+        {
+            stats
+                .borrow_mut()
+                .errors
+                .push("visitor socket closed".into());
+            return;
+        }
+        loop {
+            match tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
+                Ok(Some(Ok(Frame::Text(t)))) => {
+                    let v: Value = serde_json::from_slice(&t).unwrap_or(Value::Null);
+                    match v["type"].as_str() {
+                        Some("ack") => {
+                            let mut s = stats.borrow_mut();
+                            s.ack.0.push(sent_at.elapsed().as_micros() as u64);
+                            s.acked += 1;
+                            break;
+                        }
+                        Some("error") => {
+                            stats.borrow_mut().errors.push(v.to_string());
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+                Ok(Some(Ok(_))) => {}
+                _ => {
+                    stats.borrow_mut().errors.push("no ack within 10 s".into());
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn rand_fraction() -> f64 {
+    (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0)
+        % 1000) as f64
+        / 1000.0
+}
+
+async fn chat_load(o: Options) -> (Stats, (u64, f64), (u64, f64), f64) {
+    let server = start_server();
+    let pid = server.child.id();
+    let idle = usage(pid);
+    let http = awc::Client::new();
+    let mut res = http
+        .post(format!("{}/api/setup", server.base))
+        .send_json(&json!({"token": server.setup, "email": "owner@load.test", "display_name": "Owner", "password": "owner password"}))
+        .await
+        .expect("setup");
+    assert_eq!(res.status().as_u16(), 200, "setup");
+    let _ = res.body().await;
+    let owner = sign_in(&server.base, "owner@load.test", "owner password").await;
+    let (_, group, _) = owner
+        .post(
+            "/api/groups",
+            json!({"name": "Load", "rona_timeout_secs": 600}),
+        )
+        .await;
+    let group = group["id"].as_str().expect("group").to_string();
+    let ws_base = server.base.replace("http", "ws");
+    let start = Instant::now();
+    let stats: Shared = Rc::new(RefCell::new(Stats::default()));
+    let per_agent = o.visitors.div_ceil(o.agents).max(1) as u32;
+    let mut agent_sockets = Vec::new();
+    for i in 0..o.agents {
+        let email = format!("agent{i}@load.test");
+        let (status, v, _) = owner
+            .post("/api/staff", json!({"email": email, "display_name": format!("Agent {i}"), "role": "agent", "password": "agent password", "groups": [group], "max_concurrent_chats": per_agent.min(50)}))
+            .await;
+        assert_eq!(status, 201, "{v}");
+        let api = sign_in(&server.base, &email, "agent password").await;
+        let mut ws = connect(
+            &format!("{ws_base}/api/ws/staff"),
+            &server.base,
+            Some(&api.cookie),
+        )
+        .await;
+        ws.send(Message::Text(
+            json!({"type": "set_status", "status": "available"})
+                .to_string()
+                .into(),
+        ))
+        .await
+        .expect("status");
+        agent_sockets.push(ws);
+    }
+    let setup_done = Instant::now();
+    println!(
+        "  server RSS after sign-ins (no chats yet): {} KiB",
+        usage(pid).0
+    );
+    // Agents listen until well after the visitors stop (setup time included).
+    let stop = setup_done + Duration::from_secs(o.seconds) + Duration::from_secs(120);
+    for ws in agent_sockets {
+        actix_web::rt::spawn(agent(ws, start, stats.clone(), stop));
+    }
+    // Visitors start their chats, then write at the target total rate.
+    let every = Duration::from_secs_f64(o.visitors as f64 / o.rate as f64);
+    let mut sockets = Vec::new();
+    for i in 0..o.visitors {
+        let t0 = Instant::now();
+        let mut res = http
+            .post(format!("{}/api/visitor/chats", server.base))
+            .send_json(
+                &json!({"name": format!("Visitor {i}"), "group": group, "question": "Hello"}),
+            )
+            .await
+            .expect("start chat");
+        let v: Value = res.json().await.unwrap_or(Value::Null);
+        let id = v["chat_id"].as_str().unwrap_or("").to_string();
+        stats.borrow_mut().started.insert(id, t0);
+        let token = v["token"].as_str().unwrap_or("").to_string();
+        sockets.push(
+            connect(
+                &format!("{ws_base}/api/ws/visitor?token={token}"),
+                &server.base,
+                None,
+            )
+            .await,
+        );
+    }
+    println!(
+        "  setup: agents ready in {:.1} s, {} chats started and connected in {:.1} s",
+        setup_done.duration_since(start).as_secs_f64(),
+        o.visitors,
+        setup_done.elapsed().as_secs_f64()
+    );
+    let send_until = Instant::now() + Duration::from_secs(o.seconds);
+    let visitors: Vec<_> = sockets
+        .into_iter()
+        .map(|ws| actix_web::rt::spawn(visitor(ws, start, every, stats.clone(), send_until)))
+        .collect();
+    let sending = Instant::now();
+    let before = usage(pid);
+    for v in visitors {
+        let _ = v.await;
+    }
+    let elapsed = sending.elapsed().as_secs_f64();
+    let after = usage(pid);
+    // Let the last deliveries arrive.
+    actix_web::rt::time::sleep(Duration::from_secs(2)).await;
+    let _ = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+    // Agent tasks still hold the Rc until their sockets close: take the figures.
+    let stats = std::mem::take(&mut *stats.borrow_mut());
+    let cpu = (after.1 - before.1) / elapsed;
+    (stats, idle, after, cpu * 100.0)
+}
+
+/// The stack's own limit: the same clients against an actix-ws echo.
+async fn echo_baseline(o: Options) -> Samples {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let server = actix_web::HttpServer::new(|| {
+        actix_web::App::new().route(
+            "/echo",
+            actix_web::web::get().to(
+                |req: actix_web::HttpRequest, body: actix_web::web::Payload| async move {
+                    let (res, mut session, mut stream) = actix_ws::handle(&req, body)?;
+                    actix_web::rt::spawn(async move {
+                        while let Some(Ok(actix_ws::Message::Text(t))) = stream.recv().await {
+                            if session.text(t).await.is_err() {
+                                break;
+                            }
+                        }
+                    });
+                    Ok::<_, actix_web::Error>(res)
+                },
+            ),
+        )
+    })
+    .workers(2)
+    .listen(listener)
+    .expect("listen")
+    .run();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    let samples = Rc::new(RefCell::new(Samples::default()));
+    let every = Duration::from_secs_f64(o.visitors as f64 / o.rate as f64);
+    let stop = Instant::now() + Duration::from_secs(o.seconds.min(10));
+    let mut tasks = Vec::new();
+    for _ in 0..o.visitors {
+        let mut ws = connect(
+            &format!("ws://{addr}/echo"),
+            &format!("http://{addr}"),
+            None,
+        )
+        .await;
+        let samples = samples.clone();
+        tasks.push(actix_web::rt::spawn(async move {
+            let mut next = Instant::now() + every.mul_f64(rand_fraction());
+            while Instant::now() < stop {
+                actix_web::rt::time::sleep_until(next.into()).await;
+                next += every;
+                let t0 = Instant::now();
+                if ws.send(Message::Text("ping".into())).await.is_err() {
+                    return;
+                }
+                if let Ok(Some(Ok(_))) =
+                    tokio::time::timeout(Duration::from_secs(5), ws.next()).await
+                {
+                    samples.borrow_mut().0.push(t0.elapsed().as_micros() as u64);
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    handle.stop(true).await;
+    let taken = std::mem::take(&mut *samples.borrow_mut());
+    taken
+}
+
+fn main() {
+    let o = options();
+    let code = actix_web::rt::System::new().block_on(async move {
+        println!("livedesk load: {} agents, {} visitors, target {} msg/s for {} s (release binary, loopback)", o.agents, o.visitors, o.rate, o.seconds);
+        let (mut s, idle, after, cpu) = chat_load(o).await;
+        let rate = s.acked as f64 / o.seconds as f64;
+        let mut echo = echo_baseline(o).await;
+        println!("  messages acked        {} ({:.0} msg/s sustained)", s.acked, rate);
+        println!("  delivered to agents   {}", s.delivered);
+        println!("  start -> offer        {}", s.offer.summary());
+        println!("  send -> ack (durable) {}", s.ack.summary());
+        println!("  send -> agent         {}", s.delivery.summary());
+        println!("  server RSS            idle {} KiB, under load {} KiB", idle.0, after.0);
+        println!("  server CPU            {:.0}% of one core under load", cpu);
+        println!("  errors                {}", s.errors.len());
+        println!("  agent frames          {:?}", s.frames);
+        for e in s.errors.iter().take(5) {
+            println!("    {e}");
+        }
+        let delivery_p99 = s.delivery.p99_ms();
+        let echo_p99 = echo.p99_ms();
+        println!("  baseline actix-ws echo {}", echo.summary());
+        println!("  ratio delivery p99 / echo p99 = {:.1}", delivery_p99 / echo_p99);
+        let lost = s.acked.saturating_sub(s.delivered);
+        if s.acked == 0 {
+            println!("FAILED: no message was acknowledged");
+            1
+        } else if lost > 0 || !s.errors.is_empty() {
+            println!("FAILED: {lost} acknowledged message(s) not delivered, {} error(s)", s.errors.len());
+            1
+        } else {
+            println!("OK: every acknowledged message was delivered");
+            0
+        }
+    });
+    std::process::exit(code);
+}
