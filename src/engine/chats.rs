@@ -3,7 +3,7 @@
 //! ending (visitor, agent, idle), wrap-up, and re-queueing a lost agent's
 //! chats. Messages themselves are in `messages.rs`.
 
-use super::conn::{Conn, Out};
+use super::conn::Conn;
 use super::core::{Core, LiveChat};
 use super::frames::ServerFrame;
 use super::messages::Draft;
@@ -179,46 +179,10 @@ impl Core {
             }
         };
         self.settle(agent);
-        let Some(live) = self.chats.get(&id) else {
-            return;
-        };
-        let joined = Out::Joined {
-            chat_id: id,
-            last_seq: message.seq,
-            json: ServerFrame::ChatJoined {
-                chat: self.agent_chat(&live.chat),
-            }
-            .json(),
-        };
-        let agent_conns = self
-            .agents
-            .get(&agent)
-            .map(|a| a.conns.clone())
-            .unwrap_or_default();
-        let visitors = live.visitors.clone();
-        let agent_joined = ServerFrame::AgentJoined { name }.json();
-        let visitor_json = ServerFrame::Message {
-            message: message.clone(),
-        }
-        .json();
-        self.after_durable(move |result| {
-            if let Err(e) = result {
-                let _ = reply.send(Err(e.into()));
-                return;
-            }
-            for c in &agent_conns {
-                c.push(joined.clone());
-            }
-            for c in &visitors {
-                c.frame(&agent_joined);
-                c.push(Out::Message {
-                    chat_id: id,
-                    seq: message.seq,
-                    json: visitor_json.clone(),
-                });
-            }
-            let _ = reply.send(Ok(()));
-        });
+        // The agent gets the chat and its history, the visitor the news;
+        // the answer follows once it is all durable.
+        self.joined(id, agent, message, Vec::new(), name);
+        self.reply_after_durable(reply, Ok(()));
         self.publish_queue(group);
     }
 

@@ -343,7 +343,7 @@ impl Core {
 
     /// Delivers a join: the message to those already in, the chat to the
     /// newcomer (history follows), the news to the visitor.
-    fn joined(
+    pub(super) fn joined(
         &self,
         id: ChatId,
         newcomer: StaffId,
