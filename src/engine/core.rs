@@ -18,6 +18,9 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
+/// Queue views are published at most this often (and on every tick).
+const PUBLISH_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// Queue order: re-queued chats first, then by time queued.
 pub(super) type QueueKey = (u8, Millis, ChatId);
 
@@ -221,6 +224,7 @@ impl Core {
         mut rx: mpsc::Receiver<Command>,
         mut shutdown: tokio::sync::watch::Receiver<bool>,
     ) {
+        let mut last_publish = std::time::Instant::now();
         loop {
             if *shutdown.borrow() {
                 break;
@@ -228,11 +232,14 @@ impl Core {
             tokio::select! {
                 cmd = rx.recv() => match cmd {
                     Some(cmd) => {
+                        let tick = matches!(cmd, Command::Tick(_));
                         self.handle(cmd);
-                        // Queue views go out once a burst of commands is
-                        // handled: at once when idle, coalesced under load.
-                        if rx.is_empty() {
+                        // Queue views list whole queues, so they go out at
+                        // most every PUBLISH_EVERY (real time) and on each
+                        // tick, not after every change.
+                        if tick || (rx.is_empty() && last_publish.elapsed() >= PUBLISH_EVERY) {
                             self.publish_dirty();
+                            last_publish = std::time::Instant::now();
                         }
                     }
                     None => break,
