@@ -87,6 +87,9 @@ pub struct Chat {
     /// Transfers so far, each with the wrap-up reason its agent gave.
     #[serde(default)]
     pub handoffs: Vec<Handoff>,
+    /// Groups the chat was moved out of, oldest first.
+    #[serde(default)]
+    pub past_groups: Vec<GroupId>,
 }
 
 /// One transfer of a chat.

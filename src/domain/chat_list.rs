@@ -209,6 +209,7 @@ mod tests {
             agent_active_at: 31_000,
             conference: vec![],
             handoffs: vec![],
+            past_groups: Vec::new(),
         };
         let r = ChatRow::new(&chat, "G".into(), None, 121_000, "http://desk");
         assert_eq!((r.duration_secs, r.idle_secs), (120, Some(60)));

@@ -67,6 +67,7 @@ impl Core {
                 agent_active_at: 0,
                 conference: Vec::new(),
                 handoffs: Vec::new(),
+                past_groups: Vec::new(),
             };
             let first = Message {
                 chat_id: chat.id,

@@ -205,6 +205,9 @@ impl Core {
                 }
                 c.state = ChatState::Waiting;
                 c.owner = None;
+                if c.group != group {
+                    c.past_groups.push(c.group);
+                }
                 c.group = group;
                 c.requeued = true;
                 c.conference.clear();

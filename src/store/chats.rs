@@ -264,14 +264,10 @@ impl Store {
         let mut staff: Vec<[u8; 16]> = chat.owner.iter().map(|s| s.to_bytes()).collect();
         staff.extend(chat.conference.iter().map(|s| s.to_bytes()));
         staff.extend(chat.handoffs.iter().map(|h| h.from.to_bytes()));
-        let groups: Vec<[u8; 16]> = self
-            .trees
-            .groupid_chatid
-            .iter()
-            .keys()
-            .filter_map(Result::ok)
-            .filter(|k| k.ends_with(&id.to_bytes()))
-            .filter_map(|k| k.get(..16).and_then(|g| <[u8; 16]>::try_from(g).ok()))
+        // Listed under its group now and every group it was moved out of.
+        let groups: Vec<[u8; 16]> = std::iter::once(chat.group)
+            .chain(chat.past_groups.iter().copied())
+            .map(|g| g.to_bytes())
             .collect();
         tx_done(
             (

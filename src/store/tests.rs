@@ -222,6 +222,7 @@ fn chat_and_first(group: GroupId) -> (crate::domain::chat::Chat, crate::domain::
         agent_active_at: 0,
         conference: Vec::new(),
         handoffs: Vec::new(),
+        past_groups: Vec::new(),
     };
     let first = Message {
         chat_id: id,
@@ -296,4 +297,36 @@ fn chats_are_indexed_by_group_and_by_staff() {
         .chats_of_staff(StaffId::generate())
         .expect("read")
         .is_empty());
+}
+
+#[test]
+fn deleting_a_moved_chat_removes_it_from_every_group_and_staff_index() {
+    use crate::domain::chat::ChatState;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = open(dir.path());
+    let (a, b) = (GroupId::generate(), GroupId::generate());
+    let (mut chat, first) = chat_and_first(a);
+    s.insert_chat(&chat, &[3; 32], &first).expect("insert");
+    let ann = StaffId::generate();
+    chat.past_groups.push(a);
+    chat.group = b;
+    chat.owner = Some(ann);
+    chat.state = ChatState::Ended;
+    s.put_chat(&chat).expect("moved and ended");
+    assert_eq!(
+        s.chats_of_group(a).expect("read").len(),
+        1,
+        "listed under both groups"
+    );
+    assert_eq!(s.chats_of_group(b).expect("read").len(), 1);
+    s.delete_chat(chat.id).expect("delete");
+    assert!(s.chats_of_group(a).expect("read").is_empty());
+    assert!(s.chats_of_group(b).expect("read").is_empty());
+    assert!(s.chats_of_staff(ann).expect("read").is_empty());
+    assert!(
+        s.trees.groupid_chatid.is_empty() && s.trees.staffid_chatid.is_empty(),
+        "no entry left behind"
+    );
+    assert!(s.messages_after(chat.id, 0, 10).expect("read").is_empty());
+    assert_eq!(s.chat_id_by_token(&[3; 32]).expect("read"), None);
 }
