@@ -18,10 +18,13 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
+
+#[allow(dead_code)]
+mod support;
+use support::{connect, micros, sign_in, usage, Samples, Socket};
 
 #[derive(Clone, Copy, Debug)]
 struct Options {
@@ -66,37 +69,6 @@ fn options() -> Options {
     o
 }
 
-/// Latencies in microseconds.
-#[derive(Default)]
-struct Samples(Vec<u64>);
-
-impl Samples {
-    fn summary(&mut self) -> String {
-        if self.0.is_empty() {
-            return "n/a".into();
-        }
-        self.0.sort_unstable();
-        let p = |q: f64| {
-            self.0[((self.0.len() as f64 * q) as usize).min(self.0.len() - 1)] as f64 / 1000.0
-        };
-        format!(
-            "p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, max {:.2} ms (n={})",
-            p(0.50),
-            p(0.95),
-            p(0.99),
-            *self.0.last().unwrap_or(&0) as f64 / 1000.0,
-            self.0.len()
-        )
-    }
-    fn p99_ms(&mut self) -> f64 {
-        if self.0.is_empty() {
-            return f64::NAN;
-        }
-        self.0.sort_unstable();
-        self.0[((self.0.len() as f64 * 0.99) as usize).min(self.0.len() - 1)] as f64 / 1000.0
-    }
-}
-
 #[derive(Default)]
 struct Stats {
     started: HashMap<String, Instant>,
@@ -110,157 +82,6 @@ struct Stats {
 }
 
 type Shared = Rc<RefCell<Stats>>;
-
-struct Server {
-    child: Child,
-    base: String,
-    setup: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_server() -> Server {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let config = dir.path().join("livedesk.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[server]\nlisten = \"127.0.0.1:0\"\n[storage]\ndata_dir = \"{}\"\n[chat]\nvisitor_starts_per_minute = 100000\nvisitor_messages_per_minute = 100000\ndefault_max_concurrent_chats = 50\n[log]\nlevel = \"warn\"\n",
-            dir.path().join("data").display()
-        ),
-    )
-    .expect("config");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_livedesk"))
-        .args(["serve", "--config", config.to_str().expect("utf8")])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start livedesk");
-    let mut base = String::new();
-    let mut setup = String::new();
-    for line in BufReader::new(child.stdout.take().expect("stdout"))
-        .lines()
-        .map_while(Result::ok)
-    {
-        if let Some(a) = line.trim().strip_prefix("Listening:") {
-            base = format!("http://{}", a.trim());
-        }
-        if line.contains("/setup#") {
-            setup = line
-                .trim()
-                .split_once('#')
-                .map(|(_, t)| t.to_string())
-                .unwrap_or_default();
-        }
-        if line.starts_with("Stop with") {
-            break;
-        }
-    }
-    Server {
-        child,
-        base,
-        setup,
-        _dir: dir,
-    }
-}
-
-/// Resident memory (KiB) and CPU seconds of a process, from /proc.
-fn usage(pid: u32) -> (u64, f64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let rss = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
-    let ticks: f64 = fields
-        .get(11)
-        .and_then(|v| v.parse::<f64>().ok())
-        .unwrap_or(0.0)
-        + fields
-            .get(12)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0);
-    (rss, ticks / 100.0)
-}
-
-struct Api {
-    base: String,
-    http: awc::Client,
-    cookie: String,
-    csrf: String,
-}
-
-impl Api {
-    async fn post(&self, path: &str, body: Value) -> (u16, Value, Option<String>) {
-        let mut res = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .insert_header(("Cookie", self.cookie.clone()))
-            .insert_header(("X-CSRF-Token", self.csrf.clone()))
-            .send_json(&body)
-            .await
-            .expect("request");
-        let cookie = res
-            .headers()
-            .get("set-cookie")
-            .and_then(|v| v.to_str().ok())
-            .map(|c| c.split(';').next().unwrap_or("").to_string());
-        let v = res
-            .json::<Value>()
-            .limit(1 << 20)
-            .await
-            .unwrap_or(Value::Null);
-        (res.status().as_u16(), v, cookie)
-    }
-}
-
-async fn sign_in(base: &str, email: &str, password: &str) -> Api {
-    let mut api = Api {
-        base: base.into(),
-        http: awc::Client::new(),
-        cookie: String::new(),
-        csrf: String::new(),
-    };
-    let (status, v, cookie) = api
-        .post(
-            "/api/auth/login",
-            json!({"email": email, "password": password}),
-        )
-        .await;
-    assert_eq!(status, 200, "sign-in: {v}");
-    api.cookie = cookie.expect("cookie");
-    api.csrf = v["csrf_token"].as_str().unwrap_or("").to_string();
-    api
-}
-
-type Socket = actix_codec::Framed<awc::BoxedSocket, awc::ws::Codec>;
-
-async fn connect(url: &str, origin: &str, cookie: Option<&str>) -> Socket {
-    let mut req = awc::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .finish()
-        .ws(url)
-        .max_frame_size(16 << 20)
-        .origin(origin);
-    if let Some(c) = cookie {
-        req = req.header("Cookie", c.to_string());
-    }
-    req.connect().await.expect("websocket").1
-}
 
 /// Timestamps travel as letters (0→a … 9→j): digits would be masked as a
 /// phone number on their way to agents, as masking is on, as in real use.
@@ -281,10 +102,6 @@ fn decode(s: &str) -> Option<u64> {
         .collect::<Option<String>>()?
         .parse()
         .ok()
-}
-
-fn micros(start: Instant) -> u64 {
-    start.elapsed().as_micros() as u64
 }
 
 /// An agent: accepts every offer, records offer and delivery latency.
@@ -359,7 +176,7 @@ async fn agent(mut ws: Socket, start: Instant, stats: Shared, stop: Instant) {
 /// A visitor: sends one message per `every`, waits for each ack.
 async fn visitor(mut ws: Socket, start: Instant, every: Duration, stats: Shared, stop: Instant) {
     let mut n = 0u64;
-    let mut next = Instant::now() + every.mul_f64(rand_fraction());
+    let mut next = Instant::now() + every.mul_f64(rand::random::<f64>());
     while Instant::now() < stop {
         actix_web::rt::time::sleep_until(next.into()).await;
         next += every;
@@ -406,28 +223,13 @@ async fn visitor(mut ws: Socket, start: Instant, every: Duration, stats: Shared,
     }
 }
 
-fn rand_fraction() -> f64 {
-    (std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0)
-        % 1000) as f64
-        / 1000.0
-}
-
 async fn chat_load(o: Options) -> (Stats, (u64, f64), (u64, f64), f64) {
-    let server = start_server();
-    let pid = server.child.id();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = support::start_server(dir.path(), "", "default_max_concurrent_chats = 50");
+    let pid = server.pid();
     let idle = usage(pid);
     let http = awc::Client::new();
-    let mut res = http
-        .post(format!("{}/api/setup", server.base))
-        .send_json(&json!({"token": server.setup, "email": "owner@load.test", "display_name": "Owner", "password": "owner password"}))
-        .await
-        .expect("setup");
-    assert_eq!(res.status().as_u16(), 200, "setup");
-    let _ = res.body().await;
-    let owner = sign_in(&server.base, "owner@load.test", "owner password").await;
+    let owner = support::set_up_owner(&server, "owner@load.test", "owner password").await;
     let (_, group, _) = owner
         .post(
             "/api/groups",
@@ -567,7 +369,7 @@ async fn echo_baseline(o: Options) -> Samples {
         .await;
         let samples = samples.clone();
         tasks.push(actix_web::rt::spawn(async move {
-            let mut next = Instant::now() + every.mul_f64(rand_fraction());
+            let mut next = Instant::now() + every.mul_f64(rand::random::<f64>());
             while Instant::now() < stop {
                 actix_web::rt::time::sleep_until(next.into()).await;
                 next += every;

@@ -79,6 +79,7 @@ pub async fn start(
     let store = Arc::new(Store::open(
         &config.storage.data_dir,
         config.storage.cache_mb.saturating_mul(1 << 20),
+        config.storage.min_free_mb.saturating_mul(1 << 20),
     )?);
     let setup_link = service::setup::ensure_setup_link(
         &store,

@@ -247,7 +247,11 @@ fn owner(command: OwnerCommand) -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(e),
     };
-    let store = match Store::open(&config.storage.data_dir, config.storage.cache_mb << 20) {
+    let store = match Store::open(
+        &config.storage.data_dir,
+        config.storage.cache_mb << 20,
+        config.storage.min_free_mb << 20,
+    ) {
         Ok(s) => s,
         Err(e) => return fail(e),
     };

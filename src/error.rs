@@ -105,6 +105,10 @@ pub enum AppError {
     /// The store cannot write or make writes durable.
     #[error("{0}")]
     Unavailable(String),
+    /// The data folder's disk is below its free-space reserve: writes are
+    /// refused until space is freed; reads go on.
+    #[error("{0}")]
+    DiskFull(String),
     /// A bug or an unexpected failure; details only in the log.
     #[error("internal error: {0}")]
     Internal(String),
@@ -130,6 +134,7 @@ impl AppError {
             AppError::BodyTooLarge { .. } => "body_too_large",
             AppError::ExpectedJson => "expected_json",
             AppError::Unavailable(_) => "store_unavailable",
+            AppError::DiskFull(_) => "disk_full",
             AppError::Internal(_) => "internal",
         }
     }
@@ -177,6 +182,7 @@ impl From<StoreError> for AppError {
                 message,
             },
             StoreError::Io(_) | StoreError::NotDurable(_) => AppError::Unavailable(message),
+            StoreError::DiskFull { .. } => AppError::DiskFull(message),
             StoreError::InUse { .. }
             | StoreError::Open { .. }
             | StoreError::NewerSchema { .. }
@@ -203,13 +209,17 @@ impl ResponseError for AppError {
             AppError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::ExpectedJson => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::DiskFull(_) => StatusCode::INSUFFICIENT_STORAGE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
-        let message = if status.is_server_error() {
+        // The store logs once when the disk runs low; each refusal is not news.
+        let message = if let AppError::DiskFull(m) = self {
+            m.clone()
+        } else if status.is_server_error() {
             let id = hex::encode(rand::random::<[u8; 6]>());
             tracing::error!(error_id = %id, error = %self, "request failed");
             match self {

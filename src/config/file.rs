@@ -21,7 +21,7 @@ pub const SCHEMA: &[(&str, &[&str])] = &[
             "shutdown_timeout",
         ],
     ),
-    ("storage", &["data_dir", "cache_mb"]),
+    ("storage", &["data_dir", "cache_mb", "min_free_mb"]),
     (
         "auth",
         &[
@@ -61,6 +61,7 @@ fn apply(c: &mut Config, section: &str, key: &str, v: Value) -> Result<(), Strin
         ("server", "shutdown_timeout") => c.server.shutdown_timeout = duration(v)?,
         ("storage", "data_dir") => c.storage.data_dir = PathBuf::from(non_empty(v)?),
         ("storage", "cache_mb") => c.storage.cache_mb = int(v, 4, 64 * 1024)? as u64,
+        ("storage", "min_free_mb") => c.storage.min_free_mb = int(v, 0, 1 << 20)? as u64,
         ("auth", "session_idle_timeout") => c.auth.session_idle_timeout = duration(v)?,
         ("auth", "session_max_lifetime") => c.auth.session_max_lifetime = duration(v)?,
         ("auth", "setup_link_lifetime") => c.auth.setup_link_lifetime = duration(v)?,

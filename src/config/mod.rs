@@ -40,6 +40,9 @@ pub struct StorageConfig {
     pub data_dir: PathBuf,
     /// sled page cache, MiB.
     pub cache_mb: u64,
+    /// Free space kept on the data folder's disk, MiB: below it new chats,
+    /// messages and sign-ins are refused (reads go on); 0 turns it off.
+    pub min_free_mb: u64,
 }
 
 /// `[auth]`: sessions, setup links and sign-in limiting.
@@ -119,6 +122,7 @@ impl Default for Config {
             storage: StorageConfig {
                 data_dir: PathBuf::from("./livedesk-data"),
                 cache_mb: 64,
+                min_free_mb: 64,
             },
             auth: AuthConfig {
                 session_idle_timeout: Duration::from_secs(2 * 3600),

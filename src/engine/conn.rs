@@ -42,6 +42,14 @@ pub enum Out {
         /// The serialized frame.
         json: Arc<str>,
     },
+    /// The staff hello: send the frame; the chats it lists get messages only
+    /// after the client's `resume` says what it has.
+    Hello {
+        /// The chats the agent is in.
+        chats: Vec<ChatId>,
+        /// The serialized frame.
+        json: Arc<str>,
+    },
     /// Close with a websocket close code and reason.
     Close(u16, &'static str),
 }

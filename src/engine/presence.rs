@@ -46,7 +46,10 @@ impl Core {
                 .filter_map(|c| self.chat_view(*c, id))
                 .collect(),
         };
-        conn.frame(&hello.json());
+        conn.push(Out::Hello {
+            chats,
+            json: hello.json(),
+        });
         for g in &staff.groups {
             if self.ensure_group(*g).is_ok() {
                 if let Some(view) = self.queue_view(*g) {

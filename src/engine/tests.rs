@@ -32,7 +32,7 @@ struct World {
 
 fn world(seed: u64, routing: Routing) -> World {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Arc::new(Store::open(&dir.path().join("data"), 8 << 20).expect("store"));
+    let store = Arc::new(Store::open(&dir.path().join("data"), 8 << 20, 0).expect("store"));
     let clock = Arc::new(ManualClock::starting_now());
     let mut groups = Vec::new();
     for name in ["A", "B"] {

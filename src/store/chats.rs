@@ -77,6 +77,7 @@ impl Store {
         token: &TokenHash,
         first: &Message,
     ) -> Result<(), StoreError> {
+        self.room()?;
         let t = &self.trees;
         tx_done(
             (
@@ -132,6 +133,7 @@ impl Store {
     /// in one transaction. A client id already used in this chat aborts with
     /// nothing written.
     pub fn append_message(&self, chat: &Chat, message: &Message) -> Result<(), StoreError> {
+        self.room()?;
         let t = &self.trees;
         tx_done(
             (

@@ -4,8 +4,11 @@
 //! covers many writes, and `flush_async` is never called from many tasks
 //! (sled 0.34.7 deadlocks with seven or more concurrent callers, upstream
 //! issue #1308). A failed flush is logged loudly and fails the waiting
-//! tickets, so nothing is acknowledged that is not on disk; the next write
-//! tries again, so the desk recovers when space returns.
+//! tickets, so nothing is acknowledged that is not on disk. After a failed
+//! write sled refuses everything until reopened, so the free-space reserve
+//! (`space.rs`) keeps it from ever meeting a full disk; should it still
+//! happen, a restart once space is back recovers every acknowledged write
+//! (the crash tool's full-disk run checks both).
 
 use super::StoreError;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -130,7 +133,7 @@ fn committer(shared: &Shared, db: &sled::Db) {
                 f.failure = None;
             }),
             Err(e) => {
-                tracing::error!(error = %e, "STORE FLUSH FAILED: writes are not being acknowledged until the disk accepts them again");
+                tracing::error!(error = %e, "STORE FLUSH FAILED: nothing more is acknowledged; free disk space on the data folder's disk, then restart livedesk (everything acknowledged so far is safe)");
                 shared
                     .done
                     .send_modify(|f| f.failure = Some((target, e.to_string())));

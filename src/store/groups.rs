@@ -32,6 +32,7 @@ impl Store {
 
     /// Adds a group with a unique name.
     pub fn insert_group(&self, g: &Group) -> Result<(), StoreError> {
+        self.room()?;
         let t = &self.trees;
         tx_done(
             (&t.groupid_group, &t.groupname_groupid).transaction(|(groups, names)| {

@@ -13,6 +13,7 @@ pub mod records;
 mod sessions;
 mod settings;
 mod setup;
+mod space;
 mod staff;
 pub mod trees;
 
@@ -24,6 +25,7 @@ pub use settings::DEFAULT_WRAP_UP_REASONS;
 use crate::domain::GroupId;
 use commit::GroupCommit;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
+use space::Space;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
@@ -60,6 +62,16 @@ pub enum StoreError {
     /// A read or write failed (disk full, I/O error).
     #[error("the store could not read or write: {0}; check free disk space and the data folder's permissions")]
     Io(String),
+    /// The disk is below the free-space reserve: the write was not made.
+    #[error("the disk holding {path} has {free_mb} MiB free, below the {reserve_mb} MiB reserve (storage.min_free_mb): livedesk takes no new writes until space is freed; everything stored can still be read")]
+    DiskFull {
+        /// The data folder.
+        path: String,
+        /// Free space now.
+        free_mb: u64,
+        /// The reserve.
+        reserve_mb: u64,
+    },
     /// A write could not be made durable: it must not be acknowledged.
     #[error("the store could not make a write durable: {0}; check free disk space")]
     NotDurable(String),
@@ -120,14 +132,16 @@ pub struct Store {
     /// transaction (sled transactions cannot scan): group deletion and
     /// membership edits.
     admin_lock: Mutex<()>,
+    space: Space,
     path: PathBuf,
-    _lock: File,
 }
 
 impl Store {
     /// Opens (creating if needed) the store in `dir` with a page cache of
     /// `cache_bytes`, takes the folder's lock, and migrates the schema.
-    pub fn open(dir: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
+    /// Growing writes are refused while the disk has less than
+    /// `reserve_bytes` free (0: never).
+    pub fn open(dir: &Path, cache_bytes: u64, reserve_bytes: u64) -> Result<Self, StoreError> {
         let shown = dir.display().to_string();
         let open_err = |reason: String| StoreError::Open {
             path: shown.clone(),
@@ -147,8 +161,8 @@ impl Store {
             db,
             trees,
             admin_lock: Mutex::new(()),
+            space: Space::new(lock, reserve_bytes),
             path: dir.to_path_buf(),
-            _lock: lock,
         })
     }
 
@@ -182,9 +196,22 @@ impl Store {
         Ok(())
     }
 
-    /// Whether the store answers reads (for `/readyz`).
+    /// Whether the store answers reads and takes writes (for `/readyz`).
     pub fn is_ready(&self) -> bool {
-        self.trees.meta.get(migrate::VERSION_KEY).is_ok() && self.commit.healthy()
+        self.trees.meta.get(migrate::VERSION_KEY).is_ok()
+            && self.commit.healthy()
+            && self.room().is_ok()
+    }
+
+    /// Refuses a growing write while the disk is below the reserve: sled
+    /// must never meet a full disk itself, as after a failed write it
+    /// answers nothing, reads included, until reopened.
+    fn room(&self) -> Result<(), StoreError> {
+        self.space.check().map_err(|free| StoreError::DiskFull {
+            path: self.path.display().to_string(),
+            free_mb: free >> 20,
+            reserve_mb: self.space.reserve() >> 20,
+        })
     }
 
     /// Stops the committer and flushes: the last step of shutdown.

@@ -19,6 +19,7 @@ impl Store {
         row: &SessionRow,
         expires_at: Millis,
     ) -> Result<(), StoreError> {
+        self.room()?;
         let t = &self.trees;
         tx_done(
             (

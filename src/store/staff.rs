@@ -105,6 +105,7 @@ impl Store {
 
     /// Adds a staff member (the owner only while none exists).
     pub fn insert_staff(&self, row: &StaffRow) -> Result<(), StoreError> {
+        self.room()?;
         let _guard = self.admin_guard();
         let t = &self.trees;
         tx_done(

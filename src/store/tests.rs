@@ -5,7 +5,7 @@ use super::*;
 use crate::domain::{Group, NewGroup, Role, Staff, StaffId};
 
 fn open(dir: &Path) -> Store {
-    Store::open(dir, 8 << 20).expect("open")
+    Store::open(dir, 8 << 20, 0).expect("open")
 }
 
 fn row(email: &str, role: Role, groups: Vec<GroupId>) -> StaffRow {
@@ -37,7 +37,7 @@ fn group(name: &str) -> Group {
 fn a_second_open_of_the_same_folder_is_refused_clearly() {
     let dir = tempfile::tempdir().expect("tempdir");
     let _first = open(dir.path());
-    let err = Store::open(dir.path(), 8 << 20).err().expect("refused");
+    let err = Store::open(dir.path(), 8 << 20, 0).err().expect("refused");
     assert!(matches!(err, StoreError::InUse { .. }));
     assert!(
         err.to_string()
@@ -329,4 +329,27 @@ fn deleting_a_moved_chat_removes_it_from_every_group_and_staff_index() {
     );
     assert!(s.messages_after(chat.id, 0, 10).expect("read").is_empty());
     assert_eq!(s.chat_id_by_token(&[3; 32]).expect("read"), None);
+}
+
+#[test]
+fn below_the_free_space_reserve_growing_writes_are_refused_and_reads_go_on() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let g = group("Support");
+    {
+        let s = open(dir.path());
+        s.insert_group(&g).expect("insert");
+    }
+    // A reserve no disk has: every growing write is refused, clearly.
+    let s = Store::open(dir.path(), 8 << 20, 1 << 60).expect("open");
+    let err = s.insert_group(&group("Sales")).err().expect("refused");
+    assert!(matches!(err, StoreError::DiskFull { .. }), "{err:?}");
+    assert!(err.to_string().contains("storage.min_free_mb"), "{err}");
+    let (chat, first) = chat_and_first(g.id);
+    assert!(matches!(
+        s.insert_chat(&chat, &[7; 32], &first),
+        Err(StoreError::DiskFull { .. })
+    ));
+    assert!(!s.is_ready());
+    // Reads go on.
+    assert_eq!(s.group(g.id).expect("read").map(|x| x.name), Some(g.name));
 }

@@ -16,7 +16,7 @@ use crate::engine::frames::ServerFrame;
 use crate::engine::Out;
 use crate::state::AppState;
 use actix_ws::{CloseCode, CloseReason, Closed, Session};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 pub use staff::staff_socket;
@@ -73,6 +73,10 @@ pub struct Filler {
     state: AppState,
     for_agent: bool,
     sent: HashMap<ChatId, u64>,
+    /// Chats the hello listed whose `resume` has not come yet: live
+    /// messages wait for it (the resume fills them from the store), so a
+    /// message racing the resume cannot start the stream from seq 1.
+    awaiting_resume: HashSet<ChatId>,
 }
 
 impl Filler {
@@ -82,6 +86,7 @@ impl Filler {
             state,
             for_agent,
             sent: HashMap::new(),
+            awaiting_resume: HashSet::new(),
         }
     }
 
@@ -92,6 +97,7 @@ impl Filler {
         chat: ChatId,
         last_seq: u64,
     ) -> Result<(), Stop> {
+        self.awaiting_resume.remove(&chat);
         self.sent.insert(chat, last_seq);
         self.fill(ws, chat).await
     }
@@ -100,6 +106,7 @@ impl Filler {
     pub async fn forward(&mut self, ws: &mut Session, out: Out) -> Result<(), Stop> {
         match out {
             Out::Frame(json) => ws.text(json.to_string()).await?,
+            Out::Message { chat_id, .. } if self.awaiting_resume.contains(&chat_id) => {}
             Out::Message { chat_id, seq, json } => {
                 let sent = *self.sent.entry(chat_id).or_insert(0);
                 if seq <= sent {
@@ -114,7 +121,12 @@ impl Filler {
                 ws.text(json.to_string()).await?;
                 self.sent.insert(chat_id, seq);
             }
+            Out::Hello { chats, json } => {
+                ws.text(json.to_string()).await?;
+                self.awaiting_resume.extend(chats);
+            }
             Out::Joined { chat_id, json, .. } => {
+                self.awaiting_resume.remove(&chat_id);
                 ws.text(json.to_string()).await?;
                 self.sent.entry(chat_id).or_insert(0);
                 self.fill(ws, chat_id).await?;

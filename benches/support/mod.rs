@@ -1,0 +1,291 @@
+//! What the on-demand tools share: starting the real release binary on a
+//! data folder, signing in over the public API, websocket clients, latency
+//! samples and /proc readings. Loopback only.
+
+use awc::ws::Message;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Latencies in microseconds.
+#[derive(Default)]
+pub struct Samples(pub Vec<u64>);
+
+impl Samples {
+    pub fn summary(&mut self) -> String {
+        if self.0.is_empty() {
+            return "n/a".into();
+        }
+        self.0.sort_unstable();
+        format!(
+            "p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, max {:.2} ms (n={})",
+            self.quantile_ms(0.50),
+            self.quantile_ms(0.95),
+            self.quantile_ms(0.99),
+            *self.0.last().unwrap_or(&0) as f64 / 1000.0,
+            self.0.len()
+        )
+    }
+
+    pub fn p99_ms(&mut self) -> f64 {
+        self.0.sort_unstable();
+        self.quantile_ms(0.99)
+    }
+
+    fn quantile_ms(&self, q: f64) -> f64 {
+        if self.0.is_empty() {
+            return f64::NAN;
+        }
+        self.0[((self.0.len() as f64 * q) as usize).min(self.0.len() - 1)] as f64 / 1000.0
+    }
+}
+
+/// A running livedesk process; killed (SIGKILL) when dropped.
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+    /// The one-time setup token, while no owner exists.
+    pub setup: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn ws_base(&self) -> String {
+        self.base.replacen("http", "ws", 1)
+    }
+
+    /// SIGKILL, and wait until the process is gone.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the release binary on `dir/data` with `dir/livedesk.toml`: a
+/// random loopback port, visitor limits raised (every client is 127.0.0.1),
+/// and the given `[storage]` and `[chat]` lines.
+pub fn start_server(dir: &Path, storage: &str, chat: &str) -> Server {
+    let config = dir.join("livedesk.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\n[storage]\ndata_dir = \"{}\"\n{storage}\n[chat]\nvisitor_starts_per_minute = 100000\nvisitor_messages_per_minute = 100000\n{chat}\n[log]\nlevel = \"warn\"\n",
+            dir.join("data").display()
+        ),
+    )
+    .expect("config");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_livedesk"))
+        .args(["serve", "--config", config.to_str().expect("utf8")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start livedesk");
+    let mut base = String::new();
+    let mut setup = String::new();
+    for line in BufReader::new(child.stdout.take().expect("stdout"))
+        .lines()
+        .map_while(Result::ok)
+    {
+        if let Some(a) = line.trim().strip_prefix("Listening:") {
+            base = format!("http://{}", a.trim());
+        }
+        if line.contains("/setup#") {
+            setup = line
+                .trim()
+                .split_once('#')
+                .map(|(_, t)| t.to_string())
+                .unwrap_or_default();
+        }
+        if line.starts_with("Stop with") {
+            break;
+        }
+    }
+    assert!(
+        !base.is_empty(),
+        "livedesk did not start (see its output above)"
+    );
+    Server { child, base, setup }
+}
+
+/// Resident memory (KiB) and CPU seconds of a process, from /proc.
+pub fn usage(pid: u32) -> (u64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let rss = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (rss, (field(11) + field(12)) / 100.0)
+}
+
+/// A signed-in staff member's HTTP client.
+pub struct Api {
+    pub base: String,
+    pub http: awc::Client,
+    pub cookie: String,
+    pub csrf: String,
+}
+
+impl Api {
+    pub fn anonymous(base: &str) -> Api {
+        Api {
+            base: base.into(),
+            http: awc::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .finish(),
+            cookie: String::new(),
+            csrf: String::new(),
+        }
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value, Option<String>) {
+        let mut res = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .insert_header(("Cookie", self.cookie.clone()))
+            .insert_header(("X-CSRF-Token", self.csrf.clone()))
+            .send_json(&body)
+            .await
+            .expect("request");
+        let cookie = res
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .map(|c| c.split(';').next().unwrap_or("").to_string());
+        let v = res
+            .json::<Value>()
+            .limit(64 << 20)
+            .await
+            .unwrap_or(Value::Null);
+        (res.status().as_u16(), v, cookie)
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let mut res = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .insert_header(("Cookie", self.cookie.clone()))
+            .send()
+            .await
+            .expect("request");
+        let v = res
+            .json::<Value>()
+            .limit(64 << 20)
+            .await
+            .unwrap_or(Value::Null);
+        (res.status().as_u16(), v)
+    }
+}
+
+pub async fn sign_in(base: &str, email: &str, password: &str) -> Api {
+    let mut api = Api::anonymous(base);
+    let (status, v, cookie) = api
+        .post(
+            "/api/auth/login",
+            json!({"email": email, "password": password}),
+        )
+        .await;
+    assert_eq!(status, 200, "sign-in: {v}");
+    api.cookie = cookie.expect("cookie");
+    api.csrf = v["csrf_token"].as_str().unwrap_or("").to_string();
+    api
+}
+
+/// Creates the owner with the setup token and signs in.
+pub async fn set_up_owner(server: &Server, email: &str, password: &str) -> Api {
+    let (status, v, _) = Api::anonymous(&server.base)
+        .post(
+            "/api/setup",
+            json!({"token": server.setup, "email": email, "display_name": "Owner", "password": password}),
+        )
+        .await;
+    assert_eq!(status, 200, "setup: {v}");
+    sign_in(&server.base, email, password).await
+}
+
+pub type Socket = actix_codec::Framed<awc::BoxedSocket, awc::ws::Codec>;
+
+pub async fn try_connect(url: &str, origin: &str, cookie: Option<&str>) -> Result<Socket, String> {
+    let mut req = awc::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .finish()
+        .ws(url)
+        .max_frame_size(16 << 20)
+        .origin(origin);
+    if let Some(c) = cookie {
+        req = req.header("Cookie", c.to_string());
+    }
+    req.connect()
+        .await
+        .map(|(_, s)| s)
+        .map_err(|e| e.to_string())
+}
+
+pub async fn connect(url: &str, origin: &str, cookie: Option<&str>) -> Socket {
+    try_connect(url, origin, cookie).await.expect("websocket")
+}
+
+pub async fn send(ws: &mut Socket, frame: Value) -> bool {
+    ws.send(Message::Text(frame.to_string().into()))
+        .await
+        .is_ok()
+}
+
+/// The next JSON text frame, `None` when the socket closed or nothing came
+/// within `wait`.
+pub async fn next_json(ws: &mut Socket, wait: Duration) -> Option<Value> {
+    let until = Instant::now() + wait;
+    loop {
+        let left = until.checked_duration_since(Instant::now())?;
+        match tokio::time::timeout(left, ws.next()).await {
+            Ok(Some(Ok(awc::ws::Frame::Text(t)))) => {
+                return Some(serde_json::from_slice(&t).unwrap_or(Value::Null))
+            }
+            Ok(Some(Ok(awc::ws::Frame::Close(_)))) | Ok(Some(Err(_))) | Ok(None) | Err(_) => {
+                return None
+            }
+            Ok(Some(Ok(_))) => {}
+        }
+    }
+}
+
+pub fn micros(start: Instant) -> u64 {
+    start.elapsed().as_micros() as u64
+}
+
+/// A fraction in [0, 1) from the clock: enough to spread timers.
+pub fn rand_fraction() -> f64 {
+    (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0)
+        % 1000) as f64
+        / 1000.0
+}
