@@ -230,3 +230,71 @@ fn the_packaged_config_differs_from_the_documented_one_only_in_its_data_folder()
     .expect("valid");
     assert_eq!(c.storage.data_dir, PathBuf::from("/var/lib/livedesk"));
 }
+
+mod properties {
+    use super::super::{file, Config, Origin};
+    use proptest::prelude::*;
+
+    fn known_key() -> impl Strategy<Value = (String, String)> {
+        let pairs: Vec<(String, String)> = file::SCHEMA
+            .iter()
+            .flat_map(|(s, keys)| keys.iter().map(|k| (s.to_string(), k.to_string())))
+            .collect();
+        proptest::sample::select(pairs)
+    }
+
+    /// TOML values of every kind, valid or not for the key they meet.
+    fn toml_value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<i64>().prop_map(|i| i.to_string()),
+            any::<bool>().prop_map(|b| b.to_string()),
+            any::<f64>().prop_map(|f| format!("{f:?}")),
+            "[a-zA-Z0-9:./ _-]{0,40}".prop_map(|s| format!("\"{s}\"")),
+            "[0-9]{1,6}(ms|s|m|h|d|x|)".prop_map(|s| format!("\"{s}\"")),
+            "\\PC{0,20}".prop_map(|s| format!("{s:?}")),
+            Just("[1, 2]".to_string()),
+            Just("{ a = 1 }".to_string()),
+            "\\PC{0,20}",
+        ]
+    }
+
+    fn lines_ok(problems: &[super::super::Problem], lines: usize) -> Result<(), TestCaseError> {
+        for p in problems {
+            prop_assert!(!p.message.is_empty());
+            if let Origin::File { line, column, .. } = p.origin {
+                prop_assert!((1..=lines.max(1) + 1).contains(&line), "{p}");
+                prop_assert!(column >= 1, "{p}");
+            }
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_as_the_config_file_gives_settings_or_problems(text in "\\PC{0,300}") {
+            let problems = file::apply_document(&mut Config::default(), "t.toml", &text);
+            lines_ok(&problems, text.lines().count())?;
+        }
+
+        #[test]
+        fn any_value_for_any_key_is_taken_or_explained_at_its_line(
+            (section, key) in known_key(),
+            value in toml_value(),
+        ) {
+            let text = format!("# a comment\n[{section}]\n{key} = {value}\n");
+            let problems = file::apply_document(&mut Config::default(), "t.toml", &text);
+            lines_ok(&problems, 3)?;
+        }
+
+        #[test]
+        fn any_environment_value_is_taken_or_explained(
+            (section, key) in known_key(),
+            value in "\\PC{0,40}",
+        ) {
+            let name = format!("LIVEDESK__{}__{}", section.to_uppercase(), key.to_uppercase());
+            for p in file::apply_env(&mut Config::default(), &[(name.clone(), value)]) {
+                prop_assert!(p.to_string().contains(&name), "{p}");
+            }
+        }
+    }
+}

@@ -312,4 +312,66 @@ mod tests {
             let _ = mask(text);
         }
     }
+
+    mod properties {
+        use super::mask;
+        use proptest::prelude::*;
+
+        /// A Luhn-valid number of `len` digits.
+        fn card(len: usize) -> impl Strategy<Value = String> {
+            proptest::collection::vec(0u32..10, len - 1).prop_map(|mut digits| {
+                // The check digit makes the Luhn sum a multiple of ten.
+                let sum: u32 = digits
+                    .iter()
+                    .rev()
+                    .enumerate()
+                    .map(|(i, &d)| {
+                        if i % 2 == 0 {
+                            (d * 2) % 9 + if d == 9 { 9 } else { 0 }
+                        } else {
+                            d
+                        }
+                    })
+                    .sum();
+                digits.push((10 - sum % 10) % 10);
+                digits.iter().map(|d| char::from(b'0' + *d as u8)).collect()
+            })
+        }
+
+        proptest! {
+            #[test]
+            fn any_text_is_masked_without_panic_and_never_grows(text in "\\PC{0,400}") {
+                let masked = mask(&text);
+                prop_assert!(masked.chars().count() <= text.chars().count());
+            }
+
+            #[test]
+            fn masking_what_is_masked_changes_nothing(text in "[a-z0-9@. +()*-]{0,120}") {
+                let once = mask(&text);
+                prop_assert_eq!(mask(&once), once);
+            }
+
+            #[test]
+            fn a_card_number_in_any_sentence_keeps_only_its_last_four(
+                before in "[a-zA-Z,.!?]{0,30}",
+                number in card(16),
+                after in "[a-zA-Z,.!?]{0,30}",
+            ) {
+                let masked = mask(&format!("{before} {number} {after}"));
+                prop_assert!(!masked.contains(&number[..12]), "{masked}");
+                prop_assert!(masked.contains(&format!("************{}", &number[12..])), "{masked}");
+                prop_assert!(masked.starts_with(&before) && masked.ends_with(&after), "{masked}");
+            }
+
+            #[test]
+            fn an_email_keeps_only_its_first_letter_and_domain(
+                local in "[a-z]{2,12}",
+                domain in "[a-z]{2,10}\\.(com|org|de)",
+            ) {
+                let masked = mask(&format!("mail {local}@{domain} please"));
+                let expected = format!("mail {}{}@{domain} please", &local[..1], "*".repeat(local.len() - 1));
+                prop_assert_eq!(masked, expected);
+            }
+        }
+    }
 }

@@ -341,7 +341,7 @@ fn below_the_free_space_reserve_growing_writes_are_refused_and_reads_go_on() {
     }
     // A reserve no disk has: every growing write is refused, clearly.
     let s = Store::open(dir.path(), 8 << 20, 1 << 60).expect("open");
-    let err = s.insert_group(&group("Sales")).err().expect("refused");
+    let err = s.insert_group(&group("Sales")).expect_err("refused");
     assert!(matches!(err, StoreError::DiskFull { .. }), "{err:?}");
     assert!(err.to_string().contains("storage.min_free_mb"), "{err}");
     let (chat, first) = chat_and_first(g.id);

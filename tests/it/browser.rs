@@ -251,3 +251,59 @@ async fn owner_sets_up_creates_a_group_and_an_agent_who_then_signs_in() {
 
     b.close().await.expect("close browser");
 }
+
+/// Stored XSS: names typed by staff and admins render as text in every
+/// console screen; nothing in them runs or becomes an element. (Extend the
+/// list of screens as screens are added.)
+#[actix_web::test]
+async fn hostile_names_render_as_text_in_every_screen() {
+    let Some((driver_path, chromium)) = browser_paths() else {
+        return;
+    };
+    let app = TestApp::start().await;
+    let owner = app.owner().await;
+    let payloads = [
+        "<img src=x onerror=\"window.__xss=1\">",
+        "<script>window.__xss=2</script>",
+    ];
+    let group = owner
+        .post("/api/groups", serde_json::json!({"name": payloads[0]}))
+        .await;
+    assert_eq!(group.status, 201, "{}", group.text);
+    let staff = owner
+        .post(
+            "/api/staff",
+            serde_json::json!({"email": "x@example.com", "display_name": payloads[1], "role": "agent",
+                   "password": "staff password 1", "groups": [group.json["id"]]}),
+        )
+        .await;
+    assert_eq!(staff.status, 201, "{}", staff.text);
+    let driver = start_driver(&driver_path);
+    let profile = tempfile::tempdir().expect("profile dir");
+    let b = open_browser(&driver, &chromium, profile.path()).await;
+    sign_in(&b, &app.base, OWNER_EMAIL, OWNER_PASSWORD).await;
+    wait_text(&b, "#whoami", "owner").await;
+    for (screen, table) in [("#/staff", "#staff-table"), ("#/groups", "#groups-table")] {
+        click(&b, &format!("a[href='{screen}']")).await;
+        for p in payloads {
+            if screen == "#/groups" && p == payloads[1] {
+                continue;
+            }
+            wait_text(&b, table, p).await;
+        }
+        let ran = b
+            .execute(
+                "return [window.__xss === undefined, document.querySelectorAll('img[src=x], main script').length]",
+                vec![],
+            )
+            .await
+            .expect("script");
+        assert_eq!(
+            ran,
+            serde_json::json!([true, 0]),
+            "{screen}: a payload ran or became an element"
+        );
+        screenshot(&b, &format!("xss-{}", &screen[2..])).await;
+    }
+    b.close().await.expect("close browser");
+}

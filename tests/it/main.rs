@@ -12,6 +12,8 @@ mod auth;
 mod browser;
 /// The live desk over websockets: routing, offers, RONA, messages, replay.
 mod chat;
+/// Hostile input (generated REST bodies and frames) and the security suite.
+mod hostile;
 /// HTTP surface: JSON errors for bad input, assets, headers, OpenAPI.
 mod http_surface;
 /// Chat lists and transcripts over REST.

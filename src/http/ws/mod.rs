@@ -230,3 +230,6 @@ pub fn bad_frame(e: &serde_json::Error) -> String {
     )
     .to_string()
 }
+
+#[cfg(test)]
+mod tests;
