@@ -41,6 +41,12 @@ pub struct QueueEntry {
     pub offered_to: Option<StaffId>,
 }
 
+/// Chats listed per list of a queue view. A view goes to every agent of the
+/// group on each change (at most every 200 ms): with thousands waiting,
+/// whole lists would cost megabytes per agent per publish. The totals say
+/// how many there are; the console shows the oldest, which are next.
+pub const VIEW_LIMIT: usize = 100;
+
 /// Every server → client frame.
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -174,12 +180,18 @@ pub enum ServerFrame {
     QueueView {
         /// The group.
         group: crate::domain::GroupId,
-        /// Waiting chats, in order.
+        /// Waiting chats, in order: the first [`VIEW_LIMIT`].
         waiting: Vec<QueueEntry>,
-        /// Offered, not yet accepted.
+        /// Offered, not yet accepted: the oldest [`VIEW_LIMIT`].
         unanswered: Vec<QueueEntry>,
-        /// Active, with an agent.
+        /// Active, with an agent: the oldest [`VIEW_LIMIT`].
         answered: Vec<QueueEntry>,
+        /// How many chats wait in all.
+        waiting_total: usize,
+        /// How many offers are open in all.
+        unanswered_total: usize,
+        /// How many chats are active in all.
+        answered_total: usize,
     },
     /// A request could not be done.
     Error {

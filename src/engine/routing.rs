@@ -4,7 +4,7 @@
 //! idle chats, and publishing each group's queue.
 
 use super::core::{Core, LiveChat};
-use super::frames::{QueueEntry, ServerFrame};
+use super::frames::{QueueEntry, ServerFrame, VIEW_LIMIT};
 use crate::domain::chat::ChatState;
 use crate::domain::masking::mask;
 use crate::domain::routing::{self, Candidate};
@@ -219,8 +219,10 @@ impl Core {
             .queue
             .iter()
             .filter_map(|k| self.chats.get(&k.2))
+            .take(VIEW_LIMIT)
             .map(entry)
             .collect();
+        let waiting_total = g.queue.len();
         let mut unanswered: Vec<QueueEntry> = self
             .chats
             .values()
@@ -238,12 +240,18 @@ impl Core {
             })
             .collect();
         answered.sort_by_key(|e| (e.queued_at, e.id));
+        let (unanswered_total, answered_total) = (unanswered.len(), answered.len());
+        unanswered.truncate(VIEW_LIMIT);
+        answered.truncate(VIEW_LIMIT);
         Some(
             ServerFrame::QueueView {
                 group,
                 waiting,
                 unanswered,
                 answered,
+                waiting_total,
+                unanswered_total,
+                answered_total,
             }
             .json(),
         )

@@ -309,10 +309,15 @@ async fn two_hundred_chats_against_ten_agents_never_exceed_the_limit_or_double_b
         );
     }
     assert_eq!(owner_of.len(), 30);
-    // The rest wait in arrival order: the queue view lists 170, oldest first.
+    // The rest wait in arrival order: the queue view counts 170 and lists
+    // the oldest 100, oldest first.
     let view = agents[0]
-        .until(|f| f["type"] == "queue_view" && f["waiting"].as_array().map(Vec::len) == Some(170))
+        .until(|f| f["type"] == "queue_view" && f["waiting_total"] == 170)
         .await;
+    assert_eq!(view["waiting"].as_array().map(Vec::len), Some(100));
+    let taken = view["answered_total"].as_u64().unwrap_or(0)
+        + view["unanswered_total"].as_u64().unwrap_or(0);
+    assert_eq!(taken, 30, "offered or active: the other 30");
     let waiting: Vec<u64> = view["waiting"]
         .as_array()
         .expect("list")

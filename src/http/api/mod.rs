@@ -122,9 +122,15 @@ fn add_errors(op: &mut Operation, public: bool, writes: bool) {
         add("400", "`invalid_id`: the id in the path is not a UUID");
     }
     if op.request_body.is_some() {
-        add("400", "`invalid_json` or `invalid_field`: the body does not fit");
+        add(
+            "400",
+            "`invalid_json` or `invalid_field`: the body does not fit",
+        );
         add("413", "`body_too_large`: over `server.max_body_bytes`");
-        add("415", "`expected_json`: send Content-Type: application/json");
+        add(
+            "415",
+            "`expected_json`: send Content-Type: application/json",
+        );
     }
     if !public {
         add("401", "`not_signed_in` or `session_ended`: sign in");
@@ -134,7 +140,10 @@ fn add_errors(op: &mut Operation, public: bool, writes: bool) {
     }
     if writes {
         add("503", "`store_unavailable`: the store could not write");
-        add("507", "`disk_full`: the disk is below `storage.min_free_mb`");
+        add(
+            "507",
+            "`disk_full`: the disk is below `storage.min_free_mb`",
+        );
     }
 }
 
