@@ -32,6 +32,10 @@ struct Options {
     visitors: usize,
     rate: u64,
     seconds: u64,
+    /// Bad sign-ins per second during the chat load (0: none).
+    login_flood: u64,
+    /// Capacity run with this many visitor connections instead (0: chat load).
+    capacity: usize,
 }
 
 fn options() -> Options {
@@ -40,6 +44,8 @@ fn options() -> Options {
         visitors: 500,
         rate: 2000,
         seconds: 20,
+        login_flood: 0,
+        capacity: 0,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -52,14 +58,18 @@ fn options() -> Options {
                     visitors: 50,
                     rate: 200,
                     seconds: 8,
+                    ..o
                 }
             }
             "--agents" => o.agents = value(i).unwrap_or(o.agents as u64) as usize,
             "--visitors" => o.visitors = value(i).unwrap_or(o.visitors as u64) as usize,
             "--rate" => o.rate = value(i).unwrap_or(o.rate),
             "--seconds" => o.seconds = value(i).unwrap_or(o.seconds).min(600),
+            "--login-flood" => o.login_flood = value(i).unwrap_or(100).min(1000),
+            "--capacity" => o.capacity = value(i).unwrap_or(10_000).min(15_000) as usize,
             "--help" | "-h" => {
-                println!("cargo bench --bench load -- [--quick] [--agents N] [--visitors N] [--rate MSGS_PER_SEC] [--seconds S]");
+                println!("cargo bench --bench load -- [--quick] [--agents N] [--visitors N] [--rate MSGS_PER_SEC] [--seconds S] [--login-flood SIGN_INS_PER_SEC]");
+                println!("cargo bench --bench load -- --capacity N [--agents N]   # N idle visitor connections, a broadcast, a reconnect storm");
                 std::process::exit(0);
             }
             _ => {}
@@ -312,11 +322,22 @@ async fn chat_load(o: Options) -> (Stats, (u64, f64), (u64, f64), f64) {
         .collect();
     let sending = Instant::now();
     let before = usage(pid);
+    let flood = (o.login_flood > 0).then(|| {
+        actix_web::rt::spawn(login_flood(
+            server.base.clone(),
+            o.login_flood,
+            send_until,
+        ))
+    });
     for v in visitors {
         let _ = v.await;
     }
     let elapsed = sending.elapsed().as_secs_f64();
     let after = usage(pid);
+    if let Some(flood) = flood {
+        let (answers, sent) = flood.await.unwrap_or_default();
+        println!("  sign-in flood         {sent} bad sign-ins at {}/s: {answers:?}", o.login_flood);
+    }
     // Let the last deliveries arrive.
     actix_web::rt::time::sleep(Duration::from_secs(2)).await;
     let _ = Command::new("kill")
@@ -326,6 +347,39 @@ async fn chat_load(o: Options) -> (Stats, (u64, f64), (u64, f64), f64) {
     let stats = std::mem::take(&mut *stats.borrow_mut());
     let cpu = (after.1 - before.1) / elapsed;
     (stats, idle, after, cpu * 100.0)
+}
+
+/// Bad sign-ins at `rate` per second until `until`, from this address,
+/// spread over many unknown and one known account. Returns the statuses.
+async fn login_flood(base: String, rate: u64, until: Instant) -> (HashMap<u16, u64>, u64) {
+    let answers: Rc<RefCell<HashMap<u16, u64>>> = Rc::default();
+    let every = Duration::from_secs_f64(1.0 / rate as f64);
+    let mut next = Instant::now();
+    let mut sent = 0u64;
+    let http = awc::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .finish();
+    while Instant::now() < until {
+        actix_web::rt::time::sleep_until(next.into()).await;
+        next += every;
+        sent += 1;
+        let email = if sent % 2 == 0 {
+            "owner@load.test".to_string()
+        } else {
+            format!("nobody{sent}@load.test")
+        };
+        let req = http
+            .post(format!("{base}/api/auth/login"))
+            .send_json(&json!({"email": email, "password": "wrong password"}));
+        let answers = answers.clone();
+        actix_web::rt::spawn(async move {
+            let status = req.await.map(|r| r.status().as_u16()).unwrap_or(0);
+            *answers.borrow_mut().entry(status).or_default() += 1;
+        });
+    }
+    actix_web::rt::time::sleep(Duration::from_secs(1)).await;
+    let taken = answers.borrow().clone();
+    (taken, sent)
 }
 
 /// The stack's own limit: the same clients against an actix-ws echo.
@@ -393,8 +447,212 @@ async fn echo_baseline(o: Options) -> Samples {
     taken
 }
 
+/// One idle visitor connection as the capacity run sees it.
+#[derive(Default, Clone)]
+struct Idle {
+    last_queue: Option<Instant>,
+    last_seq: u64,
+    closed: bool,
+    errors: u64,
+}
+
+/// Reads a visitor's frames: queue updates, messages (checked for gaps).
+async fn idle_reader(mut ws: Socket, me: usize, seen: Rc<RefCell<Vec<Idle>>>) {
+    loop {
+        if seen.borrow()[me].closed {
+            return; // dropping the socket hangs up
+        }
+        let v = match tokio::time::timeout(Duration::from_millis(250), ws.next()).await {
+            Err(_) => continue,
+            Ok(Some(Ok(Frame::Text(t)))) => serde_json::from_slice::<Value>(&t).unwrap_or(Value::Null),
+            Ok(Some(Ok(_))) => continue,
+            Ok(_) => break,
+        };
+        let mut all = seen.borrow_mut();
+        let s = &mut all[me];
+        match v["type"].as_str() {
+            Some("queue") => s.last_queue = Some(Instant::now()),
+            Some("message") => {
+                let seq = v["message"]["seq"].as_u64().unwrap_or(0);
+                if seq != s.last_seq + 1 {
+                    s.errors += 1;
+                }
+                s.last_seq = seq;
+            }
+            Some("error") => s.errors += 1,
+            _ => {}
+        }
+    }
+    seen.borrow_mut()[me].closed = true;
+}
+
+/// N visitor connections with chats (active up to the agents' capacity,
+/// the rest queued), 200 agents: RSS per connection, one queue event to
+/// every waiting visitor, then a reconnect storm of all of them.
+async fn capacity(o: Options) -> i32 {
+    let n = o.capacity;
+    let agents = o.agents.max(1);
+    let per_agent = 5;
+    println!("livedesk capacity: {n} visitor connections, {agents} agents x {per_agent} chats (release binary, loopback)");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = support::start_server(dir.path(), "", "");
+    let pid = server.pid();
+    let owner = support::set_up_owner(&server, "owner@load.test", "owner password").await;
+    let (_, group, _) = owner
+        .post("/api/groups", json!({"name": "Capacity", "rona_timeout_secs": 600}))
+        .await;
+    let group = group["id"].as_str().expect("group").to_string();
+    let ws_base = server.ws_base();
+    let stats: Shared = Rc::new(RefCell::new(Stats::default()));
+    let stop = Instant::now() + Duration::from_secs(900);
+    for i in 0..agents {
+        let email = format!("agent{i}@load.test");
+        let (status, v, _) = owner
+            .post("/api/staff", json!({"email": email, "display_name": format!("Agent {i}"), "role": "agent", "password": "agent password", "groups": [group], "max_concurrent_chats": per_agent}))
+            .await;
+        assert_eq!(status, 201, "{v}");
+        let api = sign_in(&server.base, &email, "agent password").await;
+        let mut ws = connect(&format!("{ws_base}/api/ws/staff"), &server.base, Some(&api.cookie)).await;
+        support::send(&mut ws, json!({"type": "set_status", "status": "available"})).await;
+        actix_web::rt::spawn(agent(ws, Instant::now(), stats.clone(), stop));
+    }
+    let before = usage(pid).0;
+    let started = Instant::now();
+    let seen: Rc<RefCell<Vec<Idle>>> = Rc::new(RefCell::new(vec![Idle::default(); n]));
+    let tokens: Rc<RefCell<Vec<String>>> = Rc::new(RefCell::new(vec![String::new(); n]));
+    // Eight at a time: start a chat, open its socket, keep reading.
+    let next = Rc::new(RefCell::new(0usize));
+    let mut starters = Vec::new();
+    for _ in 0..8 {
+        let (next, seen, tokens, base, ws_base, group) = (next.clone(), seen.clone(), tokens.clone(), server.base.clone(), ws_base.clone(), group.clone());
+        starters.push(actix_web::rt::spawn(async move {
+            let api = support::Api::anonymous(&base);
+            loop {
+                let i = {
+                    let mut n_ = next.borrow_mut();
+                    *n_ += 1;
+                    *n_ - 1
+                };
+                if i >= n {
+                    return;
+                }
+                let (status, v, _) = api
+                    .post("/api/visitor/chats", json!({"name": format!("Visitor {i}"), "group": group, "question": "Hello"}))
+                    .await;
+                assert_eq!(status, 201, "start chat {i}: {v}");
+                let token = v["token"].as_str().unwrap_or("").to_string();
+                let ws = connect(&format!("{ws_base}/api/ws/visitor?token={token}"), &base, None).await;
+                tokens.borrow_mut()[i] = token;
+                actix_web::rt::spawn(idle_reader(ws, i, seen.clone()));
+            }
+        }));
+    }
+    for s in starters {
+        let _ = s.await;
+    }
+    let connected_in = started.elapsed();
+    actix_web::rt::time::sleep(Duration::from_secs(3)).await;
+    let held = usage(pid).0;
+    let open = seen.borrow().iter().filter(|s| !s.closed).count();
+    println!("  {n} chats started and connected in {:.1} s; {open} open", connected_in.as_secs_f64());
+    println!(
+        "  server RSS            {held} KiB with {n} visitors + {agents} agents ({:.1} KiB per visitor connection)",
+        (held.saturating_sub(before)) as f64 / n as f64
+    );
+    // One queue event to every waiting visitor: a chat ends, the queue moves.
+    let active = (agents * per_agent).min(n);
+    let t0 = Instant::now();
+    let first = tokens.borrow()[0].clone();
+    let mut ender = connect(&format!("{ws_base}/api/ws/visitor?token={first}&last_seq=1000000"), &server.base, None).await;
+    support::send(&mut ender, json!({"type": "end"})).await;
+    // The first waiting chat is offered (it leaves the queue); the rest move up.
+    let waiting: Vec<usize> = (active + 1..n).collect();
+    let deadline = t0 + Duration::from_secs(10);
+    loop {
+        let got = {
+            let s = seen.borrow();
+            waiting.iter().filter(|&&i| s[i].last_queue.is_some_and(|t| t > t0)).count()
+        };
+        if got == waiting.len() || Instant::now() > deadline {
+            let last = seen
+                .borrow()
+                .iter()
+                .filter_map(|s| s.last_queue.filter(|t| *t > t0))
+                .max()
+                .map(|t| t.duration_since(t0).as_secs_f64() * 1000.0)
+                .unwrap_or(f64::NAN);
+            println!("  one queue event       reached {got} of {} waiting visitors, the last after {last:.0} ms", waiting.len());
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(5)).await;
+    }
+    // Reconnect storm: every visitor drops and comes back within 5 s
+    // (jittered), resuming from its last seq.
+    for s in seen.borrow_mut().iter_mut() {
+        s.closed = true;
+    }
+    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+    let storm = Instant::now();
+    let back: Rc<RefCell<(usize, u64)>> = Rc::default();
+    let mut tasks = Vec::new();
+    for i in 1..n {
+        let token = tokens.borrow()[i].clone();
+        let last_seq = seen.borrow()[i].last_seq;
+        let (base, ws_base, back) = (server.base.clone(), ws_base.clone(), back.clone());
+        tasks.push(actix_web::rt::spawn(async move {
+            let jitter = Duration::from_millis((rand::random::<f64>() * 5000.0) as u64);
+            actix_web::rt::time::sleep(jitter).await;
+            let mut tries = 0;
+            loop {
+                tries += 1;
+                let url = format!("{ws_base}/api/ws/visitor?token={token}&last_seq={last_seq}");
+                match support::try_connect(&url, &base, None).await {
+                    Ok(mut ws) => {
+                        let hello = support::next_json(&mut ws, Duration::from_secs(30)).await;
+                        let ok = hello.is_some_and(|h| h["type"] == "visitor_hello");
+                        let mut b = back.borrow_mut();
+                        if ok { b.0 += 1 } else { b.1 += 1 }
+                        return Some(ws);
+                    }
+                    Err(_) if tries < 5 => {
+                        let backoff = Duration::from_millis(200 << tries);
+                        actix_web::rt::time::sleep(backoff.mul_f64(0.5 + rand::random::<f64>())).await;
+                    }
+                    Err(_) => {
+                        back.borrow_mut().1 += 1;
+                        return None;
+                    }
+                }
+            }
+        }));
+    }
+    let mut sockets = Vec::new();
+    for t in tasks {
+        if let Ok(Some(ws)) = t.await {
+            sockets.push(ws);
+        }
+    }
+    let (ok, failed) = *back.borrow();
+    println!("  reconnect storm       {ok} of {} back in {:.1} s (5 s jitter), {failed} failed", n - 1, storm.elapsed().as_secs_f64());
+    let gaps: u64 = seen.borrow().iter().map(|s| s.errors).sum();
+    let errors = stats.borrow().errors.len();
+    println!("  server RSS after      {} KiB; gaps or error frames {gaps}; agent errors {errors}", usage(pid).0);
+    drop(sockets);
+    if open < n || ok < n - 1 || gaps > 0 || errors > 0 {
+        println!("FAILED: not every connection stayed live or came back cleanly");
+        1
+    } else {
+        println!("OK: every connection live, every reconnect clean");
+        0
+    }
+}
+
 fn main() {
     let o = options();
+    if o.capacity > 0 {
+        let code = actix_web::rt::System::new().block_on(capacity(o));
+        std::process::exit(code);
+    }
     let code = actix_web::rt::System::new().block_on(async move {
         println!("livedesk load: {} agents, {} visitors, target {} msg/s for {} s (release binary, loopback)", o.agents, o.visitors, o.rate, o.seconds);
         let (mut s, idle, after, cpu) = chat_load(o).await;

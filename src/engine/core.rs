@@ -20,6 +20,8 @@ use tokio::sync::mpsc;
 
 /// Queue views are published at most this often (and on every tick).
 const PUBLISH_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+/// Waiting visitors hear their place at most this often.
+const POSITIONS_EVERY: std::time::Duration = std::time::Duration::from_millis(1000);
 
 /// Queue order: re-queued chats first, then by time queued.
 pub(super) type QueueKey = (u8, Millis, ChatId);
@@ -146,6 +148,8 @@ pub(super) struct Core {
     pub chats: HashMap<ChatId, LiveChat>,
     /// Groups whose queue changed since it was last published.
     pub dirty: BTreeSet<GroupId>,
+    /// Groups whose waiting visitors are due their new place.
+    pub positions_due: BTreeSet<GroupId>,
     /// Reasons an agent may give when ending or transferring a chat.
     pub wrap_up_reasons: Vec<String>,
 }
@@ -168,6 +172,7 @@ impl Core {
             groups: HashMap::new(),
             chats: HashMap::new(),
             dirty: BTreeSet::new(),
+            positions_due: BTreeSet::new(),
             wrap_up_reasons: Vec::new(),
         };
         core.wrap_up_reasons = core.store.wrap_up_reasons()?;
@@ -225,6 +230,7 @@ impl Core {
         mut shutdown: tokio::sync::watch::Receiver<bool>,
     ) {
         let mut last_publish = std::time::Instant::now();
+        let mut last_positions = std::time::Instant::now();
         loop {
             if *shutdown.borrow() {
                 break;
@@ -240,6 +246,10 @@ impl Core {
                         if tick || (rx.is_empty() && last_publish.elapsed() >= PUBLISH_EVERY) {
                             self.publish_dirty();
                             last_publish = std::time::Instant::now();
+                        }
+                        if last_positions.elapsed() >= POSITIONS_EVERY {
+                            self.publish_positions();
+                            last_positions = std::time::Instant::now();
                         }
                     }
                     None => break,
@@ -257,6 +267,7 @@ impl Core {
     pub fn handle_for_test(&mut self, cmd: Command) {
         self.handle(cmd);
         self.publish_dirty();
+        self.publish_positions();
     }
 
     fn handle(&mut self, cmd: Command) {

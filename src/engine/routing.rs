@@ -3,7 +3,8 @@
 //! declines, the deadlines of offers and requests (RONA), lost agents and
 //! idle chats, and publishing each group's queue.
 
-use super::core::{Core, LiveChat};
+use super::core::{Core, LiveChat, QueueKey};
+use std::ops::Bound::{Excluded, Unbounded};
 use super::frames::{QueueEntry, ServerFrame, VIEW_LIMIT};
 use crate::domain::chat::ChatState;
 use crate::domain::masking::mask;
@@ -32,27 +33,46 @@ impl Core {
             return;
         };
         let strategy = g.group.routing;
-        if strategy != Routing::Manual {
-            let waiting: Vec<ChatId> = g.queue.iter().map(|k| k.2).collect();
-            for chat_id in waiting {
-                let refused = self.chats.get(&chat_id).and_then(|c| c.last_refused);
-                let candidates: Vec<Candidate> = self
-                    .agents
-                    .values()
-                    .filter(|a| a.eligible_for(group) && Some(a.staff.id) != refused)
-                    .map(|a| Candidate {
-                        id: a.staff.id,
-                        load: a.load(),
-                        last_offer_at: a.last_offer_at,
-                    })
-                    .collect();
-                if candidates.is_empty() {
-                    continue;
-                }
-                let last = self.groups.get(&group).and_then(|g| g.last_round_robin);
-                if let Some(pick) = routing::choose(strategy, &candidates, last) {
-                    self.offer(group, chat_id, pick);
-                }
+        // Oldest first, and only as far as some agent has a free slot: with
+        // thousands waiting and everyone busy, a new chat costs one look.
+        let mut after: Option<QueueKey> = None;
+        while strategy != Routing::Manual {
+            let Some(g) = self.groups.get(&group) else {
+                break;
+            };
+            let next = match &after {
+                None => g.queue.iter().next(),
+                Some(k) => g.queue.range((Excluded(k), Unbounded)).next(),
+            };
+            let Some(key) = next.copied() else {
+                break;
+            };
+            after = Some(key);
+            let chat_id = key.2;
+            let refused = self.chats.get(&chat_id).and_then(|c| c.last_refused);
+            let eligible: Vec<Candidate> = self
+                .agents
+                .values()
+                .filter(|a| a.eligible_for(group))
+                .map(|a| Candidate {
+                    id: a.staff.id,
+                    load: a.load(),
+                    last_offer_at: a.last_offer_at,
+                })
+                .collect();
+            if eligible.is_empty() {
+                break;
+            }
+            let candidates: Vec<Candidate> = eligible
+                .into_iter()
+                .filter(|c| Some(c.id) != refused)
+                .collect();
+            if candidates.is_empty() {
+                continue;
+            }
+            let last = self.groups.get(&group).and_then(|g| g.last_round_robin);
+            if let Some(pick) = routing::choose(strategy, &candidates, last) {
+                self.offer(group, chat_id, pick);
             }
         }
         self.publish_queue(group);
@@ -257,20 +277,34 @@ impl Core {
         )
     }
 
-    /// Marks a group's queue as changed; see [`Core::publish_dirty`].
+    /// Marks a group's queue as changed; see [`Core::publish_dirty`] and
+    /// [`Core::publish_positions`].
     pub(super) fn publish_queue(&mut self, group: GroupId) {
         self.dirty.insert(group);
+        self.positions_due.insert(group);
     }
 
-    /// Publishes every changed queue.
+    /// Sends every changed queue's view to its group's agents.
     pub(super) fn publish_dirty(&mut self) {
         for group in std::mem::take(&mut self.dirty) {
-            self.publish_now(group);
+            if let Some(view) = self.queue_view(group) {
+                for a in self.agents.values().filter(|a| a.staff.in_group(group)) {
+                    a.send(&view);
+                }
+            }
         }
     }
 
-    /// Tells waiting visitors their place and the group's agents the queue.
-    pub(super) fn publish_now(&mut self, group: GroupId) {
+    /// Tells the waiting visitors of every changed queue their place. Each
+    /// change moves everyone behind it, so with thousands waiting this is
+    /// thousands of frames: it goes out less often than agents' views.
+    pub(super) fn publish_positions(&mut self) {
+        for group in std::mem::take(&mut self.positions_due) {
+            self.tell_positions(group);
+        }
+    }
+
+    fn tell_positions(&self, group: GroupId) {
         let Some(g) = self.groups.get(&group) else {
             return;
         };
@@ -287,11 +321,6 @@ impl Core {
                 for c in &live.visitors {
                     c.frame(&frame);
                 }
-            }
-        }
-        if let Some(view) = self.queue_view(group) {
-            for a in self.agents.values().filter(|a| a.staff.in_group(group)) {
-                a.send(&view);
             }
         }
     }
