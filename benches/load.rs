@@ -152,7 +152,10 @@ async fn agent(mut ws: Socket, start: Instant, stats: Shared, stop: Instant) {
         match v["type"].as_str() {
             Some("offer") => {
                 let id = v["chat"]["id"].as_str().unwrap_or("").to_string();
-                let t0 = stats.borrow().started.get(&id).copied();
+                // Offers can come before the visitor's HTTP answer: match
+                // them by the visitor's name, stamped before the request.
+                let name = v["chat"]["visitor"]["name"].as_str().unwrap_or("");
+                let t0 = stats.borrow_mut().started.remove(name);
                 if let Some(t0) = t0 {
                     stats
                         .borrow_mut()
@@ -288,7 +291,10 @@ async fn chat_load(o: Options) -> (Stats, (u64, f64), (u64, f64), f64) {
     let every = Duration::from_secs_f64(o.visitors as f64 / o.rate as f64);
     let mut sockets = Vec::new();
     for i in 0..o.visitors {
-        let t0 = Instant::now();
+        stats
+            .borrow_mut()
+            .started
+            .insert(format!("Visitor {i}"), Instant::now());
         let mut res = http
             .post(format!("{}/api/visitor/chats", server.base))
             .send_json(
@@ -297,8 +303,6 @@ async fn chat_load(o: Options) -> (Stats, (u64, f64), (u64, f64), f64) {
             .await
             .expect("start chat");
         let v: Value = res.json().await.unwrap_or(Value::Null);
-        let id = v["chat_id"].as_str().unwrap_or("").to_string();
-        stats.borrow_mut().started.insert(id, t0);
         let token = v["token"].as_str().unwrap_or("").to_string();
         sockets.push(
             connect(
