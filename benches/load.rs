@@ -326,13 +326,8 @@ async fn chat_load(o: Options) -> (Stats, (u64, f64), (u64, f64), f64) {
         .collect();
     let sending = Instant::now();
     let before = usage(pid);
-    let flood = (o.login_flood > 0).then(|| {
-        actix_web::rt::spawn(login_flood(
-            server.base.clone(),
-            o.login_flood,
-            send_until,
-        ))
-    });
+    let flood = (o.login_flood > 0)
+        .then(|| actix_web::rt::spawn(login_flood(server.base.clone(), o.login_flood, send_until)));
     for v in visitors {
         let _ = v.await;
     }
@@ -340,7 +335,10 @@ async fn chat_load(o: Options) -> (Stats, (u64, f64), (u64, f64), f64) {
     let after = usage(pid);
     if let Some(flood) = flood {
         let (answers, sent) = flood.await.unwrap_or_default();
-        println!("  sign-in flood         {sent} bad sign-ins at {}/s: {answers:?}", o.login_flood);
+        println!(
+            "  sign-in flood         {sent} bad sign-ins at {}/s: {answers:?}",
+            o.login_flood
+        );
     }
     // Let the last deliveries arrive.
     actix_web::rt::time::sleep(Duration::from_secs(2)).await;
@@ -468,7 +466,9 @@ async fn idle_reader(mut ws: Socket, me: usize, seen: Rc<RefCell<Vec<Idle>>>) {
         }
         let v = match tokio::time::timeout(Duration::from_millis(250), ws.next()).await {
             Err(_) => continue,
-            Ok(Some(Ok(Frame::Text(t)))) => serde_json::from_slice::<Value>(&t).unwrap_or(Value::Null),
+            Ok(Some(Ok(Frame::Text(t)))) => {
+                serde_json::from_slice::<Value>(&t).unwrap_or(Value::Null)
+            }
             Ok(Some(Ok(_))) => continue,
             Ok(_) => break,
         };
@@ -503,7 +503,10 @@ async fn capacity(o: Options) -> i32 {
     let pid = server.pid();
     let owner = support::set_up_owner(&server, "owner@load.test", "owner password").await;
     let (_, group, _) = owner
-        .post("/api/groups", json!({"name": "Capacity", "rona_timeout_secs": 600}))
+        .post(
+            "/api/groups",
+            json!({"name": "Capacity", "rona_timeout_secs": 600}),
+        )
         .await;
     let group = group["id"].as_str().expect("group").to_string();
     let ws_base = server.ws_base();
@@ -516,8 +519,17 @@ async fn capacity(o: Options) -> i32 {
             .await;
         assert_eq!(status, 201, "{v}");
         let api = sign_in(&server.base, &email, "agent password").await;
-        let mut ws = connect(&format!("{ws_base}/api/ws/staff"), &server.base, Some(&api.cookie)).await;
-        support::send(&mut ws, json!({"type": "set_status", "status": "available"})).await;
+        let mut ws = connect(
+            &format!("{ws_base}/api/ws/staff"),
+            &server.base,
+            Some(&api.cookie),
+        )
+        .await;
+        support::send(
+            &mut ws,
+            json!({"type": "set_status", "status": "available"}),
+        )
+        .await;
         actix_web::rt::spawn(agent(ws, Instant::now(), stats.clone(), stop));
     }
     let before = usage(pid).0;
@@ -528,7 +540,14 @@ async fn capacity(o: Options) -> i32 {
     let next = Rc::new(RefCell::new(0usize));
     let mut starters = Vec::new();
     for _ in 0..8 {
-        let (next, seen, tokens, base, ws_base, group) = (next.clone(), seen.clone(), tokens.clone(), server.base.clone(), ws_base.clone(), group.clone());
+        let (next, seen, tokens, base, ws_base, group) = (
+            next.clone(),
+            seen.clone(),
+            tokens.clone(),
+            server.base.clone(),
+            ws_base.clone(),
+            group.clone(),
+        );
         starters.push(actix_web::rt::spawn(async move {
             let api = support::Api::anonymous(&base);
             loop {
@@ -558,7 +577,10 @@ async fn capacity(o: Options) -> i32 {
     actix_web::rt::time::sleep(Duration::from_secs(3)).await;
     let held = usage(pid).0;
     let open = seen.borrow().iter().filter(|s| !s.closed).count();
-    println!("  {n} chats started and connected in {:.1} s; {open} open", connected_in.as_secs_f64());
+    println!(
+        "  {n} chats started and connected in {:.1} s; {open} open",
+        connected_in.as_secs_f64()
+    );
     println!(
         "  server RSS            {held} KiB with {n} visitors + {agents} agents ({:.1} KiB per visitor connection)",
         (held.saturating_sub(before)) as f64 / n as f64
@@ -567,7 +589,12 @@ async fn capacity(o: Options) -> i32 {
     let active = (agents * per_agent).min(n);
     let t0 = Instant::now();
     let first = tokens.borrow()[0].clone();
-    let mut ender = connect(&format!("{ws_base}/api/ws/visitor?token={first}&last_seq=1000000"), &server.base, None).await;
+    let mut ender = connect(
+        &format!("{ws_base}/api/ws/visitor?token={first}&last_seq=1000000"),
+        &server.base,
+        None,
+    )
+    .await;
     support::send(&mut ender, json!({"type": "end"})).await;
     // The first waiting chat is offered (it leaves the queue); the rest move up.
     let waiting: Vec<usize> = (active + 1..n).collect();
@@ -575,7 +602,10 @@ async fn capacity(o: Options) -> i32 {
     loop {
         let got = {
             let s = seen.borrow();
-            waiting.iter().filter(|&&i| s[i].last_queue.is_some_and(|t| t > t0)).count()
+            waiting
+                .iter()
+                .filter(|&&i| s[i].last_queue.is_some_and(|t| t > t0))
+                .count()
         };
         if got == waiting.len() || Instant::now() > deadline {
             let last = seen
@@ -615,12 +645,17 @@ async fn capacity(o: Options) -> i32 {
                         let hello = support::next_json(&mut ws, Duration::from_secs(30)).await;
                         let ok = hello.is_some_and(|h| h["type"] == "visitor_hello");
                         let mut b = back.borrow_mut();
-                        if ok { b.0 += 1 } else { b.1 += 1 }
+                        if ok {
+                            b.0 += 1
+                        } else {
+                            b.1 += 1
+                        }
                         return Some(ws);
                     }
                     Err(_) if tries < 5 => {
                         let backoff = Duration::from_millis(200 << tries);
-                        actix_web::rt::time::sleep(backoff.mul_f64(0.5 + rand::random::<f64>())).await;
+                        actix_web::rt::time::sleep(backoff.mul_f64(0.5 + rand::random::<f64>()))
+                            .await;
                     }
                     Err(_) => {
                         back.borrow_mut().1 += 1;
@@ -637,10 +672,17 @@ async fn capacity(o: Options) -> i32 {
         }
     }
     let (ok, failed) = *back.borrow();
-    println!("  reconnect storm       {ok} of {} back in {:.1} s (5 s jitter), {failed} failed", n - 1, storm.elapsed().as_secs_f64());
+    println!(
+        "  reconnect storm       {ok} of {} back in {:.1} s (5 s jitter), {failed} failed",
+        n - 1,
+        storm.elapsed().as_secs_f64()
+    );
     let gaps: u64 = seen.borrow().iter().map(|s| s.errors).sum();
     let errors = stats.borrow().errors.len();
-    println!("  server RSS after      {} KiB; gaps or error frames {gaps}; agent errors {errors}", usage(pid).0);
+    println!(
+        "  server RSS after      {} KiB; gaps or error frames {gaps}; agent errors {errors}",
+        usage(pid).0
+    );
     drop(sockets);
     if open < n || ok < n - 1 || gaps > 0 || errors > 0 {
         println!("FAILED: not every connection stayed live or came back cleanly");

@@ -4,7 +4,6 @@
 //! idle chats, and publishing each group's queue.
 
 use super::core::{Core, LiveChat, QueueKey};
-use std::ops::Bound::{Excluded, Unbounded};
 use super::frames::{QueueEntry, ServerFrame, VIEW_LIMIT};
 use crate::domain::chat::ChatState;
 use crate::domain::masking::mask;
@@ -12,6 +11,7 @@ use crate::domain::routing::{self, Candidate};
 use crate::domain::status::{self, StatusEvent};
 use crate::domain::{ChatId, GroupId, Routing, StaffId};
 use crate::error::AppError;
+use std::ops::Bound::{Excluded, Unbounded};
 use std::sync::Arc;
 
 impl Core {

@@ -108,6 +108,34 @@ async fn a_reconnecting_visitor_gets_exactly_what_it_missed() {
     );
 }
 
+/// A message that arrives between an agent's hello and its `resume` must
+/// not restart the stream from seq 1 (found by the crash loop).
+#[actix_web::test]
+async fn a_message_racing_an_agents_resume_is_sent_once() {
+    let desk = Desk::new("round_robin").await;
+    let (_ann, chat, mut vera) = owned_chat(&desk).await;
+    let mut c = desk.app.client();
+    c.login("Ann@example.com", "staff password 1").await;
+    let (mut again, hello) = Ws::staff(&desk.app, &c).await;
+    assert_eq!(hello["chats"][0]["id"], chat.as_str());
+    // The visitor writes before the new connection says what it has.
+    vera.send(json!({"type": "message", "client_id": "v9", "body": "meanwhile"}))
+        .await;
+    vera.until(|f| f["type"] == "ack").await;
+    assert!(
+        again
+            .quiet(Duration::from_millis(200), |f| f["type"] == "message")
+            .await,
+        "a message came before the resume"
+    );
+    again
+        .send(json!({"type": "resume", "chat_id": chat, "last_seq": 2}))
+        .await;
+    let got = again.messages_until(3).await;
+    let seqs: Vec<u64> = got.iter().map(|m| m.0).collect();
+    assert_eq!(seqs, vec![3], "only what follows seq 2, once");
+}
+
 #[actix_web::test]
 async fn offline_queues_and_groups_without_agents_answer_offline() {
     let desk = Desk::new("round_robin").await;
