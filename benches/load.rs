@@ -365,7 +365,7 @@ async fn login_flood(base: String, rate: u64, until: Instant) -> (HashMap<u16, u
         actix_web::rt::time::sleep_until(next.into()).await;
         next += every;
         sent += 1;
-        let email = if sent % 2 == 0 {
+        let email = if sent.is_multiple_of(2) {
             "owner@load.test".to_string()
         } else {
             format!("nobody{sent}@load.test")

@@ -36,43 +36,42 @@ impl Core {
         // Oldest first, and only as far as some agent has a free slot: with
         // thousands waiting and everyone busy, a new chat costs one look.
         let mut after: Option<QueueKey> = None;
-        while strategy != Routing::Manual {
-            let Some(g) = self.groups.get(&group) else {
-                break;
-            };
-            let next = match &after {
-                None => g.queue.iter().next(),
-                Some(k) => g.queue.range((Excluded(k), Unbounded)).next(),
-            };
-            let Some(key) = next.copied() else {
-                break;
-            };
-            after = Some(key);
-            let chat_id = key.2;
-            let refused = self.chats.get(&chat_id).and_then(|c| c.last_refused);
-            let eligible: Vec<Candidate> = self
-                .agents
-                .values()
-                .filter(|a| a.eligible_for(group))
-                .map(|a| Candidate {
-                    id: a.staff.id,
-                    load: a.load(),
-                    last_offer_at: a.last_offer_at,
-                })
-                .collect();
-            if eligible.is_empty() {
-                break;
-            }
-            let candidates: Vec<Candidate> = eligible
-                .into_iter()
-                .filter(|c| Some(c.id) != refused)
-                .collect();
-            if candidates.is_empty() {
-                continue;
-            }
-            let last = self.groups.get(&group).and_then(|g| g.last_round_robin);
-            if let Some(pick) = routing::choose(strategy, &candidates, last) {
-                self.offer(group, chat_id, pick);
+        if strategy != Routing::Manual {
+            while let Some(g) = self.groups.get(&group) {
+                let next = match &after {
+                    None => g.queue.iter().next(),
+                    Some(k) => g.queue.range((Excluded(k), Unbounded)).next(),
+                };
+                let Some(key) = next.copied() else {
+                    break;
+                };
+                after = Some(key);
+                let chat_id = key.2;
+                let refused = self.chats.get(&chat_id).and_then(|c| c.last_refused);
+                let eligible: Vec<Candidate> = self
+                    .agents
+                    .values()
+                    .filter(|a| a.eligible_for(group))
+                    .map(|a| Candidate {
+                        id: a.staff.id,
+                        load: a.load(),
+                        last_offer_at: a.last_offer_at,
+                    })
+                    .collect();
+                if eligible.is_empty() {
+                    break;
+                }
+                let candidates: Vec<Candidate> = eligible
+                    .into_iter()
+                    .filter(|c| Some(c.id) != refused)
+                    .collect();
+                if candidates.is_empty() {
+                    continue;
+                }
+                let last = self.groups.get(&group).and_then(|g| g.last_round_robin);
+                if let Some(pick) = routing::choose(strategy, &candidates, last) {
+                    self.offer(group, chat_id, pick);
+                }
             }
         }
         self.publish_queue(group);
