@@ -146,8 +146,12 @@ fn in_order(last: &mut u64, v: &Value, who: &str, errors: &mut Vec<String>) {
     *last = (*last).max(seq);
 }
 
-/// One visitor connection until the server dies: resume, resend, write.
-async fn visitor(base: String, chat: Shared<VisitorChat>, ledger: Shared<Ledger>, end_it: bool) {
+/// The visitor's socket, resuming after the last seq it has.
+async fn visitor_socket(
+    base: &str,
+    chat: &Shared<VisitorChat>,
+    ledger: &Shared<Ledger>,
+) -> Option<support::Socket> {
     let (token, last_seq) = {
         let c = chat.borrow();
         (c.token.clone(), c.last_seq)
@@ -156,11 +160,19 @@ async fn visitor(base: String, chat: Shared<VisitorChat>, ledger: Shared<Ledger>
         "{}/api/ws/visitor?token={token}&last_seq={last_seq}",
         base.replacen("http", "ws", 1)
     );
-    let Ok(mut ws) = try_connect(&url, &base, None).await else {
+    let socket = try_connect(&url, base, None).await;
+    if let Err(e) = &socket {
         ledger
             .borrow_mut()
             .errors
-            .push("a visitor could not reconnect".into());
+            .push(format!("a visitor could not connect: {e}"));
+    }
+    socket.ok()
+}
+
+/// One visitor connection until the server dies: resume, resend, write.
+async fn visitor(base: String, chat: Shared<VisitorChat>, ledger: Shared<Ledger>, end_it: bool) {
+    let Some(mut ws) = visitor_socket(&base, &chat, &ledger).await else {
         return;
     };
     match next_json(&mut ws, Duration::from_secs(10)).await {
@@ -660,19 +672,7 @@ async fn filler(
     ledger: Shared<Ledger>,
     full: Shared<FullDisk>,
 ) {
-    let (token, last_seq) = {
-        let c = chat.borrow();
-        (c.token.clone(), c.last_seq)
-    };
-    let url = format!(
-        "{}/api/ws/visitor?token={token}&last_seq={last_seq}",
-        base.replacen("http", "ws", 1)
-    );
-    let Ok(mut ws) = try_connect(&url, &base, None).await else {
-        ledger
-            .borrow_mut()
-            .errors
-            .push("full disk: a visitor could not connect".into());
+    let Some(mut ws) = visitor_socket(&base, &chat, &ledger).await else {
         return;
     };
     let body = "x".repeat(990);

@@ -114,6 +114,32 @@ fn decode(s: &str) -> Option<u64> {
         .ok()
 }
 
+/// Creates agent `i` of `group`, signs in, connects and becomes available.
+async fn available_agent(
+    owner: &support::Api,
+    base: &str,
+    group: &str,
+    i: usize,
+    max: u32,
+) -> Socket {
+    let email = format!("agent{i}@load.test");
+    let (status, v, _) = owner
+        .post("/api/staff", json!({"email": email, "display_name": format!("Agent {i}"), "role": "agent", "password": "agent password", "groups": [group], "max_concurrent_chats": max}))
+        .await;
+    assert_eq!(status, 201, "{v}");
+    let api = sign_in(base, &email, "agent password").await;
+    let ws_base = base.replacen("http", "ws", 1);
+    let mut ws = connect(&format!("{ws_base}/api/ws/staff"), base, Some(&api.cookie)).await;
+    assert!(
+        support::send(
+            &mut ws,
+            json!({"type": "set_status", "status": "available"})
+        )
+        .await
+    );
+    ws
+}
+
 /// An agent: accepts every offer, records offer and delivery latency.
 async fn agent(mut ws: Socket, start: Instant, stats: Shared, stop: Instant) {
     while Instant::now() < stop {
@@ -256,26 +282,8 @@ async fn chat_load(o: Options) -> (Stats, (u64, f64), (u64, f64), f64) {
     let per_agent = o.visitors.div_ceil(o.agents).max(1) as u32;
     let mut agent_sockets = Vec::new();
     for i in 0..o.agents {
-        let email = format!("agent{i}@load.test");
-        let (status, v, _) = owner
-            .post("/api/staff", json!({"email": email, "display_name": format!("Agent {i}"), "role": "agent", "password": "agent password", "groups": [group], "max_concurrent_chats": per_agent.min(50)}))
-            .await;
-        assert_eq!(status, 201, "{v}");
-        let api = sign_in(&server.base, &email, "agent password").await;
-        let mut ws = connect(
-            &format!("{ws_base}/api/ws/staff"),
-            &server.base,
-            Some(&api.cookie),
-        )
-        .await;
-        ws.send(Message::Text(
-            json!({"type": "set_status", "status": "available"})
-                .to_string()
-                .into(),
-        ))
-        .await
-        .expect("status");
-        agent_sockets.push(ws);
+        agent_sockets
+            .push(available_agent(&owner, &server.base, &group, i, per_agent.min(50)).await);
     }
     let setup_done = Instant::now();
     println!(
@@ -513,23 +521,7 @@ async fn capacity(o: Options) -> i32 {
     let stats: Shared = Rc::new(RefCell::new(Stats::default()));
     let stop = Instant::now() + Duration::from_secs(900);
     for i in 0..agents {
-        let email = format!("agent{i}@load.test");
-        let (status, v, _) = owner
-            .post("/api/staff", json!({"email": email, "display_name": format!("Agent {i}"), "role": "agent", "password": "agent password", "groups": [group], "max_concurrent_chats": per_agent}))
-            .await;
-        assert_eq!(status, 201, "{v}");
-        let api = sign_in(&server.base, &email, "agent password").await;
-        let mut ws = connect(
-            &format!("{ws_base}/api/ws/staff"),
-            &server.base,
-            Some(&api.cookie),
-        )
-        .await;
-        support::send(
-            &mut ws,
-            json!({"type": "set_status", "status": "available"}),
-        )
-        .await;
+        let ws = available_agent(&owner, &server.base, &group, i, per_agent).await;
         actix_web::rt::spawn(agent(ws, Instant::now(), stats.clone(), stop));
     }
     let before = usage(pid).0;
@@ -586,7 +578,7 @@ async fn capacity(o: Options) -> i32 {
         (held.saturating_sub(before)) as f64 / n as f64
     );
     // One queue event to every waiting visitor: a chat ends, the queue moves.
-    let active = (agents * per_agent).min(n);
+    let active = (agents * per_agent as usize).min(n);
     let t0 = Instant::now();
     let first = tokens.borrow()[0].clone();
     let mut ender = connect(
