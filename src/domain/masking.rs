@@ -48,8 +48,10 @@ fn starts_fresh(chars: &[char], i: usize) -> bool {
     i == 0 || !chars[i - 1].is_alphanumeric()
 }
 
+/// `*` is allowed in addresses (RFC 5322 atext), and counting it keeps a
+/// masked address (`m******@gmail.com`) an address when masked again.
 fn is_email_local(c: char) -> bool {
-    c.is_alphanumeric() || "._%+-".contains(c)
+    c.is_alphanumeric() || "._%+-*".contains(c)
 }
 
 fn email_at(chars: &[char], i: usize) -> Option<(usize, String)> {
@@ -63,6 +65,17 @@ fn email_at(chars: &[char], i: usize) -> Option<(usize, String)> {
     if at >= chars.len() || chars[at] != '@' || at == i {
         return None;
     }
+    let (end, domain) = domain_at(chars, at)?;
+    let mut s = String::new();
+    s.push(chars[i]);
+    s.push_str(&"*".repeat(at - i - 1));
+    s.push('@');
+    s.push_str(&domain);
+    Some((end, s))
+}
+
+/// The domain after the `@` at `at`, and where it ends, if it is one.
+fn domain_at(chars: &[char], at: usize) -> Option<(usize, String)> {
     let mut end = at + 1;
     while end < chars.len()
         && (chars[end].is_alphanumeric() || chars[end] == '-' || chars[end] == '.')
@@ -73,17 +86,22 @@ fn email_at(chars: &[char], i: usize) -> Option<(usize, String)> {
     while end > at + 1 && chars[end - 1] == '.' {
         end -= 1;
     }
-    let domain: String = chars[at + 1..end].iter().collect();
-    let labels: Vec<&str> = domain.split('.').collect();
-    if labels.len() < 2 || labels.iter().any(|l| l.is_empty()) {
+    // A second `@` right after the domain makes this no address (and keeps
+    // masking idempotent: `a@b.c@d.e`'s tail must not become an address
+    // once the head is starred).
+    if end < chars.len() && chars[end] == '@' {
         return None;
     }
-    let mut s = String::new();
-    s.push(chars[i]);
-    s.push_str(&"*".repeat(at - i - 1));
-    s.push('@');
-    s.push_str(&domain);
-    Some((end, s))
+    let domain: String = chars[at + 1..end].iter().collect();
+    let labels: Vec<&str> = domain.split('.').collect();
+    // DNS labels start and end with a letter or digit.
+    let label_ok = |l: &&str| {
+        l.starts_with(char::is_alphanumeric) && l.ends_with(char::is_alphanumeric)
+    };
+    if labels.len() < 2 || !labels.iter().all(label_ok) {
+        return None;
+    }
+    Some((end, domain))
 }
 
 /// ISO 13616: two letters, two check digits, 11 to 30 letters or digits,
@@ -208,14 +226,29 @@ fn number_at(chars: &[char], i: usize) -> Option<(usize, String)> {
         return None;
     }
     let item = &chars[i..end];
-    if is_ssn(item) {
-        return Some((end, keep_last_four(item)));
-    }
     let n = digits.len();
     let card = (13..=19).contains(&n) && luhn_valid(&digits);
     let phone = (7..=15).contains(&n) && !is_date(item);
-    if card || phone {
-        Some((end, keep_last_four(item)))
+    // Glued to an address (`555 1234 5678.j@x.com`).
+    let mut at = end;
+    while at < chars.len() && is_email_local(chars[at]) {
+        at += 1;
+    }
+    let glued = at < chars.len() && chars[at] == '@';
+    if is_ssn(item) || card || phone {
+        if !glued {
+            return Some((end, keep_last_four(item)));
+        }
+        // The whole is masked as one address: the kept last four would
+        // make a new address when masked again.
+        let local = keep_last_four(item).chars().count() + (at - end);
+        Some(match domain_at(chars, at) {
+            Some((end, domain)) => (end, format!("{}@{domain}", "*".repeat(local))),
+            None => (at, "*".repeat(local)),
+        })
+    } else if glued {
+        // No number: an address may start inside the run.
+        None
     } else {
         // Consume the whole run unchanged, so no tail of it is taken for a
         // shorter number (a failed card's last 12 digits are no phone).
@@ -293,6 +326,21 @@ mod tests {
             "abc123456789def",
         ] {
             assert_eq!(mask(text), text, "{text}");
+        }
+    }
+
+    #[test]
+    fn masking_twice_is_masking_once_for_cases_the_property_found() {
+        for text in [
+            "0a@-.0@0.a",
+            "000000 0@a.0 ",
+            "000000 0+@a.0 ",
+            "a-@0.000000(",
+            "(0a@0.a*@a.a",
+            "555 1234 5678.john@x.com",
+        ] {
+            let once = mask(text);
+            assert_eq!(mask(&once), once, "{text}");
         }
     }
 
