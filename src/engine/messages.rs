@@ -120,7 +120,7 @@ impl Core {
             MessageKind::System => {}
         }
         update(&mut next);
-        self.store.append_message(&next, &message)?;
+        self.store.append_message(&live.chat, &next, &message)?;
         if let Some(live) = self.chats.get_mut(&chat_id) {
             live.chat = next;
         }

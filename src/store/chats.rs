@@ -54,6 +54,16 @@ fn write_chat(t: &ChatTrees<'_>, chat: &Chat) -> super::TxResult<()> {
     Ok(())
 }
 
+/// Whether `b` keeps every index entry of `a`: same state family (open or
+/// ended), group and people.
+fn same_indexes(a: &Chat, b: &Chat) -> bool {
+    (a.state == ChatState::Ended) == (b.state == ChatState::Ended)
+        && a.group == b.group
+        && a.owner == b.owner
+        && a.conference == b.conference
+        && a.handoffs.len() == b.handoffs.len()
+}
+
 fn write_message(
     messages: &TransactionalTree,
     clients: &TransactionalTree,
@@ -129,11 +139,29 @@ impl Store {
         )
     }
 
-    /// Appends `message` and stores `chat` (whose `last_seq` is the message's)
-    /// in one transaction. A client id already used in this chat aborts with
-    /// nothing written.
-    pub fn append_message(&self, chat: &Chat, message: &Message) -> Result<(), StoreError> {
+    /// Appends `message` and stores `chat` (whose `last_seq` is the message's;
+    /// `prev` is the chat as stored before). A client id already used in
+    /// this chat is refused with nothing written.
+    ///
+    /// An ordinary message leaves the chat's indexes as they were, and is
+    /// written as three single-key writes in log order (client id, message,
+    /// chat record) instead of a transaction over six trees: that is most of
+    /// the cost of a message (docs/performance.md). A crash between them
+    /// leaves at worst a client id without its message, which
+    /// [`Store::seq_of_client_id`] ignores, or a message whose chat record
+    /// still has the old activity, which [`Store::open_chats`] mends from the
+    /// message tree. A message that changes the chat's state, group or
+    /// people is written in one transaction with the indexes.
+    pub fn append_message(
+        &self,
+        prev: &Chat,
+        chat: &Chat,
+        message: &Message,
+    ) -> Result<(), StoreError> {
         self.room()?;
+        if same_indexes(prev, chat) {
+            return self.append_plain(chat, message);
+        }
         let t = &self.trees;
         tx_done(
             (
@@ -164,6 +192,26 @@ impl Store {
         )
     }
 
+    fn append_plain(&self, chat: &Chat, message: &Message) -> Result<(), StoreError> {
+        let t = &self.trees;
+        if let Some(c) = &message.client_id {
+            let key = chat_client(message.chat_id, c);
+            if t.chatid_clientid_seq.get(&key)?.is_some() {
+                return Err(StoreError::ChangedMeanwhile);
+            }
+            t.chatid_clientid_seq.insert(key, &u64_be(message.seq)[..])?;
+        }
+        t.chatid_seq_message.insert(
+            &chat_seq(message.chat_id, message.seq)[..],
+            encode(&MessageRecord::V1(message.clone())),
+        )?;
+        t.chatid_chat.insert(
+            &chat.id.to_bytes()[..],
+            encode(&ChatRecord::V1(chat.clone())),
+        )?;
+        Ok(())
+    }
+
     /// One chat.
     pub fn chat(&self, id: ChatId) -> Result<Option<Chat>, StoreError> {
         self.trees
@@ -188,17 +236,46 @@ impl Store {
         }
     }
 
-    /// The seq a client id was given in this chat, if any.
+    /// The seq a client id was given in this chat, if any. An entry whose
+    /// message is not there (a crash between the two writes of
+    /// [`Store::append_message`]) counts as none: that message was never
+    /// acknowledged, and its seq may since belong to another message.
     pub fn seq_of_client_id(
         &self,
         chat: ChatId,
         client_id: &str,
     ) -> Result<Option<u64>, StoreError> {
-        self.trees
-            .chatid_clientid_seq
-            .get(chat_client(chat, client_id))?
-            .map(|b| parse_u64(&b))
-            .transpose()
+        let key = chat_client(chat, client_id);
+        let Some(bytes) = self.trees.chatid_clientid_seq.get(&key)? else {
+            return Ok(None);
+        };
+        let seq = parse_u64(&bytes)?;
+        let stored = self
+            .trees
+            .chatid_seq_message
+            .get(chat_seq(chat, seq))?
+            .map(|b| decode::<MessageRecord, Message>("message", &b))
+            .transpose()?;
+        if stored.is_some_and(|m| m.client_id.as_deref() == Some(client_id)) {
+            Ok(Some(seq))
+        } else {
+            self.trees.chatid_clientid_seq.remove(&key)?;
+            Ok(None)
+        }
+    }
+
+    /// The seq of the newest stored message of `chat` (0: none).
+    fn newest_seq(&self, chat: ChatId) -> Result<u64, StoreError> {
+        match self
+            .trees
+            .chatid_seq_message
+            .scan_prefix(chat.to_bytes())
+            .keys()
+            .next_back()
+        {
+            Some(key) => parse_u64(key?.get(16..).unwrap_or_default()),
+            None => Ok(0),
+        }
     }
 
     /// Up to `limit` messages with seq greater than `after`, in order.
@@ -314,7 +391,12 @@ impl Store {
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             match self.chat(id)? {
-                Some(c) => out.push(c),
+                // The message tree is the truth for seq: a crash can come
+                // between a message and its chat record.
+                Some(mut c) => {
+                    c.last_seq = self.newest_seq(id)?;
+                    out.push(c)
+                }
                 None => return Err(StoreError::Corrupt(format!("open chat {id} has no record"))),
             }
         }

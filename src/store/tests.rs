@@ -250,14 +250,15 @@ fn messages_are_ordered_deduplicated_and_chats_indexed() {
         let mut m = first.clone();
         m.seq = seq;
         m.client_id = Some(format!("c{seq}"));
+        let prev = chat.clone();
         chat.last_seq = seq;
-        s.append_message(&chat, &m).expect("append");
+        s.append_message(&prev, &chat, &m).expect("append");
     }
     let mut dup = first.clone();
     dup.seq = 301;
     dup.client_id = Some("c7".into());
     assert_eq!(
-        s.append_message(&chat, &dup),
+        s.append_message(&chat, &chat, &dup),
         Err(StoreError::ChangedMeanwhile)
     );
     assert_eq!(s.seq_of_client_id(chat.id, "c7").expect("read"), Some(7));
@@ -278,6 +279,51 @@ fn messages_are_ordered_deduplicated_and_chats_indexed() {
     chat.state = ChatState::Ended;
     s.put_chat(&chat).expect("end");
     assert!(s.open_chats().expect("read").is_empty());
+}
+
+#[test]
+fn a_crash_between_a_messages_writes_is_mended() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = open(dir.path());
+    let (mut chat, first) = chat_and_first(GroupId::generate());
+    s.insert_chat(&chat, &[3; 32], &first).expect("insert");
+    // The message landed, its chat record did not: seq comes from messages.
+    let mut second = first.clone();
+    second.seq = 2;
+    second.client_id = Some("c2".into());
+    s.trees
+        .chatid_seq_message
+        .insert(
+            &super::keys::chat_seq(chat.id, 2)[..],
+            super::records::encode(&super::records::MessageRecord::V1(second.clone())),
+        )
+        .expect("write");
+    s.trees
+        .chatid_clientid_seq
+        .insert(super::keys::chat_client(chat.id, "c2"), &2u64.to_be_bytes()[..])
+        .expect("write");
+    assert_eq!(s.open_chats().expect("read")[0].last_seq, 2);
+    assert_eq!(s.seq_of_client_id(chat.id, "c2").expect("read"), Some(2));
+    // A client id whose message never landed counts as unused, so its
+    // resend is written (at the next seq) instead of acked as another's.
+    s.trees
+        .chatid_clientid_seq
+        .insert(super::keys::chat_client(chat.id, "c3"), &3u64.to_be_bytes()[..])
+        .expect("write");
+    assert_eq!(s.seq_of_client_id(chat.id, "c3").expect("read"), None);
+    let mut third = first.clone();
+    third.seq = 3;
+    third.client_id = Some("c3".into());
+    let prev = chat.clone();
+    chat.last_seq = 3;
+    s.append_message(&prev, &chat, &third).expect("append");
+    assert_eq!(s.seq_of_client_id(chat.id, "c3").expect("read"), Some(3));
+    // A seq taken by another client's message is not this client's.
+    s.trees
+        .chatid_clientid_seq
+        .insert(super::keys::chat_client(chat.id, "c9"), &3u64.to_be_bytes()[..])
+        .expect("write");
+    assert_eq!(s.seq_of_client_id(chat.id, "c9").expect("read"), None);
 }
 
 #[test]
