@@ -95,9 +95,8 @@ fn domain_at(chars: &[char], at: usize) -> Option<(usize, String)> {
     let domain: String = chars[at + 1..end].iter().collect();
     let labels: Vec<&str> = domain.split('.').collect();
     // DNS labels start and end with a letter or digit.
-    let label_ok = |l: &&str| {
-        l.starts_with(char::is_alphanumeric) && l.ends_with(char::is_alphanumeric)
-    };
+    let label_ok =
+        |l: &&str| l.starts_with(char::is_alphanumeric) && l.ends_with(char::is_alphanumeric);
     if labels.len() < 2 || !labels.iter().all(label_ok) {
         return None;
     }

@@ -23,6 +23,9 @@ const PUBLISH_EVERY: std::time::Duration = std::time::Duration::from_millis(200)
 /// Waiting visitors hear their place at most this often.
 const POSITIONS_EVERY: std::time::Duration = std::time::Duration::from_millis(1000);
 
+/// Chat records behind their messages are rewritten at most this often.
+const RECORDS_EVERY: std::time::Duration = std::time::Duration::from_millis(1000);
+
 /// Queue order: re-queued chats first, then by time queued.
 pub(super) type QueueKey = (u8, Millis, ChatId);
 
@@ -152,6 +155,8 @@ pub(super) struct Core {
     pub positions_due: BTreeSet<GroupId>,
     /// Reasons an agent may give when ending or transferring a chat.
     pub wrap_up_reasons: Vec<String>,
+    /// Chats whose stored record lags their messages (seq, activity).
+    pub stale_records: BTreeSet<ChatId>,
 }
 
 impl Core {
@@ -174,6 +179,7 @@ impl Core {
             dirty: BTreeSet::new(),
             positions_due: BTreeSet::new(),
             wrap_up_reasons: Vec::new(),
+            stale_records: BTreeSet::new(),
         };
         core.wrap_up_reasons = core.store.wrap_up_reasons()?;
         for mut chat in core.store.open_chats()? {
@@ -231,6 +237,7 @@ impl Core {
     ) {
         let mut last_publish = std::time::Instant::now();
         let mut last_positions = std::time::Instant::now();
+        let mut last_records = std::time::Instant::now();
         loop {
             if *shutdown.borrow() {
                 break;
@@ -251,14 +258,35 @@ impl Core {
                             self.publish_positions();
                             last_positions = std::time::Instant::now();
                         }
+                        if last_records.elapsed() >= RECORDS_EVERY {
+                            self.write_stale_records();
+                            last_records = std::time::Instant::now();
+                        }
                     }
                     None => break,
                 },
                 _ = shutdown.changed() => break,
             }
         }
+        self.write_stale_records();
         // Dropping the state closes the deliverer's channel: it finishes
         // what is queued and ends.
+    }
+
+    /// Brings the stored records of chats that had messages up to date
+    /// (seq and activity, which lists sort by): once a second, not once
+    /// per message. A crash loses at most that second of activity; the
+    /// seq is mended from the messages at start-up.
+    pub(super) fn write_stale_records(&mut self) {
+        for id in std::mem::take(&mut self.stale_records) {
+            let Some(live) = self.chats.get(&id) else {
+                continue;
+            };
+            if let Err(e) = self.store.put_chat_record(&live.chat) {
+                tracing::warn!(chat = %id, error = %e, "a chat's activity could not be stored; retrying");
+                self.stale_records.insert(id);
+            }
+        }
     }
 
     /// Handles one command and publishes queues, as the owner task does

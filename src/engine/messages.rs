@@ -11,7 +11,7 @@ use crate::domain::chat::{Chat, ChatState, Message, MessageKind};
 use crate::domain::masking::mask;
 use crate::domain::{ChatId, StaffId};
 use crate::error::AppError;
-use crate::store::StoreError;
+use crate::store::{Appended, StoreError};
 use std::sync::Arc;
 
 fn not_durable(e: &StoreError) -> Arc<str> {
@@ -120,7 +120,10 @@ impl Core {
             MessageKind::System => {}
         }
         update(&mut next);
-        self.store.append_message(&live.chat, &next, &message)?;
+        match self.store.append_message(&live.chat, &next, &message)? {
+            Appended::MessageOnly => self.stale_records.insert(chat_id),
+            Appended::WithChat => self.stale_records.remove(&chat_id),
+        };
         if let Some(live) = self.chats.get_mut(&chat_id) {
             live.chat = next;
         }

@@ -206,7 +206,22 @@ impl Engine {
         let (deliver_tx, deliver_rx) = mpsc::unbounded_channel();
         let core = core::Core::rebuild(store.clone(), clock, config, deliver_tx)?;
         let owner = tokio::spawn(core.run(rx, shutdown.clone()));
-        let deliver = tokio::spawn(deliverer(store, deliver_rx));
+        // Its own thread: handing frames to sessions wakes their threads,
+        // which is a third of a message's cost; here it runs beside the
+        // owner task instead of after it (docs/performance.md).
+        let (deliver_done, deliver) = oneshot::channel();
+        std::thread::Builder::new()
+            .name("livedesk-deliver".into())
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_time()
+                    .build();
+                if let Ok(rt) = rt {
+                    rt.block_on(deliverer(store, deliver_rx));
+                }
+                let _ = deliver_done.send(());
+            })
+            .map_err(|e| StoreError::Io(format!("cannot start the delivery thread: {e}")))?;
         let ticker = tx.clone();
         let mut stop = shutdown;
         tokio::spawn(async move {
@@ -249,7 +264,8 @@ impl Engine {
 /// The engine's tasks, to await at shutdown.
 pub struct EngineTasks {
     owner: JoinHandle<()>,
-    deliver: JoinHandle<()>,
+    /// Says when the delivery thread has run every pending delivery.
+    deliver: oneshot::Receiver<()>,
 }
 
 impl EngineTasks {

@@ -306,7 +306,9 @@ impl World {
     }
 
     /// 7. Every chat's stored messages are 1..=last_seq with no gap.
-    fn check_store(&self) -> Result<(), String> {
+    fn check_store(&mut self) -> Result<(), String> {
+        // As the owner task does each second and at shutdown.
+        self.core.write_stale_records();
         for chat in self.core.store.all_chats().map_err(|e| e.to_string())? {
             let seqs: Vec<u64> = self
                 .core

@@ -54,6 +54,15 @@ fn write_chat(t: &ChatTrees<'_>, chat: &Chat) -> super::TxResult<()> {
     Ok(())
 }
 
+/// What [`Store::append_message`] wrote.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Appended {
+    /// The message and the chat record, with its indexes.
+    WithChat,
+    /// The message only: the chat record still has the old seq and activity.
+    MessageOnly,
+}
+
 /// Whether `b` keeps every index entry of `a`: same state family (open or
 /// ended), group and people.
 fn same_indexes(a: &Chat, b: &Chat) -> bool {
@@ -139,28 +148,42 @@ impl Store {
         )
     }
 
-    /// Appends `message` and stores `chat` (whose `last_seq` is the message's;
-    /// `prev` is the chat as stored before). A client id already used in
-    /// this chat is refused with nothing written.
+    /// Appends `message` to `chat` (whose `last_seq` is now the message's;
+    /// `prev` is the chat as stored before). The caller has checked that
+    /// the client id is unused ([`Store::seq_of_client_id`]): the engine's
+    /// owner task is the only writer of a chat's messages.
     ///
-    /// An ordinary message leaves the chat's indexes as they were, and is
-    /// written as three single-key writes in log order (client id, message,
-    /// chat record) instead of a transaction over six trees: that is most of
-    /// the cost of a message (docs/performance.md). A crash between them
-    /// leaves at worst a client id without its message, which
-    /// [`Store::seq_of_client_id`] ignores, or a message whose chat record
-    /// still has the old activity, which [`Store::open_chats`] mends from the
-    /// message tree. A message that changes the chat's state, group or
-    /// people is written in one transaction with the indexes.
+    /// An ordinary message leaves the chat's state, group and people as
+    /// they were, and is written as two single-key writes in log order
+    /// (client id, then message) instead of a transaction over six trees
+    /// that also rewrites the chat record: that was most of the cost of a
+    /// message (docs/performance.md). The chat record's seq and activity
+    /// are then the caller's to write later ([`Store::put_chat_record`]);
+    /// [`Store::open_chats`] takes the seq from the message tree, and a
+    /// crash between the two writes leaves at worst a client id without
+    /// its message, which [`Store::seq_of_client_id`] ignores. A message
+    /// that changes state, group or people is written in one transaction
+    /// with the chat record and its indexes (a client id already used
+    /// aborts it with nothing written).
     pub fn append_message(
         &self,
         prev: &Chat,
         chat: &Chat,
         message: &Message,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Appended, StoreError> {
         self.room()?;
         if same_indexes(prev, chat) {
-            return self.append_plain(chat, message);
+            let t = &self.trees;
+            if let Some(c) = &message.client_id {
+                let key = chat_client(message.chat_id, c);
+                t.chatid_clientid_seq
+                    .insert(key, &u64_be(message.seq)[..])?;
+            }
+            t.chatid_seq_message.insert(
+                &chat_seq(message.chat_id, message.seq)[..],
+                encode(&MessageRecord::V1(message.clone())),
+            )?;
+            return Ok(Appended::MessageOnly);
         }
         let t = &self.trees;
         tx_done(
@@ -189,23 +212,14 @@ impl Store {
                         chat,
                     )
                 }),
-        )
+        )?;
+        Ok(Appended::WithChat)
     }
 
-    fn append_plain(&self, chat: &Chat, message: &Message) -> Result<(), StoreError> {
-        let t = &self.trees;
-        if let Some(c) = &message.client_id {
-            let key = chat_client(message.chat_id, c);
-            if t.chatid_clientid_seq.get(&key)?.is_some() {
-                return Err(StoreError::ChangedMeanwhile);
-            }
-            t.chatid_clientid_seq.insert(key, &u64_be(message.seq)[..])?;
-        }
-        t.chatid_seq_message.insert(
-            &chat_seq(message.chat_id, message.seq)[..],
-            encode(&MessageRecord::V1(message.clone())),
-        )?;
-        t.chatid_chat.insert(
+    /// Rewrites a chat's record whose state, group and people are as
+    /// stored (its seq and activity after [`Appended::MessageOnly`]).
+    pub fn put_chat_record(&self, chat: &Chat) -> Result<(), StoreError> {
+        self.trees.chatid_chat.insert(
             &chat.id.to_bytes()[..],
             encode(&ChatRecord::V1(chat.clone())),
         )?;

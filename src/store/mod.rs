@@ -17,6 +17,7 @@ mod space;
 mod staff;
 pub mod trees;
 
+pub use chats::Appended;
 pub use keys::TokenHash;
 pub use migrate::SCHEMA_VERSION;
 pub use records::{SessionRow, StaffRow};

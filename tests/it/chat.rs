@@ -876,6 +876,30 @@ async fn a_monitor_watches_unseen_and_can_only_whisper() {
 }
 
 #[actix_web::test]
+async fn the_stored_chat_catches_up_with_its_messages_within_seconds() {
+    // Messages are written without their chat record, which the engine
+    // rewrites once a second: lists sort by idle time from that record.
+    let desk = Desk::new("round_robin").await;
+    let (_ann, chat, mut vera) = owned_chat(&desk).await;
+    desk.app.advance(Duration::from_secs(300));
+    let idle = || async {
+        desk.owner.get(&format!("/api/chats/{chat}")).await.json["chat"]["idle_secs"].as_u64()
+    };
+    assert_eq!(idle().await, Some(300));
+    vera.send(json!({"type": "message", "client_id": "v", "body": "hello again"}))
+        .await;
+    vera.expect("ack").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while idle().await != Some(0) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the chat's activity was not stored within 5 s"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[actix_web::test]
 async fn an_idle_chat_is_closed_with_a_system_message() {
     let desk = Desk::new("round_robin").await;
     let (mut ann, chat, mut vera) = owned_chat(&desk).await;
