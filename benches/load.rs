@@ -483,7 +483,6 @@ async fn idle_reader(mut ws: Socket, me: usize, seen: Rc<RefCell<Vec<Idle>>>) {
         let mut all = seen.borrow_mut();
         let s = &mut all[me];
         match v["type"].as_str() {
-            Some("queue") => s.last_queue = Some(Instant::now()),
             Some("message") => {
                 let seq = v["message"]["seq"].as_u64().unwrap_or(0);
                 if seq != s.last_seq + 1 {
@@ -492,7 +491,9 @@ async fn idle_reader(mut ws: Socket, me: usize, seen: Rc<RefCell<Vec<Idle>>>) {
                 s.last_seq = seq;
             }
             Some("error") => s.errors += 1,
-            _ => {}
+            // The chat that leaves the queue hears it was offered instead.
+            Some(_) => s.last_queue = Some(Instant::now()),
+            None => {}
         }
     }
     seen.borrow_mut()[me].closed = true;
@@ -507,7 +508,11 @@ async fn capacity(o: Options) -> i32 {
     let per_agent = 5;
     println!("livedesk capacity: {n} visitor connections, {agents} agents x {per_agent} chats (release binary, loopback)");
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = support::start_server(dir.path(), "", "");
+    let server = support::start_server(
+        dir.path(),
+        &std::env::var("LD_STORAGE").unwrap_or_default(),
+        "",
+    );
     let pid = server.pid();
     let owner = support::set_up_owner(&server, "owner@load.test", "owner password").await;
     let (_, group, _) = owner

@@ -52,7 +52,19 @@ pub struct Server {
 }
 
 impl Drop for Server {
+    /// SIGTERM, as systemd stops it (a profiler wrapping it then writes
+    /// its report), and SIGKILL if it has not stopped within 30 s.
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -87,8 +99,18 @@ pub fn start_server(dir: &Path, storage: &str, chat: &str) -> Server {
         ),
     )
     .expect("config");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_livedesk"))
-        .args(["serve", "--config", config.to_str().expect("utf8")])
+    // LIVEDESK_BENCH_WRAP runs the server under a profiler, e.g.
+    // "valgrind --tool=massif --massif-out-file=/tmp/massif.out".
+    let wrap = std::env::var("LIVEDESK_BENCH_WRAP").unwrap_or_default();
+    let mut argv: Vec<String> = wrap.split_whitespace().map(String::from).collect();
+    argv.extend(
+        [env!("CARGO_BIN_EXE_livedesk"), "serve", "--config"]
+            .iter()
+            .map(|s| s.to_string()),
+    );
+    argv.push(config.to_str().expect("utf8").to_string());
+    let mut child = Command::new(&argv[0])
+        .args(&argv[1..])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

@@ -99,7 +99,7 @@ impl Filler {
     ) -> Result<(), Stop> {
         self.awaiting_resume.remove(&chat);
         self.sent.insert(chat, last_seq);
-        self.fill(ws, chat).await
+        Box::pin(self.fill(ws, chat)).await
     }
 
     /// Writes one item of engine output.
@@ -113,7 +113,7 @@ impl Filler {
                     return Ok(());
                 }
                 if seq > sent + 1 {
-                    self.fill(ws, chat_id).await?;
+                    Box::pin(self.fill(ws, chat_id)).await?;
                     if seq <= self.sent.get(&chat_id).copied().unwrap_or(0) {
                         return Ok(());
                     }
@@ -129,7 +129,7 @@ impl Filler {
                 self.awaiting_resume.remove(&chat_id);
                 ws.text(json.to_string()).await?;
                 self.sent.entry(chat_id).or_insert(0);
-                self.fill(ws, chat_id).await?;
+                Box::pin(self.fill(ws, chat_id)).await?;
             }
             Out::Close(code, reason) => {
                 return Err(Stop::Close(CloseReason {
@@ -141,7 +141,9 @@ impl Filler {
         Ok(())
     }
 
-    /// Sends every stored message of `chat` after what was sent.
+    /// Sends every stored message of `chat` after what was sent. Callers
+    /// box it: it is rare and its future is large, and a session task is
+    /// allocated for its largest await (10,000 visitor sessions).
     async fn fill(&mut self, ws: &mut Session, chat: ChatId) -> Result<(), Stop> {
         loop {
             let after = self.sent.get(&chat).copied().unwrap_or(0);

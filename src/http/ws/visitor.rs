@@ -87,12 +87,72 @@ async fn run(
 ) {
     let (conn, mut out) = Conn::new(None);
     let conn_id = conn.id;
+    let mut filler = Filler::new(state.clone(), false);
+    let start = Box::pin(greet(
+        &state,
+        chat_id,
+        last_seq,
+        &conn,
+        &mut ws,
+        &mut filler,
+    ))
+    .await;
+    let mut shutdown = state.shutdown.clone();
+    let mut beat = tokio::time::interval(HEARTBEAT);
+    beat.tick().await;
+    let stop = match start {
+        Err(stop) => stop,
+        Ok(()) => loop {
+            if *shutdown.borrow() {
+                break Stop::Close(going_away());
+            }
+            let step = tokio::select! {
+                msg = stream.recv() => match incoming(&mut ws, msg).await {
+                    Ok(Some(text)) => Box::pin(handle(&state, chat_id, &addr, &conn, &mut ws, &text)).await,
+                    Ok(None) => Ok(()),
+                    Err(stop) => Err(stop),
+                },
+                item = out.rx.recv() => match item {
+                    Some(o) => filler.forward(&mut ws, o).await,
+                    None => Err(Stop::Gone),
+                },
+                _ = out.kick.notified() => Err(too_slow()),
+                _ = shutdown.changed() => Err(Stop::Close(going_away())),
+                _ = beat.tick() => ws.ping(b"").await.map_err(Stop::from),
+            };
+            if let Err(stop) = step {
+                break stop;
+            }
+        },
+    };
+    Box::pin(async move {
+        state
+            .engine
+            .send(Command::DetachVisitor(chat_id, conn_id))
+            .await;
+        if let Stop::Close(reason) = stop {
+            let _ = ws.close(Some(reason)).await;
+        }
+    })
+    .await;
+}
+
+/// Attaches the connection and sends the hello and what the visitor
+/// missed. Boxed by the caller: a session task is allocated for its
+/// largest await, and this one runs once.
+async fn greet(
+    state: &AppState,
+    chat_id: ChatId,
+    last_seq: u64,
+    conn: &Conn,
+    ws: &mut Session,
+    filler: &mut Filler,
+) -> Result<(), Stop> {
     let attached = state
         .engine
         .ask(|reply| Command::AttachVisitor(chat_id, conn.clone(), reply))
         .await;
-    let mut filler = Filler::new(state.clone(), false);
-    let start = match attached {
+    match attached {
         Ok(chat) => {
             let hello = ServerFrame::VisitorHello {
                 chat_id,
@@ -102,7 +162,7 @@ async fn run(
             .json();
             let mut r = ws.text(hello.to_string()).await.map_err(Stop::from);
             if r.is_ok() {
-                r = filler.resume(&mut ws, chat_id, last_seq).await;
+                r = filler.resume(ws, chat_id, last_seq).await;
             }
             if r.is_ok() && chat.state == ChatState::Ended {
                 if let Some(by) = chat.ended_by {
@@ -120,41 +180,6 @@ async fn run(
             code: CloseCode::Policy,
             description: Some(e.to_string()),
         })),
-    };
-    let mut shutdown = state.shutdown.clone();
-    let mut beat = tokio::time::interval(HEARTBEAT);
-    beat.tick().await;
-    let stop = match start {
-        Err(stop) => stop,
-        Ok(()) => loop {
-            if *shutdown.borrow() {
-                break Stop::Close(going_away());
-            }
-            let step = tokio::select! {
-                msg = stream.recv() => match incoming(&mut ws, msg).await {
-                    Ok(Some(text)) => handle(&state, chat_id, &addr, &conn, &mut ws, &text).await,
-                    Ok(None) => Ok(()),
-                    Err(stop) => Err(stop),
-                },
-                item = out.rx.recv() => match item {
-                    Some(o) => filler.forward(&mut ws, o).await,
-                    None => Err(Stop::Gone),
-                },
-                _ = out.kick.notified() => Err(too_slow()),
-                _ = shutdown.changed() => Err(Stop::Close(going_away())),
-                _ = beat.tick() => ws.ping(b"").await.map_err(Stop::from),
-            };
-            if let Err(stop) = step {
-                break stop;
-            }
-        },
-    };
-    state
-        .engine
-        .send(Command::DetachVisitor(chat_id, conn_id))
-        .await;
-    if let Stop::Close(reason) = stop {
-        let _ = ws.close(Some(reason)).await;
     }
 }
 
