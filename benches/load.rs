@@ -36,6 +36,10 @@ struct Options {
     login_flood: u64,
     /// Capacity run with this many visitor connections instead (0: chat load).
     capacity: usize,
+    /// Start-up run with a store of this many MB instead (0: none).
+    startup_mb: u64,
+    /// One queue event to this many agents instead (0: none).
+    broadcast: usize,
 }
 
 fn options() -> Options {
@@ -46,6 +50,8 @@ fn options() -> Options {
         seconds: 20,
         login_flood: 0,
         capacity: 0,
+        startup_mb: 0,
+        broadcast: 0,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -67,9 +73,13 @@ fn options() -> Options {
             "--seconds" => o.seconds = value(i).unwrap_or(o.seconds).min(600),
             "--login-flood" => o.login_flood = value(i).unwrap_or(100).min(1000),
             "--capacity" => o.capacity = value(i).unwrap_or(10_000).min(15_000) as usize,
+            "--broadcast" => o.broadcast = value(i).unwrap_or(1000).min(2000) as usize,
+            "--startup-mb" => o.startup_mb = value(i).unwrap_or(1024).min(4096),
             "--help" | "-h" => {
                 println!("cargo bench --bench load -- [--quick] [--agents N] [--visitors N] [--rate MSGS_PER_SEC] [--seconds S] [--login-flood SIGN_INS_PER_SEC]");
                 println!("cargo bench --bench load -- --capacity N [--agents N]   # N idle visitor connections, a broadcast, a reconnect storm");
+                println!("cargo bench --bench load -- --startup-mb MB   # start-up time with a store of that size");
+                println!("cargo bench --bench load -- --broadcast N     # one queue event to N connected agents");
                 std::process::exit(0);
             }
             _ => {}
@@ -510,7 +520,7 @@ async fn capacity(o: Options) -> i32 {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = support::start_server(
         dir.path(),
-        &std::env::var("LD_STORAGE").unwrap_or_default(),
+        &std::env::var("LIVEDESK_BENCH_STORAGE").unwrap_or_default(),
         "",
     );
     let pid = server.pid();
@@ -690,8 +700,220 @@ async fn capacity(o: Options) -> i32 {
     }
 }
 
+/// Fills a store with chats of 200 messages of 4 KB (one in ten still
+/// open) until its folder holds `mb` MB, then times the real binary from
+/// spawn to answering `/readyz`.
+fn startup(mb: u64) -> i32 {
+    use livedesk::domain::chat::{Chat, ChatState, EndedBy, Message, MessageKind, Visitor};
+    use livedesk::domain::{ChatId, GroupId};
+    println!("livedesk start-up with a {mb} MB store (release binary)");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let filled = Instant::now();
+    let size = |p: &std::path::Path| -> u64 {
+        let out = Command::new("du")
+            .args(["-sm"])
+            .arg(p)
+            .output()
+            .expect("du");
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    let (mut chats, mut messages, mut open) = (0u64, 0u64, 0u64);
+    {
+        let store = livedesk::store::Store::open(&data, 64 << 20, 0).expect("store");
+        let group = GroupId::generate();
+        let body = "lorem ipsum ".repeat(340);
+        while size(&data) < mb {
+            for _ in 0..50 {
+                let id = ChatId::generate();
+                let mut chat = Chat {
+                    id,
+                    group,
+                    visitor: Visitor {
+                        name: format!("Visitor {chats}"),
+                        email: None,
+                        page_url: None,
+                    },
+                    state: ChatState::Waiting,
+                    owner: None,
+                    started_at: 1,
+                    queued_at: 1,
+                    requeued: false,
+                    answered_at: None,
+                    ended_at: None,
+                    ended_by: None,
+                    wrap_up: None,
+                    last_seq: 1,
+                    visitor_active_at: 1,
+                    agent_active_at: 0,
+                    conference: Vec::new(),
+                    handoffs: Vec::new(),
+                    past_groups: Vec::new(),
+                };
+                let message = |seq: u64| Message {
+                    chat_id: id,
+                    seq,
+                    kind: MessageKind::Visitor,
+                    author: None,
+                    author_name: "Visitor".into(),
+                    body: body.clone(),
+                    client_id: Some(format!("c{seq}")),
+                    at: 1,
+                };
+                let token: [u8; 32] = rand::random();
+                store.insert_chat(&chat, &token, &message(1)).expect("chat");
+                for seq in 2..=200 {
+                    let prev = chat.clone();
+                    chat.last_seq = seq;
+                    store
+                        .append_message(&prev, &chat, &message(seq))
+                        .expect("message");
+                }
+                messages += 200;
+                chats += 1;
+                if chats % 10 == 0 {
+                    open += 1;
+                    store.put_chat_record(&chat).expect("record");
+                } else {
+                    chat.state = ChatState::Ended;
+                    chat.ended_at = Some(2);
+                    chat.ended_by = Some(EndedBy::Idle);
+                    store.put_chat(&chat).expect("end");
+                }
+            }
+            store.flush_now().expect("flush");
+        }
+        store.close().expect("close");
+    }
+    println!(
+        "  store filled in {:.0} s: {} MB on disk, {chats} chats ({open} open), {messages} messages",
+        filled.elapsed().as_secs_f64(),
+        size(&data)
+    );
+    let mut worst = 0f64;
+    for run in 1..=3 {
+        // Cold: the page cache emptied first (root only).
+        let _ = Command::new("sync").status();
+        let cold = std::fs::write("/proc/sys/vm/drop_caches", "3").is_ok();
+        let t0 = Instant::now();
+        let server = support::start_server(dir.path(), "", "");
+        let ready = actix_web::rt::System::new().block_on(async {
+            let api = support::Api::anonymous(&server.base);
+            loop {
+                if api.get("/readyz").await.0 == 200 {
+                    return t0.elapsed();
+                }
+                actix_web::rt::time::sleep(Duration::from_millis(5)).await;
+            }
+        });
+        println!(
+            "  run {run} ({}): spawn to /readyz 200 in {:.0} ms, RSS {} KiB",
+            if cold {
+                "page cache dropped"
+            } else {
+                "page cache warm"
+            },
+            ready.as_secs_f64() * 1000.0,
+            usage(server.pid()).0
+        );
+        worst = worst.max(ready.as_secs_f64());
+        drop(server);
+    }
+    if worst < 2.0 {
+        println!("OK: start-up under 2 s");
+        0
+    } else {
+        println!("SLOW: start-up {worst:.1} s (target 2 s)");
+        1
+    }
+}
+
+/// N available agents of one manual-routing group; one visitor starts a
+/// chat, and every agent's queue view must list it.
+async fn broadcast(n: usize) -> i32 {
+    println!("livedesk broadcast: one queue event to {n} agents (release binary, loopback)");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = support::start_server(dir.path(), "", "");
+    let owner = support::set_up_owner(&server, "owner@load.test", "owner password").await;
+    let (_, group, _) = owner
+        .post(
+            "/api/groups",
+            json!({"name": "Broadcast", "routing": "manual"}),
+        )
+        .await;
+    let group = group["id"].as_str().expect("group").to_string();
+    let heard: Rc<RefCell<Vec<Option<Instant>>>> = Rc::new(RefCell::new(vec![None; n]));
+    let armed = Rc::new(std::cell::Cell::new(false));
+    for i in 0..n {
+        let mut ws = available_agent(&owner, &server.base, &group, i, 5).await;
+        let (heard, armed) = (heard.clone(), armed.clone());
+        actix_web::rt::spawn(async move {
+            while let Some(Ok(frame)) = ws.next().await {
+                if let Frame::Text(t) = frame {
+                    let v: Value = serde_json::from_slice(&t).unwrap_or(Value::Null);
+                    let listed = v["type"] == "queue_view" && t.windows(7).any(|w| w == b"Visitor");
+                    if armed.get() && listed && heard.borrow()[i].is_none() {
+                        heard.borrow_mut()[i] = Some(Instant::now());
+                    }
+                }
+            }
+        });
+    }
+    println!(
+        "  {n} agents connected and available; RSS {} KiB",
+        usage(server.pid()).0
+    );
+    actix_web::rt::time::sleep(Duration::from_secs(1)).await;
+    armed.set(true);
+    let t0 = Instant::now();
+    let api = support::Api::anonymous(&server.base);
+    let (status, v, _) = api
+        .post(
+            "/api/visitor/chats",
+            json!({"name": "Visitor", "group": group, "question": "Hello"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{v}");
+    let deadline = t0 + Duration::from_secs(5);
+    while Instant::now() < deadline && heard.borrow().iter().any(Option::is_none) {
+        actix_web::rt::time::sleep(Duration::from_millis(2)).await;
+    }
+    let mut times: Vec<f64> = heard
+        .borrow()
+        .iter()
+        .flatten()
+        .map(|t| t.duration_since(t0).as_secs_f64() * 1000.0)
+        .collect();
+    times.sort_by(f64::total_cmp);
+    let got = times.len();
+    let last = times.last().copied().unwrap_or(f64::NAN);
+    println!(
+        "  one queue event (a chat starts): {got} of {n} agents listed it; first after {:.1} ms, median {:.1} ms, last after {last:.1} ms",
+        times.first().copied().unwrap_or(f64::NAN),
+        times.get(got / 2).copied().unwrap_or(f64::NAN),
+    );
+    if got == n {
+        println!("OK: every agent heard it");
+        0
+    } else {
+        println!("FAILED: not every agent heard it within 5 s");
+        1
+    }
+}
+
 fn main() {
     let o = options();
+    if o.broadcast > 0 {
+        let code = actix_web::rt::System::new().block_on(broadcast(o.broadcast));
+        std::process::exit(code);
+    }
+    if o.startup_mb > 0 {
+        std::process::exit(startup(o.startup_mb));
+    }
     if o.capacity > 0 {
         let code = actix_web::rt::System::new().block_on(capacity(o));
         std::process::exit(code);

@@ -250,7 +250,11 @@ impl Core {
                         // Queue views list whole queues, so they go out at
                         // most every PUBLISH_EVERY (real time) and on each
                         // tick, not after every change.
-                        if tick || (rx.is_empty() && last_publish.elapsed() >= PUBLISH_EVERY) {
+                        // The throttle counts only publishes that sent
+                        // something: a lone change after a quiet spell goes
+                        // out at once, not at the next tick.
+                        let due = tick || (rx.is_empty() && last_publish.elapsed() >= PUBLISH_EVERY);
+                        if due && !self.dirty.is_empty() {
                             self.publish_dirty();
                             last_publish = std::time::Instant::now();
                         }
