@@ -705,7 +705,7 @@ async fn capacity(o: Options) -> i32 {
 /// spawn to answering `/readyz`.
 fn startup(mb: u64) -> i32 {
     use livedesk::domain::chat::{Chat, ChatState, EndedBy, Message, MessageKind, Visitor};
-    use livedesk::domain::{ChatId, GroupId};
+    use livedesk::domain::GroupId;
     println!("livedesk start-up with a {mb} MB store (release binary)");
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
@@ -729,31 +729,13 @@ fn startup(mb: u64) -> i32 {
         let body = "lorem ipsum ".repeat(340);
         while size(&data) < mb {
             for _ in 0..50 {
-                let id = ChatId::generate();
-                let mut chat = Chat {
-                    id,
-                    group,
-                    visitor: Visitor {
-                        name: format!("Visitor {chats}"),
-                        email: None,
-                        page_url: None,
-                    },
-                    state: ChatState::Waiting,
-                    owner: None,
-                    started_at: 1,
-                    queued_at: 1,
-                    requeued: false,
-                    answered_at: None,
-                    ended_at: None,
-                    ended_by: None,
-                    wrap_up: None,
-                    last_seq: 1,
-                    visitor_active_at: 1,
-                    agent_active_at: 0,
-                    conference: Vec::new(),
-                    handoffs: Vec::new(),
-                    past_groups: Vec::new(),
+                let visitor = Visitor {
+                    name: format!("Visitor {chats}"),
+                    email: None,
+                    page_url: None,
                 };
+                let mut chat = Chat::waiting(group, visitor, 1);
+                let id = chat.id;
                 let message = |seq: u64| Message {
                     chat_id: id,
                     seq,

@@ -92,6 +92,33 @@ pub struct Chat {
     pub past_groups: Vec<GroupId>,
 }
 
+impl Chat {
+    /// A visitor's new chat in `group`'s queue at `now`; its question is
+    /// message 1.
+    pub fn waiting(group: GroupId, visitor: Visitor, now: Millis) -> Self {
+        Chat {
+            id: ChatId::generate(),
+            group,
+            visitor,
+            state: ChatState::Waiting,
+            owner: None,
+            started_at: now,
+            queued_at: now,
+            requeued: false,
+            answered_at: None,
+            ended_at: None,
+            ended_by: None,
+            wrap_up: None,
+            last_seq: 1,
+            visitor_active_at: now,
+            agent_active_at: 0,
+            conference: Vec::new(),
+            handoffs: Vec::new(),
+            past_groups: Vec::new(),
+        }
+    }
+}
+
 /// One transfer of a chat.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Handoff {

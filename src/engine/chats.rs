@@ -49,26 +49,7 @@ impl Core {
             }
             let now = self.now();
             let token = random_token(32);
-            let chat = Chat {
-                id: ChatId::generate(),
-                group: req.group,
-                visitor: visitor.clone(),
-                state: ChatState::Waiting,
-                owner: None,
-                started_at: now,
-                queued_at: now,
-                requeued: false,
-                answered_at: None,
-                ended_at: None,
-                ended_by: None,
-                wrap_up: None,
-                last_seq: 1,
-                visitor_active_at: now,
-                agent_active_at: 0,
-                conference: Vec::new(),
-                handoffs: Vec::new(),
-                past_groups: Vec::new(),
-            };
+            let chat = Chat::waiting(req.group, visitor.clone(), now);
             let first = Message {
                 chat_id: chat.id,
                 seq: 1,

@@ -198,32 +198,14 @@ async fn group_commit_makes_concurrent_writers_durable() {
 }
 
 fn chat_and_first(group: GroupId) -> (crate::domain::chat::Chat, crate::domain::chat::Message) {
-    use crate::domain::chat::{Chat, ChatState, Message, MessageKind, Visitor};
-    let id = crate::domain::ChatId::generate();
-    let chat = Chat {
-        id,
-        group,
-        visitor: Visitor {
-            name: "Vera".into(),
-            email: None,
-            page_url: None,
-        },
-        state: ChatState::Waiting,
-        owner: None,
-        started_at: 1,
-        queued_at: 1,
-        requeued: false,
-        answered_at: None,
-        ended_at: None,
-        ended_by: None,
-        wrap_up: None,
-        last_seq: 1,
-        visitor_active_at: 1,
-        agent_active_at: 0,
-        conference: Vec::new(),
-        handoffs: Vec::new(),
-        past_groups: Vec::new(),
+    use crate::domain::chat::{Chat, Message, MessageKind, Visitor};
+    let visitor = Visitor {
+        name: "Vera".into(),
+        email: None,
+        page_url: None,
     };
+    let chat = Chat::waiting(group, visitor, 1);
+    let id = chat.id;
     let first = Message {
         chat_id: id,
         seq: 1,
