@@ -187,29 +187,16 @@ mod tests {
     #[test]
     fn rows_compute_duration_and_idle() {
         use crate::domain::chat::Visitor;
+        let visitor = Visitor {
+            name: "V".into(),
+            email: None,
+            page_url: None,
+        };
         let chat = Chat {
-            id: ChatId::generate(),
-            group: GroupId::generate(),
-            visitor: Visitor {
-                name: "V".into(),
-                email: None,
-                page_url: None,
-            },
             state: ChatState::Active,
-            owner: None,
-            started_at: 1_000,
-            queued_at: 1_000,
-            requeued: false,
-            answered_at: None,
-            ended_at: None,
-            ended_by: None,
-            wrap_up: None,
-            last_seq: 1,
             visitor_active_at: 61_000,
             agent_active_at: 31_000,
-            conference: vec![],
-            handoffs: vec![],
-            past_groups: Vec::new(),
+            ..Chat::waiting(GroupId::generate(), visitor, 1_000)
         };
         let r = ChatRow::new(&chat, "G".into(), None, 121_000, "http://desk");
         assert_eq!((r.duration_secs, r.idle_secs), (120, Some(60)));
