@@ -518,11 +518,7 @@ async fn capacity(o: Options) -> i32 {
     let per_agent = 5;
     println!("livedesk capacity: {n} visitor connections, {agents} agents x {per_agent} chats (release binary, loopback)");
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = support::start_server(
-        dir.path(),
-        &std::env::var("LIVEDESK_BENCH_STORAGE").unwrap_or_default(),
-        "",
-    );
+    let server = support::start_server(dir.path(), "", "");
     let pid = server.pid();
     let owner = support::set_up_owner(&server, "owner@load.test", "owner password").await;
     let (_, group, _) = owner

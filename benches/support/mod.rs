@@ -94,8 +94,10 @@ pub fn start_server(dir: &Path, storage: &str, chat: &str) -> Server {
     std::fs::write(
         &config,
         format!(
-            "[server]\nlisten = \"127.0.0.1:0\"\n[storage]\ndata_dir = \"{}\"\n{storage}\n[chat]\nvisitor_starts_per_minute = 100000\nvisitor_messages_per_minute = 100000\n{chat}\n[log]\nlevel = \"warn\"\n",
-            dir.join("data").display()
+            "[server]\nlisten = \"127.0.0.1:0\"\n[storage]\ndata_dir = \"{}\"\n{storage}\n[chat]\nvisitor_starts_per_minute = 100000\nvisitor_messages_per_minute = 100000\n{chat}\n[log]\nlevel = \"warn\"\n{}\n",
+            dir.join("data").display(),
+            // More config for an experiment, e.g. "[auth]\nmax_concurrent_hashes = 1".
+            std::env::var("LIVEDESK_BENCH_CONFIG").unwrap_or_default()
         ),
     )
     .expect("config");
