@@ -209,19 +209,19 @@ impl Engine {
         // Its own thread: handing frames to sessions wakes their threads,
         // which is a third of a message's cost; here it runs beside the
         // owner task instead of after it (docs/performance.md).
+        let cannot =
+            |e: std::io::Error| StoreError::Io(format!("cannot start the delivery thread: {e}"));
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .map_err(cannot)?;
         let (deliver_done, deliver) = oneshot::channel();
         std::thread::Builder::new()
             .name("livedesk-deliver".into())
             .spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_time()
-                    .build();
-                if let Ok(rt) = rt {
-                    rt.block_on(deliverer(store, deliver_rx));
-                }
+                rt.block_on(deliverer(store, deliver_rx));
                 let _ = deliver_done.send(());
             })
-            .map_err(|e| StoreError::Io(format!("cannot start the delivery thread: {e}")))?;
+            .map_err(cannot)?;
         let ticker = tx.clone();
         let mut stop = shutdown;
         tokio::spawn(async move {
