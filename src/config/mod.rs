@@ -60,7 +60,7 @@ pub struct AuthConfig {
     pub login_base_delay: Duration,
     /// Longest delay.
     pub login_max_delay: Duration,
-    /// Password hashes computed at once (each takes ~19 MiB and ~25 ms).
+    /// Password hashes computed at once (each takes ~7 MiB and ~17 ms).
     pub max_concurrent_hashes: usize,
 }
 

@@ -102,6 +102,10 @@ pub async fn sign_in(
         Err(_) => None,
     };
     let hash = row.as_ref().map(|r| r.password_hash.clone());
+    let rehash = hash
+        .as_deref()
+        .is_some_and(super::passwords::needs_rehash)
+        .then(|| password.clone());
     let ok = state.passwords.verify(password, hash).await?;
     let row = match row {
         Some(row) if ok => row,
@@ -116,7 +120,38 @@ pub async fn sign_in(
         return Err(AppError::AccountDisabled);
     }
     tracing::info!(staff = %row.staff.id, "signed in");
+    let row = match rehash {
+        Some(password) => replace_older_hash(state, row, password).await,
+        None => row,
+    };
     issue_session(state, &row).await
+}
+
+/// Stores a new hash of a password that was just checked against an older
+/// release's hash, so every hash moves to the current parameters. The
+/// sign-in goes ahead if this fails (the old hash still works).
+async fn replace_older_hash(state: &AppState, row: StaffRow, password: String) -> StaffRow {
+    let hash = match state.passwords.hash(password).await {
+        Ok(hash) => hash,
+        Err(e) => {
+            tracing::warn!(staff = %row.staff.id, error = %e, "could not rehash a password");
+            return row;
+        }
+    };
+    let mut next = row.clone();
+    next.password_hash = hash;
+    let prev = row.clone();
+    let stored = next.clone();
+    match state.write(move |s| s.put_staff(&prev, &stored)).await {
+        Ok(()) => {
+            tracing::info!(staff = %row.staff.id, "password hash moved to current parameters");
+            next
+        }
+        Err(e) => {
+            tracing::warn!(staff = %row.staff.id, error = %e, "could not store a rehashed password");
+            row
+        }
+    }
 }
 
 /// Resolves a session token to its staff member, or says the session ended.

@@ -294,3 +294,50 @@ async fn cookies_are_secure_when_the_public_url_is_https() {
         .as_deref()
         .is_some_and(|l| l.starts_with("https://chat.example.com/setup#")));
 }
+
+/// A desk upgraded from a release that hashed with 19 MiB, t=2: the owner's
+/// old hash still signs in, and that sign-in stores a hash with the current
+/// parameters.
+#[actix_web::test]
+async fn an_older_releases_password_hash_signs_in_and_is_replaced() {
+    const OLDER_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$r3hkefTWxQ1FxC39HCvrIA$LzHG6sFmcMYcr68fYKhfjLiPKagabmQ8wIAz7AJDgQU";
+    let app = TestApp::start().await;
+    let _owner = app.owner().await;
+    let dir = app.stop().await;
+    let data = dir.path().join("data");
+    let stored_hash = || {
+        let store = livedesk::store::Store::open(&data, 8 << 20, 0).expect("store");
+        let row = store
+            .staff_by_email(OWNER_EMAIL)
+            .expect("read")
+            .expect("owner");
+        (store, row)
+    };
+    {
+        let (store, row) = stored_hash();
+        assert!(row.password_hash.starts_with("$argon2id$v=19$m=7168,t=5,p=1$"));
+        let mut older = row.clone();
+        older.password_hash = OLDER_HASH.into();
+        store.put_staff(&row, &older).expect("write the older hash");
+        store.flush_now().expect("flush");
+    }
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let clock = std::sync::Arc::new(livedesk::domain::ManualClock::starting_now());
+    let again = livedesk::app::start(test_config(&data), listener, clock)
+        .await
+        .expect("start");
+    let mut c = Client::new(&format!("http://{}", again.addr));
+    assert_eq!(c.login(OWNER_EMAIL, "wrong password").await.status, 401);
+    let r = c.login(OWNER_EMAIL, OWNER_PASSWORD).await;
+    assert_eq!(r.status, 200, "the older hash signs in: {}", r.json);
+    assert_eq!(c.get("/api/auth/me").await.status, 200);
+    again.stop().await.expect("stop");
+
+    let (_store, row) = stored_hash();
+    assert!(
+        row.password_hash.starts_with("$argon2id$v=19$m=7168,t=5,p=1$"),
+        "replaced at sign-in: {}",
+        row.password_hash
+    );
+}
