@@ -357,14 +357,14 @@ impl Core {
         let Some(live) = self.chats.get(&id) else {
             return;
         };
-        let joined = Out::Joined {
-            chat_id: id,
-            last_seq: message.seq,
-            json: ServerFrame::ChatJoined {
+        let joined = Out::joined(
+            id,
+            message.seq,
+            ServerFrame::ChatJoined {
                 chat: self.agent_chat(&live.chat),
             }
             .json(),
-        };
+        );
         let newcomer_conns = self
             .agents
             .get(&newcomer)
@@ -542,11 +542,7 @@ impl Core {
         if let Some(a) = self.agents.get_mut(&actor.id) {
             if on {
                 a.monitoring.insert(id);
-                let joined = Out::Joined {
-                    chat_id: id,
-                    last_seq,
-                    json: ServerFrame::ChatJoined { chat }.json(),
-                };
+                let joined = Out::joined(id, last_seq, ServerFrame::ChatJoined { chat }.json());
                 for c in &a.conns {
                     c.push(joined.clone());
                 }

@@ -177,20 +177,14 @@ impl Core {
                 );
             }
             if let Some(json) = visitor_json {
+                let out = Out::message(chat_id, seq, json);
                 for c in &to.visitors {
-                    c.push(Out::Message {
-                        chat_id,
-                        seq,
-                        json: json.clone(),
-                    });
+                    c.push(out.clone());
                 }
             }
+            let out = Out::message(chat_id, seq, agent_json);
             for c in &to.agents {
-                c.push(Out::Message {
-                    chat_id,
-                    seq,
-                    json: agent_json.clone(),
-                });
+                c.push(out.clone());
             }
             for (to_visitors, json) in extra {
                 for c in if to_visitors {

@@ -46,10 +46,7 @@ impl Core {
                 .filter_map(|c| self.chat_view(*c, id))
                 .collect(),
         };
-        conn.push(Out::Hello {
-            chats,
-            json: hello.json(),
-        });
+        conn.push(Out::hello(chats, hello.json()));
         for g in &staff.groups {
             if self.ensure_group(*g).is_ok() {
                 if let Some(view) = self.queue_view(*g) {

@@ -315,7 +315,9 @@ async fn an_older_releases_password_hash_signs_in_and_is_replaced() {
     };
     {
         let (store, row) = stored_hash();
-        assert!(row.password_hash.starts_with("$argon2id$v=19$m=7168,t=5,p=1$"));
+        assert!(row
+            .password_hash
+            .starts_with("$argon2id$v=19$m=7168,t=5,p=1$"));
         let mut older = row.clone();
         older.password_hash = OLDER_HASH.into();
         store.put_staff(&row, &older).expect("write the older hash");
@@ -336,7 +338,8 @@ async fn an_older_releases_password_hash_signs_in_and_is_replaced() {
 
     let (_store, row) = stored_hash();
     assert!(
-        row.password_hash.starts_with("$argon2id$v=19$m=7168,t=5,p=1$"),
+        row.password_hash
+            .starts_with("$argon2id$v=19$m=7168,t=5,p=1$"),
         "replaced at sign-in: {}",
         row.password_hash
     );

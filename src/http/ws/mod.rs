@@ -106,8 +106,9 @@ impl Filler {
     pub async fn forward(&mut self, ws: &mut Session, out: Out) -> Result<(), Stop> {
         match out {
             Out::Frame(json) => ws.text(json.to_string()).await?,
-            Out::Message { chat_id, .. } if self.awaiting_resume.contains(&chat_id) => {}
-            Out::Message { chat_id, seq, json } => {
+            Out::Message(m) if self.awaiting_resume.contains(&m.chat_id) => {}
+            Out::Message(m) => {
+                let (chat_id, seq) = (m.chat_id, m.seq);
                 let sent = *self.sent.entry(chat_id).or_insert(0);
                 if seq <= sent {
                     return Ok(());
@@ -118,16 +119,17 @@ impl Filler {
                         return Ok(());
                     }
                 }
-                ws.text(json.to_string()).await?;
+                ws.text(m.json.to_string()).await?;
                 self.sent.insert(chat_id, seq);
             }
-            Out::Hello { chats, json } => {
-                ws.text(json.to_string()).await?;
-                self.awaiting_resume.extend(chats);
+            Out::Hello(hello) => {
+                ws.text(hello.json.to_string()).await?;
+                self.awaiting_resume.extend(hello.chats.iter().copied());
             }
-            Out::Joined { chat_id, json, .. } => {
+            Out::Joined(joined) => {
+                let chat_id = joined.chat_id;
                 self.awaiting_resume.remove(&chat_id);
-                ws.text(json.to_string()).await?;
+                ws.text(joined.json.to_string()).await?;
                 self.sent.entry(chat_id).or_insert(0);
                 Box::pin(self.fill(ws, chat_id)).await?;
             }
