@@ -43,14 +43,13 @@ thread_local! {
     static WORK_AREA: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Runs argon2 with this thread's work area, or a passing one when the
-/// hash is an older, larger one: the resident area stays the size of the
-/// current parameters.
-
 fn failed(e: impl std::fmt::Display) -> AppError {
     AppError::Internal(format!("password hashing failed: {e}"))
 }
 
+/// Runs argon2 with this thread's work area, or a passing one when the
+/// hash is an older, larger one: the resident area stays the size of the
+/// current parameters.
 fn compute(
     argon: &Argon2<'_>,
     blocks: usize,
