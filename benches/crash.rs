@@ -156,11 +156,7 @@ async fn visitor_socket(
         let c = chat.borrow();
         (c.token.clone(), c.last_seq)
     };
-    let url = format!(
-        "{}/api/ws/visitor?token={token}&last_seq={last_seq}",
-        base.replacen("http", "ws", 1)
-    );
-    let socket = try_connect(&url, base, None).await;
+    let socket = support::try_visitor(base, &token, last_seq).await;
     if let Err(e) = &socket {
         ledger
             .borrow_mut()

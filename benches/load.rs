@@ -286,7 +286,6 @@ async fn chat_load(o: Options) -> (Stats, (u64, f64), (u64, f64), f64) {
         )
         .await;
     let group = group["id"].as_str().expect("group").to_string();
-    let ws_base = server.base.replace("http", "ws");
     let start = Instant::now();
     let stats: Shared = Rc::new(RefCell::new(Stats::default()));
     let per_agent = o.visitors.div_ceil(o.agents).max(1) as u32;
@@ -322,14 +321,7 @@ async fn chat_load(o: Options) -> (Stats, (u64, f64), (u64, f64), f64) {
             .expect("start chat");
         let v: Value = res.json().await.unwrap_or(Value::Null);
         let token = v["token"].as_str().unwrap_or("").to_string();
-        sockets.push(
-            connect(
-                &format!("{ws_base}/api/ws/visitor?token={token}"),
-                &server.base,
-                None,
-            )
-            .await,
-        );
+        sockets.push(support::visitor(&server.base, &token, 0).await);
     }
     println!(
         "  setup: agents ready in {:.1} s, {} chats started and connected in {:.1} s",
@@ -541,7 +533,6 @@ async fn capacity(o: Options) -> i32 {
         )
         .await;
     let group = group["id"].as_str().expect("group").to_string();
-    let ws_base = server.ws_base();
     let stats: Shared = Rc::new(RefCell::new(Stats::default()));
     let stop = Instant::now() + Duration::from_secs(900);
     for i in 0..agents {
@@ -556,12 +547,11 @@ async fn capacity(o: Options) -> i32 {
     let next = Rc::new(RefCell::new(0usize));
     let mut starters = Vec::new();
     for _ in 0..8 {
-        let (next, seen, tokens, base, ws_base, group) = (
+        let (next, seen, tokens, base, group) = (
             next.clone(),
             seen.clone(),
             tokens.clone(),
             server.base.clone(),
-            ws_base.clone(),
             group.clone(),
         );
         starters.push(actix_web::rt::spawn(async move {
@@ -580,7 +570,7 @@ async fn capacity(o: Options) -> i32 {
                     .await;
                 assert_eq!(status, 201, "start chat {i}: {v}");
                 let token = v["token"].as_str().unwrap_or("").to_string();
-                let ws = connect(&format!("{ws_base}/api/ws/visitor?token={token}"), &base, None).await;
+                let ws = support::visitor(&base, &token, 0).await;
                 tokens.borrow_mut()[i] = token;
                 actix_web::rt::spawn(idle_reader(ws, i, seen.clone()));
             }
@@ -605,12 +595,7 @@ async fn capacity(o: Options) -> i32 {
     let active = (agents * per_agent as usize).min(n);
     let t0 = Instant::now();
     let first = tokens.borrow()[0].clone();
-    let mut ender = connect(
-        &format!("{ws_base}/api/ws/visitor?token={first}&last_seq=1000000"),
-        &server.base,
-        None,
-    )
-    .await;
+    let mut ender = support::visitor(&server.base, &first, 1_000_000).await;
     support::send(&mut ender, json!({"type": "end"})).await;
     // The first waiting chat is offered (it leaves the queue); the rest move up.
     let waiting: Vec<usize> = (active + 1..n).collect();
@@ -648,15 +633,14 @@ async fn capacity(o: Options) -> i32 {
     for i in 1..n {
         let token = tokens.borrow()[i].clone();
         let last_seq = seen.borrow()[i].last_seq;
-        let (base, ws_base, back) = (server.base.clone(), ws_base.clone(), back.clone());
+        let (base, back) = (server.base.clone(), back.clone());
         tasks.push(actix_web::rt::spawn(async move {
             let jitter = Duration::from_millis((rand::random::<f64>() * 5000.0) as u64);
             actix_web::rt::time::sleep(jitter).await;
             let mut tries = 0;
             loop {
                 tries += 1;
-                let url = format!("{ws_base}/api/ws/visitor?token={token}&last_seq={last_seq}");
-                match support::try_connect(&url, &base, None).await {
+                match support::try_visitor(&base, &token, last_seq).await {
                     Ok(mut ws) => {
                         let hello = support::next_json(&mut ws, Duration::from_secs(30)).await;
                         let ok = hello.is_some_and(|h| h["type"] == "visitor_hello");

@@ -75,10 +75,6 @@ impl Server {
         self.child.id()
     }
 
-    pub fn ws_base(&self) -> String {
-        self.base.replacen("http", "ws", 1)
-    }
-
     /// SIGKILL, and wait until the process is gone.
     pub fn kill(mut self) {
         let _ = self.child.kill();
@@ -274,6 +270,25 @@ pub async fn try_connect(url: &str, origin: &str, cookie: Option<&str>) -> Resul
 
 pub async fn connect(url: &str, origin: &str, cookie: Option<&str>) -> Socket {
     try_connect(url, origin, cookie).await.expect("websocket")
+}
+
+/// A visitor socket on the server at `base` (http://…) for the chat of
+/// `token`, which says its hello (the token goes in the first frame).
+pub async fn try_visitor(base: &str, token: &str, last_seq: u64) -> Result<Socket, String> {
+    let url = format!("{}/api/ws/visitor", base.replacen("http", "ws", 1));
+    let mut ws = try_connect(&url, base, None).await?;
+    let hello = json!({"type": "hello", "token": token, "last_seq": last_seq});
+    if send(&mut ws, hello).await {
+        Ok(ws)
+    } else {
+        Err("the visitor socket closed before its hello".into())
+    }
+}
+
+pub async fn visitor(base: &str, token: &str, last_seq: u64) -> Socket {
+    try_visitor(base, token, last_seq)
+        .await
+        .expect("visitor websocket")
 }
 
 pub async fn send(ws: &mut Socket, frame: Value) -> bool {

@@ -498,9 +498,8 @@ async fn bad_frames_get_error_frames_and_the_connection_stays_usable() {
     ann.send(json!({"type": "set_status", "status": "rona"}))
         .await;
     assert_eq!(ann.expect("error").await["code"], "status_refused");
-    let r = desk.app.client().get("/api/ws/visitor?token=nope").await;
     assert_eq!(
-        r.code(),
+        Ws::visitor_refused(&desk.app.base, "nope").await,
         "chat_not_found",
         "a token opens only its own chat"
     );
@@ -1125,7 +1124,7 @@ async fn an_oversize_frame_gets_an_error_and_the_connection_stays_usable() {
     let (_, token) = desk.start_chat("Vera", "Hi").await;
     let (_, socket) = awc::Client::new()
         .ws(format!(
-            "{}/api/ws/visitor?token={token}",
+            "{}/api/ws/visitor",
             desk.app.base.replace("http", "ws")
         ))
         .max_frame_size(16 << 20)
@@ -1133,6 +1132,7 @@ async fn an_oversize_frame_gets_an_error_and_the_connection_stays_usable() {
         .await
         .expect("ws");
     let mut vera = Ws::from_socket(socket);
+    vera.send(visitor_hello(&token, 0)).await;
     vera.expect("visitor_hello").await;
     vera.send_text(&format!(
         r#"{{"type":"message","client_id":"big","body":"{}"}}"#,

@@ -129,6 +129,11 @@ impl TestApp {
     }
 }
 
+/// The first frame of a visitor socket.
+pub fn visitor_hello(token: &str, last_seq: u64) -> Value {
+    json!({"type": "hello", "token": token, "last_seq": last_seq})
+}
+
 /// An answer: status, JSON body (Null when empty or not JSON), headers.
 pub struct Resp {
     pub status: u16,
@@ -312,20 +317,33 @@ impl Ws {
 
     /// A visitor connection with a chat token, resuming after `last_seq`.
     pub async fn visitor(app: &TestApp, token: &str, last_seq: u64) -> Ws {
+        let mut ws = Ws::visitor_unsaid(&app.base).await;
+        ws.send(visitor_hello(token, last_seq)).await;
+        ws.expect("visitor_hello").await;
+        ws
+    }
+
+    /// A visitor socket that has not said its hello yet.
+    pub async fn visitor_unsaid(base: &str) -> Ws {
         let (_, socket) = awc::Client::new()
-            .ws(format!(
-                "{}/api/ws/visitor?token={token}&last_seq={last_seq}",
-                app.base.replace("http", "ws")
-            ))
+            .ws(format!("{}/api/ws/visitor", base.replace("http", "ws")))
             .connect()
             .await
             .expect("visitor websocket");
-        let mut ws = Ws {
-            socket,
-            seen: Vec::new(),
-        };
-        ws.expect("visitor_hello").await;
-        ws
+        Ws::from_socket(socket)
+    }
+
+    /// Says hello with `token`, expects it refused and the socket closed;
+    /// returns the error code.
+    pub async fn visitor_refused(base: &str, token: &str) -> String {
+        let mut ws = Ws::visitor_unsaid(base).await;
+        ws.send(visitor_hello(token, 0)).await;
+        let e = ws.expect("error").await;
+        assert!(
+            ws.closes_within(Duration::from_secs(5)).await,
+            "a refused hello closes the socket"
+        );
+        e["code"].as_str().unwrap_or_default().to_string()
     }
 
     /// Wraps an already connected socket.

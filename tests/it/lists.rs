@@ -277,12 +277,11 @@ async fn bulk_transfer_and_delete() {
     );
     let all = desk.owner.get("/api/chats?scope=all&state=any").await;
     assert_eq!(all.json["total"], 1, "only the other chat is left");
-    let r = desk
-        .app
-        .client()
-        .get(&format!("/api/ws/visitor?token={token}"))
-        .await;
-    assert_eq!(r.status, 404, "the visitor's token opens nothing any more");
+    assert_eq!(
+        Ws::visitor_refused(&desk.app.base, &token).await,
+        "chat_not_found",
+        "the visitor's token opens nothing any more"
+    );
     assert_eq!(
         desk.owner
             .post("/api/chats/delete", json!({"chat_ids": []}))

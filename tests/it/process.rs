@@ -395,12 +395,8 @@ async fn every_acknowledged_message_survives_kill_9_exactly_once_and_in_order() 
         .await;
     ann_ws.expect("chat_joined").await;
 
-    let mut vera = ws_to(
-        &served.base,
-        &format!("/api/ws/visitor?token={token}"),
-        None,
-    )
-    .await;
+    let mut vera = ws_to(&served.base, "/api/ws/visitor", None).await;
+    vera.send(visitor_hello(&token, 0)).await;
     vera.expect("visitor_hello").await;
     let mut acked: Vec<(String, u64)> = Vec::new();
     for i in 0..40 {
@@ -433,12 +429,8 @@ async fn every_acknowledged_message_survives_kill_9_exactly_once_and_in_order() 
     kill9(&mut served);
 
     let restarted = serve(&config);
-    let mut again = ws_to(
-        &restarted.base,
-        &format!("/api/ws/visitor?token={token}"),
-        None,
-    )
-    .await;
+    let mut again = ws_to(&restarted.base, "/api/ws/visitor", None).await;
+    again.send(visitor_hello(&token, 0)).await;
     let hello = again.expect("visitor_hello").await;
     let last = hello["last_seq"].as_u64().expect("last seq");
     let mut seen: Vec<(u64, Option<String>)> = Vec::new();

@@ -1,6 +1,8 @@
 use crate::harness::*;
 use awc::ws::{CloseCode, Frame};
 use futures_util::{SinkExt, StreamExt};
+use serde_json::json;
+use std::time::Duration;
 
 async fn connect(app: &TestApp, c: &Client, origin: &str) -> Result<(), u16> {
     let mut req = awc::Client::new()
@@ -70,4 +72,60 @@ async fn the_staff_socket_greets_and_refuses_foreign_origins_and_strangers() {
     }
     assert_eq!(closed.map(|r| r.code), Some(CloseCode::Away));
     stopping.await.expect("stopped");
+}
+
+/// The visitor's chat token travels in the socket's first frame, never in
+/// the URL (proxies and access logs keep URLs). A token in the URL is
+/// refused with a clear error; a first frame that is not a hello gets an
+/// error and the socket waits; a socket that never says hello is closed.
+#[actix_web::test]
+async fn the_visitor_socket_takes_its_token_in_the_first_frame_only() {
+    let desk = Desk::new("round_robin").await;
+    desk.agent("Ann", 3).await;
+    let (chat, token) = desk.start_chat("Vera", "Hi").await;
+
+    let in_url = desk
+        .app
+        .client()
+        .get(&format!("/api/ws/visitor?token={token}&last_seq=0"))
+        .await;
+    assert_eq!(in_url.status, 400);
+    assert_eq!(in_url.code(), "token_in_url", "{}", in_url.json);
+
+    let mut vera = Ws::visitor_unsaid(&desk.app.base).await;
+    vera.send(json!({"type": "message", "client_id": "v1", "body": "too early"}))
+        .await;
+    let e = vera.expect("error").await;
+    assert_eq!(e["code"], "hello_expected");
+    assert!(
+        e["message"].as_str().unwrap_or("").contains("\"hello\""),
+        "{e}"
+    );
+    vera.send(visitor_hello(&token, 0)).await;
+    let hello = vera.expect("visitor_hello").await;
+    assert_eq!(hello["chat_id"], chat.as_str());
+    let first = vera.expect("message").await;
+    assert_eq!(
+        first["message"]["body"], "Hi",
+        "messages after last_seq follow"
+    );
+    assert!(
+        !desk
+            .owner
+            .get(&format!("/api/chats/{chat}"))
+            .await
+            .text
+            .contains("too early"),
+        "nothing before the hello was taken as a message"
+    );
+
+    let mut silent = Ws::visitor_unsaid(&desk.app.base).await;
+    assert!(
+        !silent.closes_within(Duration::from_secs(2)).await,
+        "there is time to say hello"
+    );
+    assert!(
+        silent.closes_within(Duration::from_secs(12)).await,
+        "a socket that never says hello is closed"
+    );
 }

@@ -21,7 +21,7 @@ pub struct StartChatResponse {
     pub status: String,
     /// The chat, when queued.
     pub chat_id: Option<ChatId>,
-    /// The visitor's secret for this chat (websocket `/api/ws/visitor?token=`), when queued.
+    /// The visitor's secret for this chat (the `hello` frame of websocket `/api/ws/visitor`), when queued.
     pub token: Option<String>,
 }
 

@@ -2,16 +2,18 @@
 //! every known type with any fields, parse or give a clear error frame.
 
 use super::staff::StaffFrame;
-use super::visitor::VisitorFrame;
+use super::visitor::{VisitorFrame, VisitorHello};
 use super::{bad_frame, oversize, MAX_FRAME_BYTES};
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 
-/// Parses as both frame kinds; every failure must give a JSON error frame.
-fn parse_both(text: &str) -> Result<(), TestCaseError> {
+/// Parses as every frame kind (staff, visitor, visitor hello); every
+/// failure must give a JSON error frame.
+fn parse_all(text: &str) -> Result<(), TestCaseError> {
     let errors = [
         serde_json::from_str::<StaffFrame>(text).err(),
         serde_json::from_str::<VisitorFrame>(text).err(),
+        serde_json::from_str::<VisitorHello>(text).err(),
     ];
     for e in errors.into_iter().flatten() {
         let frame: Value = serde_json::from_str(&bad_frame(&e))
@@ -42,6 +44,7 @@ fn json() -> impl Strategy<Value = Value> {
 }
 
 const TYPES: &[&str] = &[
+    "hello",
     "set_status",
     "accept",
     "decline",
@@ -59,6 +62,8 @@ const TYPES: &[&str] = &[
     "",
 ];
 const FIELDS: &[&str] = &[
+    "token",
+    "last_seq",
     "chat_id",
     "client_id",
     "body",
@@ -78,7 +83,7 @@ const FIELDS: &[&str] = &[
 proptest! {
     #[test]
     fn any_text_is_a_frame_or_a_clear_error(text in "\\PC{0,200}") {
-        parse_both(&text)?;
+        parse_all(&text)?;
     }
 
     #[test]
@@ -91,7 +96,7 @@ proptest! {
         for (k, v) in fields {
             frame.insert(k.to_string(), v);
         }
-        parse_both(&Value::Object(frame).to_string())?;
+        parse_all(&Value::Object(frame).to_string())?;
     }
 
     #[test]
@@ -105,12 +110,12 @@ proptest! {
 #[test]
 fn deeply_nested_frames_are_refused_without_exhausting_the_stack() {
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-    assert!(parse_both(&deep).is_ok());
+    assert!(parse_all(&deep).is_ok());
     let deep = format!(
         "{{\"type\":\"message\",\"body\":{}1{}}}",
         "{\"a\":".repeat(50_000),
         "}".repeat(50_000)
     );
-    assert!(parse_both(&deep).is_ok());
+    assert!(parse_all(&deep).is_ok());
     assert!(oversize("small").is_none());
 }

@@ -1,7 +1,9 @@
-//! `GET /api/ws/visitor?token=…&last_seq=N`: the visitor's live connection
-//! to their one chat. The chat token alone grants access (it may come from
-//! any site that embeds the widget, so there is no Origin rule here).
-//! Whispers and staff-only events never reach this connection.
+//! `GET /api/ws/visitor`: the visitor's live connection to their one chat.
+//! The chat token alone grants access (it may come from any site that embeds
+//! the widget, so there is no Origin rule here). It travels in the first
+//! frame, `{"type":"hello","token":…,"last_seq":N}`, never in the URL,
+//! where proxies and access logs would keep it. Whispers and staff-only
+//! events never reach this connection.
 
 use super::{
     bad_frame, going_away, incoming, oversize, too_slow, Filler, Stop, HEARTBEAT,
@@ -18,15 +20,23 @@ use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use actix_ws::{CloseCode, CloseReason, Session};
 use serde::Deserialize;
+use std::time::Duration;
 
-/// Query of the visitor socket.
+/// How long a new visitor connection has to send its `hello`.
+pub const HELLO_WAIT: Duration = Duration::from_secs(10);
+
+/// The first frame a visitor sends: which chat, and what the client has.
 #[derive(Debug, Deserialize)]
-pub struct VisitorQuery {
-    /// The chat token from starting the chat.
-    pub token: String,
-    /// The last seq the client has (0 = none).
-    #[serde(default)]
-    pub last_seq: u64,
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum VisitorHello {
+    /// Opens the chat the token belongs to.
+    Hello {
+        /// The chat token from starting the chat.
+        token: String,
+        /// The last seq the client has (0 or absent: none).
+        #[serde(default)]
+        last_seq: u64,
+    },
 }
 
 /// Frames a visitor sends.
@@ -55,16 +65,20 @@ pub async fn visitor_socket(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: web::Payload,
-    query: web::Query<VisitorQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let hash = token_hash(&query.token);
-    let chat_id = state
-        .read(move |s| s.chat_id_by_token(&hash))
-        .await?
-        .ok_or_else(|| AppError::NotFound {
-            code: "chat_not_found",
-            message: "no chat has this token; start a new chat".into(),
-        })?;
+    if req
+        .query_string()
+        .split('&')
+        .any(|pair| pair.starts_with("token="))
+    {
+        return Err(AppError::BadRequest {
+            code: "token_in_url",
+            message: "send the chat token in the socket's first frame, \
+                      {\"type\":\"hello\",\"token\":…,\"last_seq\":N}, not in the URL, \
+                      where logs keep it"
+                .into(),
+        });
+    }
     let (response, session, stream) =
         actix_ws::handle(&req, body).map_err(|e| AppError::BadRequest {
             code: "websocket_expected",
@@ -73,18 +87,87 @@ pub async fn visitor_socket(
     let stream = stream.max_frame_size(MAX_READ_FRAME_BYTES);
     let state = state.into_inner().as_ref().clone();
     let addr = client_addr(&req);
-    actix_web::rt::spawn(run(state, chat_id, query.last_seq, addr, session, stream));
+    actix_web::rt::spawn(run(state, addr, session, stream));
     Ok(response)
 }
 
-async fn run(
-    state: AppState,
-    chat_id: ChatId,
-    last_seq: u64,
-    addr: String,
-    mut ws: Session,
-    mut stream: actix_ws::MessageStream,
-) {
+/// Waits for the visitor's `hello` and finds its chat. A frame that is not
+/// a hello gets an error frame and the wait goes on; an unknown token, no
+/// hello within [`HELLO_WAIT`] or the desk stopping closes the socket.
+/// Boxed by the caller: it runs once.
+async fn await_hello(
+    state: &AppState,
+    ws: &mut Session,
+    stream: &mut actix_ws::MessageStream,
+) -> Result<(ChatId, u64), Stop> {
+    let deadline = tokio::time::sleep(HELLO_WAIT);
+    tokio::pin!(deadline);
+    let mut shutdown = state.shutdown.clone();
+    loop {
+        if *shutdown.borrow() {
+            return Err(Stop::Close(going_away()));
+        }
+        let msg = tokio::select! {
+            msg = stream.recv() => msg,
+            _ = &mut deadline => return Err(policy(format!(
+                "no hello within {} s: send {{\"type\":\"hello\",\"token\":…}} first",
+                HELLO_WAIT.as_secs()
+            ))),
+            _ = shutdown.changed() => return Err(Stop::Close(going_away())),
+        };
+        let Some(text) = incoming(ws, msg).await? else {
+            continue;
+        };
+        if let Some(e) = oversize(&text) {
+            ws.text(e).await?;
+            continue;
+        }
+        let (token, last_seq) = match serde_json::from_str(&text) {
+            Ok(VisitorHello::Hello { token, last_seq }) => (token, last_seq),
+            Err(e) => {
+                let e = ServerFrame::error(
+                    "hello_expected",
+                    format!(
+                        "the first frame is {{\"type\":\"hello\",\"token\":…,\"last_seq\":N}}: {e}"
+                    ),
+                    None,
+                );
+                ws.text(e.to_string()).await?;
+                continue;
+            }
+        };
+        let hash = token_hash(&token);
+        let (code, message) = match state.read(move |s| s.chat_id_by_token(&hash)).await {
+            Ok(Some(chat_id)) => return Ok((chat_id, last_seq)),
+            Ok(None) => (
+                "chat_not_found",
+                "no chat has this token; start a new chat".to_string(),
+            ),
+            Err(e) => (e.code(), e.to_string()),
+        };
+        ws.text(ServerFrame::error(code, message, None).to_string())
+            .await?;
+        return Err(policy(code.to_string()));
+    }
+}
+
+fn policy(description: String) -> Stop {
+    Stop::Close(CloseReason {
+        code: CloseCode::Policy,
+        description: Some(description),
+    })
+}
+
+async fn run(state: AppState, addr: String, mut ws: Session, mut stream: actix_ws::MessageStream) {
+    let (chat_id, last_seq) = match Box::pin(await_hello(&state, &mut ws, &mut stream)).await {
+        Ok(found) => found,
+        Err(stop) => {
+            if let Stop::Close(reason) = stop {
+                let _ = ws.close(Some(reason)).await;
+            }
+            return;
+        }
+    };
     let (conn, mut out) = Conn::new(None);
     let conn_id = conn.id;
     let mut filler = Filler::new(state.clone(), false);
