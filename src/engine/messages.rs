@@ -80,6 +80,48 @@ impl Core {
         }
     }
 
+    /// The message a draft becomes as the next one of a chat whose newest
+    /// is `last_seq`.
+    fn next_message(&self, chat_id: ChatId, last_seq: u64, draft: Draft) -> Message {
+        let Draft {
+            kind,
+            author,
+            author_name,
+            body,
+            client_id,
+        } = draft;
+        let body = if kind == MessageKind::System {
+            body
+        } else {
+            self.stored_body(&body)
+        };
+        Message {
+            chat_id,
+            seq: last_seq + 1,
+            kind,
+            author,
+            author_name,
+            body,
+            client_id,
+            at: self.now(),
+        }
+    }
+
+    /// Writes the next message of `chat_id`, an ordinary one that leaves
+    /// the chat's state, group and people as they were: the live chat moves
+    /// on in place (no copy of it per message), and its stored record
+    /// follows within a second ([`Core::stale_records`]).
+    pub(super) fn append_plain(&mut self, chat_id: ChatId, draft: Draft) -> Result<Message, AppError> {
+        let live = self.chats.get(&chat_id).ok_or_else(|| chat_gone(chat_id))?;
+        let message = self.next_message(chat_id, live.chat.last_seq, draft);
+        self.store.append_plain_message(&message)?;
+        if let Some(live) = self.chats.get_mut(&chat_id) {
+            moved_on(&mut live.chat, &message);
+        }
+        self.stale_records.insert(chat_id);
+        Ok(message)
+    }
+
     /// Writes the next message of `chat_id`, applying `update` to the chat
     /// in the same transaction.
     pub(super) fn append(
@@ -88,37 +130,10 @@ impl Core {
         draft: Draft,
         update: impl FnOnce(&mut Chat),
     ) -> Result<Message, AppError> {
-        let Draft {
-            kind,
-            author,
-            author_name,
-            body,
-            client_id,
-        } = draft;
-        let now = self.now();
-        let body = if kind == MessageKind::System {
-            body
-        } else {
-            self.stored_body(&body)
-        };
         let live = self.chats.get(&chat_id).ok_or_else(|| chat_gone(chat_id))?;
         let mut next = live.chat.clone();
-        let message = Message {
-            chat_id,
-            seq: next.last_seq + 1,
-            kind,
-            author,
-            author_name,
-            body,
-            client_id,
-            at: now,
-        };
-        next.last_seq = message.seq;
-        match kind {
-            MessageKind::Visitor => next.visitor_active_at = now,
-            MessageKind::Agent | MessageKind::Whisper => next.agent_active_at = now,
-            MessageKind::System => {}
-        }
+        let message = self.next_message(chat_id, next.last_seq, draft);
+        moved_on(&mut next, &message);
         update(&mut next);
         match self.store.append_message(&live.chat, &next, &message)? {
             Appended::MessageOnly => self.stale_records.insert(chat_id),
@@ -239,7 +254,7 @@ impl Core {
     /// to everyone in the chat; a failure goes back to the sender.
     pub(super) fn send_message(&mut self, id: ChatId, conn: Conn, draft: Draft) {
         let client_id = draft.client_id.clone().unwrap_or_default();
-        match self.append(id, draft, |_| {}) {
+        match self.append_plain(id, draft) {
             Ok(message) => {
                 if let Some(to) = self.chats.get(&id).map(|c| self.recipients(c)) {
                     self.deliver(message, to, Some((conn, client_id)), Vec::new());
@@ -365,5 +380,15 @@ impl Core {
         for c in &live.visitors {
             c.frame(&frame);
         }
+    }
+}
+
+/// A chat after `message`: its seq and the author's side's activity.
+fn moved_on(chat: &mut Chat, message: &Message) {
+    chat.last_seq = message.seq;
+    match message.kind {
+        MessageKind::Visitor => chat.visitor_active_at = message.at,
+        MessageKind::Agent | MessageKind::Whisper => chat.agent_active_at = message.at,
+        MessageKind::System => {}
     }
 }

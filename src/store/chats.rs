@@ -5,7 +5,7 @@
 //! written in one transaction.
 
 use super::keys::{chat_client, chat_seq, parse_chat_id, parse_u64, u64_be, TokenHash};
-use super::records::{decode, encode, ChatRecord, MessageRecord};
+use super::records::{decode, encode, ChatRecord, MessageRecord, MessageRecordRef};
 use super::{abort, tx_done, Store, StoreError};
 use crate::domain::chat::{Chat, ChatState, Message};
 use crate::domain::ChatId;
@@ -80,7 +80,7 @@ fn write_message(
 ) -> super::TxResult<()> {
     messages.insert(
         &chat_seq(m.chat_id, m.seq)[..],
-        encode(&MessageRecord::V1(m.clone())),
+        encode(&MessageRecordRef::V1(m)),
     )?;
     if let Some(c) = &m.client_id {
         clients.insert(chat_client(m.chat_id, c), &u64_be(m.seq)[..])?;
@@ -148,43 +148,50 @@ impl Store {
         )
     }
 
-    /// Appends `message` to `chat` (whose `last_seq` is now the message's;
-    /// `prev` is the chat as stored before). The caller has checked that
-    /// the client id is unused ([`Store::seq_of_client_id`]): the engine's
-    /// owner task is the only writer of a chat's messages.
+    /// Appends an ordinary message, one that leaves its chat's state, group
+    /// and people as they were. The caller has checked that the client id
+    /// is unused ([`Store::seq_of_client_id`]): the engine's owner task is
+    /// the only writer of a chat's messages.
     ///
-    /// An ordinary message leaves the chat's state, group and people as
-    /// they were, and is written as two single-key writes in log order
-    /// (client id, then message) instead of a transaction over six trees
-    /// that also rewrites the chat record: that was most of the cost of a
-    /// message (docs/performance.md). The chat record's seq and activity
-    /// are then the caller's to write later ([`Store::put_chat_record`]);
+    /// It is written as two single-key writes in log order (client id,
+    /// then message) instead of a transaction over six trees that also
+    /// rewrites the chat record: that was most of the cost of a message
+    /// (docs/performance.md). The chat record's seq and activity are then
+    /// the caller's to write later ([`Store::put_chat_record`]);
     /// [`Store::open_chats`] takes the seq from the message tree, and a
     /// crash between the two writes leaves at worst a client id without
-    /// its message, which [`Store::seq_of_client_id`] ignores. A message
-    /// that changes state, group or people is written in one transaction
-    /// with the chat record and its indexes (a client id already used
-    /// aborts it with nothing written).
+    /// its message, which [`Store::seq_of_client_id`] ignores.
+    pub fn append_plain_message(&self, message: &Message) -> Result<(), StoreError> {
+        self.room()?;
+        let t = &self.trees;
+        if let Some(c) = &message.client_id {
+            let key = chat_client(message.chat_id, c);
+            t.chatid_clientid_seq
+                .insert(key, &u64_be(message.seq)[..])?;
+        }
+        t.chatid_seq_message.insert(
+            &chat_seq(message.chat_id, message.seq)[..],
+            encode(&MessageRecordRef::V1(message)),
+        )?;
+        Ok(())
+    }
+
+    /// Appends `message` to `chat` (whose `last_seq` is now the message's;
+    /// `prev` is the chat as stored before). When the indexes stay, this is
+    /// [`Store::append_plain_message`]. A message that changes state, group
+    /// or people is written in one transaction with the chat record and its
+    /// indexes (a client id already used aborts it with nothing written).
     pub fn append_message(
         &self,
         prev: &Chat,
         chat: &Chat,
         message: &Message,
     ) -> Result<Appended, StoreError> {
-        self.room()?;
         if same_indexes(prev, chat) {
-            let t = &self.trees;
-            if let Some(c) = &message.client_id {
-                let key = chat_client(message.chat_id, c);
-                t.chatid_clientid_seq
-                    .insert(key, &u64_be(message.seq)[..])?;
-            }
-            t.chatid_seq_message.insert(
-                &chat_seq(message.chat_id, message.seq)[..],
-                encode(&MessageRecord::V1(message.clone())),
-            )?;
+            self.append_plain_message(message)?;
             return Ok(Appended::MessageOnly);
         }
+        self.room()?;
         let t = &self.trees;
         tx_done(
             (

@@ -79,6 +79,16 @@ pub enum MessageRecord {
     V1(Message),
 }
 
+/// [`MessageRecord`] by reference, for writing without a copy of the
+/// message: the same bytes.
+#[derive(Serialize)]
+#[serde(tag = "v")]
+pub enum MessageRecordRef<'a> {
+    /// Version 1.
+    #[serde(rename = "1")]
+    V1(&'a Message),
+}
+
 impl From<ChatRecord> for Chat {
     fn from(r: ChatRecord) -> Self {
         match r {

@@ -401,3 +401,16 @@ fn below_the_free_space_reserve_growing_writes_are_refused_and_reads_go_on() {
     // Reads go on.
     assert_eq!(s.group(g.id).expect("read").map(|x| x.name), Some(g.name));
 }
+
+#[test]
+fn a_message_written_by_reference_is_the_same_record() {
+    let (_, mut first) = chat_and_first(GroupId::generate());
+    first.client_id = Some("c1".into());
+    let owned = super::records::encode(&super::records::MessageRecord::V1(first.clone()));
+    let borrowed = super::records::encode(&super::records::MessageRecordRef::V1(&first));
+    assert_eq!(owned, borrowed);
+    let back: crate::domain::chat::Message =
+        super::records::decode::<super::records::MessageRecord, _>("message", &borrowed)
+            .expect("decodes");
+    assert_eq!(back, first);
+}
