@@ -111,7 +111,11 @@ impl Core {
     /// the chat's state, group and people as they were: the live chat moves
     /// on in place (no copy of it per message), and its stored record
     /// follows within a second ([`Core::stale_records`]).
-    pub(super) fn append_plain(&mut self, chat_id: ChatId, draft: Draft) -> Result<Message, AppError> {
+    pub(super) fn append_plain(
+        &mut self,
+        chat_id: ChatId,
+        draft: Draft,
+    ) -> Result<Message, AppError> {
         let live = self.chats.get(&chat_id).ok_or_else(|| chat_gone(chat_id))?;
         let message = self.next_message(chat_id, live.chat.last_seq, draft);
         self.store.append_plain_message(&message)?;
