@@ -94,9 +94,10 @@ pub async fn sign_in(
     let account = LimitKey::Account(normalized.clone());
     let keys = [account.clone(), LimitKey::Address(client_addr.to_string())];
     let now = state.now();
-    if let Err(retry_after_secs) = state.limiter.check(&keys, now) {
-        return Err(AppError::TooManyAttempts { retry_after_secs });
-    }
+    let _attempt = state
+        .limiter
+        .begin(&keys, now)
+        .map_err(|retry_after_secs| AppError::TooManyAttempts { retry_after_secs })?;
     let row = match validate::email(&normalized) {
         Ok(e) => state.read(move |s| s.staff_by_email(&e)).await?,
         Err(_) => None,

@@ -3,7 +3,9 @@
 //! address. After the free attempts each failure doubles the wait, up to a
 //! maximum; attempts during the wait are refused without checking the
 //! password. A success clears the account's count but not the address's,
-//! so one valid account cannot launder guesses at others. Kept in memory:
+//! so one valid account cannot launder guesses at others. Attempts still
+//! being checked count too: a burst of concurrent guesses gets no more
+//! checks than the free allowance, and past it one at a time. Kept in memory:
 //! a restart forgives, which is the usual trade for a single box.
 
 use crate::config::AuthConfig;
@@ -19,6 +21,8 @@ struct Attempts {
     failures: u32,
     blocked_until: Millis,
     last_failure: Millis,
+    /// Attempts begun and not yet answered.
+    in_flight: u32,
 }
 
 /// What is limited: an account or a client address.
@@ -77,6 +81,30 @@ impl LoginLimiter {
         }
     }
 
+    /// Begins an attempt: `Err(seconds to wait)` while any of `keys` is
+    /// blocked, or when its free attempts are taken by failures and
+    /// attempts still being checked and one is already being checked.
+    /// The attempt counts until the returned hold is dropped.
+    pub fn begin(&self, keys: &[LimitKey], now: Millis) -> Result<Held<'_>, u64> {
+        self.check(keys, now)?;
+        let mut entries = self.lock();
+        let busy = keys.iter().any(|k| {
+            entries
+                .get(k)
+                .is_some_and(|a| a.in_flight > 0 && a.failures + a.in_flight >= self.free_for(k))
+        });
+        if busy {
+            return Err(1);
+        }
+        for key in keys {
+            entries.entry(key.clone()).or_default().in_flight += 1;
+        }
+        Ok(Held {
+            limiter: self,
+            keys: keys.to_vec(),
+        })
+    }
+
     /// Records a failure for each key.
     pub fn failed(&self, keys: &[LimitKey], now: Millis) {
         let mut entries = self.lock();
@@ -91,7 +119,10 @@ impl LoginLimiter {
             let free = self.free_for(key);
             let a = entries.entry(key.clone()).or_default();
             if now.saturating_sub(a.last_failure) > self.forget_after() {
-                *a = Attempts::default();
+                *a = Attempts {
+                    in_flight: a.in_flight,
+                    ..Attempts::default()
+                };
             }
             a.failures += 1;
             a.last_failure = now;
@@ -118,8 +149,27 @@ impl LoginLimiter {
         let forget = self.forget_after();
         let mut entries = self.lock();
         let before = entries.len();
-        entries.retain(|_, a| a.blocked_until > now || now.saturating_sub(a.last_failure) < forget);
+        entries.retain(|_, a| {
+            a.in_flight > 0 || a.blocked_until > now || now.saturating_sub(a.last_failure) < forget
+        });
         before - entries.len()
+    }
+}
+
+/// An attempt being checked; it stops counting when dropped.
+pub struct Held<'a> {
+    limiter: &'a LoginLimiter,
+    keys: Vec<LimitKey>,
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        let mut entries = self.limiter.lock();
+        for key in &self.keys {
+            if let Some(a) = entries.get_mut(key) {
+                a.in_flight = a.in_flight.saturating_sub(1);
+            }
+        }
     }
 }
 
@@ -170,6 +220,34 @@ mod tests {
             l.failed(std::slice::from_ref(&addr), 0);
         }
         assert!(l.check(&[addr], 0).is_err(), "address allowance is 4x free");
+    }
+
+    #[test]
+    fn attempts_being_checked_count_against_the_allowance() {
+        let l = limiter();
+        let k = [LimitKey::Account("a@x.io".into())];
+        let first = l.begin(&k, 0).expect("free");
+        let second = l.begin(&k, 0).expect("free");
+        assert_eq!(
+            l.begin(&k, 0).err(),
+            Some(1),
+            "two free, both being checked"
+        );
+        drop(first);
+        l.failed(&k, 0);
+        assert_eq!(
+            l.begin(&k, 0).err(),
+            Some(1),
+            "one failed, one being checked"
+        );
+        drop(second);
+        l.failed(&k, 0);
+        let third = l.begin(&k, 0).expect("past the allowance: one at a time");
+        assert!(l.begin(&k, 0).is_err());
+        l.failed(&k, 0);
+        drop(third);
+        assert!(l.begin(&k, 0).is_err(), "blocked after the third failure");
+        assert!(l.begin(&k, 1_000).is_ok(), "the block ends");
     }
 
     #[test]

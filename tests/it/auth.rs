@@ -91,6 +91,27 @@ async fn a_burst_from_one_address_is_limited_across_accounts() {
     );
 }
 
+/// Guesses sent at once all arrive before any has failed: the ones still
+/// being checked count, so a concurrent burst gets no more password checks
+/// than the free allowance (5 per account), however many are sent.
+#[actix_web::test]
+async fn a_concurrent_burst_gets_no_more_checks_than_the_allowance() {
+    let app = TestApp::start().await;
+    let _owner = app.owner().await;
+    let guesses = (0..30).map(|i| {
+        let mut c = app.client();
+        async move { c.login(OWNER_EMAIL, &format!("guess {i}")).await.status }
+    });
+    let statuses = futures_util::future::join_all(guesses).await;
+    let checked = statuses.iter().filter(|&&s| s == 401).count();
+    let refused = statuses.iter().filter(|&&s| s == 429).count();
+    assert_eq!(checked + refused, 30, "{statuses:?}");
+    assert!(
+        (1..=5).contains(&checked),
+        "at most the 5 free attempts were checked, got {checked}: {statuses:?}"
+    );
+}
+
 #[actix_web::test]
 async fn sessions_expire_when_idle_and_at_their_maximum_age() {
     let app = TestApp::start().await;
