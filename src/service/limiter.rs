@@ -67,18 +67,7 @@ impl LoginLimiter {
 
     /// `Err(seconds to wait)` while any of `keys` is blocked.
     pub fn check(&self, keys: &[LimitKey], now: Millis) -> Result<(), u64> {
-        let entries = self.lock();
-        let until = keys
-            .iter()
-            .filter_map(|k| entries.get(k))
-            .map(|a| a.blocked_until)
-            .max()
-            .unwrap_or(0);
-        if until > now {
-            Err((until - now).div_ceil(1000))
-        } else {
-            Ok(())
-        }
+        blocked(&self.lock(), keys, now)
     }
 
     /// Begins an attempt: `Err(seconds to wait)` while any of `keys` is
@@ -86,8 +75,8 @@ impl LoginLimiter {
     /// attempts still being checked and one is already being checked.
     /// The attempt counts until the returned hold is dropped.
     pub fn begin(&self, keys: &[LimitKey], now: Millis) -> Result<Held<'_>, u64> {
-        self.check(keys, now)?;
         let mut entries = self.lock();
+        blocked(&entries, keys, now)?;
         let busy = keys.iter().any(|k| {
             entries
                 .get(k)
@@ -134,9 +123,21 @@ impl LoginLimiter {
         }
     }
 
-    /// Clears an account's failures after a successful sign-in.
+    /// Clears an account's failures after a successful sign-in. Other
+    /// attempts at it still being checked keep counting.
     pub fn succeeded(&self, account: &LimitKey) {
-        self.lock().remove(account);
+        let mut entries = self.lock();
+        match entries.get_mut(account) {
+            Some(a) if a.in_flight > 0 => {
+                *a = Attempts {
+                    in_flight: a.in_flight,
+                    ..Attempts::default()
+                }
+            }
+            _ => {
+                entries.remove(account);
+            }
+        }
     }
 
     /// A quiet spell after which failures are forgiven.
@@ -153,6 +154,25 @@ impl LoginLimiter {
             a.in_flight > 0 || a.blocked_until > now || now.saturating_sub(a.last_failure) < forget
         });
         before - entries.len()
+    }
+}
+
+/// `Err(seconds to wait)` while any of `keys` is blocked in `entries`.
+fn blocked(
+    entries: &HashMap<LimitKey, Attempts>,
+    keys: &[LimitKey],
+    now: Millis,
+) -> Result<(), u64> {
+    let until = keys
+        .iter()
+        .filter_map(|k| entries.get(k))
+        .map(|a| a.blocked_until)
+        .max()
+        .unwrap_or(0);
+    if until > now {
+        Err((until - now).div_ceil(1000))
+    } else {
+        Ok(())
     }
 }
 
@@ -248,6 +268,19 @@ mod tests {
         drop(third);
         assert!(l.begin(&k, 0).is_err(), "blocked after the third failure");
         assert!(l.begin(&k, 1_000).is_ok(), "the block ends");
+    }
+
+    #[test]
+    fn a_success_keeps_the_other_attempts_being_checked() {
+        let l = limiter();
+        let k = [LimitKey::Account("a@x.io".into())];
+        let winner = l.begin(&k, 0).expect("free");
+        let other = l.begin(&k, 0).expect("free");
+        l.succeeded(&k[0]);
+        drop(winner);
+        let next = l.begin(&k, 0).expect("two free: the other and this one");
+        assert!(l.begin(&k, 0).is_err(), "the other is still counted");
+        drop((other, next));
     }
 
     #[test]
