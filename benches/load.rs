@@ -40,6 +40,8 @@ struct Options {
     startup_mb: u64,
     /// One queue event to this many agents instead (0: none).
     broadcast: usize,
+    /// Reconnect storms in the capacity run.
+    storms: usize,
 }
 
 fn options() -> Options {
@@ -52,6 +54,7 @@ fn options() -> Options {
         capacity: 0,
         startup_mb: 0,
         broadcast: 0,
+        storms: 1,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -73,11 +76,12 @@ fn options() -> Options {
             "--seconds" => o.seconds = value(i).unwrap_or(o.seconds).min(600),
             "--login-flood" => o.login_flood = value(i).unwrap_or(100).min(1000),
             "--capacity" => o.capacity = value(i).unwrap_or(10_000).min(15_000) as usize,
+            "--storms" => o.storms = value(i).unwrap_or(1).clamp(1, 5) as usize,
             "--broadcast" => o.broadcast = value(i).unwrap_or(1000).min(2000) as usize,
             "--startup-mb" => o.startup_mb = value(i).unwrap_or(1024).min(4096),
             "--help" | "-h" => {
                 println!("cargo bench --bench load -- [--quick] [--agents N] [--visitors N] [--rate MSGS_PER_SEC] [--seconds S] [--login-flood SIGN_INS_PER_SEC]");
-                println!("cargo bench --bench load -- --capacity N [--agents N]   # N idle visitor connections, a broadcast, a reconnect storm");
+                println!("cargo bench --bench load -- --capacity N [--agents N] [--storms K]   # N idle visitor connections, a broadcast, K reconnect storms");
                 println!("cargo bench --bench load -- --startup-mb MB   # start-up time with a store of that size");
                 println!("cargo bench --bench load -- --broadcast N     # one queue event to N connected agents");
                 std::process::exit(0);
@@ -621,70 +625,81 @@ async fn capacity(o: Options) -> i32 {
         }
         actix_web::rt::time::sleep(Duration::from_millis(5)).await;
     }
-    // Reconnect storm: every visitor drops and comes back within 5 s
-    // (jittered), resuming from its last seq.
-    for s in seen.borrow_mut().iter_mut() {
-        s.closed = true;
-    }
-    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
-    let storm = Instant::now();
-    let back: Rc<RefCell<(usize, u64)>> = Rc::default();
-    let mut tasks = Vec::new();
-    for i in 1..n {
-        let token = tokens.borrow()[i].clone();
-        let last_seq = seen.borrow()[i].last_seq;
-        let (base, back) = (server.base.clone(), back.clone());
-        tasks.push(actix_web::rt::spawn(async move {
-            let jitter = Duration::from_millis((rand::random::<f64>() * 5000.0) as u64);
-            actix_web::rt::time::sleep(jitter).await;
-            let mut tries = 0;
-            loop {
-                tries += 1;
-                match support::try_visitor(&base, &token, last_seq).await {
-                    Ok(mut ws) => {
-                        let hello = support::next_json(&mut ws, Duration::from_secs(30)).await;
-                        let ok = hello.is_some_and(|h| h["type"] == "visitor_hello");
-                        let mut b = back.borrow_mut();
-                        if ok {
-                            b.0 += 1
-                        } else {
-                            b.1 += 1
+    // Reconnect storms: every visitor drops and comes back within 5 s
+    // (jittered), resuming from its last seq; then reads on, so the next
+    // storm (and the gap check) sees everything sent after it.
+    let mut all_back = true;
+    for round in 1..=o.storms {
+        for s in seen.borrow_mut().iter_mut() {
+            s.closed = true;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+        for s in seen.borrow_mut().iter_mut() {
+            s.closed = false;
+        }
+        let storm = Instant::now();
+        let back: Rc<RefCell<(usize, u64)>> = Rc::default();
+        let mut tasks = Vec::new();
+        for i in 1..n {
+            let token = tokens.borrow()[i].clone();
+            let last_seq = seen.borrow()[i].last_seq;
+            let (base, back) = (server.base.clone(), back.clone());
+            tasks.push(actix_web::rt::spawn(async move {
+                let jitter = Duration::from_millis((rand::random::<f64>() * 5000.0) as u64);
+                actix_web::rt::time::sleep(jitter).await;
+                let mut tries = 0;
+                loop {
+                    tries += 1;
+                    match support::try_visitor(&base, &token, last_seq).await {
+                        Ok(mut ws) => {
+                            let hello = support::next_json(&mut ws, Duration::from_secs(30)).await;
+                            let ok = hello.is_some_and(|h| h["type"] == "visitor_hello");
+                            let mut b = back.borrow_mut();
+                            if ok {
+                                b.0 += 1
+                            } else {
+                                b.1 += 1
+                            }
+                            return Some(ws);
                         }
-                        return Some(ws);
-                    }
-                    Err(_) if tries < 5 => {
-                        let backoff = Duration::from_millis(200 << tries);
-                        actix_web::rt::time::sleep(backoff.mul_f64(0.5 + rand::random::<f64>()))
+                        Err(_) if tries < 5 => {
+                            let backoff = Duration::from_millis(200 << tries);
+                            actix_web::rt::time::sleep(
+                                backoff.mul_f64(0.5 + rand::random::<f64>()),
+                            )
                             .await;
-                    }
-                    Err(_) => {
-                        back.borrow_mut().1 += 1;
-                        return None;
+                        }
+                        Err(_) => {
+                            back.borrow_mut().1 += 1;
+                            return None;
+                        }
                     }
                 }
-            }
-        }));
-    }
-    let mut sockets = Vec::new();
-    for t in tasks {
-        if let Ok(Some(ws)) = t.await {
-            sockets.push(ws);
+            }));
         }
-    }
-    let (ok, failed) = *back.borrow();
-    println!(
-        "  reconnect storm       {ok} of {} back in {:.1} s (5 s jitter), {failed} failed",
+        for (i, t) in tasks.into_iter().enumerate() {
+            if let Ok(Some(ws)) = t.await {
+                actix_web::rt::spawn(idle_reader(ws, i + 1, seen.clone()));
+            }
+        }
+        let (ok, failed) = *back.borrow();
+        all_back &= ok == n - 1;
+        println!(
+        "  reconnect storm {round}     {ok} of {} back in {:.1} s (5 s jitter), {failed} failed",
         n - 1,
         storm.elapsed().as_secs_f64()
     );
+        actix_web::rt::time::sleep(Duration::from_secs(1)).await;
+        let gaps: u64 = seen.borrow().iter().map(|s| s.errors).sum();
+        let errors = stats.borrow().errors.len();
+        println!(
+            "  server RSS after      {} KiB; gaps or error frames {gaps}; agent errors {errors}",
+            usage(pid).0
+        );
+    }
     let gaps: u64 = seen.borrow().iter().map(|s| s.errors).sum();
     let errors = stats.borrow().errors.len();
-    println!(
-        "  server RSS after      {} KiB; gaps or error frames {gaps}; agent errors {errors}",
-        usage(pid).0
-    );
-    drop(sockets);
-    if open < n || ok < n - 1 || gaps > 0 || errors > 0 {
+    if open < n || !all_back || gaps > 0 || errors > 0 {
         println!("FAILED: not every connection stayed live or came back cleanly");
         1
     } else {

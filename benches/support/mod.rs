@@ -82,6 +82,20 @@ impl Server {
     }
 }
 
+/// The allocator settings the server is started with: the systemd unit's
+/// `GLIBC_TUNABLES` (the Containerfile sets the same, a unit test checks),
+/// so figures are the packaged server's. `LIVEDESK_BENCH_MALLOC` replaces
+/// them for an experiment (empty: glibc's defaults).
+pub fn server_malloc() -> String {
+    std::env::var("LIVEDESK_BENCH_MALLOC").unwrap_or_else(|_| {
+        include_str!("../../packaging/deb/livedesk.service")
+            .lines()
+            .find_map(|l| l.strip_prefix("Environment=GLIBC_TUNABLES="))
+            .unwrap_or_default()
+            .to_string()
+    })
+}
+
 /// Starts the release binary on `dir/data` with `dir/livedesk.toml`: a
 /// random loopback port, visitor limits raised (every client is 127.0.0.1),
 /// and the given `[storage]` and `[chat]` lines.
@@ -109,6 +123,7 @@ pub fn start_server(dir: &Path, storage: &str, chat: &str) -> Server {
     argv.push(config.to_str().expect("utf8").to_string());
     let mut child = Command::new(&argv[0])
         .args(&argv[1..])
+        .env("GLIBC_TUNABLES", server_malloc())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
