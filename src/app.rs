@@ -119,6 +119,10 @@ pub async fn start(
     let app_state = state.clone();
     let server = HttpServer::new(move || http::build(app_state.clone()))
         .workers(workers)
+        // A chat frame goes out as soon as it is written: with Nagle's
+        // algorithm a small frame after a large one (an offer after a queue
+        // view) waited for the client's delayed ACK, up to 40 ms on Linux.
+        .tcp_nodelay(true)
         .disable_signals()
         .shutdown_timeout(state.config.server.shutdown_timeout.as_secs())
         .listen(listener)
