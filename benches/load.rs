@@ -44,6 +44,9 @@ struct Options {
     storms: usize,
     /// Routing run with this many chats waiting instead (0: none).
     waiting: usize,
+    /// Seconds the capacity run keeps its server up at the end, with its
+    /// pid printed, to attach a profiler or gdb (0: none).
+    hold: u64,
 }
 
 fn options() -> Options {
@@ -58,6 +61,7 @@ fn options() -> Options {
         broadcast: 0,
         storms: 1,
         waiting: 0,
+        hold: 0,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -81,11 +85,12 @@ fn options() -> Options {
             "--capacity" => o.capacity = value(i).unwrap_or(10_000).min(15_000) as usize,
             "--waiting" => o.waiting = value(i).unwrap_or(500).clamp(1, 5000) as usize,
             "--storms" => o.storms = value(i).unwrap_or(1).clamp(1, 5) as usize,
+            "--hold" => o.hold = value(i).unwrap_or(60).min(3600),
             "--broadcast" => o.broadcast = value(i).unwrap_or(1000).min(2000) as usize,
             "--startup-mb" => o.startup_mb = value(i).unwrap_or(1024).min(4096),
             "--help" | "-h" => {
                 println!("cargo bench --bench load -- [--quick] [--agents N] [--visitors N] [--rate MSGS_PER_SEC] [--seconds S] [--login-flood SIGN_INS_PER_SEC]");
-                println!("cargo bench --bench load -- --capacity N [--agents N] [--storms K]   # N idle visitor connections, a broadcast, K reconnect storms");
+                println!("cargo bench --bench load -- --capacity N [--agents N] [--storms K] [--hold S]   # N idle visitor connections, a broadcast, K reconnect storms; then S s to attach a profiler");
                 println!("cargo bench --bench load -- --startup-mb MB   # start-up time with a store of that size");
                 println!("cargo bench --bench load -- --broadcast N     # one queue event to N connected agents");
                 println!(
@@ -722,6 +727,10 @@ async fn capacity(o: Options) -> i32 {
             "  server RSS after      {} KiB; gaps or error frames {gaps}; agent errors {errors}",
             usage(pid).0
         );
+    }
+    if o.hold > 0 {
+        println!("  holding the server (pid {pid}) for {} s", o.hold);
+        actix_web::rt::time::sleep(Duration::from_secs(o.hold)).await;
     }
     let gaps: u64 = seen.borrow().iter().map(|s| s.errors).sum();
     let errors = stats.borrow().errors.len();

@@ -9,6 +9,8 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 /// OWASP Password Storage Cheat Sheet: argon2id, m=7 MiB, t=5, p=1, one
 /// of the five settings it gives as equal in defense, trading memory for
@@ -37,9 +39,11 @@ pub fn needs_rehash(phc: &str) -> bool {
 }
 
 thread_local! {
-    /// Each thread's argon2 work area, allocated once and reused: a fresh
-    /// 19 MiB area per hash was not given back well by the allocator
-    /// (measured: 244 MB resident after forty sign-ins).
+    /// Each thread's argon2 work area, reused while sign-ins keep coming: a
+    /// fresh 19 MiB area per hash on the blocking pool was not given back
+    /// well by the allocator (measured: 244 MB resident after forty
+    /// sign-ins). A hashing thread lets its area go when no more work is
+    /// waiting (see `Passwords::new`).
     static WORK_AREA: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -151,15 +155,38 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=7168,t=5,p=1$T8XhD3kHy+v4L9pKzV3Jpg$J
 pub struct Passwords {
     jobs: std::sync::mpsc::Sender<Job>,
     dummy_hash: String,
+    /// Jobs sent and not yet taken by a hashing thread.
+    pending: Arc<AtomicUsize>,
+    /// Hashing threads holding a work area.
+    resident: Arc<AtomicUsize>,
+}
+
+/// After a job, a hashing thread keeps its work area only if another job
+/// is already waiting (a burst of sign-ins reuses it); otherwise it lets
+/// it go, so a desk whose staff signed in hours ago does not hold 7 MiB per
+/// thread. A fresh area costs about a millisecond against the hash's 17.
+/// Returns whether the thread still holds an area.
+fn keep_area_if_busy(pending: &AtomicUsize) -> bool {
+    let busy = pending.load(Ordering::SeqCst) > 0;
+    WORK_AREA.with(|area| {
+        let mut area = area.borrow_mut();
+        if !busy {
+            *area = Vec::new();
+        }
+        !area.is_empty()
+    })
 }
 
 impl Passwords {
     /// Starts `concurrent` hashing threads.
     pub fn new(concurrent: usize) -> Result<Self, AppError> {
         let (jobs, queue) = std::sync::mpsc::channel::<Job>();
-        let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
+        let queue = Arc::new(std::sync::Mutex::new(queue));
+        let pending = Arc::new(AtomicUsize::new(0));
+        let resident = Arc::new(AtomicUsize::new(0));
         for i in 0..concurrent.max(1) {
             let queue = queue.clone();
+            let (pending, resident) = (pending.clone(), resident.clone());
             std::thread::Builder::new()
                 .name(format!("livedesk-hash-{i}"))
                 .spawn(move || {
@@ -169,14 +196,23 @@ impl Passwords {
                     if let Err(e) = rustix::process::setpriority_process(None, HASH_NICE) {
                         tracing::warn!(error = %e, "hashing threads keep normal priority");
                     }
+                    let mut holding = false;
                     loop {
                         let job = {
                             let q = queue.lock().unwrap_or_else(|p| p.into_inner());
                             q.recv()
                         };
-                        match job {
-                            Ok(job) => job(),
-                            Err(_) => break,
+                        let Ok(job) = job else { break };
+                        pending.fetch_sub(1, Ordering::SeqCst);
+                        job();
+                        let held = keep_area_if_busy(&pending);
+                        if held != holding {
+                            if held {
+                                resident.fetch_add(1, Ordering::SeqCst);
+                            } else {
+                                resident.fetch_sub(1, Ordering::SeqCst);
+                            }
+                            holding = held;
                         }
                     }
                 })
@@ -185,7 +221,14 @@ impl Passwords {
         Ok(Self {
             jobs,
             dummy_hash: DUMMY_HASH.to_string(),
+            pending,
+            resident,
         })
+    }
+
+    /// How many hashing threads hold a work area now.
+    pub fn resident_areas(&self) -> usize {
+        self.resident.load(Ordering::SeqCst)
     }
 
     async fn run<T: Send + 'static>(
@@ -194,11 +237,15 @@ impl Passwords {
     ) -> Result<T, AppError> {
         let (done, result) = tokio::sync::oneshot::channel();
         let span = tracing::Span::current();
+        self.pending.fetch_add(1, Ordering::SeqCst);
         self.jobs
             .send(Box::new(move || {
                 let _ = done.send(span.in_scope(work));
             }))
-            .map_err(|_| AppError::Internal("hashing threads stopped".into()))?;
+            .map_err(|_| {
+                self.pending.fetch_sub(1, Ordering::SeqCst);
+                AppError::Internal("hashing threads stopped".into())
+            })?;
         result
             .await
             .map_err(|_| AppError::Internal("a hashing thread failed".into()))
@@ -256,6 +303,28 @@ mod tests {
             .expect("ran")
             .expect("getpriority");
         assert_eq!(nice, HASH_NICE);
+    }
+
+    #[tokio::test]
+    async fn a_burst_reuses_work_areas_and_an_idle_desk_holds_none() {
+        let p = Arc::new(Passwords::new(2).expect("init"));
+        let mut burst = Vec::new();
+        for i in 0..8 {
+            let p = p.clone();
+            burst.push(tokio::spawn(async move {
+                p.hash(format!("password {i}")).await
+            }));
+        }
+        for h in burst {
+            assert!(h.await.expect("joined").is_ok());
+        }
+        assert!(p.resident_areas() <= 2, "at most one area per thread");
+        // The last job's thread lets its area go once it has answered.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while p.resident_areas() > 0 && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert_eq!(p.resident_areas(), 0, "no work area held with no work");
     }
 
     /// An older release's hash (19 MiB, t=2) of "owner password 1".
