@@ -310,7 +310,9 @@ impl Core {
         let waiting = g.queue.len();
         let avg = g.avg_wait_ms;
         for (i, key) in g.queue.iter().enumerate() {
-            if let Some(live) = self.chats.get(&key.2) {
+            // A visitor who is not connected hears their place on
+            // reconnecting; no frame is made for nobody.
+            if let Some(live) = self.chats.get(&key.2).filter(|l| !l.visitors.is_empty()) {
                 let frame = ServerFrame::Queue {
                     position: i + 1,
                     waiting,

@@ -9,8 +9,10 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 /// OWASP Password Storage Cheat Sheet: argon2id, m=7 MiB, t=5, p=1, one
 /// of the five settings it gives as equal in defense, trading memory for
@@ -153,40 +155,87 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=7168,t=5,p=1$T8XhD3kHy+v4L9pKzV3Jpg$J
 /// measured 260 MB after two dozen sign-ins. With `concurrent` dedicated
 /// threads at most that many areas exist, and a flood of sign-ins queues.
 pub struct Passwords {
-    jobs: std::sync::mpsc::Sender<Job>,
+    queue: Arc<Queue>,
     dummy_hash: String,
-    /// Jobs sent and not yet taken by a hashing thread.
-    pending: Arc<AtomicUsize>,
-    /// Hashing threads holding a work area.
-    resident: Arc<AtomicUsize>,
 }
 
-/// After a job, a hashing thread keeps its work area only if another job
-/// is already waiting (a burst of sign-ins reuses it); otherwise it lets
-/// it go, so a desk whose staff signed in hours ago does not hold 7 MiB per
-/// thread. A fresh area costs about a millisecond against the hash's 17.
-/// Returns whether the thread still holds an area.
-fn keep_area_if_busy(pending: &AtomicUsize) -> bool {
-    let busy = pending.load(Ordering::SeqCst) > 0;
-    WORK_AREA.with(|area| {
-        let mut area = area.borrow_mut();
-        if !busy {
-            *area = Vec::new();
+/// The hashing threads' jobs. Idle threads wait on the condition variable
+/// (not on the lock), so each one notices on its own that it has been idle.
+#[derive(Default)]
+struct Queue {
+    state: Mutex<QueueState>,
+    ready: Condvar,
+    /// Hashing threads holding a work area.
+    resident: AtomicUsize,
+}
+
+#[derive(Default)]
+struct QueueState {
+    jobs: VecDeque<Job>,
+    closed: bool,
+}
+
+/// How long a hashing thread keeps its work area with nothing to do. A
+/// burst of sign-ins reuses it, and so does a flood (the limiter lets
+/// about one check a second through); a desk whose staff signed in this
+/// morning holds none. Letting it go after every hash cost chat latency
+/// under a sign-in flood (a fresh area's page faults, then unmapping it).
+const KEEP_AREA_IDLE: Duration = Duration::from_secs(10);
+
+impl Queue {
+    fn lock(&self) -> std::sync::MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A hashing thread's loop: runs jobs until the queue closes, letting
+    /// its work area go after `idle` without work.
+    fn serve(&self, idle: Duration) {
+        let mut holding = false;
+        loop {
+            let job = {
+                let mut state = self.lock();
+                loop {
+                    if let Some(job) = state.jobs.pop_front() {
+                        break Some(job);
+                    }
+                    if state.closed {
+                        break None;
+                    }
+                    let (next, waited) = self
+                        .ready
+                        .wait_timeout(state, idle)
+                        .unwrap_or_else(|p| p.into_inner());
+                    state = next;
+                    if waited.timed_out() && holding && state.jobs.is_empty() {
+                        WORK_AREA.with(|area| *area.borrow_mut() = Vec::new());
+                        self.resident.fetch_sub(1, Ordering::SeqCst);
+                        holding = false;
+                    }
+                }
+            };
+            let Some(job) = job else { break };
+            job();
+            let held = WORK_AREA.with(|area| !area.borrow().is_empty());
+            if held && !holding {
+                self.resident.fetch_add(1, Ordering::SeqCst);
+                holding = true;
+            }
         }
-        !area.is_empty()
-    })
+    }
 }
 
 impl Passwords {
     /// Starts `concurrent` hashing threads.
     pub fn new(concurrent: usize) -> Result<Self, AppError> {
-        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
-        let queue = Arc::new(std::sync::Mutex::new(queue));
-        let pending = Arc::new(AtomicUsize::new(0));
-        let resident = Arc::new(AtomicUsize::new(0));
+        Self::with_idle(concurrent, KEEP_AREA_IDLE)
+    }
+
+    /// Starts `concurrent` hashing threads that let their work area go
+    /// after `idle` without work.
+    fn with_idle(concurrent: usize, idle: Duration) -> Result<Self, AppError> {
+        let queue = Arc::new(Queue::default());
         for i in 0..concurrent.max(1) {
             let queue = queue.clone();
-            let (pending, resident) = (pending.clone(), resident.clone());
             std::thread::Builder::new()
                 .name(format!("livedesk-hash-{i}"))
                 .spawn(move || {
@@ -196,39 +245,19 @@ impl Passwords {
                     if let Err(e) = rustix::process::setpriority_process(None, HASH_NICE) {
                         tracing::warn!(error = %e, "hashing threads keep normal priority");
                     }
-                    let mut holding = false;
-                    loop {
-                        let job = {
-                            let q = queue.lock().unwrap_or_else(|p| p.into_inner());
-                            q.recv()
-                        };
-                        let Ok(job) = job else { break };
-                        pending.fetch_sub(1, Ordering::SeqCst);
-                        job();
-                        let held = keep_area_if_busy(&pending);
-                        if held != holding {
-                            if held {
-                                resident.fetch_add(1, Ordering::SeqCst);
-                            } else {
-                                resident.fetch_sub(1, Ordering::SeqCst);
-                            }
-                            holding = held;
-                        }
-                    }
+                    queue.serve(idle);
                 })
                 .map_err(|e| AppError::Internal(format!("cannot start a hashing thread: {e}")))?;
         }
         Ok(Self {
-            jobs,
+            queue,
             dummy_hash: DUMMY_HASH.to_string(),
-            pending,
-            resident,
         })
     }
 
     /// How many hashing threads hold a work area now.
     pub fn resident_areas(&self) -> usize {
-        self.resident.load(Ordering::SeqCst)
+        self.queue.resident.load(Ordering::SeqCst)
     }
 
     async fn run<T: Send + 'static>(
@@ -237,15 +266,16 @@ impl Passwords {
     ) -> Result<T, AppError> {
         let (done, result) = tokio::sync::oneshot::channel();
         let span = tracing::Span::current();
-        self.pending.fetch_add(1, Ordering::SeqCst);
-        self.jobs
-            .send(Box::new(move || {
+        {
+            let mut state = self.queue.lock();
+            if state.closed {
+                return Err(AppError::Internal("hashing threads stopped".into()));
+            }
+            state.jobs.push_back(Box::new(move || {
                 let _ = done.send(span.in_scope(work));
-            }))
-            .map_err(|_| {
-                self.pending.fetch_sub(1, Ordering::SeqCst);
-                AppError::Internal("hashing threads stopped".into())
-            })?;
+            }));
+        }
+        self.queue.ready.notify_one();
         result
             .await
             .map_err(|_| AppError::Internal("a hashing thread failed".into()))
@@ -263,6 +293,14 @@ impl Passwords {
         let hash = hash.unwrap_or_else(|| self.dummy_hash.clone());
         let ok = self.run(move || verify_now(&password, &hash)).await?;
         Ok(ok && known)
+    }
+}
+
+impl Drop for Passwords {
+    /// The hashing threads finish the jobs queued and stop.
+    fn drop(&mut self) {
+        self.queue.lock().closed = true;
+        self.queue.ready.notify_all();
     }
 }
 
@@ -305,9 +343,8 @@ mod tests {
         assert_eq!(nice, HASH_NICE);
     }
 
-    #[tokio::test]
-    async fn a_burst_reuses_work_areas_and_an_idle_desk_holds_none() {
-        let p = Arc::new(Passwords::new(2).expect("init"));
+    /// Hashes a burst of 8 passwords.
+    async fn burst(p: &Arc<Passwords>) {
         let mut burst = Vec::new();
         for i in 0..8 {
             let p = p.clone();
@@ -318,13 +355,34 @@ mod tests {
         for h in burst {
             assert!(h.await.expect("joined").is_ok());
         }
-        assert!(p.resident_areas() <= 2, "at most one area per thread");
-        // The last job's thread lets its area go once it has answered.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        while p.resident_areas() > 0 && std::time::Instant::now() < deadline {
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+
+    /// Polls `resident_areas` until `done` holds, for at most 5 s.
+    async fn areas_until(p: &Passwords, done: impl Fn(usize) -> bool) -> usize {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while !done(p.resident_areas()) && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        assert_eq!(p.resident_areas(), 0, "no work area held with no work");
+        p.resident_areas()
+    }
+
+    #[tokio::test]
+    async fn a_hashing_thread_keeps_its_work_area_while_sign_ins_keep_coming() {
+        let p = Arc::new(Passwords::with_idle(2, Duration::from_secs(3600)).expect("init"));
+        burst(&p).await;
+        let held = areas_until(&p, |n| n > 0).await;
+        assert!((1..=2).contains(&held), "one area per busy thread: {held}");
+        burst(&p).await;
+        assert!(p.resident_areas() <= 2, "reused, not added to");
+    }
+
+    #[tokio::test]
+    async fn an_idle_hashing_thread_lets_its_work_area_go() {
+        let p = Arc::new(Passwords::with_idle(2, Duration::from_millis(50)).expect("init"));
+        burst(&p).await;
+        assert_eq!(areas_until(&p, |n| n == 0).await, 0, "no area held idle");
+        // A later sign-in still works, with a fresh area.
+        assert!(p.hash("later".into()).await.is_ok());
     }
 
     /// An older release's hash (19 MiB, t=2) of "owner password 1".
