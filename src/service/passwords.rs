@@ -44,8 +44,8 @@ thread_local! {
     /// Each thread's argon2 work area, reused while sign-ins keep coming: a
     /// fresh 19 MiB area per hash on the blocking pool was not given back
     /// well by the allocator (measured: 244 MB resident after forty
-    /// sign-ins). A hashing thread lets its area go when no more work is
-    /// waiting (see `Passwords::new`).
+    /// sign-ins). A hashing thread lets its area go after
+    /// `KEEP_AREA_IDLE` without work.
     static WORK_AREA: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -201,12 +201,17 @@ impl Queue {
                     if state.closed {
                         break None;
                     }
+                    if !holding {
+                        // Nothing to let go: sleep until there is work.
+                        state = self.ready.wait(state).unwrap_or_else(|p| p.into_inner());
+                        continue;
+                    }
                     let (next, waited) = self
                         .ready
                         .wait_timeout(state, idle)
                         .unwrap_or_else(|p| p.into_inner());
                     state = next;
-                    if waited.timed_out() && holding && state.jobs.is_empty() {
+                    if waited.timed_out() && state.jobs.is_empty() {
                         WORK_AREA.with(|area| *area.borrow_mut() = Vec::new());
                         self.resident.fetch_sub(1, Ordering::SeqCst);
                         holding = false;
