@@ -715,11 +715,11 @@ async fn capacity(o: Options) -> i32 {
         }
         let (ok, failed) = *back.borrow();
         all_back &= ok == n - 1;
+        let took = storm.elapsed().as_secs_f64();
         println!(
-        "  reconnect storm {round}     {ok} of {} back in {:.1} s (5 s jitter), {failed} failed",
-        n - 1,
-        storm.elapsed().as_secs_f64()
-    );
+            "  reconnect storm {round}     {ok} of {} back in {took:.1} s (5 s jitter), {failed} failed",
+            n - 1
+        );
         actix_web::rt::time::sleep(Duration::from_secs(1)).await;
         let gaps: u64 = seen.borrow().iter().map(|s| s.errors).sum();
         let errors = stats.borrow().errors.len();

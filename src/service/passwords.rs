@@ -260,8 +260,10 @@ impl Passwords {
         })
     }
 
-    /// How many hashing threads hold a work area now.
-    pub fn resident_areas(&self) -> usize {
+    /// How many hashing threads hold a work area now (the tests' view of
+    /// the idle release).
+    #[cfg(test)]
+    fn resident_areas(&self) -> usize {
         self.queue.resident.load(Ordering::SeqCst)
     }
 
