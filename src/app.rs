@@ -163,10 +163,12 @@ impl RunningApp {
         while Arc::strong_count(&store) > 1 && std::time::Instant::now() < deadline {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
-        let closed = tokio::task::spawn_blocking(move || {
-            let result = store.close();
-            drop(store);
-            result
+        let closed = tokio::task::spawn_blocking(move || match Arc::try_unwrap(store) {
+            Ok(store) => store.close(),
+            Err(still_shared) => {
+                tracing::warn!("a part of the desk still holds the store at shutdown; flushed, the data folder is released when the process ends");
+                still_shared.flush_now()
+            }
         })
         .await
         .map_err(|e| StoreError::Io(e.to_string()))?;

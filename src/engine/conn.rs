@@ -1,12 +1,17 @@
-//! A connection as the engine sees it: a bounded outbound queue and a kick.
-//! The engine never awaits a socket: it `try_send`s; a client whose queue is
-//! full is kicked (its session closes, the client reconnects and resumes
-//! from its last seq), so one slow client never stalls the desk.
+//! A connection as the engine sees it: a bounded outbound queue, a kick,
+//! and slots for ephemeral frames. The engine never awaits a socket: it
+//! `try_send`s; a client whose queue is full is kicked (its session closes,
+//! the client reconnects and resumes from its last seq), so one slow client
+//! never stalls the desk. Ephemeral frames (typing, queue places, queue
+//! views) never enter that queue: each has a slot per connection where the
+//! latest replaces the one not yet written, so no volume of them can fill
+//! the queue and kick anyone (a visitor typing 10,000 frames a second once
+//! closed the owning agent's socket this way).
 
-use crate::domain::ChatId;
+use crate::domain::{ChatId, GroupId};
 use crate::store::TokenHash;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, Notify};
 
 /// Frames queued per connection before it counts as too slow.
@@ -80,6 +85,47 @@ impl Out {
     }
 }
 
+/// What an ephemeral frame is about: a newer frame for the same slot
+/// replaces an older one not yet written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Slot {
+    /// Typing in a chat, by the visitor side (true) or the agent side.
+    Typing(ChatId, bool),
+    /// A waiting visitor's place in the queue.
+    QueuePlace(ChatId),
+    /// A group's queue view.
+    QueueView(GroupId),
+}
+
+/// Ephemeral frames waiting to be written, at most one per slot.
+#[derive(Debug, Default)]
+pub struct Latest {
+    frames: Mutex<Vec<(Slot, Arc<str>)>>,
+    /// Notified when a slot is filled.
+    pub ready: Notify,
+}
+
+impl Latest {
+    fn put(&self, slot: Slot, json: Arc<str>) {
+        let mut frames = self.frames.lock().unwrap_or_else(|p| p.into_inner());
+        match frames.iter_mut().find(|(s, _)| *s == slot) {
+            Some(entry) => entry.1 = json,
+            None => frames.push((slot, json)),
+        }
+        drop(frames);
+        self.ready.notify_one();
+    }
+
+    /// Takes every filled slot, oldest slot first.
+    pub fn take(&self) -> Vec<Arc<str>> {
+        let mut frames = self.frames.lock().unwrap_or_else(|p| p.into_inner());
+        std::mem::take(&mut *frames)
+            .into_iter()
+            .map(|(_, f)| f)
+            .collect()
+    }
+}
+
 /// The engine's side of a connection.
 #[derive(Clone, Debug)]
 pub struct Conn {
@@ -89,14 +135,17 @@ pub struct Conn {
     pub session: Option<TokenHash>,
     tx: mpsc::Sender<Out>,
     kick: Arc<Notify>,
+    latest: Arc<Latest>,
 }
 
-/// The session's side: frames to write, and the kick.
+/// The session's side: frames to write, the kick, and the ephemeral slots.
 pub struct ConnRx {
     /// Frames to write, in order.
     pub rx: mpsc::Receiver<Out>,
     /// Notified when the engine gave up on this connection.
     pub kick: Arc<Notify>,
+    /// The latest ephemeral frames; write them when `latest.ready` fires.
+    pub latest: Arc<Latest>,
 }
 
 impl Conn {
@@ -104,13 +153,21 @@ impl Conn {
     pub fn new(session: Option<TokenHash>) -> (Conn, ConnRx) {
         let (tx, rx) = mpsc::channel(OUTBOUND_CAPACITY);
         let kick = Arc::new(Notify::new());
+        let latest = Arc::new(Latest::default());
         let conn = Conn {
             id: NEXT_CONN.fetch_add(1, Ordering::Relaxed),
             session,
             tx,
             kick: kick.clone(),
+            latest: latest.clone(),
         };
-        (conn, ConnRx { rx, kick })
+        (conn, ConnRx { rx, kick, latest })
+    }
+
+    /// Puts an ephemeral frame in its slot, replacing one not yet written.
+    /// Never queues, never kicks.
+    pub fn ephemeral(&self, slot: Slot, json: &Arc<str>) {
+        self.latest.put(slot, json.clone());
     }
 
     /// Queues `out` without waiting; a full queue kicks the connection.
@@ -145,6 +202,29 @@ mod tests {
             "each connection's queue holds 32 of these from the start: {} bytes",
             std::mem::size_of::<Out>()
         );
+    }
+
+    #[tokio::test]
+    async fn ephemeral_frames_keep_only_the_latest_per_slot_and_never_kick() {
+        let (conn, rx) = Conn::new(None);
+        let chat = ChatId::generate();
+        for i in 0..(OUTBOUND_CAPACITY * 4) {
+            conn.ephemeral(Slot::Typing(chat, true), &Arc::from(format!("t{i}")));
+        }
+        conn.ephemeral(Slot::QueuePlace(chat), &Arc::from("q"));
+        let kicked =
+            tokio::time::timeout(std::time::Duration::from_millis(50), rx.kick.notified()).await;
+        assert!(kicked.is_err(), "ephemeral frames never kick");
+        let ready = tokio::time::timeout(
+            std::time::Duration::from_millis(50),
+            rx.latest.ready.notified(),
+        )
+        .await;
+        assert!(ready.is_ok(), "the session is woken");
+        let last = format!("t{}", OUTBOUND_CAPACITY * 4 - 1);
+        let got: Vec<String> = rx.latest.take().iter().map(|f| f.to_string()).collect();
+        assert_eq!(got, vec![last, "q".to_string()]);
+        assert!(rx.latest.take().is_empty());
     }
 
     #[tokio::test]

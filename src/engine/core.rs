@@ -429,6 +429,26 @@ impl Core {
             })
     }
 
+    /// The actor of a staff command as the store has them now. A socket
+    /// keeps the `Staff` it signed in with, so rights are checked against
+    /// the stored record: a demotion, a removal from a group or a disabled
+    /// account counts from the next command on, not from the next sign-in.
+    pub fn current_actor(&self, actor: &Staff) -> Result<Staff, AppError> {
+        match self.store.staff(actor.id)? {
+            Some(row) if !row.staff.disabled => Ok(row.staff),
+            _ => Err(AppError::Forbidden(
+                "your account is disabled or was removed; sign in again".into(),
+            )),
+        }
+    }
+
+    /// Whether `staff` may watch chats of `group`: admins all, managers
+    /// those of their groups.
+    pub fn may_monitor(staff: &Staff, group: GroupId) -> bool {
+        staff.role.is_admin()
+            || (staff.role == crate::domain::Role::Manager && staff.in_group(group))
+    }
+
     pub fn now(&self) -> Millis {
         self.clock.now_ms()
     }

@@ -499,6 +499,7 @@ impl Core {
         id: ChatId,
         group: crate::domain::GroupId,
     ) -> Result<(), AppError> {
+        let actor = &self.current_actor(actor)?;
         let live = self.chats.get(&id).ok_or_else(|| AppError::NotFound {
             code: "chat_not_found",
             message: format!("chat {id} is not open"),
@@ -517,13 +518,12 @@ impl Core {
     }
 
     pub(super) fn monitor(&mut self, actor: &Staff, id: ChatId, on: bool) -> Result<(), AppError> {
+        let actor = &self.current_actor(actor)?;
         let live = self.chats.get(&id).ok_or_else(|| AppError::NotFound {
             code: "chat_not_found",
             message: "chat not open".into(),
         })?;
-        let allowed = actor.role.is_admin()
-            || (actor.role == Role::Manager && actor.in_group(live.chat.group));
-        if !allowed {
+        if on && !Core::may_monitor(actor, live.chat.group) {
             return Err(AppError::Forbidden(
                 "only admins and managers of the chat's group can monitor it".into(),
             ));

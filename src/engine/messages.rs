@@ -4,7 +4,7 @@
 //! client id are acknowledged again. Typing indicators go out live.
 
 use super::chats::chat_gone;
-use super::conn::{Conn, Out};
+use super::conn::{Conn, Out, Slot};
 use super::core::{Core, LiveChat};
 use super::frames::ServerFrame;
 use crate::domain::chat::{Chat, ChatState, Message, MessageKind};
@@ -364,7 +364,7 @@ impl Core {
         }
         .json();
         for c in self.recipients(live).agents {
-            c.frame(&frame);
+            c.ephemeral(Slot::Typing(id, true), &frame);
         }
     }
 
@@ -382,7 +382,7 @@ impl Core {
         }
         .json();
         for c in &live.visitors {
-            c.frame(&frame);
+            c.ephemeral(Slot::Typing(id, false), &frame);
         }
     }
 }

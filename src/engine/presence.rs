@@ -16,6 +16,16 @@ fn refused(message: impl Into<String>) -> AppError {
 
 impl Core {
     pub(super) fn attach_agent(&mut self, staff: Staff, conn: Conn) {
+        // The record may have changed between the socket's sign-in check
+        // and here (a StaffChanged for an agent not yet known is dropped).
+        let staff = match self.store.staff(staff.id) {
+            Ok(Some(row)) if !row.staff.disabled => row.staff,
+            Ok(_) => {
+                conn.push(Out::Close(1008, "account disabled"));
+                return;
+            }
+            Err(_) => staff,
+        };
         let id = staff.id;
         let agent = self
             .agents
@@ -77,6 +87,7 @@ impl Core {
             let row = self.store.staff(target)?.ok_or(StoreError::StaffNotFound)?;
             self.agents.insert(target, Agent::new(row.staff));
         }
+        let actor = &self.current_actor(actor)?;
         let agent = self.agents.get(&target).ok_or(StoreError::StaffNotFound)?;
         let allowed = actor.id == target
             || actor.role.is_admin()
@@ -157,8 +168,36 @@ impl Core {
             );
         }
         self.settle(id);
+        self.leave_unseen_monitored(id);
         for g in groups {
             self.route(g);
+        }
+    }
+
+    /// Stops `id` watching chats their current role and groups no longer
+    /// let them see; each goes with `chat_left`.
+    fn leave_unseen_monitored(&mut self, id: StaffId) {
+        let Some(a) = self.agents.get(&id) else {
+            return;
+        };
+        let unseen: Vec<ChatId> = a
+            .monitoring
+            .iter()
+            .copied()
+            .filter(|c| {
+                self.chats
+                    .get(c)
+                    .is_none_or(|l| a.staff.disabled || !Core::may_monitor(&a.staff, l.chat.group))
+            })
+            .collect();
+        for chat in unseen {
+            if let Some(live) = self.chats.get_mut(&chat) {
+                live.monitors.retain(|m| *m != id);
+            }
+            if let Some(a) = self.agents.get_mut(&id) {
+                a.monitoring.remove(&chat);
+                a.send(&ServerFrame::ChatLeft { chat_id: chat }.json());
+            }
         }
     }
 
@@ -184,6 +223,18 @@ impl Core {
             }
             Ok(None) => {
                 self.groups.remove(&id);
+                // Deleting a group takes it out of its members' records.
+                let members: Vec<StaffId> = self
+                    .agents
+                    .values()
+                    .filter(|a| a.staff.in_group(id))
+                    .map(|a| a.staff.id)
+                    .collect();
+                for m in members {
+                    if let Ok(Some(row)) = self.store.staff(m) {
+                        self.staff_changed(row.staff);
+                    }
+                }
             }
             Err(e) => tracing::warn!(error = %e, "could not reload a changed group"),
         }

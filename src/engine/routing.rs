@@ -3,6 +3,7 @@
 //! declines, the deadlines of offers and requests (RONA), lost agents and
 //! idle chats, and publishing each group's queue.
 
+use super::conn::Slot;
 use super::core::{Core, LiveChat, QueueKey};
 use super::frames::{QueueEntry, ServerFrame, VIEW_LIMIT};
 use crate::domain::chat::ChatState;
@@ -288,7 +289,9 @@ impl Core {
         for group in std::mem::take(&mut self.dirty) {
             if let Some(view) = self.queue_view(group) {
                 for a in self.agents.values().filter(|a| a.staff.in_group(group)) {
-                    a.send(&view);
+                    for c in &a.conns {
+                        c.ephemeral(Slot::QueueView(group), &view);
+                    }
                 }
             }
         }
@@ -320,7 +323,7 @@ impl Core {
                 }
                 .json();
                 for c in &live.visitors {
-                    c.frame(&frame);
+                    c.ephemeral(Slot::QueuePlace(key.2), &frame);
                 }
             }
         }

@@ -215,14 +215,63 @@ impl Store {
         })
     }
 
-    /// Stops the committer and flushes: the last step of shutdown.
-    pub fn close(&self) -> Result<(), StoreError> {
-        self.commit.stop();
-        self.flush_now()
+    /// Stops the committer, flushes, and releases the data folder: the last
+    /// step of shutdown. Returns only once the folder is free, so a reopen
+    /// right after it (a restart, a test, `livedesk restore`) always works.
+    ///
+    /// sled's own lock on `db/db` outlives the dropped `Db` for a moment:
+    /// jobs on sled's global I/O thread pool still hold the log (and with it
+    /// the locked file) until they finish, and that pool cannot be joined.
+    /// So after dropping every handle we wait until that lock can be taken.
+    pub fn close(self) -> Result<(), StoreError> {
+        let Store {
+            db,
+            trees,
+            commit,
+            space,
+            path,
+            ..
+        } = self;
+        commit.stop();
+        let flushed = db.flush().map(|_| ()).map_err(StoreError::from);
+        drop(commit);
+        drop(trees);
+        drop(db);
+        let released = wait_for_sled_lock(&path.join("db").join("db"));
+        // Our own lock goes last: until here no other livedesk may open it.
+        drop(space);
+        flushed.and(released)
     }
 
     fn admin_guard(&self) -> std::sync::MutexGuard<'_, ()> {
         self.admin_lock.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// How long [`Store::close`] waits for sled's last I/O job to let go.
+const RELEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Waits until sled's lock file can be locked (then unlocks it at once).
+fn wait_for_sled_lock(file: &Path) -> Result<(), StoreError> {
+    let Ok(f) = OpenOptions::new().read(true).write(true).open(file) else {
+        return Ok(()); // no file, no lock
+    };
+    let deadline = std::time::Instant::now() + RELEASE_WAIT;
+    loop {
+        match f.try_lock() {
+            Ok(()) => return f.unlock().map_err(|e| StoreError::Io(e.to_string())),
+            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(StoreError::Io(format!(
+                    "the store was flushed but {} is still locked after {} s",
+                    file.display(),
+                    RELEASE_WAIT.as_secs()
+                )))
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(StoreError::Io(e.to_string())),
+        }
     }
 }
 

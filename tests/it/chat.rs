@@ -113,7 +113,7 @@ async fn a_reconnecting_visitor_gets_exactly_what_it_missed() {
 #[actix_web::test]
 async fn a_message_racing_an_agents_resume_is_sent_once() {
     let desk = Desk::new("round_robin").await;
-    let (_ann, chat, mut vera) = owned_chat(&desk).await;
+    let (_ann, chat, mut vera) = desk.owned_chat().await;
     let mut c = desk.app.client();
     c.login("Ann@example.com", "staff password 1").await;
     let (mut again, hello) = Ws::staff(&desk.app, &c).await;
@@ -650,22 +650,10 @@ async fn a_lost_agent_keeps_chats_through_the_grace_period_then_they_are_requeue
 }
 
 /// Ann owns a chat with Vera; returns (ann, chat id, vera).
-async fn owned_chat(desk: &Desk) -> (Ws, String, Ws) {
-    let (mut ann, _) = desk.agent("Ann", 3).await;
-    let (chat, token) = desk.start_chat("Vera", "Hi").await;
-    ann.expect("offer").await;
-    ann.send(json!({"type": "accept", "chat_id": chat})).await;
-    ann.expect("chat_joined").await;
-    ann.messages_until(2).await;
-    let mut vera = Ws::visitor(&desk.app, &token, 0).await;
-    vera.messages_until(2).await;
-    (ann, chat, vera)
-}
-
 #[actix_web::test]
 async fn transfer_to_an_agent_is_accepted_or_dropped() {
     let desk = Desk::new("round_robin").await;
-    let (mut ann, chat, mut vera) = owned_chat(&desk).await;
+    let (mut ann, chat, mut vera) = desk.owned_chat().await;
     let (mut bob, bob_id) = desk.agent("Bob", 3).await;
 
     // Declined: dropped, the chat stays with Ann.
@@ -737,7 +725,7 @@ async fn transfer_to_an_agent_is_accepted_or_dropped() {
 async fn transfer_to_a_group_requeues_the_chat_for_that_group() {
     let desk = Desk::new("round_robin").await;
     let sales = desk.app.group(&desk.owner, "Sales").await;
-    let (mut ann, chat, mut vera) = owned_chat(&desk).await;
+    let (mut ann, chat, mut vera) = desk.owned_chat().await;
     let (mut cid, _) = desk.agent_in("Cid", 3, &[sales.as_str()]).await;
     ann.send(
         json!({"type": "transfer", "chat_id": chat, "to_group": sales, "wrap_up": "Transferred"}),
@@ -760,7 +748,7 @@ async fn transfer_to_a_group_requeues_the_chat_for_that_group() {
 #[actix_web::test]
 async fn a_conference_agent_joins_on_accept_and_either_can_leave() {
     let desk = Desk::new("round_robin").await;
-    let (mut ann, chat, mut vera) = owned_chat(&desk).await;
+    let (mut ann, chat, mut vera) = desk.owned_chat().await;
     let (mut bob, bob_id) = desk.agent("Bob", 3).await;
     ann.send(json!({"type": "leave", "chat_id": chat})).await;
     assert_eq!(ann.expect("error").await["code"], "last_agent");
@@ -805,7 +793,7 @@ async fn a_conference_agent_joins_on_accept_and_either_can_leave() {
 #[actix_web::test]
 async fn a_monitor_watches_unseen_and_can_only_whisper() {
     let desk = Desk::new("round_robin").await;
-    let (mut ann, chat, mut vera) = owned_chat(&desk).await;
+    let (mut ann, chat, mut vera) = desk.owned_chat().await;
     let r = desk
         .owner
         .post(
@@ -879,7 +867,7 @@ async fn the_stored_chat_catches_up_with_its_messages_within_seconds() {
     // Messages are written without their chat record, which the engine
     // rewrites once a second: lists sort by idle time from that record.
     let desk = Desk::new("round_robin").await;
-    let (_ann, chat, mut vera) = owned_chat(&desk).await;
+    let (_ann, chat, mut vera) = desk.owned_chat().await;
     desk.app.advance(Duration::from_secs(300));
     let idle = || async {
         desk.owner.get(&format!("/api/chats/{chat}")).await.json["chat"]["idle_secs"].as_u64()
@@ -901,7 +889,7 @@ async fn the_stored_chat_catches_up_with_its_messages_within_seconds() {
 #[actix_web::test]
 async fn an_idle_chat_is_closed_with_a_system_message() {
     let desk = Desk::new("round_robin").await;
-    let (mut ann, chat, mut vera) = owned_chat(&desk).await;
+    let (mut ann, chat, mut vera) = desk.owned_chat().await;
     desk.app.advance(Duration::from_secs(20 * 60));
     vera.send(json!({"type": "message", "client_id": "v", "body": "still there?"}))
         .await;
@@ -1010,7 +998,7 @@ async fn visitors_are_rate_limited_with_clear_errors() {
 #[actix_web::test]
 async fn wrap_up_reasons_come_from_the_admin_managed_list() {
     let desk = Desk::new("round_robin").await;
-    let (mut ann, chat, _vera) = owned_chat(&desk).await;
+    let (mut ann, chat, _vera) = desk.owned_chat().await;
     let mut ann_api = desk.app.client();
     ann_api.login("ann@example.com", "staff password 1").await;
     let r = ann_api.get("/api/wrap-up-reasons").await;

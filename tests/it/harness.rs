@@ -362,6 +362,30 @@ impl Ws {
             .expect("send frame");
     }
 
+    /// Sends a frame; false once the socket is closed.
+    pub async fn try_send(&mut self, frame: Value) -> bool {
+        use futures_util::SinkExt;
+        self.socket
+            .send(awc::ws::Message::Text(frame.to_string().into()))
+            .await
+            .is_ok()
+    }
+
+    /// Reads until a frame satisfies `pred` (others are kept in `seen`);
+    /// None when the socket closes first.
+    pub async fn until_or_closed(&mut self, pred: impl Fn(&Value) -> bool) -> Option<Value> {
+        if let Some(i) = self.seen.iter().position(&pred) {
+            return Some(self.seen.remove(i));
+        }
+        loop {
+            match self.next().await {
+                Some(f) if pred(&f) => return Some(f),
+                Some(f) => self.seen.push(f),
+                None => return None,
+            }
+        }
+    }
+
     pub async fn send_text(&mut self, text: &str) {
         use futures_util::SinkExt;
         self.socket
@@ -521,6 +545,20 @@ impl Desk {
             .await;
         ws.expect("done").await;
         (ws, id)
+    }
+
+    /// Agent Ann (limit 3) owns visitor Vera's chat; both have seen its
+    /// first two messages. Returns (Ann's socket, chat id, Vera's socket).
+    pub async fn owned_chat(&self) -> (Ws, String, Ws) {
+        let (mut ann, _) = self.agent("Ann", 3).await;
+        let (chat, token) = self.start_chat("Vera", "Hi").await;
+        ann.expect("offer").await;
+        ann.send(json!({"type": "accept", "chat_id": chat})).await;
+        ann.expect("chat_joined").await;
+        ann.messages_until(2).await;
+        let mut vera = Ws::visitor(&self.app, &token, 0).await;
+        vera.messages_until(2).await;
+        (ann, chat, vera)
     }
 
     /// A visitor starts a chat; returns (chat id, token).

@@ -12,6 +12,9 @@ mod auth;
 mod browser;
 /// The live desk over websockets: routing, offers, RONA, messages, replay.
 mod chat;
+/// What outside tests found (issue 13): rights on open sockets, floods,
+/// group deletion, masking, durability of REST reads, error frames.
+mod hardening;
 /// Hostile input (generated REST bodies and frames) and the security suite.
 mod hostile;
 /// HTTP surface: JSON errors for bad input, assets, headers, OpenAPI.

@@ -13,7 +13,7 @@ use crate::domain::chat::MessageKind;
 use crate::domain::masking::mask;
 use crate::domain::ChatId;
 use crate::engine::frames::ServerFrame;
-use crate::engine::Out;
+use crate::engine::{ConnRx, Out};
 use crate::state::AppState;
 use actix_ws::{CloseCode, CloseReason, Closed, Session};
 use std::collections::{HashMap, HashSet};
@@ -139,6 +139,19 @@ impl Filler {
                     description: Some(reason.into()),
                 }))
             }
+        }
+        Ok(())
+    }
+
+    /// Writes the filled ephemeral slots (typing, queue places, queue
+    /// views). Frames already queued were made before them, so those go
+    /// first: an older queue view never lands after a newer one.
+    pub async fn write_latest(&mut self, ws: &mut Session, out: &mut ConnRx) -> Result<(), Stop> {
+        while let Ok(o) = out.rx.try_recv() {
+            self.forward(ws, o).await?;
+        }
+        for frame in out.latest.take() {
+            ws.text(frame.to_string()).await?;
         }
         Ok(())
     }

@@ -182,6 +182,7 @@ async fn run(
                 Some(o) => filler.forward(&mut ws, o).await,
                 None => Err(Stop::Gone),
             },
+            _ = out.latest.ready.notified() => filler.write_latest(&mut ws, &mut out).await,
             _ = out.kick.notified() => Err(too_slow()),
             _ = shutdown.changed() => Err(Stop::Close(going_away())),
             _ = beat.tick() => {

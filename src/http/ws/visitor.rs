@@ -25,6 +25,69 @@ use std::time::Duration;
 /// How long a new visitor connection has to send its `hello`.
 pub const HELLO_WAIT: Duration = Duration::from_secs(10);
 
+/// Frames of any kind a visitor connection may send per second, on
+/// average; a widget sends a typing frame every few hundred ms at most.
+pub const FRAMES_PER_SEC: f64 = 20.0;
+/// Frames a visitor connection may send at once before the rate counts.
+pub const FRAME_BURST: f64 = 40.0;
+/// Frames dropped without a pause after which the connection is closed.
+pub const DROPPED_BEFORE_CLOSE: u32 = 400;
+
+/// A visitor connection's frame allowance: a token bucket. Frames over it
+/// are dropped (typing from a flood never reaches an agent); the first of
+/// each second gets a `rate_limited` error frame, and a visitor who keeps
+/// on is disconnected.
+struct FrameBudget {
+    tokens: f64,
+    at: std::time::Instant,
+    dropped: u32,
+    told_at: Option<std::time::Instant>,
+}
+
+/// What to do with one frame.
+enum Budget {
+    Take,
+    /// Drop it; tell the client when `true`.
+    Drop(bool),
+    Close,
+}
+
+impl FrameBudget {
+    fn new() -> Self {
+        Self {
+            tokens: FRAME_BURST,
+            at: std::time::Instant::now(),
+            dropped: 0,
+            told_at: None,
+        }
+    }
+
+    fn charge(&mut self) -> Budget {
+        let now = std::time::Instant::now();
+        let refill = now.duration_since(self.at).as_secs_f64() * FRAMES_PER_SEC;
+        self.tokens = (self.tokens + refill).min(FRAME_BURST);
+        self.at = now;
+        if self.tokens >= FRAME_BURST {
+            self.dropped = 0; // a full bucket is a pause
+        }
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            return Budget::Take;
+        }
+        self.dropped += 1;
+        if self.dropped >= DROPPED_BEFORE_CLOSE {
+            return Budget::Close;
+        }
+        let tell = self
+            .told_at
+            .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1));
+        if tell {
+            self.told_at = Some(now);
+        }
+        Budget::Drop(tell)
+    }
+}
+
 /// The first frame a visitor sends: which chat, and what the client has.
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
@@ -151,6 +214,20 @@ async fn await_hello(
     }
 }
 
+/// The error frame for frames over the budget.
+fn flooding() -> String {
+    ServerFrame::error(
+        "rate_limited",
+        format!(
+            "too many frames: a visitor connection may send {FRAMES_PER_SEC} a second \
+             ({FRAME_BURST} at once); frames over it are dropped, and after \
+             {DROPPED_BEFORE_CLOSE} dropped the connection closes"
+        ),
+        None,
+    )
+    .to_string()
+}
+
 fn policy(description: String) -> Stop {
     Stop::Close(CloseReason {
         code: CloseCode::Policy,
@@ -183,6 +260,7 @@ async fn run(state: AppState, addr: String, mut ws: Session, mut stream: actix_w
     let mut shutdown = state.shutdown.clone();
     let mut beat = tokio::time::interval(HEARTBEAT);
     beat.tick().await;
+    let mut budget = FrameBudget::new();
     let stop = match start {
         Err(stop) => stop,
         Ok(()) => loop {
@@ -191,7 +269,14 @@ async fn run(state: AppState, addr: String, mut ws: Session, mut stream: actix_w
             }
             let step = tokio::select! {
                 msg = stream.recv() => match incoming(&mut ws, msg).await {
-                    Ok(Some(text)) => Box::pin(handle(&state, chat_id, &addr, &conn, &mut ws, &text)).await,
+                    Ok(Some(text)) => match budget.charge() {
+                        Budget::Take => Box::pin(handle(&state, chat_id, &addr, &conn, &mut ws, &text)).await,
+                        Budget::Drop(false) => Ok(()),
+                        Budget::Drop(true) => ws.text(flooding()).await.map_err(Stop::from),
+                        Budget::Close => Err(policy(format!(
+                            "more than {DROPPED_BEFORE_CLOSE} frames over the limit of {FRAMES_PER_SEC} a second; reconnect and send less"
+                        ))),
+                    },
                     Ok(None) => Ok(()),
                     Err(stop) => Err(stop),
                 },
@@ -199,6 +284,7 @@ async fn run(state: AppState, addr: String, mut ws: Session, mut stream: actix_w
                     Some(o) => filler.forward(&mut ws, o).await,
                     None => Err(Stop::Gone),
                 },
+                _ = out.latest.ready.notified() => filler.write_latest(&mut ws, &mut out).await,
                 _ = out.kick.notified() => Err(too_slow()),
                 _ = shutdown.changed() => Err(Stop::Close(going_away())),
                 _ = beat.tick() => ws.ping(b"").await.map_err(Stop::from),

