@@ -87,6 +87,13 @@ pub struct ChatConfig {
     pub visitor_messages_per_minute: u32,
 }
 
+impl ChatConfig {
+    /// How staff see visitor data under this config.
+    pub fn staff_view(&self) -> crate::domain::masking::StaffView {
+        crate::domain::masking::StaffView::new(self.mask_pii)
+    }
+}
+
 /// `[log]`: what the desk writes to standard error.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogConfig {

@@ -9,7 +9,6 @@ use super::frames::ChatView;
 use super::{Command, Delivery};
 use crate::config::ChatConfig;
 use crate::domain::chat::{Chat, ChatState};
-use crate::domain::masking::mask;
 use crate::domain::status::Presence;
 use crate::domain::{ChatId, Group, GroupId, Millis, SharedClock, Staff, StaffId};
 use crate::error::AppError;
@@ -403,6 +402,9 @@ impl Core {
                 }
             }
             Command::GroupChanged(group) => self.group_changed(group),
+            Command::DeleteGroup(group, reply) => {
+                let _ = reply.send(self.delete_group(group));
+            }
             Command::WrapUpReasonsChanged(reasons) => self.wrap_up_reasons = reasons,
             Command::Tick(done) => {
                 self.tick();
@@ -480,15 +482,9 @@ impl Core {
         Ok(())
     }
 
-    /// A chat as an agent may see it: the visitor's email masked when
-    /// masking is on.
+    /// A chat as staff see it ([`crate::domain::masking::StaffView`]).
     pub fn agent_chat(&self, chat: &Chat) -> Chat {
-        let mut c = chat.clone();
-        if self.config.mask_pii {
-            c.visitor.email = c.visitor.email.as_deref().map(mask);
-            c.visitor.name = mask(&c.visitor.name);
-        }
-        c
+        self.config.staff_view().chat(chat.clone())
     }
 
     pub(super) fn chat_view(&self, id: ChatId, for_agent: StaffId) -> Option<ChatView> {

@@ -166,10 +166,7 @@ impl Core {
             }
             .json()
         });
-        let mut agent_message = message;
-        if self.config.mask_pii && agent_message.kind == MessageKind::Visitor {
-            agent_message.body = mask(&agent_message.body);
-        }
+        let agent_message = self.config.staff_view().message(message);
         let agent_json = ServerFrame::Message {
             message: agent_message,
         }
@@ -355,7 +352,7 @@ impl Core {
         let Some(live) = self.chats.get(&id) else {
             return;
         };
-        let text = text.map(|t| if self.config.mask_pii { mask(&t) } else { t });
+        let text = text.map(|t| self.config.staff_view().text(&t));
         let frame = ServerFrame::Typing {
             chat_id: id,
             from: "visitor",

@@ -169,8 +169,12 @@ pub enum Command {
     SessionClosed(StaffId, TokenHash),
     /// The admin-managed wrap-up reasons changed.
     WrapUpReasonsChanged(Vec<String>),
-    /// A group's settings changed or it was deleted.
+    /// A group's settings changed.
     GroupChanged(crate::domain::GroupId),
+    /// Delete a group (the caller checked the right to): refused with
+    /// `group_has_open_chats` while any chat of it is open. Decided here,
+    /// in order with chat starts, so no chat can start in it meanwhile.
+    DeleteGroup(crate::domain::GroupId, Reply<()>),
     /// Process deadlines as of the clock's now.
     Tick(Option<oneshot::Sender<()>>),
 }

@@ -5,6 +5,7 @@
 use super::conn::{Conn, ConnId, Out};
 use super::core::{Agent, Core};
 use super::frames::{ServerFrame, StaffRef};
+use crate::domain::chat::ChatState;
 use crate::domain::status::{self, Presence, Status, StatusEvent};
 use crate::domain::{ChatId, GroupId, Role, Staff, StaffId};
 use crate::error::AppError;
@@ -211,6 +212,37 @@ impl Core {
                 stays
             });
         }
+    }
+
+    /// Deletes a group unless a chat of it is open (waiting, offered or
+    /// active: it would wait forever in a queue nobody sees).
+    pub(super) fn delete_group(&mut self, id: GroupId) -> Result<(), AppError> {
+        let (mut waiting, mut active) = (0usize, 0usize);
+        for live in self.chats.values().filter(|l| l.chat.group == id) {
+            match live.chat.state {
+                ChatState::Active => active += 1,
+                _ => waiting += 1,
+            }
+        }
+        if waiting + active > 0 {
+            let name = self
+                .groups
+                .get(&id)
+                .map(|g| g.group.name.clone())
+                .unwrap_or_default();
+            return Err(AppError::Conflict {
+                code: "group_has_open_chats",
+                message: format!(
+                    "group {name} has {} open chats ({waiting} waiting or offered, {active} active): \
+                     move them to another group first (POST /api/chats/transfer with their ids and \
+                     to_group, or transfer each from the console), or wait until they end, then delete it",
+                    waiting + active
+                ),
+            });
+        }
+        self.store.delete_group(id)?;
+        self.group_changed(id);
+        Ok(())
     }
 
     pub(super) fn group_changed(&mut self, id: GroupId) {

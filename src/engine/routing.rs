@@ -7,7 +7,6 @@ use super::conn::Slot;
 use super::core::{Core, LiveChat, QueueKey};
 use super::frames::{QueueEntry, ServerFrame, VIEW_LIMIT};
 use crate::domain::chat::ChatState;
-use crate::domain::masking::mask;
 use crate::domain::routing::{self, Candidate};
 use crate::domain::status::{self, StatusEvent};
 use crate::domain::{ChatId, GroupId, Routing, StaffId};
@@ -226,11 +225,7 @@ impl Core {
         let g = self.groups.get(&group)?;
         let entry = |c: &LiveChat| QueueEntry {
             id: c.chat.id,
-            visitor: if self.config.mask_pii {
-                mask(&c.chat.visitor.name)
-            } else {
-                c.chat.visitor.name.clone()
-            },
+            visitor: self.config.staff_view().text(&c.chat.visitor.name),
             queued_at: c.chat.queued_at,
             requeued: c.chat.requeued,
             offered_to: c.offer.map(|(a, _)| a),

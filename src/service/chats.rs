@@ -3,9 +3,8 @@
 //! any column with idle time as the tie-breaker, and paged.
 
 use super::auth::AuthContext;
-use crate::domain::chat::{ChatState, Message, MessageKind};
+use crate::domain::chat::{ChatState, Message};
 use crate::domain::chat_list::{can_see, sort_rows, ChatRow, SortKey};
-use crate::domain::masking::mask;
 use crate::domain::{ChatId, GroupId, StaffId};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -140,6 +139,7 @@ pub async fn list(
         (Scope::Agent, _, None) => return Err(field("agent: required with scope=agent")),
     };
     let wanted = q.state.unwrap_or_default();
+    let view = state.config.chat.staff_view();
     let (groups, staff) = names(state).await?;
     let now = state.now();
     let url = state.config.public_url();
@@ -155,7 +155,7 @@ pub async fn list(
         .map(|c| {
             let group = groups.get(&c.group).cloned().unwrap_or_default();
             let agent = c.owner.and_then(|o| staff.get(&o).cloned());
-            ChatRow::new(c, group, agent, now, &url)
+            ChatRow::new(&view.chat(c.clone()), group, agent, now, &url)
         })
         .collect();
     sort_rows(&mut rows, q.sort.unwrap_or(SortKey::Started), desc);
@@ -190,17 +190,14 @@ pub async fn transcript(
     if !can_see(&ctx.staff, &chat) {
         return Err(not_found());
     }
-    let mut messages = state
+    let view = state.config.chat.staff_view();
+    let chat = view.chat(chat);
+    let messages = state
         .read(move |s| s.messages_after(id, 0, usize::MAX))
-        .await?;
-    if state.config.chat.mask_pii {
-        for m in messages
-            .iter_mut()
-            .filter(|m| m.kind == MessageKind::Visitor)
-        {
-            m.body = mask(&m.body);
-        }
-    }
+        .await?
+        .into_iter()
+        .map(|m| view.message(m))
+        .collect();
     let (groups, staff) = names(state).await?;
     let row = ChatRow::new(
         &chat,

@@ -62,10 +62,15 @@ pub async fn update(
 }
 
 /// Deletes a group; its members leave it.
-pub async fn delete(state: &AppState, ctx: &AuthContext, id: GroupId) -> Result<(), AppError> {
+/// Checks that the caller may delete group `id` (it exists, they see it,
+/// their role allows it). The delete itself is the engine's, which refuses
+/// it while chats of the group are open.
+pub async fn check_delete(
+    state: &AppState,
+    ctx: &AuthContext,
+    id: GroupId,
+) -> Result<(), AppError> {
     visible(state, ctx, id).await?;
     permissions::create_or_delete_group(&ctx.staff)?;
-    state.write(move |s| s.delete_group(id)).await?;
-    tracing::info!(actor = %ctx.staff.id, group = %id, "group deleted");
     Ok(())
 }

@@ -138,3 +138,101 @@ async fn a_typing_flood_never_closes_the_agent_and_the_visitor_is_limited_then_c
         "the agent still sees the visitor typing"
     );
 }
+
+#[actix_web::test]
+async fn a_group_with_open_chats_cannot_be_deleted_until_they_are_moved() {
+    let desk = Desk::new("manual").await;
+    let other = desk.app.group(&desk.owner, "Other").await;
+    let (_ann, _) = desk.agent("Ann", 3).await; // someone to queue for
+    let (chat, _token) = desk.start_chat("Vera", "Is my parcel lost?").await;
+    let r = desk
+        .owner
+        .delete(&format!("/api/groups/{}", desk.group))
+        .await;
+    assert_eq!(r.status, 409, "{}", r.json);
+    assert_eq!(r.code(), "group_has_open_chats");
+    let message = r.json["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("1 open chats") && message.contains("/api/chats/transfer"),
+        "names how many and how to move them: {message}"
+    );
+    assert_eq!(
+        desk.owner
+            .get(&format!("/api/groups/{}", desk.group))
+            .await
+            .status,
+        200,
+        "nothing was deleted"
+    );
+
+    let r = desk
+        .owner
+        .post(
+            "/api/chats/transfer",
+            json!({"chat_ids": [chat], "to_group": other}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    let r = desk
+        .owner
+        .delete(&format!("/api/groups/{}", desk.group))
+        .await;
+    assert_eq!(r.status, 204, "{}", r.json);
+    let t = desk.owner.get(&format!("/api/chats/{chat}")).await;
+    assert_eq!(t.json["chat"]["group"], other.as_str());
+    assert_eq!(t.json["chat"]["group_name"], "Other");
+    assert_eq!(t.json["chat"]["state"], "waiting");
+}
+
+#[actix_web::test]
+async fn rest_rows_and_transcripts_mask_visitor_data_as_the_socket_does() {
+    let desk = Desk::new("round_robin").await;
+    let (mut ann, ann_id) = desk.agent("Ann", 3).await;
+    let r = desk
+        .app
+        .client()
+        .post(
+            "/api/visitor/chats",
+            json!({"name": "Vera", "email": "vera@example.com", "group": desk.group,
+                   "question": "My card 4111 1111 1111 1111 was charged twice",
+                   "page_url": "https://shop.example.com/?email=vera@example.com"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    let chat = r.json["chat_id"].as_str().unwrap().to_string();
+    let offer = ann.expect("offer").await;
+    let on_socket = offer.to_string();
+    assert!(!on_socket.contains("vera@example.com"), "{on_socket}");
+    ann.send(json!({"type": "accept", "chat_id": chat})).await;
+    ann.expect("chat_joined").await;
+
+    let mut agent = desk.app.client();
+    agent.login("Ann@example.com", "staff password 1").await;
+    let rows = agent.get("/api/chats?scope=mine").await;
+    assert_eq!(rows.status, 200, "{}", rows.json);
+    assert_eq!(rows.json["chats"][0]["id"], chat.as_str());
+    let transcript = agent.get(&format!("/api/chats/{chat}")).await;
+    assert_eq!(transcript.status, 200);
+    for (what, body) in [
+        ("rows", rows.json.to_string()),
+        ("transcript", transcript.json.to_string()),
+    ] {
+        assert!(
+            !body.contains("vera@example.com"),
+            "{what} leak the email: {body}"
+        );
+        assert!(
+            !body.contains("4111 1111 1111 1111"),
+            "{what} leak the card: {body}"
+        );
+        assert!(
+            body.contains("v***"),
+            "{what} show the masked email: {body}"
+        );
+    }
+    assert_eq!(
+        rows.json["chats"][0]["visitor_email"], offer["chat"]["visitor"]["email"],
+        "the same masked form everywhere"
+    );
+    let _ = ann_id;
+}

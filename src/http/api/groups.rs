@@ -56,16 +56,23 @@ pub async fn patch_group(
     Ok(HttpResponse::Ok().json(group))
 }
 
-/// Deletes a group; its members leave it (owner and admins).
+/// Deletes a group; its members leave it (owner and admins). Refused with
+/// 409 `group_has_open_chats` while any chat of the group is waiting,
+/// offered or active: move those first.
 #[utoipa::path(delete, path = "/api/groups/{id}", tag = "groups", params(("id" = String, Path, description = "Group id")),
-    responses((status = 204, description = "Deleted"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 204, description = "Deleted"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 409, description = "The group has open chats (`group_has_open_chats`)", body = ErrorBody)))]
 pub async fn delete_group(
     state: web::Data<AppState>,
     who: AdminAuth,
     id: web::Path<GroupId>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    groups::delete(&state, &who.0, id).await?;
-    state.engine.send(Command::GroupChanged(id)).await;
+    groups::check_delete(&state, &who.0, id).await?;
+    state
+        .engine
+        .ask(|reply| Command::DeleteGroup(id, reply))
+        .await?;
+    tracing::info!(actor = %who.0.staff.id, group = %id, "group deleted");
     Ok(HttpResponse::NoContent().finish())
 }

@@ -9,8 +9,6 @@
 pub mod staff;
 pub mod visitor;
 
-use crate::domain::chat::MessageKind;
-use crate::domain::masking::mask;
 use crate::domain::ChatId;
 use crate::engine::frames::ServerFrame;
 use crate::engine::{ConnRx, Out};
@@ -181,16 +179,16 @@ impl Filler {
                 return Ok(());
             }
             let full = page.len() == FILL_PAGE;
-            for mut message in page {
+            let view = self.state.config.chat.staff_view();
+            for message in page {
                 let seq = message.seq;
                 let visible = self.for_agent || message.kind.visible_to_visitor();
                 if visible {
-                    if self.for_agent
-                        && self.state.config.chat.mask_pii
-                        && message.kind == MessageKind::Visitor
-                    {
-                        message.body = mask(&message.body);
-                    }
+                    let message = if self.for_agent {
+                        view.message(message)
+                    } else {
+                        message
+                    };
                     ws.text(ServerFrame::Message { message }.json().to_string())
                         .await?;
                 }
