@@ -388,6 +388,28 @@ async fn verify_transcripts(owner: &Api, ledger: &Shared<Ledger>, chats: &[Share
     }
 }
 
+/// Every message the transcripts show now, by (chat, seq), with its body.
+/// A refused transcript (503 while nothing can be made durable) shows none.
+async fn shown_messages(
+    owner: &Api,
+    chats: &[Shared<VisitorChat>],
+) -> HashMap<(String, u64), String> {
+    let mut shown = HashMap::new();
+    for chat in chats {
+        let id = chat.borrow().chat_id.clone();
+        let (status, t) = owner.get(&format!("/api/chats/{id}")).await;
+        if status != 200 {
+            continue;
+        }
+        for m in t["messages"].as_array().into_iter().flatten() {
+            let seq = m["seq"].as_u64().unwrap_or_default();
+            let body = m["body"].as_str().unwrap_or_default().to_string();
+            shown.insert((id.clone(), seq), body);
+        }
+    }
+    shown
+}
+
 /// Open chats are active up to the agents' capacity; the rest wait.
 async fn verify_not_stuck(owner: &Api, o: Options, ledger: &Shared<Ledger>) -> (usize, usize) {
     let capacity = o.agents * o.capacity;
@@ -848,6 +870,9 @@ async fn disk_full(reserve: bool) -> bool {
         }
         verify_transcripts(&owner, &ledger, &chats).await;
     }
+    // Staff reading transcripts now must see nothing that a restart loses
+    // (REST once showed a message the full disk never let become durable).
+    let shown = shown_messages(&owner, &chats).await;
     if !tmpfs.resize(64) {
         errors.push("could not grow the tmpfs".into());
     }
@@ -875,9 +900,23 @@ async fn disk_full(reserve: bool) -> bool {
     let server = support::start_server(dir.path(), storage, CHAT_CONFIG);
     let owner = sign_in(&server.base, "owner@full.test", PASSWORD).await;
     verify_transcripts(&owner, &ledger, &chats).await;
+    let after = shown_messages(&owner, &chats).await;
+    let mut vanished = 0;
+    for (key, body) in &shown {
+        if after.get(key) != Some(body) {
+            vanished += 1;
+        }
+    }
+    if vanished > 0 {
+        errors.push(format!(
+            "{vanished} of {} messages a transcript showed on the full disk were gone after the restart",
+            shown.len()
+        ));
+    }
     println!(
-        "  restarted after SIGKILL with space: {} acknowledged messages checked",
-        ledger.borrow().acks
+        "  restarted after SIGKILL with space: {} acknowledged messages checked; {} shown by REST on the full disk, all still there",
+        ledger.borrow().acks,
+        shown.len()
     );
     drop(server);
     drop(tmpfs);

@@ -23,12 +23,20 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// `--config PATH`, shared by every command.
+/// `--config PATH --listen ADDR --data-dir DIR`: where the desk is, the
+/// same flags for every command, so a command finds the desk that
+/// `serve` started with them.
 #[derive(Debug, Args)]
 pub struct ConfigArg {
     /// Configuration file; without it, the built-in defaults (config/livedesk.toml).
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
+    /// Override server.listen, e.g. 0.0.0.0:8080.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Override storage.data_dir.
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<String>,
 }
 
 /// The commands.
@@ -37,14 +45,8 @@ pub enum Command {
     /// Run the desk.
     Serve {
         #[command(flatten)]
-        /// Config file.
+        /// Config file and location flags.
         config: ConfigArg,
-        /// Override server.listen, e.g. 0.0.0.0:8080.
-        #[arg(long, value_name = "ADDR")]
-        listen: Option<String>,
-        /// Override storage.data_dir.
-        #[arg(long, value_name = "DIR")]
-        data_dir: Option<String>,
     },
     /// Check a configuration file and list every problem.
     CheckConfig {
@@ -98,7 +100,10 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
 }
 
 fn load(arg: &ConfigArg) -> Result<Config, ConfigError> {
-    config::load(&Sources::from_process(arg.config.as_deref()))
+    let mut sources = Sources::from_process(arg.config.as_deref());
+    sources.listen = arg.listen.clone();
+    sources.data_dir = arg.data_dir.clone();
+    config::load(&sources)
 }
 
 fn init_logging(level: &str) {
@@ -122,22 +127,15 @@ fn init_logging(level: &str) {
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
-        Command::Serve {
-            config,
-            listen,
-            data_dir,
-        } => serve(config, listen, data_dir),
+        Command::Serve { config } => serve(config),
         Command::CheckConfig { config } => check_config(&config),
         Command::Owner { command } => owner(command),
         Command::Healthcheck { config } => healthcheck(&config),
     }
 }
 
-fn serve(arg: ConfigArg, listen: Option<String>, data_dir: Option<String>) -> ExitCode {
-    let mut sources = Sources::from_process(arg.config.as_deref());
-    sources.listen = listen;
-    sources.data_dir = data_dir;
-    let config = match config::load(&sources) {
+fn serve(arg: ConfigArg) -> ExitCode {
+    let config = match load(&arg) {
         Ok(c) => c,
         Err(e) => return fail(e),
     };

@@ -48,7 +48,8 @@ pub struct ChatRow {
     pub duration_secs: u64,
     /// Seconds since the last message of either side, while open.
     pub idle_secs: Option<u64>,
-    /// The wrap-up reason, once given.
+    /// The latest wrap-up reason given: the chat's final one, or, while a
+    /// chat goes on after a transfer, that of the part handed on.
     pub wrap_up: Option<String>,
     /// Stable link that opens the chat in the console.
     pub link: String,
@@ -82,7 +83,10 @@ impl ChatRow {
             ended_at: chat.ended_at,
             duration_secs: end.saturating_sub(chat.started_at) / 1000,
             idle_secs: open.then(|| now.saturating_sub(last) / 1000),
-            wrap_up: chat.wrap_up.clone(),
+            wrap_up: chat
+                .wrap_up
+                .clone()
+                .or_else(|| chat.handoffs.last().map(|h| h.reason.clone())),
             link: format!("{console_url}/#/chats/{}", chat.id),
         }
     }

@@ -418,6 +418,15 @@ impl Core {
     /// The listed wrap-up reason matching `given` (case-insensitively).
     pub fn wrap_up_reason(&self, given: &str) -> Result<String, AppError> {
         let given = given.trim();
+        if given.is_empty() {
+            return Err(AppError::BadRequest {
+                code: "wrap_up_required",
+                message: format!(
+                    "give a wrap-up reason from the list: {}",
+                    self.wrap_up_reasons.join(", ")
+                ),
+            });
+        }
         self.wrap_up_reasons
             .iter()
             .find(|r| r.eq_ignore_ascii_case(given))

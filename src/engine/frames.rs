@@ -199,9 +199,87 @@ pub enum ServerFrame {
         code: String,
         /// What to do.
         message: String,
+        /// The `type` of the request it answers (`accept`, `message` …),
+        /// or none for a frame that is not an answer (a dropped frame, a
+        /// store failure while filling a gap).
+        request: Option<&'static str>,
+        /// The chat the request named, if any.
+        chat_id: Option<ChatId>,
         /// The message it concerns, if any.
         client_id: Option<String>,
     },
+}
+
+/// Every request `type` a client may send, on either socket: an error
+/// frame names one of these, never an echo of arbitrary client text.
+pub const REQUESTS: &[&str] = &[
+    "hello",
+    "set_status",
+    "accept",
+    "decline",
+    "message",
+    "typing",
+    "end",
+    "wrap_up",
+    "transfer",
+    "invite",
+    "leave",
+    "monitor",
+    "unmonitor",
+    "resume",
+];
+
+/// What an error frame answers: the request and the chat and message it
+/// named.
+#[derive(Clone, Debug, Default)]
+pub struct Answering {
+    /// The request's `type`.
+    pub request: Option<&'static str>,
+    /// Its chat.
+    pub chat_id: Option<ChatId>,
+    /// Its message's client id.
+    pub client_id: Option<String>,
+}
+
+impl Answering {
+    /// An answer to `request` about `chat_id`.
+    pub fn new(request: &'static str, chat_id: Option<ChatId>) -> Self {
+        Self {
+            request: Some(request),
+            chat_id,
+            client_id: None,
+        }
+    }
+
+    /// An answer to a `message` request.
+    pub fn message(chat_id: Option<ChatId>, client_id: String) -> Self {
+        Self {
+            request: Some("message"),
+            chat_id,
+            client_id: Some(client_id),
+        }
+    }
+
+    /// What a frame that could not be read still tells: its `type`, when
+    /// it is a known request, and its `chat_id` and `client_id`.
+    pub fn guess(text: &str) -> Self {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(text) else {
+            return Self::default();
+        };
+        let request = v["type"]
+            .as_str()
+            .and_then(|t| REQUESTS.iter().find(|r| **r == t).copied());
+        let chat_id = v["chat_id"].as_str().and_then(|c| c.parse().ok());
+        let client_id = v["client_id"]
+            .as_str()
+            .filter(|c| crate::domain::chat::client_id(c).is_ok())
+            .map(str::to_string);
+        Self {
+            request,
+            chat_id,
+            client_id,
+        }
+    }
 }
 
 impl ServerFrame {
@@ -210,12 +288,26 @@ impl ServerFrame {
         Arc::from(serde_json::to_string(self).unwrap_or_default())
     }
 
-    /// An error frame.
+    /// An error frame that answers no request.
     pub fn error(code: &str, message: impl Into<String>, client_id: Option<String>) -> Arc<str> {
+        ServerFrame::refusal(
+            Answering {
+                client_id,
+                ..Answering::default()
+            },
+            code,
+            message,
+        )
+    }
+
+    /// An error frame answering a request.
+    pub fn refusal(to: Answering, code: &str, message: impl Into<String>) -> Arc<str> {
         ServerFrame::Error {
             code: code.to_string(),
             message: message.into(),
-            client_id,
+            request: to.request,
+            chat_id: to.chat_id,
+            client_id: to.client_id,
         }
         .json()
     }

@@ -6,7 +6,7 @@
 use super::chats::chat_gone;
 use super::conn::{Conn, Out, Slot};
 use super::core::{Core, LiveChat};
-use super::frames::ServerFrame;
+use super::frames::{Answering, ServerFrame};
 use crate::domain::chat::{Chat, ChatState, Message, MessageKind};
 use crate::domain::masking::mask;
 use crate::domain::{ChatId, StaffId};
@@ -14,11 +14,11 @@ use crate::error::AppError;
 use crate::store::{Appended, StoreError};
 use std::sync::Arc;
 
-fn not_durable(e: &StoreError) -> Arc<str> {
-    ServerFrame::error(
+fn not_durable(e: &StoreError, chat_id: ChatId, client_id: &str) -> Arc<str> {
+    ServerFrame::refusal(
+        Answering::message(Some(chat_id), client_id.to_string()),
         "store_unavailable",
         format!("{e}; the message was not accepted, send it again"),
-        None,
     )
 }
 
@@ -174,10 +174,10 @@ impl Core {
         self.after_durable(move |result| {
             if let Err(e) = result {
                 if let Some((conn, client_id)) = sender {
-                    conn.frame(&ServerFrame::error(
+                    conn.frame(&ServerFrame::refusal(
+                        Answering::message(Some(chat_id), client_id),
                         "store_unavailable",
                         format!("{e}; send the message again"),
-                        Some(client_id),
                     ));
                 }
                 return;
@@ -226,10 +226,10 @@ impl Core {
             .get(&id)
             .is_some_and(|c| c.chat.state != ChatState::Ended);
         if !open {
-            conn.frame(&ServerFrame::error(
+            conn.frame(&ServerFrame::refusal(
+                Answering::message(Some(id), client_id),
                 "chat_ended",
                 "this chat has ended; start a new one",
-                Some(client_id),
             ));
             return;
         }
@@ -261,10 +261,10 @@ impl Core {
                     self.deliver(message, to, Some((conn, client_id)), Vec::new());
                 }
             }
-            Err(e) => conn.frame(&ServerFrame::error(
+            Err(e) => conn.frame(&ServerFrame::refusal(
+                Answering::message(Some(id), client_id),
                 e.code(),
                 e.to_string(),
-                Some(client_id),
             )),
         }
     }
@@ -280,15 +280,16 @@ impl Core {
                 }
                 .json();
                 let conn = conn.clone();
+                let client_id = client_id.to_string();
                 self.after_durable(move |r| match r {
                     Ok(()) => conn.frame(&ack),
-                    Err(e) => conn.frame(&not_durable(&e)),
+                    Err(e) => conn.frame(&not_durable(&e, chat_id, &client_id)),
                 });
                 true
             }
             Ok(None) => false,
             Err(e) => {
-                conn.frame(&not_durable(&e));
+                conn.frame(&not_durable(&e, chat_id, client_id));
                 true
             }
         }
@@ -322,7 +323,11 @@ impl Core {
             } else {
                 "you are not in this chat (any more)"
             };
-            conn.frame(&ServerFrame::error("not_in_chat", why, Some(client_id)));
+            conn.frame(&ServerFrame::refusal(
+                Answering::message(Some(id), client_id),
+                "not_in_chat",
+                why,
+            ));
             return;
         }
         if self.resend(id, &conn, &client_id) {

@@ -28,9 +28,12 @@ pub fn security_headers() -> DefaultHeaders {
         ))
 }
 
-/// True when the request has no Origin (not a browser) or its Origin names
-/// the host the request was sent to.
-pub fn same_origin(headers: &HeaderMap) -> bool {
+/// True when the request has no Origin (not a browser) or its Origin is the
+/// desk's own: scheme, host and port. The scheme is the one of
+/// `public_url` (https behind a TLS proxy), else http, which is what the
+/// desk itself serves; the host and port are those the request was sent to
+/// (its Host header), or those of `public_url`.
+pub fn same_origin(headers: &HeaderMap, public_url: &str) -> bool {
     let Some(origin) = headers.get(ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };
@@ -38,11 +41,26 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
         .get(HOST)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let origin_host = origin
-        .strip_prefix("https://")
-        .or_else(|| origin.strip_prefix("http://"))
-        .unwrap_or("");
-    !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
+    let scheme = if public_url.starts_with("https://") {
+        "https"
+    } else {
+        "http"
+    };
+    let public_origin = public_url
+        .split_once("://")
+        .map(|(s, rest)| format!("{s}://{}", rest.split('/').next().unwrap_or("")))
+        .unwrap_or_default();
+    (!host.is_empty() && origin.eq_ignore_ascii_case(&format!("{scheme}://{host}")))
+        || (!public_origin.is_empty() && origin.eq_ignore_ascii_case(&public_origin))
+}
+
+/// [`same_origin`] for a request of this desk.
+pub fn same_origin_of(req: &actix_web::HttpRequest) -> bool {
+    let public_url = req
+        .app_data::<actix_web::web::Data<crate::state::AppState>>()
+        .map(|s| s.config.server.public_url.clone())
+        .unwrap_or_default();
+    same_origin(req.headers(), &public_url)
 }
 
 /// Refuses cross-site state-changing API requests.
@@ -54,7 +72,7 @@ pub async fn origin_check(
     // The widget's endpoints carry no cookies and are called from the
     // business's own website.
     let staff_api = req.path().starts_with("/api/") && !req.path().starts_with("/api/visitor/");
-    if unsafe_method && staff_api && !same_origin(req.headers()) {
+    if unsafe_method && staff_api && !same_origin_of(req.request()) {
         let res = req.error_response(AppError::CsrfRejected);
         return Ok(res.map_into_right_body());
     }
@@ -98,17 +116,37 @@ mod tests {
     }
 
     #[test]
-    fn origin_must_match_host_when_present() {
-        assert!(same_origin(&headers(None, "desk:8080")));
-        assert!(same_origin(&headers(Some("http://desk:8080"), "desk:8080")));
-        assert!(same_origin(&headers(
-            Some("https://Chat.Example.com"),
-            "chat.example.com"
-        )));
-        assert!(!same_origin(&headers(
-            Some("https://evil.example"),
-            "desk:8080"
-        )));
-        assert!(!same_origin(&headers(Some("null"), "desk:8080")));
+    fn origin_must_match_scheme_host_and_port() {
+        let h = headers;
+        assert!(same_origin(&h(None, "desk:8080"), ""));
+        assert!(same_origin(&h(Some("http://desk:8080"), "desk:8080"), ""));
+        assert!(
+            !same_origin(&h(Some("https://desk:8080"), "desk:8080"), ""),
+            "an http desk is not its https twin"
+        );
+        assert!(!same_origin(&h(Some("http://desk:9090"), "desk:8080"), ""));
+        assert!(same_origin(
+            &h(Some("https://Chat.Example.com"), "chat.example.com"),
+            "https://chat.example.com/"
+        ));
+        assert!(
+            !same_origin(
+                &h(Some("http://chat.example.com"), "chat.example.com"),
+                "https://chat.example.com"
+            ),
+            "behind TLS, plain http is another origin"
+        );
+        assert!(
+            same_origin(
+                &h(Some("https://chat.example.com"), "127.0.0.1:8080"),
+                "https://chat.example.com"
+            ),
+            "a proxy that rewrites Host"
+        );
+        assert!(!same_origin(
+            &h(Some("https://evil.example"), "desk:8080"),
+            ""
+        ));
+        assert!(!same_origin(&h(Some("null"), "desk:8080"), ""));
     }
 }

@@ -179,7 +179,11 @@ pub async fn resolve(state: &AppState, token: &str) -> Result<AuthContext, AppEr
         state.read(move |s| s.delete_session(&hash)).await?;
         return Err(AppError::SessionEnded);
     };
-    if now.saturating_sub(session.last_seen_at) >= TOUCH_EVERY_MS {
+    // Written back at most once a minute, and at least ten times per idle
+    // timeout: with a short timeout (8 s) a session used every 2 s must not
+    // look idle because its last use was never written.
+    let touch_every = TOUCH_EVERY_MS.min(idle.as_millis() as u64 / 10);
+    if now.saturating_sub(session.last_seen_at) >= touch_every {
         session.last_seen_at = now;
         let touched = session.clone();
         // Not awaited for durability: losing a touch in a crash only

@@ -3,7 +3,7 @@
 //! any column with idle time as the tie-breaker, and paged.
 
 use super::auth::AuthContext;
-use crate::domain::chat::{ChatState, Message};
+use crate::domain::chat::{ChatState, Handoff, Message};
 use crate::domain::chat_list::{can_see, sort_rows, ChatRow, SortKey};
 use crate::domain::{ChatId, GroupId, StaffId};
 use crate::error::AppError;
@@ -83,6 +83,9 @@ pub struct Transcript {
     /// Every message and event in order (whispers included; visitor text
     /// masked when masking is on).
     pub messages: Vec<Message>,
+    /// Every transfer, oldest first: who handed it on, to whom (an agent's
+    /// or a group's id), the wrap-up reason of their part, and when.
+    pub handoffs: Vec<Handoff>,
 }
 
 fn field(message: &str) -> AppError {
@@ -158,6 +161,7 @@ pub async fn list(
             ChatRow::new(&view.chat(c.clone()), group, agent, now, &url)
         })
         .collect();
+    state.store.durable().await?; // as for transcripts
     sort_rows(&mut rows, q.sort.unwrap_or(SortKey::Started), desc);
     let total = rows.len();
     let chats = rows
@@ -198,6 +202,11 @@ pub async fn transcript(
         .into_iter()
         .map(|m| view.message(m))
         .collect();
+    // What was read is durable once this returns: never show more (the
+    // websocket's rule). On a disk that cannot take writes this fails, and
+    // the transcript is refused rather than showing a message that a
+    // restart would not have.
+    state.store.durable().await?;
     let (groups, staff) = names(state).await?;
     let row = ChatRow::new(
         &chat,
@@ -209,5 +218,6 @@ pub async fn transcript(
     Ok(Transcript {
         chat: row,
         messages,
+        handoffs: chat.handoffs,
     })
 }

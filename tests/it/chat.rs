@@ -436,7 +436,7 @@ async fn visitor_end_and_agent_end_with_wrap_up() {
         .await;
     assert_eq!(
         ann.expect("error").await["code"],
-        "unknown_wrap_up",
+        "wrap_up_required",
         "a wrap-up reason is required"
     );
     ann.send(json!({"type": "end", "chat_id": chat2, "wrap_up": "Because"}))
@@ -691,6 +691,11 @@ async fn transfer_to_an_agent_is_accepted_or_dropped() {
     // A wrap-up reason is asked on transfer.
     ann.send(json!({"type": "transfer", "chat_id": chat, "to_staff": bob_id, "wrap_up": ""}))
         .await;
+    assert_eq!(ann.expect("error").await["code"], "wrap_up_required");
+    ann.send(
+        json!({"type": "transfer", "chat_id": chat, "to_staff": bob_id, "wrap_up": "Because"}),
+    )
+    .await;
     assert_eq!(ann.expect("error").await["code"], "unknown_wrap_up");
 
     // Accepted: Bob owns it with its history, Ann is out, Vera is told.

@@ -236,3 +236,170 @@ async fn rest_rows_and_transcripts_mask_visitor_data_as_the_socket_does() {
     );
     let _ = ann_id;
 }
+
+#[actix_web::test]
+async fn error_frames_name_their_request_and_chat() {
+    let desk = Desk::new("round_robin").await;
+    let (mut ann, chat, _vera) = desk.owned_chat().await;
+    let (mut bob, _) = desk.agent("Bob", 3).await;
+    bob.send(json!({"type": "accept", "chat_id": chat})).await;
+    let e = bob.until(|f| f["type"] == "error").await;
+    assert_eq!(
+        (e["request"].as_str(), e["chat_id"].as_str()),
+        (Some("accept"), Some(chat.as_str())),
+        "{e}"
+    );
+
+    bob.send(json!({"type": "message", "chat_id": chat, "client_id": "b1", "body": "hi"}))
+        .await;
+    let e = bob.until(|f| f["type"] == "error").await;
+    assert_eq!(
+        (
+            e["code"].as_str(),
+            e["request"].as_str(),
+            e["chat_id"].as_str(),
+            e["client_id"].as_str()
+        ),
+        (
+            Some("not_in_chat"),
+            Some("message"),
+            Some(chat.as_str()),
+            Some("b1")
+        ),
+        "{e}"
+    );
+
+    // A frame that cannot be read still says what it was.
+    bob.send(json!({"type": "decline"})).await;
+    let e = bob.until(|f| f["type"] == "error").await;
+    assert_eq!(
+        (e["code"].as_str(), e["request"].as_str()),
+        (Some("bad_frame"), Some("decline")),
+        "{e}"
+    );
+
+    // A missing wrap-up is a wrap-up error, listing the choices.
+    ann.send(json!({"type": "end", "chat_id": chat})).await;
+    let e = ann.until(|f| f["type"] == "error").await;
+    assert_eq!(
+        (
+            e["code"].as_str(),
+            e["request"].as_str(),
+            e["chat_id"].as_str()
+        ),
+        (Some("wrap_up_required"), Some("end"), Some(chat.as_str())),
+        "{e}"
+    );
+    assert!(
+        e["message"].as_str().unwrap_or("").contains("Resolved"),
+        "{e}"
+    );
+    ann.send(json!({"type": "transfer", "chat_id": chat, "to_group": desk.group}))
+        .await;
+    let e = ann.until(|f| f["type"] == "error").await;
+    assert_eq!(
+        (e["code"].as_str(), e["request"].as_str()),
+        (Some("wrap_up_required"), Some("transfer")),
+        "{e}"
+    );
+}
+
+#[actix_web::test]
+async fn offers_below_the_limit_send_no_status_frames() {
+    let desk = Desk::new("round_robin").await;
+    let (mut ann, _) = desk.agent("Ann", 3).await;
+    // Her own set_status was answered with one `status` and `done`.
+    ann.expect("status").await;
+    ann.seen.clear();
+    for name in ["Vera", "Walt"] {
+        let (chat, _) = desk.start_chat(name, "Hello").await;
+        assert_eq!(ann.expect("offer").await["chat"]["id"], chat.as_str());
+    }
+    assert!(
+        ann.quiet(Duration::from_millis(300), |f| f["type"] == "status")
+            .await,
+        "two offers below a limit of 3 change nothing: {:?}",
+        ann.seen
+    );
+    desk.start_chat("Xena", "Hello").await;
+    ann.expect("offer").await;
+    assert_eq!(ann.expect("status").await["status"], "busy", "at the limit");
+    assert!(
+        ann.quiet(Duration::from_millis(300), |f| f["type"] == "status")
+            .await,
+        "once"
+    );
+}
+
+#[actix_web::test]
+async fn the_rest_transcript_lists_the_handoffs_with_their_wrap_up() {
+    let desk = Desk::new("round_robin").await;
+    let other = desk.app.group(&desk.owner, "Billing").await;
+    let (mut ann, chat, _vera) = desk.owned_chat().await;
+    ann.send(json!({"type": "transfer", "chat_id": chat, "to_group": other, "wrap_up": "Follow-up needed"}))
+        .await;
+    ann.until(|f| f["type"] == "done" && f["request"] == "transfer")
+        .await;
+    let t = desk.owner.get(&format!("/api/chats/{chat}")).await;
+    assert_eq!(t.status, 200, "{}", t.json);
+    let handoffs = t.json["handoffs"].as_array().expect("handoffs");
+    assert_eq!(handoffs.len(), 1, "{}", t.json);
+    let h = &handoffs[0];
+    assert_eq!(h["to"], other.as_str());
+    assert_eq!(h["reason"], "Follow-up needed");
+    assert!(
+        h["from"].as_str().is_some() && h["at"].as_u64().is_some(),
+        "{h}"
+    );
+    assert_eq!(t.json["chat"]["wrap_up"], "Follow-up needed");
+}
+
+#[actix_web::test]
+async fn a_short_idle_timeout_never_ends_a_session_in_use() {
+    let app = TestApp::start_with(|c| c.auth.session_idle_timeout = Duration::from_secs(8)).await;
+    let owner = app.owner().await;
+    for _ in 0..15 {
+        app.advance(Duration::from_secs(2));
+        let r = owner.get("/api/staff").await;
+        assert_eq!(
+            r.status, 200,
+            "used every 2 s with an 8 s idle timeout: {}",
+            r.text
+        );
+    }
+    app.advance(Duration::from_secs(9));
+    assert_eq!(owner.get("/api/staff").await.status, 401, "idle for 9 s");
+}
+
+#[actix_web::test]
+async fn the_origin_check_compares_scheme_host_and_port() {
+    let app = TestApp::start().await;
+    let mut owner = app.owner().await;
+    let https_twin = app.base.replace("http://", "https://");
+    for (origin, allowed) in [(app.base.clone(), true), (https_twin.clone(), false)] {
+        let r = owner
+            .raw(
+                awc::http::Method::POST,
+                "/api/groups",
+                Some(
+                    json!({"name": format!("G {allowed}")})
+                        .to_string()
+                        .into_bytes(),
+                ),
+                &[
+                    ("Content-Type", "application/json"),
+                    ("Origin", origin.as_str()),
+                ],
+            )
+            .await;
+        let want = if allowed { 201 } else { 403 };
+        assert_eq!(r.status, want, "Origin {origin}: {}", r.text);
+    }
+    let refused = awc::Client::new()
+        .ws(format!("{}/api/ws/staff", app.base.replace("http", "ws")))
+        .origin(https_twin.as_str())
+        .header("Cookie", owner.cookie.clone().expect("signed in"))
+        .connect()
+        .await;
+    assert!(refused.is_err(), "the staff socket refuses the https twin");
+}

@@ -52,8 +52,13 @@ struct Served {
 }
 
 fn serve(config: &Path) -> Served {
+    serve_with(&["serve", "--config", config.to_str().expect("utf8")])
+}
+
+fn serve_with(args: &[&str]) -> Served {
     let mut child = Command::new(BIN)
-        .args(["serve", "--config", config.to_str().expect("utf8")])
+        .args(args)
+        .env("LIVEDESK__LOG__LEVEL", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -87,6 +92,64 @@ fn serve(config: &Path) -> Served {
         base: base.expect("banner names the address"),
         setup_link,
     }
+}
+
+#[test]
+fn every_command_takes_the_location_flags_of_serve() {
+    // After `serve --listen … --data-dir …`, the health check and the owner
+    // commands given the same flags find that desk (they asked port 8080
+    // and ./livedesk-data whatever serve was told).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("elsewhere");
+    let data = data.to_str().expect("utf8");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let served = serve_with(&["serve", "--listen", &listen, "--data-dir", data]);
+    assert_eq!(served.base, format!("http://{listen}"));
+    let out = run(&["healthcheck", "--listen", &listen], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains(&listen), "{}", text(&out.stdout));
+    assert!(terminate(served).success());
+
+    let out = run(
+        &[
+            "owner",
+            "create",
+            "--email",
+            "boss@example.com",
+            "--data-dir",
+            data,
+        ],
+        Some("the boss password\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = run(
+        &[
+            "owner",
+            "reset-password",
+            "--email",
+            "boss@example.com",
+            "--data-dir",
+            data,
+        ],
+        Some("another password\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = run(
+        &["check-config", "--listen", &listen, "--data-dir", data],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains(data), "{}", text(&out.stdout));
+    let served = serve_with(&["serve", "--listen", &listen, "--data-dir", data]);
+    assert!(
+        served.setup_link.is_none(),
+        "the owner made above is in that folder"
+    );
+    assert!(terminate(served).success());
 }
 
 fn terminate(mut s: Served) -> std::process::ExitStatus {

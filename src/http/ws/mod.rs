@@ -10,7 +10,7 @@ pub mod staff;
 pub mod visitor;
 
 use crate::domain::ChatId;
-use crate::engine::frames::ServerFrame;
+use crate::engine::frames::{Answering, ServerFrame};
 use crate::engine::{ConnRx, Out};
 use crate::state::AppState;
 use actix_ws::{CloseCode, CloseReason, Closed, Session};
@@ -236,12 +236,13 @@ pub fn too_slow() -> Stop {
     })
 }
 
-/// An error frame for a client frame that could not be read.
-pub fn bad_frame(e: &serde_json::Error) -> String {
-    ServerFrame::error(
+/// An error frame for a client frame that could not be read: it names the
+/// request, chat and client id the frame gave, where it gave them.
+pub fn bad_frame(e: &serde_json::Error, text: &str) -> String {
+    ServerFrame::refusal(
+        Answering::guess(text),
         "bad_frame",
         format!("this frame could not be read: {e}; see docs/protocol.md"),
-        None,
     )
     .to_string()
 }

@@ -9,11 +9,11 @@ use super::{
 };
 use crate::domain::status::Status;
 use crate::domain::{ChatId, StaffId};
-use crate::engine::frames::ServerFrame;
+use crate::engine::frames::{Answering, ServerFrame};
 use crate::engine::{check_body, Command, Conn, TransferTo};
 use crate::error::AppError;
 use crate::http::extract::SESSION_COOKIE;
-use crate::http::middleware::same_origin;
+use crate::http::middleware::same_origin_of;
 use crate::service::auth::{self, AuthContext};
 use crate::state::AppState;
 use actix_web::http::header::ORIGIN;
@@ -66,14 +66,16 @@ pub enum StaffFrame {
     End {
         /// The chat.
         chat_id: ChatId,
-        /// Why it ended.
+        /// Why it ended. Missing: the error `wrap_up_required`.
+        #[serde(default)]
         wrap_up: String,
     },
     /// Give the wrap-up reason of a chat the visitor ended.
     WrapUp {
         /// The chat.
         chat_id: ChatId,
-        /// The reason.
+        /// The reason. Missing: the error `wrap_up_required`.
+        #[serde(default)]
         reason: String,
     },
     /// Hand the chat to a group's queue or to an agent (who must accept),
@@ -87,7 +89,8 @@ pub enum StaffFrame {
         /// …or to this agent.
         #[serde(default)]
         to_staff: Option<StaffId>,
-        /// Why your part ended.
+        /// Why your part ended. Missing: the error `wrap_up_required`.
+        #[serde(default)]
         wrap_up: String,
     },
     /// Invite another agent into the chat (conference).
@@ -129,7 +132,7 @@ pub async fn staff_socket(
 ) -> Result<HttpResponse, AppError> {
     // Browsers always send Origin on websockets; a foreign one is a
     // cross-site websocket hijack attempt.
-    if req.headers().get(ORIGIN).is_none() || !same_origin(req.headers()) {
+    if req.headers().get(ORIGIN).is_none() || !same_origin_of(&req) {
         return Err(AppError::Forbidden(
             "websocket connections are only accepted from the console's own origin".into(),
         ));
@@ -214,7 +217,7 @@ async fn reply(
 ) -> Result<(), Stop> {
     let frame = match r {
         Ok(()) => ServerFrame::Done { request, chat_id }.json(),
-        Err(e) => ServerFrame::error(e.code(), e.to_string(), None),
+        Err(e) => ServerFrame::refusal(Answering::new(request, chat_id), e.code(), e.to_string()),
     };
     ws.text(frame.to_string()).await.map_err(Stop::from)
 }
@@ -232,7 +235,7 @@ async fn handle(
     }
     let frame: StaffFrame = match serde_json::from_str(text) {
         Ok(f) => f,
-        Err(e) => return ws.text(bad_frame(&e)).await.map_err(Stop::from),
+        Err(e) => return ws.text(bad_frame(&e, text)).await.map_err(Stop::from),
     };
     let me = ctx.staff.id;
     let engine = &state.engine;
@@ -287,7 +290,14 @@ async fn handle(
                     Ok(())
                 }
                 Err(e) => ws
-                    .text(ServerFrame::error(e.code(), e.to_string(), Some(client_id)).to_string())
+                    .text(
+                        ServerFrame::refusal(
+                            Answering::message(Some(chat_id), client_id),
+                            e.code(),
+                            e.to_string(),
+                        )
+                        .to_string(),
+                    )
                     .await
                     .map_err(Stop::from),
             }

@@ -16,10 +16,17 @@ fn parse_all(text: &str) -> Result<(), TestCaseError> {
         serde_json::from_str::<VisitorHello>(text).err(),
     ];
     for e in errors.into_iter().flatten() {
-        let frame: Value = serde_json::from_str(&bad_frame(&e))
+        let frame: Value = serde_json::from_str(&bad_frame(&e, text))
             .map_err(|e| TestCaseError::fail(format!("the error frame is not JSON: {e}")))?;
         prop_assert_eq!(&frame["type"], "error");
         prop_assert!(frame["message"].as_str().is_some_and(|m| !m.is_empty()));
+        // What it names is a known request, never arbitrary client text.
+        prop_assert!(
+            frame["request"].is_null()
+                || frame["request"]
+                    .as_str()
+                    .is_some_and(|r| crate::engine::frames::REQUESTS.contains(&r))
+        );
     }
     Ok(())
 }

@@ -11,7 +11,7 @@ use super::{
 };
 use crate::domain::chat::ChatState;
 use crate::domain::ChatId;
-use crate::engine::frames::ServerFrame;
+use crate::engine::frames::{Answering, ServerFrame};
 use crate::engine::{check_body, Command, Conn};
 use crate::error::AppError;
 use crate::http::extract::client_addr;
@@ -25,15 +25,18 @@ use std::time::Duration;
 /// How long a new visitor connection has to send its `hello`.
 pub const HELLO_WAIT: Duration = Duration::from_secs(10);
 
-/// Frames of any kind a visitor connection may send per second, on
-/// average; a widget sends a typing frame every few hundred ms at most.
+/// Frames other than messages (typing, end, unreadable ones) a visitor
+/// connection may send per second, on average; a widget sends a typing
+/// frame every few hundred ms at most. Messages have their own limit,
+/// `chat.visitor_messages_per_minute`.
 pub const FRAMES_PER_SEC: f64 = 20.0;
 /// Frames a visitor connection may send at once before the rate counts.
 pub const FRAME_BURST: f64 = 40.0;
 /// Frames dropped without a pause after which the connection is closed.
 pub const DROPPED_BEFORE_CLOSE: u32 = 400;
 
-/// A visitor connection's frame allowance: a token bucket. Frames over it
+/// A visitor connection's allowance of frames other than messages: a
+/// token bucket. Frames over it
 /// are dropped (typing from a flood never reaches an agent); the first of
 /// each second gets a `rate_limited` error frame, and a visitor who keeps
 /// on is disconnected.
@@ -269,14 +272,7 @@ async fn run(state: AppState, addr: String, mut ws: Session, mut stream: actix_w
             }
             let step = tokio::select! {
                 msg = stream.recv() => match incoming(&mut ws, msg).await {
-                    Ok(Some(text)) => match budget.charge() {
-                        Budget::Take => Box::pin(handle(&state, chat_id, &addr, &conn, &mut ws, &text)).await,
-                        Budget::Drop(false) => Ok(()),
-                        Budget::Drop(true) => ws.text(flooding()).await.map_err(Stop::from),
-                        Budget::Close => Err(policy(format!(
-                            "more than {DROPPED_BEFORE_CLOSE} frames over the limit of {FRAMES_PER_SEC} a second; reconnect and send less"
-                        ))),
-                    },
+                    Ok(Some(text)) => Box::pin(handle(&state, chat_id, &addr, &conn, &mut ws, &mut budget, &text)).await,
                     Ok(None) => Ok(()),
                     Err(stop) => Err(stop),
                 },
@@ -358,14 +354,30 @@ async fn handle(
     addr: &str,
     conn: &Conn,
     ws: &mut Session,
+    budget: &mut FrameBudget,
     text: &str,
 ) -> Result<(), Stop> {
-    if let Some(e) = oversize(text) {
-        return ws.text(e).await.map_err(Stop::from);
+    // Messages have their own (configurable) limit; every other frame,
+    // unreadable ones included, is charged to the frame budget.
+    let frame = match oversize(text) {
+        Some(e) => Err(e),
+        None => serde_json::from_str::<VisitorFrame>(text).map_err(|e| bad_frame(&e, text)),
+    };
+    if !matches!(frame, Ok(VisitorFrame::Message { .. })) {
+        match budget.charge() {
+            Budget::Take => {}
+            Budget::Drop(false) => return Ok(()),
+            Budget::Drop(true) => return ws.text(flooding()).await.map_err(Stop::from),
+            Budget::Close => {
+                return Err(policy(format!(
+                    "more than {DROPPED_BEFORE_CLOSE} frames over the limit of {FRAMES_PER_SEC} a second; reconnect and send less"
+                )))
+            }
+        }
     }
-    let frame: VisitorFrame = match serde_json::from_str(text) {
+    let frame = match frame {
         Ok(f) => f,
-        Err(e) => return ws.text(bad_frame(&e)).await.map_err(Stop::from),
+        Err(e) => return ws.text(e).await.map_err(Stop::from),
     };
     let max = state.config.chat.max_message_chars;
     match frame {
@@ -391,7 +403,14 @@ async fn handle(
                     Ok(())
                 }
                 Err(e) => ws
-                    .text(ServerFrame::error(e.code(), e.to_string(), Some(client_id)).to_string())
+                    .text(
+                        ServerFrame::refusal(
+                            Answering::message(Some(chat_id), client_id),
+                            e.code(),
+                            e.to_string(),
+                        )
+                        .to_string(),
+                    )
                     .await
                     .map_err(Stop::from),
             }
