@@ -98,7 +98,15 @@ pub async fn start(
         config.chat.visitor_starts_per_minute,
         config.chat.visitor_messages_per_minute,
     ));
+    let backup_token = match http::api::backup::write_token(store.path()) {
+        Ok(hash) => Some(hash),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot write the backup token into the data folder; `livedesk backup` cannot reach this desk (admins can still download backups)");
+            None
+        }
+    };
     let state = AppState {
+        backup_token,
         engine,
         visitor_limits,
         passwords: Arc::new(Passwords::new(config.auth.max_concurrent_hashes)?),

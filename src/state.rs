@@ -30,6 +30,10 @@ pub struct AppState {
     pub engine: Engine,
     /// Becomes true when the desk is stopping.
     pub shutdown: watch::Receiver<bool>,
+    /// The hash of the token in the data folder's `backup.token`, which
+    /// lets `livedesk backup` on this box download a backup (none when it
+    /// could not be written).
+    pub backup_token: Option<crate::store::TokenHash>,
 }
 
 /// Runs blocking work (sled, argon2) off the async threads, keeping the

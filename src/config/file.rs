@@ -48,6 +48,7 @@ pub const SCHEMA: &[(&str, &[&str])] = &[
             "visitor_messages_per_minute",
         ],
     ),
+    ("backup", &["schedule", "folder", "keep"]),
     ("log", &["level"]),
 ];
 
@@ -84,6 +85,9 @@ fn apply(c: &mut Config, section: &str, key: &str, v: Value) -> Result<(), Strin
         ("chat", "visitor_messages_per_minute") => {
             c.chat.visitor_messages_per_minute = int(v, 1, 100_000)? as u32
         }
+        ("backup", "schedule") => c.backup.schedule = cron(v)?,
+        ("backup", "folder") => c.backup.folder = PathBuf::from(string(v)?),
+        ("backup", "keep") => c.backup.keep = int(v, 1, 1000)? as u32,
         ("log", "level") => c.log.level = log_level(v)?,
         _ => return Err(unknown(section, key)),
     }
@@ -169,6 +173,27 @@ fn public_url(v: Value) -> Result<String, String> {
         _ => Err(format!(
             "expected an address like \"https://chat.example.com\" (or \"\" to derive it from listen), found \"{s}\""
         )),
+    }
+}
+
+/// A cron line with seconds (as tokio-cron-scheduler reads it) that fires
+/// at least once, or empty.
+fn cron(v: Value) -> Result<String, String> {
+    let s = string(v)?;
+    if s.trim().is_empty() {
+        return Ok(String::new());
+    }
+    let parsed = croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Required)
+        .dom_and_dow(true)
+        .build()
+        .parse(&s)
+        .map_err(|e| {
+            format!("expected a cron line with seconds like \"0 30 3 * * *\" (03:30 UTC daily), or \"\" for none: {e}")
+        })?;
+    match parsed.find_next_occurrence(&chrono::Utc::now(), false) {
+        Ok(_) => Ok(s),
+        Err(_) => Err(format!("the schedule \"{s}\" never fires")),
     }
 }
 

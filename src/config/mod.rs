@@ -94,6 +94,28 @@ impl ChatConfig {
     }
 }
 
+/// `[backup]`: scheduled backups of the store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BackupConfig {
+    /// When, as a cron line with seconds, in UTC; empty turns them off.
+    pub schedule: String,
+    /// Where; empty means `backups` in the data folder.
+    pub folder: PathBuf,
+    /// How many scheduled backups to keep; older ones are deleted.
+    pub keep: u32,
+}
+
+impl Config {
+    /// The folder scheduled backups go to.
+    pub fn backup_folder(&self) -> PathBuf {
+        if self.backup.folder.as_os_str().is_empty() {
+            self.storage.data_dir.join("backups")
+        } else {
+            self.backup.folder.clone()
+        }
+    }
+}
+
 /// `[log]`: what the desk writes to standard error.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogConfig {
@@ -112,6 +134,8 @@ pub struct Config {
     pub auth: AuthConfig,
     /// `[chat]`.
     pub chat: ChatConfig,
+    /// `[backup]`.
+    pub backup: BackupConfig,
     /// `[log]`.
     pub log: LogConfig,
 }
@@ -150,6 +174,11 @@ impl Default for Config {
                 idle_close: Duration::from_secs(30 * 60),
                 visitor_starts_per_minute: 10,
                 visitor_messages_per_minute: 60,
+            },
+            backup: BackupConfig {
+                schedule: "0 30 3 * * *".into(),
+                folder: PathBuf::new(),
+                keep: 7,
             },
             log: LogConfig {
                 level: "info".into(),

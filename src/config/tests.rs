@@ -316,3 +316,24 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn a_backup_schedule_must_parse_and_fire() {
+    let p = problems("[backup]\nschedule = \"every night\"\nkeep = 0\n");
+    assert_eq!(p.len(), 2, "{p:?}");
+    assert!(
+        p[0].starts_with("2:12: backup.schedule: expected a cron line with seconds"),
+        "{p:?}"
+    );
+    assert!(
+        p[1].starts_with("3:8: backup.keep: must be between 1 and 1000"),
+        "{p:?}"
+    );
+    let p = problems("[backup]\nschedule = \"0 0 0 30 2 *\"\n");
+    assert!(p[0].contains("never fires"), "{p:?}");
+    let c = from_text("[backup]\nschedule = \"\"\nfolder = \"/mnt/backups\"\n").expect("valid");
+    assert_eq!(
+        (c.backup.schedule.as_str(), c.backup_folder()),
+        ("", "/mnt/backups".into())
+    );
+}

@@ -117,6 +117,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .route(get().to(api::settings::get_wrap_up_reasons))
                         .route(web::put().to(api::settings::put_wrap_up_reasons)),
                 )
+                .service(resource("/backup").route(get().to(api::backup::get_backup)))
                 .service(resource("/chats").route(get().to(api::chats::list_chats)))
                 .service(
                     resource("/chats/transfer").route(post().to(api::chats::post_bulk_transfer)),

@@ -1,7 +1,8 @@
 //! Scheduled jobs on tokio-cron-scheduler. Each job is a plain
 //! `async fn run(state, now)` in its own file, so tests call it with a fixed
-//! time; this file only schedules them. Later: shifts, idle close, retention.
+//! time; this file only schedules them: housekeeping and backups.
 
+pub mod backup;
 pub mod housekeeping;
 
 use crate::state::AppState;
@@ -28,6 +29,21 @@ pub async fn start(state: &Arc<AppState>) -> Result<JobScheduler, JobSchedulerEr
         })
     })?;
     scheduler.add(job).await?;
+    let schedule = state.config.backup.schedule.clone();
+    if !schedule.is_empty() {
+        let weak: Weak<AppState> = Arc::downgrade(state);
+        let job = Job::new_async(schedule.as_str(), move |_id, _scheduler| {
+            let state = weak.upgrade();
+            Box::pin(async move {
+                let Some(state) = state else { return };
+                let now = state.now();
+                if let Err(e) = backup::run(&state, now).await {
+                    tracing::error!(error = %e, "SCHEDULED BACKUP FAILED; it is tried again at its next time: check the backup folder's disk space and permissions");
+                }
+            })
+        })?;
+        scheduler.add(job).await?;
+    }
     scheduler.start().await?;
     Ok(scheduler)
 }

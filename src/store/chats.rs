@@ -96,6 +96,7 @@ impl Store {
         token: &TokenHash,
         first: &Message,
     ) -> Result<(), StoreError> {
+        let _w = self.gate.writing();
         self.room()?;
         let t = &self.trees;
         tx_done(
@@ -126,6 +127,7 @@ impl Store {
 
     /// Replaces a chat's record (state, owner, activity).
     pub fn put_chat(&self, chat: &Chat) -> Result<(), StoreError> {
+        let _w = self.gate.writing();
         let t = &self.trees;
         tx_done(
             (
@@ -162,6 +164,7 @@ impl Store {
     /// crash between the two writes leaves at worst a client id without
     /// its message, which [`Store::seq_of_client_id`] ignores.
     pub fn append_plain_message(&self, message: &Message) -> Result<(), StoreError> {
+        let _w = self.gate.writing();
         self.room()?;
         let t = &self.trees;
         if let Some(c) = &message.client_id {
@@ -187,6 +190,7 @@ impl Store {
         chat: &Chat,
         message: &Message,
     ) -> Result<Appended, StoreError> {
+        let _w = self.gate.writing();
         if same_indexes(prev, chat) {
             self.append_plain_message(message)?;
             return Ok(Appended::MessageOnly);
@@ -226,6 +230,7 @@ impl Store {
     /// Rewrites a chat's record whose state, group and people are as
     /// stored (its seq and activity after [`Appended::MessageOnly`]).
     pub fn put_chat_record(&self, chat: &Chat) -> Result<(), StoreError> {
+        let _w = self.gate.writing();
         self.trees.chatid_chat.insert(
             &chat.id.to_bytes()[..],
             encode(&ChatRecord::V1(chat.clone())),
@@ -245,6 +250,7 @@ impl Store {
     /// The chat a visitor token opens. A token whose chat was deleted opens
     /// nothing, and its dangling entry is removed here.
     pub fn chat_id_by_token(&self, token: &TokenHash) -> Result<Option<ChatId>, StoreError> {
+        let _w = self.gate.writing();
         let Some(bytes) = self.trees.tokenhash_chatid.get(token)? else {
             return Ok(None);
         };
@@ -266,6 +272,7 @@ impl Store {
         chat: ChatId,
         client_id: &str,
     ) -> Result<Option<u64>, StoreError> {
+        let _w = self.gate.writing();
         let key = chat_client(chat, client_id);
         let Some(bytes) = self.trees.chatid_clientid_seq.get(&key)? else {
             return Ok(None);
@@ -354,6 +361,7 @@ impl Store {
     /// Deletes an ended chat: its record and index entries in one
     /// transaction, then its messages. The visitor's token then opens nothing.
     pub fn delete_chat(&self, id: ChatId) -> Result<(), StoreError> {
+        let _w = self.gate.writing();
         let chat = self
             .chat(id)?
             .ok_or_else(|| StoreError::Corrupt(format!("chat {id} not found")))?;

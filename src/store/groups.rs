@@ -32,6 +32,7 @@ impl Store {
 
     /// Adds a group with a unique name.
     pub fn insert_group(&self, g: &Group) -> Result<(), StoreError> {
+        let _w = self.gate.writing();
         self.room()?;
         let t = &self.trees;
         tx_done(
@@ -48,6 +49,7 @@ impl Store {
 
     /// Replaces `prev` by `next` if unchanged meanwhile, keeping names unique.
     pub fn put_group(&self, prev: &Group, next: &Group) -> Result<(), StoreError> {
+        let _w = self.gate.writing();
         let t = &self.trees;
         let id = next.id;
         tx_done(
@@ -77,6 +79,7 @@ impl Store {
 
     /// Deletes a group and removes it from every member, in one transaction.
     pub fn delete_group(&self, id: GroupId) -> Result<(), StoreError> {
+        let _w = self.gate.writing();
         let _guard = self.admin_guard();
         let members = self.group_members(id)?;
         let t = &self.trees;

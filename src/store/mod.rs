@@ -4,8 +4,10 @@
 //! writes durable. Callers get domain types and [`StoreError`]s; nothing
 //! above this module names sled.
 
+pub mod backup;
 mod chats;
 mod commit;
+mod gate;
 mod groups;
 pub mod keys;
 mod migrate;
@@ -133,6 +135,8 @@ pub struct Store {
     /// transaction (sled transactions cannot scan): group deletion and
     /// membership edits.
     admin_lock: Mutex<()>,
+    /// Every write passes it; a backup closes it while it reads.
+    gate: gate::Gate,
     space: Space,
     path: PathBuf,
 }
@@ -162,6 +166,7 @@ impl Store {
             db,
             trees,
             admin_lock: Mutex::new(()),
+            gate: gate::Gate::default(),
             space: Space::new(lock, reserve_bytes),
             path: dir.to_path_buf(),
         })

@@ -19,6 +19,7 @@ impl Store {
         row: &SessionRow,
         expires_at: Millis,
     ) -> Result<(), StoreError> {
+        let _w = self.gate.writing();
         self.room()?;
         let t = &self.trees;
         tx_done(
@@ -51,6 +52,7 @@ impl Store {
     /// Rewrites a session's mutable fields (last use, epoch); the indexes
     /// do not change.
     pub fn update_session(&self, hash: &TokenHash, row: &SessionRow) -> Result<(), StoreError> {
+        let _w = self.gate.writing();
         if self.trees.tokenhash_session.get(hash)?.is_some() {
             self.trees
                 .tokenhash_session
@@ -61,6 +63,7 @@ impl Store {
 
     /// Deletes one session and its index entries.
     pub fn delete_session(&self, hash: &TokenHash) -> Result<(), StoreError> {
+        let _w = self.gate.writing();
         let t = &self.trees;
         let Some(row) = self.session(hash)? else {
             return Ok(());
@@ -91,6 +94,7 @@ impl Store {
         staff: StaffId,
         keep: Option<&TokenHash>,
     ) -> Result<usize, StoreError> {
+        let _w = self.gate.writing();
         let hashes: Vec<TokenHash> = self
             .trees
             .staffid_tokenhash
@@ -107,6 +111,7 @@ impl Store {
 
     /// Deletes sessions whose absolute expiry is at or before `now`.
     pub fn purge_expired_sessions(&self, now: Millis) -> Result<usize, StoreError> {
+        let _w = self.gate.writing();
         let end = u64_be(now.saturating_add(1));
         let expired: Vec<(Vec<u8>, TokenHash)> = self
             .trees

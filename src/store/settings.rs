@@ -46,6 +46,7 @@ impl Store {
 
     /// Replaces the wrap-up reasons.
     pub fn set_wrap_up_reasons(&self, reasons: &[String]) -> Result<(), StoreError> {
+        let _w = self.gate.writing();
         self.room()?;
         let record = WrapUpRecord::V1 {
             reasons: reasons.to_vec(),

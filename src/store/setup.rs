@@ -16,6 +16,7 @@ impl Store {
         hash: &TokenHash,
         expires_at: Millis,
     ) -> Result<(), StoreError> {
+        let _w = self.gate.writing();
         self.trees.tokenhash_setup.clear()?;
         self.trees
             .tokenhash_setup
@@ -30,6 +31,7 @@ impl Store {
         now: Millis,
         owner: &StaffRow,
     ) -> Result<(), StoreError> {
+        let _w = self.gate.writing();
         if owner.staff.role != Role::Owner {
             return Err(StoreError::OwnershipRule);
         }

@@ -105,6 +105,7 @@ impl Store {
 
     /// Adds a staff member (the owner only while none exists).
     pub fn insert_staff(&self, row: &StaffRow) -> Result<(), StoreError> {
+        let _w = self.gate.writing();
         self.room()?;
         let _guard = self.admin_guard();
         let t = &self.trees;
@@ -133,6 +134,7 @@ impl Store {
     /// email and membership indexes in step. Roles never move to or from
     /// owner here: that is [`Store::transfer_ownership`].
     pub fn put_staff(&self, prev: &StaffRow, next: &StaffRow) -> Result<(), StoreError> {
+        let _w = self.gate.writing();
         if prev.staff.id != next.staff.id {
             return Err(StoreError::ChangedMeanwhile);
         }
@@ -181,6 +183,7 @@ impl Store {
     /// Hands ownership from the owner `from` to the admin `to`, atomically:
     /// `from` becomes an admin, so there is always exactly one owner.
     pub fn transfer_ownership(&self, from: StaffId, to: StaffId) -> Result<(), StoreError> {
+        let _w = self.gate.writing();
         let _guard = self.admin_guard();
         let t = &self.trees;
         tx_done((&t.meta, &t.staffid_staff).transaction(|(meta, staff)| {

@@ -8,6 +8,8 @@ mod harness;
 
 /// Sign-in, limiting, sessions, expiry, logout, password change, CSRF.
 mod auth;
+/// Backup of a running desk under load, restore, and a desk on the copy.
+mod backup;
 /// The staff console in headless Chromium.
 mod browser;
 /// The live desk over websockets: routing, offers, RONA, messages, replay.

@@ -3,6 +3,7 @@
 //! Every handler is listed in [`ApiDoc`], served at `/api/openapi.json`.
 
 pub mod auth;
+pub mod backup;
 pub mod chats;
 pub mod groups;
 pub mod health;
@@ -49,6 +50,7 @@ use utoipa::{Modify, OpenApi};
         chats::post_bulk_delete,
         settings::get_wrap_up_reasons,
         settings::put_wrap_up_reasons,
+        backup::get_backup,
     ),
     components(schemas(
         crate::service::chats::Scope,
@@ -64,6 +66,7 @@ use utoipa::{Modify, OpenApi};
         (name = "settings", description = "Desk settings"),
         (name = "chats", description = "Chat lists and transcripts for staff"),
         (name = "visitor", description = "The chat widget's endpoints"),
+        (name = "backup", description = "Backups of the running desk"),
     )
 )]
 pub struct ApiDoc;
