@@ -169,7 +169,8 @@ impl From<StoreError> for AppError {
             StoreError::OwnerExists => conflict("owner_exists"),
             StoreError::ChangedMeanwhile => conflict("changed_meanwhile"),
             StoreError::OwnershipRule => conflict("ownership_rule"),
-            StoreError::SetupLinkInvalid => AppError::BadRequest {
+            // 404: no such link (any more); the body is well-formed.
+            StoreError::SetupLinkInvalid => AppError::NotFound {
                 code: "setup_link_invalid",
                 message,
             },

@@ -89,7 +89,7 @@ pub struct NewGroup {
     #[serde(default = "default_routing")]
     pub routing: Routing,
     /// RONA timeout in seconds (default from `[chat] default_rona_timeout`).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "validate::whole_number")]
     pub rona_timeout_secs: Option<u32>,
     /// Queue online (default true).
     #[serde(default = "yes")]
@@ -116,6 +116,7 @@ pub struct GroupPatch {
     /// New routing strategy.
     pub routing: Option<Routing>,
     /// New RONA timeout, seconds.
+    #[serde(default, deserialize_with = "validate::whole_number")]
     pub rona_timeout_secs: Option<u32>,
     /// Queue online or offline.
     pub queue_online: Option<bool>,

@@ -90,7 +90,7 @@ pub struct NewStaff {
     #[serde(default = "yes")]
     pub chat_enabled: bool,
     /// Max concurrent chats (default from `[chat] default_max_concurrent_chats`).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "validate::whole_number")]
     pub max_concurrent_chats: Option<u32>,
     /// Groups to join.
     #[serde(default)]
@@ -114,6 +114,7 @@ pub struct StaffPatch {
     /// Take chats or not.
     pub chat_enabled: Option<bool>,
     /// New max concurrent chats.
+    #[serde(default, deserialize_with = "validate::whole_number")]
     pub max_concurrent_chats: Option<u32>,
     /// The complete new list of groups.
     pub groups: Option<Vec<GroupId>>,

@@ -36,16 +36,19 @@ pub fn text(
     min: usize,
     max: usize,
 ) -> Result<String, FieldError> {
+    // The limit counts what was sent (as the OpenAPI document's maxLength
+    // does); the minimum counts what is left after trimming.
+    let sent = value.chars().count();
+    if sent > max {
+        return Err(err(
+            field,
+            format!("must have at most {max} characters, got {sent}"),
+        ));
+    }
     let v = value.trim();
     let n = v.chars().count();
     if n < min {
         return Err(err(field, format!("must have at least {min} character(s)")));
-    }
-    if n > max {
-        return Err(err(
-            field,
-            format!("must have at most {max} characters, got {n}"),
-        ));
     }
     if v.chars().any(char::is_control) {
         return Err(err(
@@ -56,12 +59,19 @@ pub fn text(
     Ok(v.to_string())
 }
 
+/// Longest email address, in characters as sent.
+pub const EMAIL_MAX_CHARS: usize = 254;
+
 /// Normalizes an email address (trimmed, lower-cased) and checks its shape:
-/// one `@`, a non-empty local part and a dotted domain, at most 254 bytes.
+/// one `@`, a non-empty local part and a dotted domain, at most 254
+/// characters.
 pub fn email(value: &str) -> Result<String, FieldError> {
-    let v = value.trim().to_lowercase();
     let bad = || err("email", "must be an email address like agent@example.com");
-    if v.len() > 254 || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if value.chars().count() > EMAIL_MAX_CHARS {
+        return Err(bad());
+    }
+    let v = value.trim().to_lowercase();
+    if v.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(bad());
     }
     let (local, domain) = v.split_once('@').ok_or_else(bad)?;
@@ -114,12 +124,13 @@ pub fn colour(field: &'static str, value: &str) -> Result<String, FieldError> {
 pub fn language(value: &str) -> Result<String, FieldError> {
     let v = value.trim();
     let mut parts = v.split('-');
+    let short = value.chars().count() <= 35;
     let primary_ok = parts
         .next()
         .is_some_and(|p| (2..=3).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphabetic()));
     let rest_ok =
         parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
-    if primary_ok && rest_ok && v.len() <= 35 {
+    if primary_ok && rest_ok && short {
         Ok(v.to_string())
     } else {
         Err(err(
@@ -127,6 +138,26 @@ pub fn language(value: &str) -> Result<String, FieldError> {
             "must be a language tag like en, sv or nl-BE",
         ))
     }
+}
+
+/// Reads an optional whole number that JSON may write as `5` or `5.0`
+/// (both are integers to JSON Schema and to the OpenAPI document); a
+/// fraction or a negative number is refused.
+pub fn whole_number<'de, D>(d: D) -> Result<Option<u32>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::de::Error;
+    let Some(n) = <Option<f64> as serde::Deserialize>::deserialize(d)? else {
+        return Ok(None);
+    };
+    if n.fract() != 0.0 || !(0.0..=f64::from(u32::MAX)).contains(&n) {
+        return Err(D::Error::custom(format!(
+            "expected a whole number from 0 to {}, found {n}",
+            u32::MAX
+        )));
+    }
+    Ok(Some(n as u32))
 }
 
 /// Checks that a number lies in `min..=max`.
@@ -141,13 +172,62 @@ pub fn range(field: &'static str, value: u32, min: u32, max: u32) -> Result<u32,
     }
 }
 
+/// The rules above as the OpenAPI document states them (ECMA-262 regular
+/// expressions over the string as sent), so generated clients and
+/// schemathesis agree with the server on what is valid.
+pub mod patterns {
+    /// The characters `text` refuses (Unicode Cc), as a class body.
+    const CC: &str = r"\u0000-\u001f\u007f-\u009f";
+
+    /// [`super::text`] with `min` 1: something that is not a space.
+    pub fn text() -> String {
+        format!(r"^\s*[^\s{CC}](?:[^{CC}]*[^\s{CC}])?\s*$")
+    }
+
+    /// [`super::text`] with `min` 0.
+    pub fn text_or_empty() -> String {
+        format!(r"^\s*(?:[^\s{CC}](?:[^{CC}]*[^\s{CC}])?)?\s*$")
+    }
+
+    /// A message body: like [`text`], with newlines and tabs inside.
+    pub fn body() -> String {
+        let inside = r"\u0000-\u0008\u000b-\u001f\u007f-\u009f";
+        format!(r"^\s*[^\s{CC}](?:[^{inside}]*[^\s{CC}])?\s*$")
+    }
+
+    fn email_core() -> String {
+        format!(r"[^\s@{CC}]+@[^\s@.{CC}][^\s@{CC}]*\.[^\s@{CC}]*[^\s@.{CC}]")
+    }
+
+    /// [`super::email`].
+    pub fn email() -> String {
+        format!(r"^\s*{}\s*$", email_core())
+    }
+
+    /// An email that may also be left empty.
+    pub fn email_or_empty() -> String {
+        format!(r"^\s*(?:{})?\s*$", email_core())
+    }
+
+    /// [`super::colour`].
+    pub const COLOUR: &str = r"^\s*#[0-9a-fA-F]{6}\s*$";
+
+    /// [`super::language`].
+    pub const LANGUAGE: &str = r"^\s*[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*\s*$";
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn text_counts_unicode_characters_and_refuses_control_characters() {
-        assert_eq!(text("n", "  Åsa  ", 1, 3).as_deref(), Ok("Åsa"));
+        assert_eq!(text("n", "Åsa", 1, 3).as_deref(), Ok("Åsa"));
+        assert_eq!(text("n", "  Åsa  ", 1, 7).as_deref(), Ok("Åsa"), "trimmed");
+        assert!(
+            text("n", " Åsa ", 1, 3).is_err(),
+            "the limit counts what was sent, as the OpenAPI maxLength does"
+        );
         assert!(text("n", "Åsaa", 1, 3).is_err());
         assert!(text("n", "   ", 1, 3).is_err());
         assert!(text("n", "a\nb", 1, 9).is_err());

@@ -56,10 +56,22 @@ async fn no_route(req: HttpRequest) -> Result<HttpResponse, AppError> {
     Err(AppError::no_route(req.method().as_str(), req.path()))
 }
 
-async fn wrong_method(req: HttpRequest) -> Result<HttpResponse, AppError> {
-    Err(AppError::MethodNotAllowed {
+/// A JSON 405 with the `Allow` header HTTP asks for. The methods a path
+/// takes are read from the OpenAPI document, which a test holds to the
+/// route table; pages, assets and websockets outside it take GET.
+async fn wrong_method(req: HttpRequest) -> HttpResponse {
+    let err = AppError::MethodNotAllowed {
         method: req.method().to_string(),
-    })
+    };
+    let allow = req
+        .match_pattern()
+        .and_then(|pattern| api::allowed_methods(&pattern))
+        .unwrap_or_else(|| "GET".to_string());
+    let mut res = actix_web::ResponseError::error_response(&err);
+    if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&allow) {
+        res.headers_mut().insert(actix_web::http::header::ALLOW, v);
+    }
+    res
 }
 
 /// A resource whose unknown methods answer a JSON 405.

@@ -40,26 +40,44 @@ pub enum StateFilter {
     Any,
 }
 
+/// Sort order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Order {
+    /// Smallest first.
+    Asc,
+    /// Largest first.
+    #[default]
+    Desc,
+}
+
 /// Query of `GET /api/chats`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ChatListQuery {
     /// `mine` (default), `group`, `agent` or `all`.
+    #[param(inline)]
     pub scope: Option<Scope>,
     /// `active` (default), `completed` or `any`.
+    #[param(inline)]
     pub state: Option<StateFilter>,
-    /// The group, with `scope=group`.
+    /// The group, required with `scope=group`.
     pub group: Option<GroupId>,
-    /// The agent, with `scope=agent`.
+    /// The agent, required with `scope=agent`.
     pub agent: Option<StaffId>,
     /// `visitor`, `email`, `group`, `agent`, `started` (default), `duration` or `idle`.
+    #[param(inline)]
     pub sort: Option<SortKey>,
     /// `asc` or `desc` (default).
-    pub order: Option<String>,
-    /// Page, from 1.
-    pub page: Option<usize>,
+    #[param(inline)]
+    pub order: Option<Order>,
+    /// Page, from 1 (default 1).
+    #[param(minimum = 1, maximum = 1000000)]
+    pub page: Option<u32>,
     /// Rows per page, 1 to 200 (default 50).
-    pub per_page: Option<usize>,
+    #[param(minimum = 1, maximum = 200)]
+    pub per_page: Option<u32>,
 }
 
 /// One page of a chat list.
@@ -121,16 +139,15 @@ pub async fn list(
     ctx: &AuthContext,
     q: ChatListQuery,
 ) -> Result<ChatPage, AppError> {
-    let per_page = q.per_page.unwrap_or(50);
+    let per_page = q.per_page.unwrap_or(50) as usize;
     if !(1..=200).contains(&per_page) {
         return Err(field("per_page: must be between 1 and 200"));
     }
-    let page = q.page.unwrap_or(1).max(1);
-    let desc = match q.order.as_deref() {
-        None | Some("desc") => true,
-        Some("asc") => false,
-        Some(_) => return Err(field("order: must be asc or desc")),
-    };
+    let page = q.page.unwrap_or(1) as usize;
+    if !(1..=1_000_000).contains(&page) {
+        return Err(field("page: must be between 1 and 1000000"));
+    }
+    let desc = q.order.unwrap_or_default() == Order::Desc;
     let me = ctx.staff.id;
     let scope = q.scope.unwrap_or_default();
     let chats = match (scope, q.group, q.agent) {

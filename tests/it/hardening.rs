@@ -403,3 +403,81 @@ async fn the_origin_check_compares_scheme_host_and_port() {
         .await;
     assert!(refused.is_err(), "the staff socket refuses the https twin");
 }
+
+#[actix_web::test]
+async fn the_openapi_document_states_what_the_server_enforces() {
+    let app = TestApp::start().await;
+    let owner = app.owner().await;
+    let doc = owner.get("/api/openapi.json").await.json;
+    // Query parameters are in the query and optional.
+    let params = doc["paths"]["/api/chats"]["get"]["parameters"]
+        .as_array()
+        .expect("parameters");
+    assert!(!params.is_empty());
+    for p in params {
+        assert_eq!(
+            (p["in"].as_str(), p["required"].as_bool()),
+            (Some("query"), Some(false)),
+            "{p}"
+        );
+    }
+    let per_page = params
+        .iter()
+        .find(|p| p["name"] == "per_page")
+        .expect("per_page");
+    assert_eq!(
+        (
+            per_page["schema"]["minimum"].as_u64(),
+            per_page["schema"]["maximum"].as_u64()
+        ),
+        (Some(1), Some(200))
+    );
+    // Path ids are UUIDs.
+    let id = &doc["paths"]["/api/chats/{id}"]["get"]["parameters"][0]["schema"];
+    let reference = id["$ref"].as_str().expect("a schema reference");
+    let name = reference.rsplit('/').next().unwrap();
+    assert_eq!(doc["components"]["schemas"][name]["format"], "uuid");
+    // Lengths and ranges the server checks are stated.
+    let new_staff = &doc["components"]["schemas"]["NewStaff"]["properties"];
+    assert_eq!(new_staff["password"]["minLength"], 8);
+    assert_eq!(new_staff["display_name"]["maxLength"], 80);
+    assert_eq!(new_staff["max_concurrent_chats"]["maximum"], 50);
+    // And the server refuses what the document refuses.
+    for bad in [
+        "page=0",
+        "per_page=0",
+        "per_page=201",
+        "scope=bogus",
+        "order=up",
+    ] {
+        let r = owner.get(&format!("/api/chats?{bad}")).await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.text);
+    }
+    // 405 names what is allowed.
+    let mut c = owner.clone();
+    let r = c
+        .raw(
+            awc::http::Method::from_bytes(b"TRACE").unwrap(),
+            "/api/staff",
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 405);
+    assert_eq!(r.header("allow").as_deref(), Some("GET, POST"));
+    // A whole number written 30.0 is a whole number.
+    let r = owner
+        .post(
+            "/api/groups",
+            json!({"name": "Floats", "rona_timeout_secs": 30.0}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = owner
+        .post(
+            "/api/groups",
+            json!({"name": "Fractions", "rona_timeout_secs": 30.5}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+}

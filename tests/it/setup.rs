@@ -34,7 +34,7 @@ async fn the_setup_link_creates_the_owner_once_and_signs_them_in() {
         .client()
         .post("/api/setup", setup_body(&token, "thief@example.com"))
         .await;
-    assert_eq!(r.status, 400);
+    assert_eq!(r.status, 404);
     assert_eq!(r.code(), "setup_link_invalid");
     let mut thief = app.client();
     assert_eq!(

@@ -27,7 +27,7 @@ pub async fn list_chats(
 
 /// A chat's transcript: start and end, every message and event, the link
 /// that reopens it in the console.
-#[utoipa::path(get, path = "/api/chats/{id}", tag = "chats", params(("id" = String, Path, description = "Chat id")),
+#[utoipa::path(get, path = "/api/chats/{id}", tag = "chats", params(("id" = ChatId, Path, description = "Chat id")),
     responses((status = 200, body = Transcript), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_chat(
     state: web::Data<AppState>,

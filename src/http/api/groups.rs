@@ -30,7 +30,7 @@ pub async fn post_group(
 }
 
 /// One group (404 when not visible to the caller).
-#[utoipa::path(get, path = "/api/groups/{id}", tag = "groups", params(("id" = String, Path, description = "Group id")),
+#[utoipa::path(get, path = "/api/groups/{id}", tag = "groups", params(("id" = GroupId, Path, description = "Group id")),
     responses((status = 200, body = Group), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_group(
     state: web::Data<AppState>,
@@ -41,7 +41,7 @@ pub async fn get_group(
 }
 
 /// Edits a group's settings (admins; managers of that group).
-#[utoipa::path(patch, path = "/api/groups/{id}", tag = "groups", params(("id" = String, Path, description = "Group id")),
+#[utoipa::path(patch, path = "/api/groups/{id}", tag = "groups", params(("id" = GroupId, Path, description = "Group id")),
     request_body = GroupPatch, responses((status = 200, body = Group), (status = 400, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn patch_group(
@@ -59,7 +59,7 @@ pub async fn patch_group(
 /// Deletes a group; its members leave it (owner and admins). Refused with
 /// 409 `group_has_open_chats` while any chat of the group is waiting,
 /// offered or active: move those first.
-#[utoipa::path(delete, path = "/api/groups/{id}", tag = "groups", params(("id" = String, Path, description = "Group id")),
+#[utoipa::path(delete, path = "/api/groups/{id}", tag = "groups", params(("id" = GroupId, Path, description = "Group id")),
     responses((status = 204, description = "Deleted"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
     (status = 409, description = "The group has open chats (`group_has_open_chats`)", body = ErrorBody)))]
 pub async fn delete_group(

@@ -12,7 +12,7 @@ pub mod setup;
 pub mod staff;
 pub mod visitor;
 
-use actix_web::{HttpResponse, Responder};
+use actix_web::{web, HttpResponse, Responder};
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
@@ -70,6 +70,19 @@ use utoipa::{Modify, OpenApi};
     )
 )]
 pub struct ApiDoc;
+
+/// The methods the OpenAPI document lists for `path` (a route pattern such
+/// as `/api/staff/{id}`), as an `Allow` header value.
+pub fn allowed_methods(path: &str) -> Option<String> {
+    let doc = serde_json::to_value(ApiDoc::openapi()).ok()?;
+    let item = doc.get("paths")?.get(path)?.as_object()?;
+    let methods: Vec<String> = ["get", "put", "post", "delete", "patch"]
+        .iter()
+        .filter(|m| item.contains_key(**m))
+        .map(|m| m.to_uppercase())
+        .collect();
+    (!methods.is_empty()).then(|| methods.join(", "))
+}
 
 /// The error answers every operation of a kind can give, documented in one
 /// place rather than on each handler: a bad path id, a body that is not
@@ -150,7 +163,170 @@ fn add_errors(op: &mut Operation, public: bool, writes: bool) {
     }
 }
 
+/// What a request field must be, as the server checks it.
+enum Rule {
+    /// Trimmed text of 1 to `max` characters, no control characters.
+    Text(u64),
+    /// The same, possibly empty.
+    TextOrEmpty(u64),
+    /// An email address.
+    Email,
+    /// An email address or nothing.
+    EmailOrEmpty,
+    /// A password of 8 to 256 characters.
+    Password,
+    /// A `#rrggbb` colour.
+    Colour,
+    /// A language tag.
+    Language,
+    /// A whole number in a range.
+    Range(u64, u64),
+    /// A list of 1 to `max` items.
+    Items(u64),
+    /// A message body of 1 to `max` characters.
+    Body(u64),
+}
+
+/// The field rules of `domain::validate` per request schema and field: the
+/// document states exactly what the server accepts.
+fn rules(config: &crate::config::Config) -> Vec<(&'static str, &'static str, Rule)> {
+    use crate::domain::group::{RONA_MAX_SECS, RONA_MIN_SECS};
+    use crate::domain::staff::MAX_CONCURRENT_CHATS_LIMIT as MAX_CHATS;
+    use Rule::*;
+    let rona = || Range(RONA_MIN_SECS.into(), RONA_MAX_SECS.into());
+    vec![
+        ("NewStaff", "email", Email),
+        ("NewStaff", "display_name", Text(80)),
+        ("NewStaff", "password", Password),
+        (
+            "NewStaff",
+            "max_concurrent_chats",
+            Range(1, MAX_CHATS.into()),
+        ),
+        ("StaffPatch", "email", Email),
+        ("StaffPatch", "display_name", Text(80)),
+        (
+            "StaffPatch",
+            "max_concurrent_chats",
+            Range(1, MAX_CHATS.into()),
+        ),
+        ("NewGroup", "name", Text(60)),
+        ("NewGroup", "rona_timeout_secs", rona()),
+        ("GroupPatch", "name", Text(60)),
+        ("GroupPatch", "rona_timeout_secs", rona()),
+        ("WidgetLook", "title", Text(60)),
+        ("WidgetLook", "color", Colour),
+        ("WidgetLook", "greeting", TextOrEmpty(300)),
+        ("WidgetLook", "language", Language),
+        ("StartChatRequest", "name", Text(80)),
+        ("StartChatRequest", "email", EmailOrEmpty),
+        (
+            "StartChatRequest",
+            "question",
+            Body(config.chat.max_message_chars as u64),
+        ),
+        ("StartChatRequest", "page_url", TextOrEmpty(2000)),
+        ("SetupRequest", "email", Email),
+        ("SetupRequest", "display_name", Text(80)),
+        ("SetupRequest", "password", Password),
+        ("SetPasswordRequest", "password", Password),
+        ("ChangePasswordRequest", "new_password", Password),
+        ("WrapUpReasons", "reasons", Items(50)),
+        ("BulkTransfer", "chat_ids", Items(200)),
+        ("BulkDelete", "chat_ids", Items(200)),
+    ]
+}
+
+fn apply(field: &mut serde_json::Value, rule: &Rule) {
+    use crate::domain::validate::{
+        patterns, EMAIL_MAX_CHARS, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS,
+    };
+    use serde_json::json;
+    let set = |field: &mut serde_json::Value, pairs: serde_json::Value| {
+        if let (Some(f), Some(p)) = (field.as_object_mut(), pairs.as_object()) {
+            f.extend(p.clone());
+        }
+    };
+    match rule {
+        Rule::Text(max) => set(
+            field,
+            json!({"maxLength": max, "pattern": patterns::text()}),
+        ),
+        Rule::TextOrEmpty(max) => set(
+            field,
+            json!({"maxLength": max, "pattern": patterns::text_or_empty()}),
+        ),
+        Rule::Email => set(
+            field,
+            json!({"maxLength": EMAIL_MAX_CHARS, "pattern": patterns::email()}),
+        ),
+        Rule::EmailOrEmpty => set(
+            field,
+            json!({"maxLength": EMAIL_MAX_CHARS, "pattern": patterns::email_or_empty()}),
+        ),
+        Rule::Password => set(
+            field,
+            json!({"minLength": PASSWORD_MIN_CHARS, "maxLength": PASSWORD_MAX_CHARS}),
+        ),
+        Rule::Colour => set(field, json!({"pattern": patterns::COLOUR})),
+        Rule::Language => set(
+            field,
+            json!({"maxLength": 35, "pattern": patterns::LANGUAGE}),
+        ),
+        Rule::Range(min, max) => set(field, json!({"minimum": min, "maximum": max})),
+        Rule::Items(max) => {
+            set(field, json!({"minItems": 1, "maxItems": max}));
+            if let Some(items) = field.get_mut("items") {
+                // Reasons are texts; chat ids are UUIDs (a $ref, left alone).
+                if items.get("type").is_some() {
+                    set(items, json!({"maxLength": 80, "pattern": patterns::text()}));
+                }
+            }
+        }
+        Rule::Body(max) => set(
+            field,
+            json!({"maxLength": max, "pattern": patterns::body()}),
+        ),
+    }
+}
+
+/// The OpenAPI document of this desk, its field rules stated exactly
+/// (some follow the config, such as the longest question).
+pub fn document(config: &crate::config::Config) -> serde_json::Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    for (schema, field, rule) in rules(config) {
+        if let Some(f) =
+            doc.pointer_mut(&format!("/components/schemas/{schema}/properties/{field}"))
+        {
+            apply(f, &rule);
+        }
+    }
+    doc
+}
+
 /// `GET /api/openapi.json`.
-pub async fn openapi_json() -> impl Responder {
-    HttpResponse::Ok().json(ApiDoc::openapi())
+pub async fn openapi_json(state: web::Data<crate::state::AppState>) -> impl Responder {
+    HttpResponse::Ok().json(document(&state.config))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_field_rule_lands_on_a_field_of_the_document() {
+        let config = crate::config::Config::default();
+        let doc = document(&config);
+        for (schema, field, _) in rules(&config) {
+            let f = doc
+                .pointer(&format!("/components/schemas/{schema}/properties/{field}"))
+                .unwrap_or_else(|| panic!("{schema}.{field} is not in the document"));
+            let stated = ["pattern", "minLength", "minimum", "minItems"]
+                .iter()
+                .any(|k| f.get(*k).is_some());
+            assert!(stated, "{schema}.{field}: {f}");
+        }
+        let question = "/components/schemas/StartChatRequest/properties/question/maxLength";
+        assert_eq!(doc.pointer(question), Some(&serde_json::json!(1000)));
+    }
 }

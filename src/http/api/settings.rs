@@ -13,7 +13,8 @@ use utoipa::ToSchema;
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WrapUpReasons {
-    /// 1 to 50 reasons, each 1 to 80 characters, no duplicates.
+    /// 1 to 50 reasons, each 1 to 80 characters; one given twice
+    /// (ignoring case) is kept once.
     pub reasons: Vec<String>,
 }
 
@@ -39,13 +40,10 @@ pub async fn put_wrap_up_reasons(
     let mut reasons = Vec::new();
     for r in &body.reasons {
         let r = validate::text("reasons", r, 1, 80)?;
-        if reasons.iter().any(|x: &String| x.eq_ignore_ascii_case(&r)) {
-            return Err(AppError::BadRequest {
-                code: "invalid_field",
-                message: format!("reasons: \"{r}\" appears twice"),
-            });
+        // A reason given twice (ignoring case) is kept once, the first.
+        if !reasons.iter().any(|x: &String| x.eq_ignore_ascii_case(&r)) {
+            reasons.push(r);
         }
-        reasons.push(r);
     }
     if reasons.is_empty() || reasons.len() > 50 {
         return Err(AppError::BadRequest {

@@ -8,7 +8,9 @@ use actix_web::{web, HttpResponse};
 
 /// Creates the owner with the token of the setup link, and signs them in.
 #[utoipa::path(post, path = "/api/setup", tag = "auth", request_body = SetupRequest, responses(
-    (status = 200, body = SignedIn), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    (status = 200, body = SignedIn), (status = 400, body = ErrorBody),
+    (status = 404, description = "`setup_link_invalid`: the link is unknown, used or expired", body = ErrorBody),
+    (status = 409, body = ErrorBody)))]
 pub async fn post_setup(
     state: web::Data<AppState>,
     body: web::Json<SetupRequest>,

@@ -42,7 +42,7 @@ pub async fn post_staff(
 }
 
 /// One staff member (404 when not visible to the caller).
-#[utoipa::path(get, path = "/api/staff/{id}", tag = "staff", params(("id" = String, Path, description = "Staff id")),
+#[utoipa::path(get, path = "/api/staff/{id}", tag = "staff", params(("id" = StaffId, Path, description = "Staff id")),
     responses((status = 200, body = Staff), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_staff(
     state: web::Data<AppState>,
@@ -53,7 +53,7 @@ pub async fn get_staff(
 }
 
 /// Edits a staff member; `disabled: true` ends their sessions.
-#[utoipa::path(patch, path = "/api/staff/{id}", tag = "staff", params(("id" = String, Path, description = "Staff id")),
+#[utoipa::path(patch, path = "/api/staff/{id}", tag = "staff", params(("id" = StaffId, Path, description = "Staff id")),
     request_body = StaffPatch, responses((status = 200, body = Staff), (status = 400, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn patch_staff(
@@ -71,7 +71,7 @@ pub async fn patch_staff(
 }
 
 /// Sets another staff member's password (owner and admins); their sessions end.
-#[utoipa::path(post, path = "/api/staff/{id}/password", tag = "staff", params(("id" = String, Path, description = "Staff id")),
+#[utoipa::path(post, path = "/api/staff/{id}/password", tag = "staff", params(("id" = StaffId, Path, description = "Staff id")),
     request_body = SetPasswordRequest, responses((status = 204, description = "Set"), (status = 400, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn post_staff_password(
@@ -87,7 +87,7 @@ pub async fn post_staff_password(
 }
 
 /// The owner hands ownership to an admin and becomes an admin.
-#[utoipa::path(post, path = "/api/staff/{id}/transfer-ownership", tag = "staff", params(("id" = String, Path, description = "Id of the admin who becomes owner")),
+#[utoipa::path(post, path = "/api/staff/{id}/transfer-ownership", tag = "staff", params(("id" = StaffId, Path, description = "Id of the admin who becomes owner")),
     responses((status = 200, body = Staff), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn post_transfer_ownership(
     state: web::Data<AppState>,
