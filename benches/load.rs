@@ -84,7 +84,7 @@ fn options() -> Options {
             "--login-flood" => o.login_flood = value(i).unwrap_or(100).min(1000),
             "--capacity" => o.capacity = value(i).unwrap_or(10_000).min(15_000) as usize,
             "--waiting" => o.waiting = value(i).unwrap_or(500).clamp(1, 5000) as usize,
-            "--storms" => o.storms = value(i).unwrap_or(1).clamp(1, 5) as usize,
+            "--storms" => o.storms = value(i).unwrap_or(1).clamp(1, 50) as usize,
             "--hold" => o.hold = value(i).unwrap_or(60).min(3600),
             "--broadcast" => o.broadcast = value(i).unwrap_or(1000).min(2000) as usize,
             "--startup-mb" => o.startup_mb = value(i).unwrap_or(1024).min(4096),
@@ -660,6 +660,7 @@ async fn capacity(o: Options) -> i32 {
     // (jittered), resuming from its last seq; then reads on, so the next
     // storm (and the gap check) sees everything sent after it.
     let mut all_back = true;
+    let mut highest = 0u64;
     for round in 1..=o.storms {
         for s in seen.borrow_mut().iter_mut() {
             s.closed = true;
@@ -723,11 +724,18 @@ async fn capacity(o: Options) -> i32 {
         actix_web::rt::time::sleep(Duration::from_secs(1)).await;
         let gaps: u64 = seen.borrow().iter().map(|s| s.errors).sum();
         let errors = stats.borrow().errors.len();
-        println!(
-            "  server RSS after      {} KiB; gaps or error frames {gaps}; agent errors {errors}",
-            usage(pid).0
-        );
+        let rss = usage(pid).0;
+        highest = highest.max(rss);
+        println!("  server RSS after      {rss} KiB; gaps or error frames {gaps}; agent errors {errors}");
     }
+    // 300 MB = 292,969 KiB, the capacity target.
+    const TARGET_KIB: u64 = 300_000_000 / 1024;
+    println!(
+        "  highest RSS after {} storm(s): {highest} KiB ({} MiB); target 300 MB ({TARGET_KIB} KiB): {}",
+        o.storms,
+        highest / 1024,
+        if highest < TARGET_KIB { "met" } else { "MISSED" }
+    );
     if o.hold > 0 {
         println!("  holding the server (pid {pid}) for {} s", o.hold);
         actix_web::rt::time::sleep(Duration::from_secs(o.hold)).await;
