@@ -726,7 +726,9 @@ async fn capacity(o: Options) -> i32 {
         let errors = stats.borrow().errors.len();
         let rss = usage(pid).0;
         highest = highest.max(rss);
-        println!("  server RSS after      {rss} KiB; gaps or error frames {gaps}; agent errors {errors}");
+        println!(
+            "  server RSS after      {rss} KiB; gaps or error frames {gaps}; agent errors {errors}"
+        );
     }
     // 300 MB = 292,969 KiB, the capacity target.
     const TARGET_KIB: u64 = 300_000_000 / 1024;

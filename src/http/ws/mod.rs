@@ -228,6 +228,21 @@ pub async fn incoming(
     }
 }
 
+/// Answers a `message` request that was refused before reaching the engine.
+pub async fn refuse_message(
+    ws: &mut Session,
+    chat_id: ChatId,
+    client_id: String,
+    e: crate::error::AppError,
+) -> Result<(), Stop> {
+    let frame = ServerFrame::refusal(
+        Answering::message(Some(chat_id), client_id),
+        e.code(),
+        e.to_string(),
+    );
+    ws.text(frame.to_string()).await.map_err(Stop::from)
+}
+
 /// The close for a connection the engine gave up on.
 pub fn too_slow() -> Stop {
     Stop::Close(CloseReason {

@@ -4,7 +4,7 @@
 //! and wrap-up; closes when the session ends or the desk stops.
 
 use super::{
-    bad_frame, going_away, incoming, oversize, too_slow, Filler, Stop, HEARTBEAT,
+    bad_frame, going_away, incoming, oversize, refuse_message, too_slow, Filler, Stop, HEARTBEAT,
     MAX_READ_FRAME_BYTES,
 };
 use crate::domain::status::Status;
@@ -289,17 +289,7 @@ async fn handle(
                         .await;
                     Ok(())
                 }
-                Err(e) => ws
-                    .text(
-                        ServerFrame::refusal(
-                            Answering::message(Some(chat_id), client_id),
-                            e.code(),
-                            e.to_string(),
-                        )
-                        .to_string(),
-                    )
-                    .await
-                    .map_err(Stop::from),
+                Err(e) => refuse_message(ws, chat_id, client_id, e).await,
             }
         }
         StaffFrame::Typing { chat_id, active } => {

@@ -6,12 +6,12 @@
 //! events never reach this connection.
 
 use super::{
-    bad_frame, going_away, incoming, oversize, too_slow, Filler, Stop, HEARTBEAT,
+    bad_frame, going_away, incoming, oversize, refuse_message, too_slow, Filler, Stop, HEARTBEAT,
     MAX_READ_FRAME_BYTES,
 };
 use crate::domain::chat::ChatState;
 use crate::domain::ChatId;
-use crate::engine::frames::{Answering, ServerFrame};
+use crate::engine::frames::ServerFrame;
 use crate::engine::{check_body, Command, Conn};
 use crate::error::AppError;
 use crate::http::extract::client_addr;
@@ -402,17 +402,7 @@ async fn handle(
                         .await;
                     Ok(())
                 }
-                Err(e) => ws
-                    .text(
-                        ServerFrame::refusal(
-                            Answering::message(Some(chat_id), client_id),
-                            e.code(),
-                            e.to_string(),
-                        )
-                        .to_string(),
-                    )
-                    .await
-                    .map_err(Stop::from),
+                Err(e) => refuse_message(ws, chat_id, client_id, e).await,
             }
         }
         VisitorFrame::Typing { text } => {
