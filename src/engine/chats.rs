@@ -5,7 +5,7 @@
 
 use super::conn::Conn;
 use super::core::{Core, LiveChat};
-use super::frames::ServerFrame;
+use super::frames::{ServerFrame, VisitorEndedBy};
 use super::messages::Draft;
 use super::{Reply, Started};
 use crate::domain::chat::{self, Chat, ChatState, EndedBy, Message, MessageKind, StartChatRequest};
@@ -253,12 +253,12 @@ impl Core {
             ended_by,
         }
         .json();
-        self.deliver(
-            message,
-            to,
-            None,
-            vec![(true, ended.clone()), (false, ended)],
-        );
+        let told = ServerFrame::VisitorChatEnded {
+            chat_id: id,
+            ended_by: VisitorEndedBy::new(ended_by, |s| self.display_name(s)),
+        }
+        .json();
+        self.deliver(message, to, None, vec![(true, told), (false, ended)]);
         if let Some(owner) = owner {
             if let Some(a) = self.agents.get_mut(&owner) {
                 a.chats.remove(&id);

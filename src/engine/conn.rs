@@ -32,7 +32,9 @@ pub enum Out {
     /// Any frame.
     Frame(Arc<str>),
     /// A chat message with its seq: the session skips what it already sent
-    /// and fills gaps from the store.
+    /// and fills gaps from the store. To staff the json is the whole
+    /// `message` frame; to visitors it is the message alone, which the
+    /// session puts in its frame with the connection's `prev_seq`.
     Message(Arc<ChatFrame>),
     /// This connection's staff member joined a chat: send the frame, then
     /// the chat's messages up to `seq` (its newest durable seq) from the store.

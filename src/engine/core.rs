@@ -460,6 +460,21 @@ impl Core {
             || (staff.role == crate::domain::Role::Manager && staff.in_group(group))
     }
 
+    /// A staff member's display name (from the store when not live).
+    pub fn display_name(&self, id: StaffId) -> String {
+        self.agents
+            .get(&id)
+            .map(|a| a.staff.display_name.clone())
+            .or_else(|| {
+                self.store
+                    .staff(id)
+                    .ok()
+                    .flatten()
+                    .map(|r| r.staff.display_name)
+            })
+            .unwrap_or_else(|| "An agent".to_string())
+    }
+
     pub fn now(&self) -> Millis {
         self.clock.now_ms()
     }

@@ -162,6 +162,14 @@ pub enum ServerFrame {
         /// Who ended it.
         ended_by: EndedBy,
     },
+    /// A chat ended, as a visitor is told: names, never staff ids.
+    #[serde(rename = "chat_ended")]
+    VisitorChatEnded {
+        /// The chat.
+        chat_id: ChatId,
+        /// Who ended it.
+        ended_by: VisitorEndedBy,
+    },
     /// The visitor's place in the queue.
     Queue {
         /// 1 = next.
@@ -208,6 +216,48 @@ pub enum ServerFrame {
         /// The message it concerns, if any.
         client_id: Option<String>,
     },
+}
+
+/// Who ended a chat, as a visitor is told.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "snake_case", tag = "by")]
+pub enum VisitorEndedBy {
+    /// The visitor.
+    Visitor,
+    /// An agent, by display name.
+    Agent {
+        /// Their display name.
+        name: String,
+    },
+    /// Closed for being idle.
+    Idle,
+}
+
+impl VisitorEndedBy {
+    /// `by` as a visitor is told it; `name` is the agent's display name.
+    pub fn new(by: EndedBy, name: impl FnOnce(StaffId) -> String) -> Self {
+        match by {
+            EndedBy::Visitor => VisitorEndedBy::Visitor,
+            EndedBy::Agent { staff } => VisitorEndedBy::Agent { name: name(staff) },
+            EndedBy::Idle => VisitorEndedBy::Idle,
+        }
+    }
+}
+
+/// A message's JSON as visitors get it: without the author's staff id
+/// (their name stays). Agents get the whole message.
+pub fn visitor_message_json(message: &Message) -> String {
+    let mut m = message.clone();
+    m.author = None;
+    serde_json::to_string(&m).unwrap_or_default()
+}
+
+/// The `message` frame of a visitor connection: the message and
+/// `prev_seq`, the seq of the message before it that this visitor could
+/// see (0: none). Whispers take seqs the visitor never sees, so a client
+/// checks `prev_seq` against the last seq it has, not `seq - 1`.
+pub fn visitor_message_frame(message_json: &str, prev_seq: u64) -> String {
+    format!("{{\"type\":\"message\",\"message\":{message_json},\"prev_seq\":{prev_seq}}}")
 }
 
 /// Every request `type` a client may send, on either socket: an error

@@ -160,12 +160,11 @@ impl Core {
     ) {
         let chat_id = message.chat_id;
         let seq = message.seq;
-        let visitor_json = message.kind.visible_to_visitor().then(|| {
-            ServerFrame::Message {
-                message: message.clone(),
-            }
-            .json()
-        });
+        // Visitor sessions wrap this in their frame with its `prev_seq`.
+        let visitor_json = message
+            .kind
+            .visible_to_visitor()
+            .then(|| Arc::<str>::from(super::frames::visitor_message_json(&message)));
         let agent_message = self.config.staff_view().message(message);
         let agent_json = ServerFrame::Message {
             message: agent_message,

@@ -306,6 +306,24 @@ impl Store {
         }
     }
 
+    /// The seq of the chat's newest message a visitor can see (0: none).
+    /// Whispers are rare, so this reads back only a few messages.
+    pub fn last_visible_seq(&self, chat: ChatId) -> Result<u64, StoreError> {
+        for kv in self
+            .trees
+            .chatid_seq_message
+            .scan_prefix(chat.to_bytes())
+            .values()
+            .rev()
+        {
+            let m = decode::<MessageRecord, Message>("message", &kv?)?;
+            if m.kind.visible_to_visitor() {
+                return Ok(m.seq);
+            }
+        }
+        Ok(0)
+    }
+
     /// Up to `limit` messages with seq greater than `after`, in order.
     pub fn messages_after(
         &self,

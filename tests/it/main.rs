@@ -29,5 +29,7 @@ mod process;
 mod roles;
 /// First-run setup link: works once, expires, creates the owner.
 mod setup;
+/// What a visitor connection is told: prev_seq across whispers, names only.
+mod visitor_view;
 /// The staff websocket: greeting, origin check, going-away on shutdown.
 mod websocket;

@@ -10,7 +10,7 @@ pub mod staff;
 pub mod visitor;
 
 use crate::domain::ChatId;
-use crate::engine::frames::{Answering, ServerFrame};
+use crate::engine::frames::{visitor_message_frame, visitor_message_json, Answering, ServerFrame};
 use crate::engine::{ConnRx, Out};
 use crate::state::AppState;
 use actix_ws::{CloseCode, CloseReason, Closed, Session};
@@ -75,6 +75,9 @@ pub struct Filler {
     /// messages wait for it (the resume fills them from the store), so a
     /// message racing the resume cannot start the stream from seq 1.
     awaiting_resume: HashSet<ChatId>,
+    /// Visitors: the seq of the last message this client could see, per
+    /// chat: the next one's `prev_seq`.
+    visible: HashMap<ChatId, u64>,
 }
 
 impl Filler {
@@ -85,6 +88,7 @@ impl Filler {
             for_agent,
             sent: HashMap::new(),
             awaiting_resume: HashSet::new(),
+            visible: HashMap::new(),
         }
     }
 
@@ -97,6 +101,7 @@ impl Filler {
     ) -> Result<(), Stop> {
         self.awaiting_resume.remove(&chat);
         self.sent.insert(chat, last_seq);
+        self.visible.insert(chat, last_seq);
         Box::pin(self.fill(ws, chat)).await
     }
 
@@ -117,7 +122,12 @@ impl Filler {
                         return Ok(());
                     }
                 }
-                ws.text(m.json.to_string()).await?;
+                if self.for_agent {
+                    ws.text(m.json.to_string()).await?;
+                } else {
+                    let prev = self.visible.insert(chat_id, seq).unwrap_or(0);
+                    ws.text(visitor_message_frame(&m.json, prev)).await?;
+                }
                 self.sent.insert(chat_id, seq);
             }
             Out::Hello(hello) => {
@@ -183,14 +193,14 @@ impl Filler {
             for message in page {
                 let seq = message.seq;
                 let visible = self.for_agent || message.kind.visible_to_visitor();
-                if visible {
-                    let message = if self.for_agent {
-                        view.message(message)
-                    } else {
-                        message
-                    };
+                if visible && self.for_agent {
+                    let message = view.message(message);
                     ws.text(ServerFrame::Message { message }.json().to_string())
                         .await?;
+                } else if visible {
+                    let prev = self.visible.insert(chat, seq).unwrap_or(0);
+                    let json = visitor_message_json(&message);
+                    ws.text(visitor_message_frame(&json, prev)).await?;
                 }
                 self.sent.insert(chat, seq);
             }

@@ -11,7 +11,7 @@ use super::{
 };
 use crate::domain::chat::ChatState;
 use crate::domain::ChatId;
-use crate::engine::frames::ServerFrame;
+use crate::engine::frames::{ServerFrame, VisitorEndedBy};
 use crate::engine::{check_body, Command, Conn};
 use crate::error::AppError;
 use crate::http::extract::client_addr;
@@ -319,10 +319,21 @@ async fn greet(
         .await;
     match attached {
         Ok(chat) => {
+            // The last seq this visitor can see, so a client checks the
+            // replay's `prev_seq` chain against it.
+            let newest_visible = match state.read(move |s| s.last_visible_seq(chat_id)).await {
+                Ok(seq) => seq,
+                Err(e) => {
+                    return Err(Stop::Close(CloseReason {
+                        code: CloseCode::Error,
+                        description: Some(e.to_string()),
+                    }))
+                }
+            };
             let hello = ServerFrame::VisitorHello {
                 chat_id,
                 state: chat.state,
-                last_seq: chat.last_seq,
+                last_seq: newest_visible,
             }
             .json();
             let mut r = ws.text(hello.to_string()).await.map_err(Stop::from);
@@ -331,9 +342,20 @@ async fn greet(
             }
             if r.is_ok() && chat.state == ChatState::Ended {
                 if let Some(by) = chat.ended_by {
-                    let ended = ServerFrame::ChatEnded {
+                    let name = match by {
+                        crate::domain::chat::EndedBy::Agent { staff } => state
+                            .read(move |s| s.staff(staff))
+                            .await
+                            .ok()
+                            .flatten()
+                            .map(|r| r.staff.display_name),
+                        _ => None,
+                    };
+                    let ended = ServerFrame::VisitorChatEnded {
                         chat_id,
-                        ended_by: by,
+                        ended_by: VisitorEndedBy::new(by, |_| {
+                            name.unwrap_or_else(|| "An agent".to_string())
+                        }),
                     }
                     .json();
                     r = ws.text(ended.to_string()).await.map_err(Stop::from);
