@@ -105,6 +105,9 @@ pub enum AppError {
     /// The store cannot write or make writes durable.
     #[error("{0}")]
     Unavailable(String),
+    /// A page on another site tried to use the visitor API.
+    #[error("the site {0} may not embed this desk's chat; an admin adds it to [widget] allowed_origins in the config")]
+    OriginNotAllowed(String),
     /// The data folder's disk is below its free-space reserve: writes are
     /// refused until space is freed; reads go on.
     #[error("{0}")]
@@ -128,6 +131,7 @@ impl AppError {
             AppError::AccountDisabled => "account_disabled",
             AppError::Forbidden(_) => "forbidden",
             AppError::CsrfRejected => "csrf_rejected",
+            AppError::OriginNotAllowed(_) => "origin_not_allowed",
             AppError::TooManyAttempts { .. } => "too_many_attempts",
             AppError::MethodNotAllowed { .. } => "method_not_allowed",
             AppError::RateLimited { .. } => "rate_limited",
@@ -200,7 +204,9 @@ impl ResponseError for AppError {
             | AppError::SessionEnded
             | AppError::InvalidCredentials
             | AppError::AccountDisabled => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden(_) | AppError::CsrfRejected => StatusCode::FORBIDDEN,
+            AppError::Forbidden(_) | AppError::CsrfRejected | AppError::OriginNotAllowed(_) => {
+                StatusCode::FORBIDDEN
+            }
             AppError::NotFound { .. } => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::TooManyAttempts { .. } | AppError::RateLimited { .. } => {

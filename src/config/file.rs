@@ -48,6 +48,7 @@ pub const SCHEMA: &[(&str, &[&str])] = &[
             "visitor_messages_per_minute",
         ],
     ),
+    ("widget", &["allowed_origins"]),
     ("backup", &["schedule", "folder", "keep"]),
     ("log", &["level"]),
 ];
@@ -85,6 +86,7 @@ fn apply(c: &mut Config, section: &str, key: &str, v: Value) -> Result<(), Strin
         ("chat", "visitor_messages_per_minute") => {
             c.chat.visitor_messages_per_minute = int(v, 1, 100_000)? as u32
         }
+        ("widget", "allowed_origins") => c.widget.allowed_origins = origins(v)?,
         ("backup", "schedule") => c.backup.schedule = cron(v)?,
         ("backup", "folder") => c.backup.folder = PathBuf::from(string(v)?),
         ("backup", "keep") => c.backup.keep = int(v, 1, 1000)? as u32,
@@ -173,6 +175,50 @@ fn public_url(v: Value) -> Result<String, String> {
         _ => Err(format!(
             "expected an address like \"https://chat.example.com\" (or \"\" to derive it from listen), found \"{s}\""
         )),
+    }
+}
+
+/// A list of web origins: `scheme://host[:port]`, http or https, no path.
+/// A comma-separated string is taken too (for the environment).
+fn origins(v: Value) -> Result<Vec<String>, String> {
+    let items: Vec<Value> = match v {
+        Value::Array(a) => a,
+        Value::String(s) if s.trim().is_empty() => Vec::new(),
+        Value::String(s) => s
+            .split(',')
+            .map(|p| Value::String(p.trim().into()))
+            .collect(),
+        other => {
+            return Err(format!(
+                "expected a list like [\"https://shop.example.com\"], found {}",
+                found(&other)
+            ))
+        }
+    };
+    items.into_iter().map(origin).collect()
+}
+
+fn origin(v: Value) -> Result<String, String> {
+    let s = string(v)?;
+    let lower = s.trim().to_lowercase();
+    let host = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))
+        .unwrap_or("");
+    let ok = !host.is_empty()
+        && !host.contains(['/', '?', '#', '@', '*'])
+        && !host.contains(char::is_whitespace)
+        && host
+            .split(':')
+            .nth(1)
+            .is_none_or(|p| p.parse::<u16>().is_ok())
+        && host.split(':').count() <= 2;
+    if ok {
+        Ok(lower)
+    } else {
+        Err(format!(
+            "\"{s}\" is not a web origin: write scheme, host and port only, like \"https://shop.example.com\" or \"http://localhost:3000\" (no path, no trailing slash, no wildcard)"
+        ))
     }
 }
 

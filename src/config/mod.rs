@@ -94,6 +94,14 @@ impl ChatConfig {
     }
 }
 
+/// `[widget]`: where the visitor widget may be embedded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WidgetConfig {
+    /// Origins (`https://shop.example.com`) whose pages may start and hold
+    /// chats; the desk's own origin always may.
+    pub allowed_origins: Vec<String>,
+}
+
 /// `[backup]`: scheduled backups of the store.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BackupConfig {
@@ -134,6 +142,8 @@ pub struct Config {
     pub auth: AuthConfig,
     /// `[chat]`.
     pub chat: ChatConfig,
+    /// `[widget]`.
+    pub widget: WidgetConfig,
     /// `[backup]`.
     pub backup: BackupConfig,
     /// `[log]`.
@@ -174,6 +184,9 @@ impl Default for Config {
                 idle_close: Duration::from_secs(30 * 60),
                 visitor_starts_per_minute: 10,
                 visitor_messages_per_minute: 60,
+            },
+            widget: WidgetConfig {
+                allowed_origins: Vec::new(),
             },
             backup: BackupConfig {
                 schedule: "0 30 3 * * *".into(),

@@ -337,3 +337,26 @@ fn a_backup_schedule_must_parse_and_fire() {
         ("", "/mnt/backups".into())
     );
 }
+
+#[test]
+fn widget_origins_are_checked_and_normalized() {
+    let p = problems("[widget]\nallowed_origins = [\"https://shop.example.com/\", \"*\"]\n");
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(
+        p[0].starts_with(
+            "2:19: widget.allowed_origins: \"https://shop.example.com/\" is not a web origin"
+        ),
+        "{p:?}"
+    );
+    let c = from_text(
+        "[widget]\nallowed_origins = [\"https://Shop.Example.com\", \"http://localhost:3000\"]\n",
+    )
+    .expect("valid");
+    assert_eq!(
+        c.widget.allowed_origins,
+        vec![
+            "https://shop.example.com".to_string(),
+            "http://localhost:3000".to_string()
+        ]
+    );
+}

@@ -63,6 +63,64 @@ pub fn same_origin_of(req: &actix_web::HttpRequest) -> bool {
     same_origin(req.headers(), &public_url)
 }
 
+/// Whether a page of `origin` may use the visitor API: the desk's own
+/// pages, and those of `[widget] allowed_origins`.
+pub fn widget_origin_allowed(req: &actix_web::HttpRequest, origin: &str) -> bool {
+    same_origin_of(req)
+        || req
+            .app_data::<actix_web::web::Data<crate::state::AppState>>()
+            .is_some_and(|s| {
+                s.config
+                    .widget
+                    .allowed_origins
+                    .iter()
+                    .any(|o| o.eq_ignore_ascii_case(origin))
+            })
+}
+
+/// CORS for the visitor API (`/api/visitor/…`), which pages of the
+/// business's own site call: a page of an allowed origin gets the
+/// `Access-Control-*` headers (and its preflight an answer), any other
+/// page 403 `origin_not_allowed`. Requests without an Origin (not from a
+/// browser page) pass as before. No cookies are involved.
+pub async fn visitor_cors(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let origin = req
+        .path()
+        .starts_with("/api/visitor/")
+        .then(|| req.headers().get(ORIGIN).and_then(|v| v.to_str().ok()))
+        .flatten()
+        .map(str::to_string);
+    let Some(origin) = origin else {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
+    };
+    if !widget_origin_allowed(req.request(), &origin) {
+        let res = req.error_response(AppError::OriginNotAllowed(origin));
+        return Ok(res.map_into_right_body());
+    }
+    let preflight = req.method() == Method::OPTIONS;
+    let mut res = next.call(req).await?;
+    let h = res.headers_mut();
+    let mut set = |name: &'static str, value: &str| {
+        if let Ok(v) = actix_web::http::header::HeaderValue::from_str(value) {
+            h.insert(actix_web::http::header::HeaderName::from_static(name), v);
+        }
+    };
+    set("access-control-allow-origin", &origin);
+    set("vary", "Origin");
+    if preflight {
+        set("access-control-allow-methods", "POST, OPTIONS");
+        set("access-control-allow-headers", "Content-Type");
+        set("access-control-max-age", "600");
+    }
+    Ok(res.map_into_left_body())
+}
+
 /// Refuses cross-site state-changing API requests.
 pub async fn origin_check(
     req: ServiceRequest,

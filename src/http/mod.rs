@@ -136,7 +136,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 )
                 .service(resource("/chats/delete").route(post().to(api::chats::post_bulk_delete)))
                 .service(resource("/chats/{id}").route(get().to(api::chats::get_chat)))
-                .service(resource("/visitor/chats").route(post().to(api::visitor::post_chat)))
+                .service(
+                    resource("/visitor/chats")
+                        .route(post().to(api::visitor::post_chat))
+                        .route(
+                            web::method(actix_web::http::Method::OPTIONS)
+                                .to(api::visitor::options_chats),
+                        ),
+                )
                 .service(resource("/ws/staff").route(get().to(ws::staff_socket)))
                 .service(resource("/ws/visitor").route(get().to(ws::visitor::visitor_socket))),
         );
@@ -166,6 +173,7 @@ pub fn build(
         .app_data(web::QueryConfig::default().error_handler(query_error))
         .app_data(web::PayloadConfig::new(limit))
         .wrap(from_fn(middleware::origin_check))
+        .wrap(from_fn(middleware::visitor_cors))
         .wrap(middleware::security_headers())
         .wrap(Compress::default())
         .wrap(from_fn(middleware::request_log))

@@ -481,3 +481,114 @@ async fn the_openapi_document_states_what_the_server_enforces() {
         .await;
     assert_eq!(r.status, 400, "{}", r.text);
 }
+
+#[actix_web::test]
+async fn only_allowed_sites_may_start_or_hold_a_chat() {
+    let desk = Desk::new_with("round_robin", |c| {
+        c.chat.visitor_starts_per_minute = 100_000;
+        c.widget.allowed_origins = vec!["https://shop.example.com".into()];
+    })
+    .await;
+    let (_ann, _) = desk.agent("Ann", 3).await;
+    let start = json!({"name": "Vera", "group": desk.group, "question": "Hello"});
+    let mut c = desk.app.client();
+    // The preflight of an allowed site, and its request, carry CORS headers.
+    let pre = c
+        .raw(
+            awc::http::Method::OPTIONS,
+            "/api/visitor/chats",
+            None,
+            &[
+                ("Origin", "https://shop.example.com"),
+                ("Access-Control-Request-Method", "POST"),
+            ],
+        )
+        .await;
+    assert_eq!(pre.status, 204, "{}", pre.text);
+    assert_eq!(
+        pre.header("access-control-allow-origin").as_deref(),
+        Some("https://shop.example.com")
+    );
+    assert!(pre
+        .header("access-control-allow-methods")
+        .unwrap_or_default()
+        .contains("POST"));
+    assert!(pre
+        .header("access-control-allow-headers")
+        .unwrap_or_default()
+        .contains("Content-Type"));
+    let body = start.to_string().into_bytes();
+    let ok = c
+        .raw(
+            awc::http::Method::POST,
+            "/api/visitor/chats",
+            Some(body.clone()),
+            &[
+                ("Content-Type", "application/json"),
+                ("Origin", "https://shop.example.com"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, 201, "{}", ok.text);
+    assert_eq!(
+        ok.header("access-control-allow-origin").as_deref(),
+        Some("https://shop.example.com")
+    );
+    // Another site: refused, clearly, preflight and request alike.
+    for method in [awc::http::Method::OPTIONS, awc::http::Method::POST] {
+        let r = c
+            .raw(
+                method.clone(),
+                "/api/visitor/chats",
+                Some(body.clone()),
+                &[
+                    ("Content-Type", "application/json"),
+                    ("Origin", "https://evil.example"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.code()),
+            (403, "origin_not_allowed"),
+            "{method}: {}",
+            r.text
+        );
+        assert!(r.header("access-control-allow-origin").is_none());
+        assert!(r.json["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("allowed_origins"));
+    }
+    // The desk's own pages always may.
+    let own = c
+        .raw(
+            awc::http::Method::POST,
+            "/api/visitor/chats",
+            Some(body.clone()),
+            &[
+                ("Content-Type", "application/json"),
+                ("Origin", desk.app.base.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(own.status, 201, "{}", own.text);
+    // The visitor socket checks the page's origin too.
+    let token = ok.json["token"].as_str().unwrap().to_string();
+    let ws = |origin: &'static str| {
+        awc::Client::new()
+            .ws(format!(
+                "{}/api/ws/visitor",
+                desk.app.base.replace("http", "ws")
+            ))
+            .origin(origin)
+            .connect()
+    };
+    assert!(
+        ws("https://evil.example").await.is_err(),
+        "another site cannot hold the chat open"
+    );
+    let (_, socket) = ws("https://shop.example.com").await.expect("allowed site");
+    let mut v = Ws::from_socket(socket);
+    v.send(visitor_hello(&token, 0)).await;
+    v.expect("visitor_hello").await;
+}

@@ -44,6 +44,7 @@ use utoipa::{Modify, OpenApi};
         groups::patch_group,
         groups::delete_group,
         visitor::post_chat,
+        visitor::options_chats,
         chats::list_chats,
         chats::get_chat,
         chats::post_bulk_transfer,
@@ -76,7 +77,7 @@ pub struct ApiDoc;
 pub fn allowed_methods(path: &str) -> Option<String> {
     let doc = serde_json::to_value(ApiDoc::openapi()).ok()?;
     let item = doc.get("paths")?.get(path)?.as_object()?;
-    let methods: Vec<String> = ["get", "put", "post", "delete", "patch"]
+    let methods: Vec<String> = ["get", "put", "post", "delete", "patch", "options"]
         .iter()
         .filter(|m| item.contains_key(**m))
         .map(|m| m.to_uppercase())

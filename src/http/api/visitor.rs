@@ -1,7 +1,7 @@
 //! Visitor endpoints (the widget's): start a chat. Authorized by nothing
-//! but rate limits now and the chat token afterwards; no cookies, so they
-//! are exempt from the same-origin rule (the widget runs on the business's
-//! own website).
+//! but rate limits now and the chat token afterwards; no cookies. Pages of
+//! the desk and of `[widget] allowed_origins` may call them (CORS, in
+//! `middleware::visitor_cors`); pages of other sites are refused.
 
 use crate::domain::chat::StartChatRequest;
 use crate::domain::ChatId;
@@ -25,11 +25,24 @@ pub struct StartChatResponse {
     pub token: Option<String>,
 }
 
+/// The CORS preflight of a page that embeds the widget: 204 with the
+/// `Access-Control-*` headers for an allowed origin, 403
+/// `origin_not_allowed` for another.
+#[utoipa::path(options, path = "/api/visitor/chats", tag = "visitor", responses(
+    (status = 204, description = "Allowed; see the Access-Control-* headers"),
+    (status = 403, body = ErrorBody, description = "`origin_not_allowed`: the page's site is not in [widget] allowed_origins")))]
+pub async fn options_chats() -> HttpResponse {
+    HttpResponse::NoContent()
+        .insert_header(("Allow", "POST, OPTIONS"))
+        .finish()
+}
+
 /// Starts a chat with a group.
 #[utoipa::path(post, path = "/api/visitor/chats", tag = "visitor", request_body = StartChatRequest, responses(
     (status = 201, body = StartChatResponse, description = "Queued"),
     (status = 200, body = StartChatResponse, description = "Offline: nobody can take it"),
     (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 403, body = ErrorBody, description = "`origin_not_allowed`: the page's site is not in [widget] allowed_origins"),
     (status = 429, body = ErrorBody, description = "Too many chats started from this address; see Retry-After")))]
 pub async fn post_chat(
     state: web::Data<AppState>,

@@ -1,6 +1,6 @@
 //! `GET /api/ws/visitor`: the visitor's live connection to their one chat.
-//! The chat token alone grants access (it may come from any site that embeds
-//! the widget, so there is no Origin rule here). It travels in the first
+//! The chat token grants access; a browser page must also be of the desk
+//! or of `[widget] allowed_origins` (its Origin is checked). The token travels in the first
 //! frame, `{"type":"hello","token":…,"last_seq":N}`, never in the URL,
 //! where proxies and access logs would keep it. Whispers and staff-only
 //! events never reach this connection.
@@ -144,6 +144,14 @@ pub async fn visitor_socket(
                       where logs keep it"
                 .into(),
         });
+    }
+    // A page on another site may not hold a chat open (browsers always
+    // send Origin on websockets; other clients send none).
+    if let Some(origin) = req.headers().get(actix_web::http::header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or_default().to_string();
+        if !crate::http::middleware::widget_origin_allowed(&req, &origin) {
+            return Err(AppError::OriginNotAllowed(origin));
+        }
     }
     let (response, session, stream) =
         actix_ws::handle(&req, body).map_err(|e| AppError::BadRequest {
