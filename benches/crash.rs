@@ -477,7 +477,7 @@ async fn crash_loop(o: Options, dir: &Path) -> bool {
             let (_, g, _) = owner
                 .post(
                     "/api/groups",
-                    json!({"name": "Crash", "rona_timeout_secs": 600}),
+                    json!({"name": "Crash", "rona_timeout_secs": 600, "offline_when_nobody_online": false}),
                 )
                 .await;
             group = g["id"].as_str().expect("group").to_string();
@@ -780,7 +780,7 @@ async fn disk_full(reserve: bool) -> bool {
     let (_, g, _) = owner
         .post(
             "/api/groups",
-            json!({"name": "Full", "rona_timeout_secs": 600}),
+            json!({"name": "Full", "rona_timeout_secs": 600, "offline_when_nobody_online": false}),
         )
         .await;
     let group = g["id"].as_str().expect("group").to_string();

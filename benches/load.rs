@@ -317,7 +317,7 @@ async fn chat_load(o: Options) -> (Stats, (u64, f64), (u64, f64), f64) {
     let (_, group, _) = owner
         .post(
             "/api/groups",
-            json!({"name": "Load", "rona_timeout_secs": 600}),
+            json!({"name": "Load", "rona_timeout_secs": 600, "offline_when_nobody_online": false}),
         )
         .await;
     let group = group["id"].as_str().expect("group").to_string();
@@ -564,7 +564,7 @@ async fn capacity(o: Options) -> i32 {
     let (_, group, _) = owner
         .post(
             "/api/groups",
-            json!({"name": "Capacity", "rona_timeout_secs": 600}),
+            json!({"name": "Capacity", "rona_timeout_secs": 600, "offline_when_nobody_online": false}),
         )
         .await;
     let group = group["id"].as_str().expect("group").to_string();
@@ -877,7 +877,7 @@ async fn broadcast(n: usize) -> i32 {
     let (_, group, _) = owner
         .post(
             "/api/groups",
-            json!({"name": "Broadcast", "routing": "manual"}),
+            json!({"name": "Broadcast", "routing": "manual", "offline_when_nobody_online": false}),
         )
         .await;
     let group = group["id"].as_str().expect("group").to_string();
@@ -960,7 +960,7 @@ async fn waiting(n: usize) -> i32 {
         let (_, g, _) = owner
             .post(
                 "/api/groups",
-                json!({"name": name, "rona_timeout_secs": 600}),
+                json!({"name": name, "rona_timeout_secs": 600, "offline_when_nobody_online": false}),
             )
             .await;
         groups.push(g["id"].as_str().expect("group").to_string());

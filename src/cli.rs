@@ -176,8 +176,9 @@ fn serve(arg: ConfigArg) -> ExitCode {
             Ok(r) => r,
             Err(e) => return fail(e),
         };
+        let stop = app::stop_signal();
         print_banner(&running, &source);
-        app::wait_for_signal().await;
+        stop.await;
         eprintln!("livedesk: stopping…");
         match running.stop().await {
             Ok(()) => ExitCode::SUCCESS,

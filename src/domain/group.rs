@@ -73,6 +73,11 @@ pub struct Group {
     pub rona_timeout_secs: u32,
     /// Whether the queue takes new chats; offline makes the widget offer a message form.
     pub queue_online: bool,
+    /// When no member is online (connected, available or busy), a new chat
+    /// is not queued for nobody: the widget offers the message form.
+    /// Default true; false queues it for whoever comes online.
+    #[serde(default = "yes")]
+    pub offline_when_nobody_online: bool,
     /// Widget look.
     pub widget: WidgetLook,
     /// When the group was made.
@@ -94,6 +99,10 @@ pub struct NewGroup {
     /// Queue online (default true).
     #[serde(default = "yes")]
     pub queue_online: bool,
+    /// Offer the message form instead of queueing when no member is online
+    /// (default true).
+    #[serde(default = "yes")]
+    pub offline_when_nobody_online: bool,
     /// Widget look (defaults shown in the docs).
     #[serde(default)]
     pub widget: Option<WidgetLook>,
@@ -120,6 +129,8 @@ pub struct GroupPatch {
     pub rona_timeout_secs: Option<u32>,
     /// Queue online or offline.
     pub queue_online: Option<bool>,
+    /// Offer the message form instead of queueing when no member is online.
+    pub offline_when_nobody_online: Option<bool>,
     /// New widget look (all four fields).
     pub widget: Option<WidgetLook>,
 }
@@ -143,6 +154,7 @@ impl NewGroup {
                 RONA_MAX_SECS,
             )?,
             queue_online: self.queue_online,
+            offline_when_nobody_online: self.offline_when_nobody_online,
             widget: self.widget.clone().unwrap_or_default().validated()?,
             created_at: now,
         })
@@ -164,6 +176,9 @@ impl GroupPatch {
         }
         if let Some(q) = self.queue_online {
             group.queue_online = q;
+        }
+        if let Some(o) = self.offline_when_nobody_online {
+            group.offline_when_nobody_online = o;
         }
         if let Some(w) = &self.widget {
             group.widget = w.validated()?;

@@ -9,6 +9,7 @@ use super::frames::{ServerFrame, VisitorEndedBy};
 use super::messages::Draft;
 use super::{Reply, Started};
 use crate::domain::chat::{self, Chat, ChatState, EndedBy, Message, MessageKind, StartChatRequest};
+use crate::domain::status::Status;
 
 use crate::domain::{ChatId, GroupId, Routing, StaffId};
 use crate::error::AppError;
@@ -36,15 +37,29 @@ impl Core {
         Ok(false)
     }
 
+    /// Whether a member of `group` is online now: connected, and available
+    /// or busy (an agent at their limit is still at work).
+    pub(super) fn anyone_online(&self, group: GroupId) -> bool {
+        self.agents.values().any(|a| {
+            a.staff.in_group(group)
+                && a.staff.chat_enabled
+                && !a.staff.disabled
+                && !a.conns.is_empty()
+                && matches!(a.presence.status, Status::Available | Status::Busy)
+        })
+    }
+
     pub(super) fn start_chat(&mut self, req: StartChatRequest, reply: Reply<Started>) {
         let result = (|| {
             let (visitor, question) = req.visitor(self.config.max_message_chars)?;
             self.ensure_group(req.group)?;
-            let online = self
-                .groups
-                .get(&req.group)
-                .is_some_and(|g| g.group.queue_online);
+            let (online, need_someone) = self.groups.get(&req.group).map_or((false, true), |g| {
+                (g.group.queue_online, g.group.offline_when_nobody_online)
+            });
             if !online || !self.anyone_could_take(req.group)? {
+                return Ok(None);
+            }
+            if need_someone && !self.anyone_online(req.group) {
                 return Ok(None);
             }
             let now = self.now();

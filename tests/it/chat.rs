@@ -147,7 +147,7 @@ async fn offline_queues_and_groups_without_agents_answer_offline() {
         (200, Some("offline")),
         "no chat-enabled member"
     );
-    desk.agent("Ann", 3).await;
+    let (_ann, _) = desk.agent("Ann", 3).await; // online: chats queue
     let r = c.post("/api/visitor/chats", start.clone()).await;
     assert_eq!((r.status, r.json["status"].as_str()), (201, Some("queued")));
     desk.owner
@@ -962,7 +962,7 @@ async fn visitors_are_rate_limited_with_clear_errors() {
         c.chat.visitor_messages_per_minute = 60;
     })
     .await;
-    desk.agent("Ann", 50).await;
+    let (_ann, _) = desk.agent("Ann", 50).await; // online, so chats queue
     let c = desk.app.client();
     let start = json!({"name": "Vera", "group": desk.group, "question": "Hi"});
     let mut token = String::new();
@@ -1076,6 +1076,15 @@ async fn waiting_visitors_see_their_place_in_the_queue() {
     ann.send(json!({"type": "set_status", "status": "away"}))
         .await;
     ann.until(|f| f["type"] == "done").await;
+    // Nobody online: this group queues chats anyway.
+    let r = desk
+        .owner
+        .patch(
+            &format!("/api/groups/{}", desk.group),
+            json!({"offline_when_nobody_online": false}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
     let (_, first) = desk.start_chat("Vera", "Hi").await;
     let (_, second) = desk.start_chat("Walt", "Hi").await;
     let mut walt = Ws::visitor(&desk.app, &second, 0).await;
@@ -1117,7 +1126,7 @@ async fn with_store_masked_the_unmasked_text_is_never_written() {
 #[actix_web::test]
 async fn an_oversize_frame_gets_an_error_and_the_connection_stays_usable() {
     let desk = Desk::new("round_robin").await;
-    desk.agent("Ann", 3).await;
+    let (_ann, _) = desk.agent("Ann", 3).await;
     let (_, token) = desk.start_chat("Vera", "Hi").await;
     let (_, socket) = awc::Client::new()
         .ws(format!(

@@ -592,3 +592,66 @@ async fn only_allowed_sites_may_start_or_hold_a_chat() {
     v.send(visitor_hello(&token, 0)).await;
     v.expect("visitor_hello").await;
 }
+
+#[actix_web::test]
+async fn nobody_online_means_the_message_form_not_a_queue_for_nobody() {
+    let desk = Desk::new("round_robin").await;
+    let start = json!({"name": "Vera", "group": desk.group, "question": "Anyone?"});
+    let (mut ann, _) = desk.agent("Ann", 3).await;
+    ann.send(json!({"type": "set_status", "status": "away"}))
+        .await;
+    ann.until(|f| f["type"] == "done" && f["request"] == "set_status")
+        .await;
+    let r = desk
+        .app
+        .client()
+        .post("/api/visitor/chats", start.clone())
+        .await;
+    assert_eq!(
+        (r.status, r.json["status"].as_str()),
+        (200, Some("offline")),
+        "Ann is away: {}",
+        r.text
+    );
+    drop(ann); // and then not connected at all
+    let r = desk
+        .app
+        .client()
+        .post("/api/visitor/chats", start.clone())
+        .await;
+    assert_eq!(r.json["status"], "offline");
+    // A group may choose to queue for whoever comes online.
+    let g = desk
+        .owner
+        .patch(
+            &format!("/api/groups/{}", desk.group),
+            json!({"offline_when_nobody_online": false}),
+        )
+        .await;
+    assert_eq!(g.json["offline_when_nobody_online"], false);
+    let r = desk
+        .app
+        .client()
+        .post("/api/visitor/chats", start.clone())
+        .await;
+    assert_eq!(
+        (r.status, r.json["status"].as_str()),
+        (201, Some("queued")),
+        "{}",
+        r.text
+    );
+    // An agent at their limit is busy, still online: chats queue for them.
+    let desk = Desk::new("round_robin").await;
+    let (mut bob, _) = desk.agent("Bob", 1).await;
+    desk.start_chat("Walt", "first").await;
+    bob.expect("offer").await;
+    let r = desk
+        .app
+        .client()
+        .post(
+            "/api/visitor/chats",
+            json!({"name": "Xena", "group": desk.group, "question": "second"}),
+        )
+        .await;
+    assert_eq!(r.json["status"], "queued", "{}", r.text);
+}

@@ -444,6 +444,7 @@ async fn every_acknowledged_message_survives_kill_9_exactly_once_and_in_order() 
     ann_ws
         .send(json!({"type": "set_status", "status": "available"}))
         .await;
+    ann_ws.expect("done").await; // online before the visitor comes
     let started = Client::new(&served.base)
         .post(
             "/api/visitor/chats",

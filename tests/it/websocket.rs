@@ -81,7 +81,7 @@ async fn the_staff_socket_greets_and_refuses_foreign_origins_and_strangers() {
 #[actix_web::test]
 async fn the_visitor_socket_takes_its_token_in_the_first_frame_only() {
     let desk = Desk::new("round_robin").await;
-    desk.agent("Ann", 3).await;
+    let (_ann, _) = desk.agent("Ann", 3).await;
     let (chat, token) = desk.start_chat("Vera", "Hi").await;
 
     let in_url = desk
