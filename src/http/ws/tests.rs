@@ -50,24 +50,12 @@ fn json() -> impl Strategy<Value = Value> {
     })
 }
 
-const TYPES: &[&str] = &[
-    "hello",
-    "set_status",
-    "accept",
-    "decline",
-    "message",
-    "typing",
-    "end",
-    "wrap_up",
-    "resume",
-    "transfer",
-    "invite",
-    "leave",
-    "monitor",
-    "unmonitor",
-    "ping",
-    "",
-];
+/// Every request type, and two that are none.
+fn types() -> Vec<&'static str> {
+    let mut t = crate::engine::frames::REQUESTS.to_vec();
+    t.extend(["ping", ""]);
+    t
+}
 const FIELDS: &[&str] = &[
     "token",
     "last_seq",
@@ -95,7 +83,7 @@ proptest! {
 
     #[test]
     fn frames_of_every_type_with_any_fields_parse_or_are_refused_clearly(
-        kind in proptest::sample::select(TYPES),
+        kind in proptest::sample::select(types()),
         fields in proptest::collection::vec((proptest::sample::select(FIELDS), json()), 0..6),
     ) {
         let mut frame = Map::new();
