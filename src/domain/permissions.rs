@@ -12,6 +12,7 @@
 //! - nobody changes their own role or disables their own account.
 
 use super::group::Group;
+use super::ids::GroupId;
 use super::staff::{Role, Staff, StaffPatch};
 use std::fmt;
 
@@ -106,6 +107,12 @@ pub fn can_view_group(actor: &Staff, group: &Group) -> bool {
     actor.role.is_admin() || actor.in_group(group.id)
 }
 
+/// Whether `actor` may supervise chats of `group`: watch them (monitor)
+/// and move them between queues. Admins all groups, managers their own.
+pub fn supervise_chats(actor: &Staff, group: GroupId) -> bool {
+    actor.role.is_admin() || (actor.role == Role::Manager && actor.in_group(group))
+}
+
 /// Whether `actor` may create or delete groups.
 pub fn create_or_delete_group(actor: &Staff) -> Result<(), Denied> {
     if actor.role.is_admin() {
@@ -128,7 +135,17 @@ pub fn edit_group(actor: &Staff, group: &Group) -> Result<(), Denied> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{GroupId, NewGroup, StaffId};
+    use crate::domain::{NewGroup, StaffId};
+
+    #[test]
+    fn chats_are_supervised_by_admins_and_the_managers_of_their_group() {
+        let (g, other) = (GroupId::generate(), GroupId::generate());
+        assert!(supervise_chats(&staff(Role::Owner, vec![]), g));
+        assert!(supervise_chats(&staff(Role::Admin, vec![]), g));
+        assert!(supervise_chats(&staff(Role::Manager, vec![g]), g));
+        assert!(!supervise_chats(&staff(Role::Manager, vec![other]), g));
+        assert!(!supervise_chats(&staff(Role::Agent, vec![g]), g));
+    }
 
     fn staff(role: Role, groups: Vec<GroupId>) -> Staff {
         Staff {

@@ -453,15 +453,8 @@ impl Core {
         }
     }
 
-    /// Whether `staff` may watch chats of `group`: admins all, managers
-    /// those of their groups.
-    pub fn may_monitor(staff: &Staff, group: GroupId) -> bool {
-        staff.role.is_admin()
-            || (staff.role == crate::domain::Role::Manager && staff.in_group(group))
-    }
-
     /// A staff member's display name (from the store when not live).
-    pub fn display_name(&self, id: StaffId) -> String {
+    pub fn display_name(&self, id: StaffId) -> Option<String> {
         self.agents
             .get(&id)
             .map(|a| a.staff.display_name.clone())
@@ -472,7 +465,6 @@ impl Core {
                     .flatten()
                     .map(|r| r.staff.display_name)
             })
-            .unwrap_or_else(|| "An agent".to_string())
     }
 
     pub fn now(&self) -> Millis {

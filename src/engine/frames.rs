@@ -234,11 +234,14 @@ pub enum VisitorEndedBy {
 }
 
 impl VisitorEndedBy {
-    /// `by` as a visitor is told it; `name` is the agent's display name.
-    pub fn new(by: EndedBy, name: impl FnOnce(StaffId) -> String) -> Self {
+    /// `by` as a visitor is told it; `name` finds the agent's display name
+    /// ("An agent" when the account is gone).
+    pub fn new(by: EndedBy, name: impl FnOnce(StaffId) -> Option<String>) -> Self {
         match by {
             EndedBy::Visitor => VisitorEndedBy::Visitor,
-            EndedBy::Agent { staff } => VisitorEndedBy::Agent { name: name(staff) },
+            EndedBy::Agent { staff } => VisitorEndedBy::Agent {
+                name: name(staff).unwrap_or_else(|| "An agent".to_string()),
+            },
             EndedBy::Idle => VisitorEndedBy::Idle,
         }
     }

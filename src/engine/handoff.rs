@@ -10,7 +10,8 @@ use super::core::{Core, Pending, PendingKind};
 use super::frames::{ServerFrame, StaffRef};
 use super::TransferTo;
 use crate::domain::chat::{ChatState, Handoff};
-use crate::domain::{ChatId, Role, Staff, StaffId};
+use crate::domain::permissions;
+use crate::domain::{ChatId, Staff, StaffId};
 use crate::error::AppError;
 use crate::store::StoreError;
 
@@ -504,9 +505,7 @@ impl Core {
             code: "chat_not_found",
             message: format!("chat {id} is not open"),
         })?;
-        let allowed = actor.role.is_admin()
-            || (actor.role == Role::Manager && actor.in_group(live.chat.group));
-        if !allowed {
+        if !permissions::supervise_chats(actor, live.chat.group) {
             return Err(AppError::Forbidden(
                 "only admins and managers of the chat's group can transfer it".into(),
             ));
@@ -523,7 +522,7 @@ impl Core {
             code: "chat_not_found",
             message: "chat not open".into(),
         })?;
-        if on && !Core::may_monitor(actor, live.chat.group) {
+        if on && !permissions::supervise_chats(actor, live.chat.group) {
             return Err(AppError::Forbidden(
                 "only admins and managers of the chat's group can monitor it".into(),
             ));

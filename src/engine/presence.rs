@@ -6,6 +6,7 @@ use super::conn::{Conn, ConnId, Out};
 use super::core::{Agent, Core};
 use super::frames::{ServerFrame, StaffRef};
 use crate::domain::chat::ChatState;
+use crate::domain::permissions;
 use crate::domain::status::{self, Presence, Status, StatusEvent};
 use crate::domain::{ChatId, GroupId, Role, Staff, StaffId};
 use crate::error::AppError;
@@ -186,9 +187,9 @@ impl Core {
             .iter()
             .copied()
             .filter(|c| {
-                self.chats
-                    .get(c)
-                    .is_none_or(|l| a.staff.disabled || !Core::may_monitor(&a.staff, l.chat.group))
+                self.chats.get(c).is_none_or(|l| {
+                    a.staff.disabled || !permissions::supervise_chats(&a.staff, l.chat.group)
+                })
             })
             .collect();
         for chat in unseen {

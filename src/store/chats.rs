@@ -250,7 +250,6 @@ impl Store {
     /// The chat a visitor token opens. A token whose chat was deleted opens
     /// nothing, and its dangling entry is removed here.
     pub fn chat_id_by_token(&self, token: &TokenHash) -> Result<Option<ChatId>, StoreError> {
-        let _w = self.gate.writing();
         let Some(bytes) = self.trees.tokenhash_chatid.get(token)? else {
             return Ok(None);
         };
@@ -258,6 +257,8 @@ impl Store {
         if self.trees.chatid_chat.contains_key(id.to_bytes())? {
             Ok(Some(id))
         } else {
+            // Only this cleanup writes: reads pass no gate.
+            let _w = self.gate.writing();
             self.trees.tokenhash_chatid.remove(token)?;
             Ok(None)
         }
@@ -272,7 +273,6 @@ impl Store {
         chat: ChatId,
         client_id: &str,
     ) -> Result<Option<u64>, StoreError> {
-        let _w = self.gate.writing();
         let key = chat_client(chat, client_id);
         let Some(bytes) = self.trees.chatid_clientid_seq.get(&key)? else {
             return Ok(None);
@@ -287,6 +287,9 @@ impl Store {
         if stored.is_some_and(|m| m.client_id.as_deref() == Some(client_id)) {
             Ok(Some(seq))
         } else {
+            // Only this cleanup of a stale entry writes; the lookup every
+            // message makes passes no gate.
+            let _w = self.gate.writing();
             self.trees.chatid_clientid_seq.remove(&key)?;
             Ok(None)
         }

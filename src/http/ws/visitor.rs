@@ -361,9 +361,7 @@ async fn greet(
                     };
                     let ended = ServerFrame::VisitorChatEnded {
                         chat_id,
-                        ended_by: VisitorEndedBy::new(by, |_| {
-                            name.unwrap_or_else(|| "An agent".to_string())
-                        }),
+                        ended_by: VisitorEndedBy::new(by, |_| name),
                     }
                     .json();
                     r = ws.text(ended.to_string()).await.map_err(Stop::from);
