@@ -19,9 +19,9 @@ pub enum Scope {
     /// Chats I own, joined or handed on.
     #[default]
     Mine,
-    /// Chats of one group (`group=`).
+    /// Chats of one group (`group=`); without `group=`, of every group I may see.
     Group,
-    /// Chats of one agent (`agent=`).
+    /// Chats of one agent (`agent=`); without `agent=`, every chat I may see that has an agent.
     Agent,
     /// Everything I may see.
     All,
@@ -62,9 +62,9 @@ pub struct ChatListQuery {
     /// `active` (default), `completed` or `any`.
     #[param(inline)]
     pub state: Option<StateFilter>,
-    /// The group, required with `scope=group`.
+    /// The group of `scope=group` (without it: every group you may see).
     pub group: Option<GroupId>,
-    /// The agent, required with `scope=agent`.
+    /// The agent of `scope=agent` (without it: any agent).
     pub agent: Option<StaffId>,
     /// `visitor`, `email`, `group`, `agent`, `started` (default), `duration` or `idle`.
     #[param(inline)]
@@ -154,9 +154,9 @@ pub async fn list(
         (Scope::Mine, _, _) => state.read(move |s| s.chats_of_staff(me)).await?,
         (Scope::Group, Some(g), _) => state.read(move |s| s.chats_of_group(g)).await?,
         (Scope::Agent, _, Some(a)) => state.read(move |s| s.chats_of_staff(a)).await?,
-        (Scope::All, _, _) => state.read(|s| s.all_chats()).await?,
-        (Scope::Group, None, _) => return Err(field("group: required with scope=group")),
-        (Scope::Agent, _, None) => return Err(field("agent: required with scope=agent")),
+        (Scope::All, _, _) | (Scope::Group, None, _) | (Scope::Agent, _, None) => {
+            state.read(|s| s.all_chats()).await?
+        }
     };
     let wanted = q.state.unwrap_or_default();
     let view = state.config.chat.staff_view();
@@ -171,7 +171,7 @@ pub async fn list(
             StateFilter::Completed => c.state == ChatState::Ended,
             StateFilter::Any => true,
         })
-        .filter(|c| scope != Scope::Agent || q.agent.is_some_and(|a| c.owner == Some(a)))
+        .filter(|c| scope != Scope::Agent || q.agent.map_or(c.owner.is_some(), |a| c.owner == Some(a)))
         .map(|c| {
             let group = groups.get(&c.group).cloned().unwrap_or_default();
             let agent = c.owner.and_then(|o| staff.get(&o).cloned());

@@ -163,10 +163,11 @@ async fn lists_are_scoped_by_role_sorted_and_paged_and_transcripts_are_complete(
         desk.owner.get("/api/chats?sort=bogus").await.code(),
         "invalid_query"
     );
-    assert_eq!(
-        desk.owner.get("/api/chats?scope=group").await.code(),
-        "invalid_field"
-    );
+    // Without group= (or agent=) the scope covers every group (agent) I may see.
+    let every = desk.owner.get("/api/chats?scope=group&state=any").await;
+    assert_eq!((every.status, every.json["total"].as_u64()), (200, Some(3)));
+    let mia_groups = mia.get("/api/chats?scope=group&state=any").await;
+    assert_eq!(mia_groups.json["total"], 2, "a manager's groups only");
     assert_eq!(
         desk.owner.get("/api/chats?per_page=0").await.code(),
         "invalid_field"
