@@ -798,6 +798,7 @@ fn startup(mb: u64) -> i32 {
                     body: body.clone(),
                     client_id: Some(format!("c{seq}")),
                     at: 1,
+                    event: None,
                 };
                 let token: [u8; 32] = rand::random();
                 store.insert_chat(&chat, &token, &message(1)).expect("chat");

@@ -35,6 +35,8 @@ pub enum EndedBy {
     },
     /// Closed for being idle.
     Idle,
+    /// Nobody accepted it within the group's queue timeout (a missed chat).
+    QueueTimeout,
 }
 
 /// The visitor as they introduced themselves.
@@ -172,6 +174,39 @@ pub struct Message {
     pub client_id: Option<String>,
     /// When the desk accepted it.
     pub at: Millis,
+    /// What a system message records, for clients that word it themselves
+    /// (the widget, in the visitor's language); absent on other messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<SystemEvent>,
+}
+
+/// The event a system message records.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum SystemEvent {
+    /// An agent took the chat or joined it in conference.
+    Joined {
+        /// The agent's display name.
+        name: String,
+    },
+    /// An agent left a conference.
+    Left {
+        /// The agent's display name.
+        name: String,
+    },
+    /// The chat was handed to another group or agent.
+    Transferred {
+        /// The group's or agent's name.
+        to: String,
+    },
+    /// The owning agent lost the connection; the chat is back at the front
+    /// of the queue.
+    Requeued {
+        /// The agent's display name.
+        name: String,
+    },
+    /// The chat ended (who: see the chat's `ended_by`).
+    Ended,
 }
 
 /// What the widget sends to start a chat.

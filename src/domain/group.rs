@@ -19,6 +19,17 @@ pub enum Routing {
     Manual,
 }
 
+/// Which corner the widget's launcher sits in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Position {
+    /// Bottom right (default).
+    #[default]
+    Right,
+    /// Bottom left.
+    Left,
+}
+
 /// How the group's chat widget looks to visitors.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -29,8 +40,12 @@ pub struct WidgetLook {
     pub color: String,
     /// First line the visitor reads.
     pub greeting: String,
-    /// Language tag of the widget's texts (`en`, `sv`, `nl-BE` ...).
+    /// Language of the widget's texts (`en`, `sv`, `nl-BE` ...), or `auto`
+    /// for the visitor's browser language.
     pub language: String,
+    /// The launcher's corner (default `right`).
+    #[serde(default)]
+    pub position: Position,
 }
 
 impl Default for WidgetLook {
@@ -40,17 +55,52 @@ impl Default for WidgetLook {
             color: "#1f6feb".into(),
             greeting: "Hello! How can we help?".into(),
             language: "en".into(),
+            position: Position::Right,
         }
     }
 }
 
+/// WCAG relative luminance of `#rrggbb` (0 black … 1 white).
+fn luminance(hex: &str) -> f64 {
+    let channel = |i: usize| {
+        let v = hex
+            .get(i..i + 2)
+            .and_then(|h| u8::from_str_radix(h, 16).ok())
+            .unwrap_or(0);
+        let c = f64::from(v) / 255.0;
+        if c <= 0.03928 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5)
+}
+
+/// WCAG contrast ratio of two luminances.
+fn contrast(a: f64, b: f64) -> f64 {
+    (a.max(b) + 0.05) / (a.min(b) + 0.05)
+}
+
 impl WidgetLook {
+    /// The text colour on the accent colour: white or black, whichever
+    /// contrasts more (the better of the two is always above 4.5:1).
+    pub fn text_color(&self) -> &'static str {
+        let l = luminance(&self.color);
+        if contrast(l, 1.0) >= contrast(l, 0.0) {
+            "#ffffff"
+        } else {
+            "#000000"
+        }
+    }
+
     fn validated(&self) -> Result<Self, FieldError> {
         Ok(Self {
             title: validate::text("widget.title", &self.title, 1, 60)?,
             color: validate::colour("widget.color", &self.color)?,
             greeting: validate::text("widget.greeting", &self.greeting, 0, 300)?,
             language: validate::language(&self.language)?,
+            position: self.position,
         })
     }
 }
@@ -78,6 +128,16 @@ pub struct Group {
     /// Default true; false queues it for whoever comes online.
     #[serde(default = "yes")]
     pub offline_when_nobody_online: bool,
+    /// Sneak peek: agents see the visitor's draft as they type (default
+    /// true; the widget then says so). False: agents see only that the
+    /// visitor is typing.
+    #[serde(default = "yes")]
+    pub sneak_peek: bool,
+    /// Seconds a chat may wait unanswered before it ends as missed and the
+    /// widget offers the message form with the question kept; 0 (default):
+    /// it waits until answered.
+    #[serde(default)]
+    pub queue_timeout_secs: u32,
     /// Widget look.
     pub widget: WidgetLook,
     /// When the group was made.
@@ -103,6 +163,12 @@ pub struct NewGroup {
     /// (default true).
     #[serde(default = "yes")]
     pub offline_when_nobody_online: bool,
+    /// Agents see the visitor's draft as they type (default true).
+    #[serde(default = "yes")]
+    pub sneak_peek: bool,
+    /// Seconds a chat may wait before it ends as missed (0, the default: no limit; at most 86400).
+    #[serde(default, deserialize_with = "validate::whole_number")]
+    pub queue_timeout_secs: Option<u32>,
     /// Widget look (defaults shown in the docs).
     #[serde(default)]
     pub widget: Option<WidgetLook>,
@@ -131,7 +197,12 @@ pub struct GroupPatch {
     pub queue_online: Option<bool>,
     /// Offer the message form instead of queueing when no member is online.
     pub offline_when_nobody_online: Option<bool>,
-    /// New widget look (all four fields).
+    /// Agents see the visitor's draft as they type.
+    pub sneak_peek: Option<bool>,
+    /// Seconds a chat may wait before it ends as missed (0: no limit; at most 86400).
+    #[serde(default, deserialize_with = "validate::whole_number")]
+    pub queue_timeout_secs: Option<u32>,
+    /// New widget look (title, color, greeting, language; position optional).
     pub widget: Option<WidgetLook>,
 }
 
@@ -155,6 +226,8 @@ impl NewGroup {
             )?,
             queue_online: self.queue_online,
             offline_when_nobody_online: self.offline_when_nobody_online,
+            sneak_peek: self.sneak_peek,
+            queue_timeout_secs: queue_timeout(self.queue_timeout_secs.unwrap_or(0))?,
             widget: self.widget.clone().unwrap_or_default().validated()?,
             created_at: now,
         })
@@ -180,11 +253,24 @@ impl GroupPatch {
         if let Some(o) = self.offline_when_nobody_online {
             group.offline_when_nobody_online = o;
         }
+        if let Some(p) = self.sneak_peek {
+            group.sneak_peek = p;
+        }
+        if let Some(t) = self.queue_timeout_secs {
+            group.queue_timeout_secs = queue_timeout(t)?;
+        }
         if let Some(w) = &self.widget {
             group.widget = w.validated()?;
         }
         Ok(())
     }
+}
+
+/// Longest queue timeout, seconds (a day).
+pub const QUEUE_TIMEOUT_MAX_SECS: u32 = 86_400;
+
+fn queue_timeout(secs: u32) -> Result<u32, FieldError> {
+    validate::range("queue_timeout_secs", secs, 0, QUEUE_TIMEOUT_MAX_SECS)
 }
 
 #[cfg(test)]
@@ -205,6 +291,26 @@ mod tests {
             bad.build(GroupId::generate(), 30, 0).unwrap_err().field,
             "rona_timeout_secs"
         );
+    }
+
+    #[test]
+    fn text_on_the_accent_is_always_readable() {
+        let on = |c: &str| {
+            WidgetLook {
+                color: c.into(),
+                ..WidgetLook::default()
+            }
+            .text_color()
+        };
+        assert_eq!(on("#1f6feb"), "#ffffff");
+        assert_eq!(on("#ffd33d"), "#000000");
+        assert_eq!(on("#000000"), "#ffffff");
+        for v in (0..=255u32).step_by(5) {
+            let c = format!("#{v:02x}{v:02x}{v:02x}");
+            let l = luminance(&c);
+            let best = contrast(l, 1.0).max(contrast(l, 0.0));
+            assert!(best >= 4.5, "{c}: {best}");
+        }
     }
 
     #[test]

@@ -42,6 +42,24 @@ pub struct StaffId(Uuid);
 #[schema(value_type = String, format = "uuid")]
 pub struct GroupId(Uuid);
 
+/// Identifies one offline message (left with the widget's message form).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(transparent)]
+#[schema(value_type = String, format = "uuid")]
+pub struct OfflineMessageId(Uuid);
+
 /// The error for an id that is not a UUID.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("not a valid id (expected a UUID like 0192f1e4-7c2a-7b3e-9a51-3f0c2d8e4b10)")]
@@ -101,6 +119,7 @@ macro_rules! id_impls {
 id_impls!(StaffId);
 id_impls!(GroupId);
 id_impls!(ChatId);
+id_impls!(OfflineMessageId);
 
 #[cfg(test)]
 mod tests {

@@ -48,6 +48,20 @@ impl StaffView {
         chat
     }
 
+    /// An offline message as staff see it.
+    pub fn offline_message(
+        self,
+        mut m: super::offline::OfflineMessage,
+    ) -> super::offline::OfflineMessage {
+        if self.masked {
+            m.name = mask(&m.name);
+            m.email = mask(&m.email);
+            m.message = mask(&m.message);
+            m.page_url = m.page_url.as_deref().map(mask);
+        }
+        m
+    }
+
     /// A message as staff see it: visitor bodies masked.
     pub fn message(self, mut message: Message) -> Message {
         if self.masked && message.kind == MessageKind::Visitor {

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod group;
 pub mod ids;
 pub mod masking;
+pub mod offline;
 pub mod permissions;
 pub mod rate;
 pub mod routing;
@@ -17,5 +18,5 @@ pub mod validate;
 
 pub use clock::{Clock, ManualClock, Millis, SharedClock, SystemClock};
 pub use group::{Group, GroupPatch, NewGroup, Routing, WidgetLook};
-pub use ids::{ChatId, GroupId, StaffId};
+pub use ids::{ChatId, GroupId, OfflineMessageId, StaffId};
 pub use staff::{NewStaff, Role, Staff, StaffPatch};

@@ -120,9 +120,13 @@ pub fn colour(field: &'static str, value: &str) -> Result<String, FieldError> {
     }
 }
 
-/// Checks a short language tag such as `en`, `sv` or `nl-BE`.
+/// Checks a short language tag such as `en`, `sv` or `nl-BE`, or `auto`
+/// (the visitor's browser language).
 pub fn language(value: &str) -> Result<String, FieldError> {
     let v = value.trim();
+    if v.eq_ignore_ascii_case("auto") && value.chars().count() <= 35 {
+        return Ok("auto".into());
+    }
     let mut parts = v.split('-');
     let short = value.chars().count() <= 35;
     let primary_ok = parts
@@ -135,7 +139,7 @@ pub fn language(value: &str) -> Result<String, FieldError> {
     } else {
         Err(err(
             "widget.language",
-            "must be a language tag like en, sv or nl-BE",
+            "must be a language tag like en, sv or nl-BE, or auto",
         ))
     }
 }
@@ -213,7 +217,8 @@ pub mod patterns {
     pub const COLOUR: &str = r"^\s*#[0-9a-fA-F]{6}\s*$";
 
     /// [`super::language`].
-    pub const LANGUAGE: &str = r"^\s*[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*\s*$";
+    pub const LANGUAGE: &str =
+        r"^\s*(?:[Aa][Uu][Tt][Oo]|[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)\s*$";
 }
 
 #[cfg(test)]
@@ -252,6 +257,7 @@ mod tests {
         assert_eq!(colour("c", "#1F6FEB").as_deref(), Ok("#1f6feb"));
         assert!(colour("c", "red").is_err());
         assert!(language("nl-BE").is_ok());
+        assert_eq!(language(" Auto ").as_deref(), Ok("auto"));
         assert!(language("english please").is_err());
         assert!(range("r", 0, 1, 5).is_err());
         assert_eq!(range("r", 5, 1, 5), Ok(5));

@@ -8,7 +8,9 @@ use super::core::{Core, LiveChat};
 use super::frames::{ServerFrame, VisitorEndedBy};
 use super::messages::Draft;
 use super::{Reply, Started};
-use crate::domain::chat::{self, Chat, ChatState, EndedBy, Message, MessageKind, StartChatRequest};
+use crate::domain::chat::{
+    self, Chat, ChatState, EndedBy, Message, MessageKind, StartChatRequest, SystemEvent,
+};
 use crate::domain::status::Status;
 
 use crate::domain::{ChatId, GroupId, Routing, StaffId};
@@ -49,17 +51,26 @@ impl Core {
         })
     }
 
+    /// Whether a chat started with `group` now would be queued (not
+    /// answered "offline"): its queue is online, a chat-enabled member
+    /// exists, and, when the group asks for it, one is online.
+    pub(super) fn takes_chats(&self, group: GroupId) -> Result<bool, StoreError> {
+        let (online, need_someone) = self
+            .groups
+            .get(&group)
+            .map_or((false, true), |g| {
+                (g.group.queue_online, g.group.offline_when_nobody_online)
+            });
+        Ok(online
+            && self.anyone_could_take(group)?
+            && (!need_someone || self.anyone_online(group)))
+    }
+
     pub(super) fn start_chat(&mut self, req: StartChatRequest, reply: Reply<Started>) {
         let result = (|| {
             let (visitor, question) = req.visitor(self.config.max_message_chars)?;
             self.ensure_group(req.group)?;
-            let (online, need_someone) = self.groups.get(&req.group).map_or((false, true), |g| {
-                (g.group.queue_online, g.group.offline_when_nobody_online)
-            });
-            if !online || !self.anyone_could_take(req.group)? {
-                return Ok(None);
-            }
-            if need_someone && !self.anyone_online(req.group) {
+            if !self.takes_chats(req.group)? {
                 return Ok(None);
             }
             let now = self.now();
@@ -74,6 +85,7 @@ impl Core {
                 body: self.stored_body(&question),
                 client_id: None,
                 at: now,
+                event: None,
             };
             self.store.insert_chat(&chat, &token_hash(&token), &first)?;
             Ok::<_, AppError>(Some((chat, token)))
@@ -153,7 +165,10 @@ impl Core {
         a.offers.remove(&id);
         a.chats.insert(id);
         let name = a.staff.display_name.clone();
-        let result = self.append(id, Draft::system(format!("{name} joined the chat")), |c| {
+        let result = self.append(id, Draft::system(
+                format!("{name} joined the chat"),
+                SystemEvent::Joined { name: name.clone() },
+            ), |c| {
             c.state = ChatState::Active;
             c.owner = Some(agent);
             c.answered_at.get_or_insert(now);
@@ -249,7 +264,7 @@ impl Core {
             g.queue.remove(&key);
         }
         let now = self.now();
-        let message = self.append(id, Draft::system(text), |c| {
+        let message = self.append(id, Draft::system(text, SystemEvent::Ended), |c| {
             c.state = ChatState::Ended;
             c.ended_at = Some(now);
             c.ended_by = Some(ended_by);
@@ -300,7 +315,8 @@ impl Core {
         for id in chats {
             let text =
                 format!("{name} lost the connection; you are back at the front of the queue");
-            let result = self.append(id, Draft::system(text), |c| {
+            let event = SystemEvent::Requeued { name: name.clone() };
+            let result = self.append(id, Draft::system(text, event), |c| {
                 c.state = ChatState::Waiting;
                 c.owner = None;
                 c.requeued = true;
@@ -331,6 +347,15 @@ impl Core {
         let text = format!("The chat was closed after {minutes} minutes without messages");
         if let Err(e) = self.finish(id, EndedBy::Idle, text, None) {
             tracing::warn!(error = %e, chat = %id, "could not close an idle chat");
+        }
+    }
+
+    /// Ends a chat that waited longer than its group's queue timeout: a
+    /// missed chat; the widget offers the message form.
+    pub(super) fn miss(&mut self, id: ChatId) {
+        let text = "Nobody could answer in time; the visitor was offered the message form".into();
+        if let Err(e) = self.finish(id, EndedBy::QueueTimeout, text, None) {
+            tracing::warn!(error = %e, chat = %id, "could not end a chat that waited too long");
         }
     }
 

@@ -319,6 +319,9 @@ impl Core {
                 body,
             } => self.visitor_message(chat, conn, client_id, body),
             Command::VisitorTyping(chat, text) => self.visitor_typing(chat, text),
+            Command::TakesChats(group, reply) => {
+                let _ = reply.send(self.takes_chats(group).map_err(AppError::from));
+            }
             Command::VisitorEnd(chat) => self.visitor_end(chat),
             Command::AttachAgent(staff, conn) => self.attach_agent(staff, conn),
             Command::DetachAgent(staff, conn) => self.detach_agent(staff, conn),

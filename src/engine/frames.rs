@@ -231,6 +231,8 @@ pub enum VisitorEndedBy {
     },
     /// Closed for being idle.
     Idle,
+    /// Nobody could answer within the group's queue timeout.
+    QueueTimeout,
 }
 
 impl VisitorEndedBy {
@@ -243,6 +245,7 @@ impl VisitorEndedBy {
                 name: name(staff).unwrap_or_else(|| "An agent".to_string()),
             },
             EndedBy::Idle => VisitorEndedBy::Idle,
+            EndedBy::QueueTimeout => VisitorEndedBy::QueueTimeout,
         }
     }
 }

@@ -9,7 +9,7 @@ use super::conn::Out;
 use super::core::{Core, Pending, PendingKind};
 use super::frames::{ServerFrame, StaffRef};
 use super::TransferTo;
-use crate::domain::chat::{ChatState, Handoff};
+use crate::domain::chat::{ChatState, Handoff, SystemEvent};
 use crate::domain::permissions;
 use crate::domain::{ChatId, Staff, StaffId};
 use crate::error::AppError;
@@ -194,7 +194,12 @@ impl Core {
             .unwrap_or_default();
         let message = self.append(
             id,
-            Draft::system(format!("{by_name} transferred the chat to {group_name}")),
+            Draft::system(
+                format!("{by_name} transferred the chat to {group_name}"),
+                SystemEvent::Transferred {
+                    to: group_name.clone(),
+                },
+            ),
             |c| {
                 if let Some(from) = owner {
                     c.handoffs.push(Handoff {
@@ -298,7 +303,12 @@ impl Core {
                     .unwrap_or_default();
                 let message = self.append(
                     id,
-                    Draft::system(format!("{from_name} transferred the chat to {to_name}")),
+                    Draft::system(
+                        format!("{from_name} transferred the chat to {to_name}"),
+                        SystemEvent::Transferred {
+                            to: to_name.clone(),
+                        },
+                    ),
                     |c| {
                         c.handoffs.push(Handoff {
                             from,
@@ -331,7 +341,12 @@ impl Core {
                     .unwrap_or_default();
                 let message = self.append(
                     id,
-                    Draft::system(format!("{to_name} joined the conversation")),
+                    Draft::system(
+                        format!("{to_name} joined the conversation"),
+                        SystemEvent::Joined {
+                            name: to_name.clone(),
+                        },
+                    ),
                     |c| {
                         c.conference.push(to);
                     },
@@ -440,7 +455,10 @@ impl Core {
         let visitors = live.visitors.clone();
         let message = self.append(
             id,
-            Draft::system(format!("{name} left the conversation")),
+            Draft::system(
+                format!("{name} left the conversation"),
+                SystemEvent::Left { name: name.clone() },
+            ),
             |c| {
                 c.conference.retain(|m| *m != agent);
                 if is_owner {

@@ -7,7 +7,7 @@ use super::chats::chat_gone;
 use super::conn::{Conn, Out, Slot};
 use super::core::{Core, LiveChat};
 use super::frames::{Answering, ServerFrame};
-use crate::domain::chat::{Chat, ChatState, Message, MessageKind};
+use crate::domain::chat::{Chat, ChatState, Message, MessageKind, SystemEvent};
 use crate::domain::masking::mask;
 use crate::domain::{ChatId, StaffId};
 use crate::error::AppError;
@@ -29,16 +29,19 @@ pub(super) struct Draft {
     author_name: String,
     body: String,
     client_id: Option<String>,
+    event: Option<SystemEvent>,
 }
 
 impl Draft {
-    pub(super) fn system(text: String) -> Self {
+    /// A system message: the desk's English `text` and the event it records.
+    pub(super) fn system(text: String, event: SystemEvent) -> Self {
         Draft {
             kind: MessageKind::System,
             author: None,
             author_name: String::new(),
             body: text,
             client_id: None,
+            event: Some(event),
         }
     }
 }
@@ -89,6 +92,7 @@ impl Core {
             author_name,
             body,
             client_id,
+            event,
         } = draft;
         let body = if kind == MessageKind::System {
             body
@@ -104,6 +108,7 @@ impl Core {
             body,
             client_id,
             at: self.now(),
+            event,
         }
     }
 
@@ -246,6 +251,7 @@ impl Core {
             author_name: name,
             body,
             client_id: Some(client_id.clone()),
+            event: None,
         };
         self.send_message(id, conn, draft);
     }
@@ -348,6 +354,7 @@ impl Core {
             author_name: name,
             body,
             client_id: Some(client_id.clone()),
+            event: None,
         };
         self.send_message(id, conn, draft);
     }
@@ -356,11 +363,19 @@ impl Core {
         let Some(live) = self.chats.get(&id) else {
             return;
         };
-        let text = text.map(|t| self.config.staff_view().text(&t));
+        let active = text.is_some();
+        // Without sneak peek agents see only that the visitor is typing.
+        let peek = self
+            .groups
+            .get(&live.chat.group)
+            .is_none_or(|g| g.group.sneak_peek);
+        let text = text
+            .filter(|_| peek)
+            .map(|t| self.config.staff_view().text(&t));
         let frame = ServerFrame::Typing {
             chat_id: id,
             from: "visitor",
-            active: text.is_some(),
+            active,
             text,
         }
         .json();

@@ -62,6 +62,9 @@ pub enum TransferTo {
 pub enum Command {
     /// A visitor starts a chat.
     StartChat(StartChatRequest, Reply<Started>),
+    /// Whether a chat started with the group now would be queued (the
+    /// widget shows the pre-chat form) or answered offline (the message form).
+    TakesChats(crate::domain::GroupId, Reply<bool>),
     /// A visitor connection for a chat.
     AttachVisitor(ChatId, Conn, Reply<Chat>),
     /// A visitor connection went away.

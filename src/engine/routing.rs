@@ -188,6 +188,21 @@ impl Core {
         for chat in idle_chats {
             self.close_idle(chat);
         }
+        let missed: Vec<ChatId> = self
+            .chats
+            .values()
+            .filter(|c| c.chat.state == ChatState::Waiting)
+            .filter(|c| {
+                self.groups.get(&c.chat.group).is_some_and(|g| {
+                    let limit = u64::from(g.group.queue_timeout_secs) * 1000;
+                    limit > 0 && c.chat.answered_at.is_none() && c.chat.started_at + limit <= now
+                })
+            })
+            .map(|c| c.chat.id)
+            .collect();
+        for chat in missed {
+            self.miss(chat);
+        }
         let dropped: Vec<ChatId> = self
             .chats
             .values()

@@ -114,7 +114,7 @@ pub async fn visitor_cors(
     set("access-control-allow-origin", &origin);
     set("vary", "Origin");
     if preflight {
-        set("access-control-allow-methods", "POST, OPTIONS");
+        set("access-control-allow-methods", "GET, POST, OPTIONS");
         set("access-control-allow-headers", "Content-Type");
         set("access-control-max-age", "600");
     }

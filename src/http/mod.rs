@@ -144,6 +144,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                                 .to(api::visitor::options_chats),
                         ),
                 )
+                .service(resource("/visitor/widget").route(get().to(api::widget::get_widget)))
+                .service(
+                    resource("/visitor/offline_messages")
+                        .route(post().to(api::widget::post_offline_message))
+                        .route(
+                            web::method(actix_web::http::Method::OPTIONS)
+                                .to(api::widget::options_offline_messages),
+                        ),
+                )
+                .service(
+                    resource("/offline_messages")
+                        .route(get().to(api::widget::list_offline_messages)),
+                )
                 .service(resource("/ws/staff").route(get().to(ws::staff_socket)))
                 .service(resource("/ws/visitor").route(get().to(ws::visitor::visitor_socket))),
         );

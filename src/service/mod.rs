@@ -9,4 +9,5 @@ pub mod limiter;
 pub mod passwords;
 pub mod rate;
 pub mod setup;
+pub mod widget;
 pub mod staff;

@@ -11,6 +11,7 @@ mod gate;
 mod groups;
 pub mod keys;
 mod migrate;
+mod offline;
 pub mod records;
 mod sessions;
 mod settings;

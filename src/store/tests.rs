@@ -230,6 +230,7 @@ fn chat_and_first(group: GroupId) -> (crate::domain::chat::Chat, crate::domain::
         body: "Hello?".into(),
         client_id: Some("q".into()),
         at: 1,
+        event: None,
     };
     (chat, first)
 }

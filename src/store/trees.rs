@@ -41,6 +41,9 @@ pub const GROUPID_CHATID: &str = "groupid_chatid";
 /// Staff id + chat id → empty: every chat a staff member owned or joined.
 pub const STAFFID_CHATID: &str = "staffid_chatid";
 
+/// Offline message id (time-ordered) → versioned offline message record.
+pub const OFFLINEID_MESSAGE: &str = "offlineid_message";
+
 /// Every tree, in opening order.
 pub const ALL: &[&str] = &[
     META,
@@ -60,6 +63,7 @@ pub const ALL: &[&str] = &[
     OPEN_CHATID,
     GROUPID_CHATID,
     STAFFID_CHATID,
+    OFFLINEID_MESSAGE,
 ];
 
 /// The opened trees.
@@ -82,6 +86,7 @@ pub struct Trees {
     pub(crate) open_chatid: Tree,
     pub(crate) groupid_chatid: Tree,
     pub(crate) staffid_chatid: Tree,
+    pub(crate) offlineid_message: Tree,
 }
 
 impl Trees {
@@ -104,6 +109,7 @@ impl Trees {
             open_chatid: db.open_tree(OPEN_CHATID)?,
             groupid_chatid: db.open_tree(GROUPID_CHATID)?,
             staffid_chatid: db.open_tree(STAFFID_CHATID)?,
+            offlineid_message: db.open_tree(OFFLINEID_MESSAGE)?,
         })
     }
 }

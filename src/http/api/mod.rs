@@ -11,6 +11,7 @@ pub mod settings;
 pub mod setup;
 pub mod staff;
 pub mod visitor;
+pub mod widget;
 
 use actix_web::{web, HttpResponse, Responder};
 use utoipa::openapi::path::{Operation, ParameterIn};
@@ -45,6 +46,10 @@ use utoipa::{Modify, OpenApi};
         groups::delete_group,
         visitor::post_chat,
         visitor::options_chats,
+        widget::get_widget,
+        widget::post_offline_message,
+        widget::options_offline_messages,
+        widget::list_offline_messages,
         chats::list_chats,
         chats::get_chat,
         chats::post_bulk_transfer,
@@ -191,10 +196,11 @@ enum Rule {
 /// The field rules of `domain::validate` per request schema and field: the
 /// document states exactly what the server accepts.
 fn rules(config: &crate::config::Config) -> Vec<(&'static str, &'static str, Rule)> {
-    use crate::domain::group::{RONA_MAX_SECS, RONA_MIN_SECS};
+    use crate::domain::group::{QUEUE_TIMEOUT_MAX_SECS, RONA_MAX_SECS, RONA_MIN_SECS};
     use crate::domain::staff::MAX_CONCURRENT_CHATS_LIMIT as MAX_CHATS;
     use Rule::*;
     let rona = || Range(RONA_MIN_SECS.into(), RONA_MAX_SECS.into());
+    let queue_timeout = || Range(0, QUEUE_TIMEOUT_MAX_SECS.into());
     vec![
         ("NewStaff", "email", Email),
         ("NewStaff", "display_name", Text(80)),
@@ -213,6 +219,8 @@ fn rules(config: &crate::config::Config) -> Vec<(&'static str, &'static str, Rul
         ),
         ("NewGroup", "name", Text(60)),
         ("NewGroup", "rona_timeout_secs", rona()),
+        ("NewGroup", "queue_timeout_secs", queue_timeout()),
+        ("GroupPatch", "queue_timeout_secs", queue_timeout()),
         ("GroupPatch", "name", Text(60)),
         ("GroupPatch", "rona_timeout_secs", rona()),
         ("WidgetLook", "title", Text(60)),
@@ -227,6 +235,14 @@ fn rules(config: &crate::config::Config) -> Vec<(&'static str, &'static str, Rul
             Body(config.chat.max_message_chars as u64),
         ),
         ("StartChatRequest", "page_url", TextOrEmpty(2000)),
+        ("NewOfflineMessage", "name", Text(80)),
+        ("NewOfflineMessage", "email", Email),
+        (
+            "NewOfflineMessage",
+            "message",
+            Body(crate::domain::offline::MAX_OFFLINE_CHARS as u64),
+        ),
+        ("NewOfflineMessage", "page_url", TextOrEmpty(2000)),
         ("SetupRequest", "email", Email),
         ("SetupRequest", "display_name", Text(80)),
         ("SetupRequest", "password", Password),

@@ -37,6 +37,14 @@ pub async fn put_wrap_up_reasons(
     _who: AdminAuth,
     body: web::Json<WrapUpReasons>,
 ) -> Result<HttpResponse, AppError> {
+    // The list as sent counts (as the document's maxItems says), before
+    // repeats are merged.
+    if body.reasons.is_empty() || body.reasons.len() > 50 {
+        return Err(AppError::BadRequest {
+            code: "invalid_field",
+            message: format!("reasons: give 1 to 50 reasons, got {}", body.reasons.len()),
+        });
+    }
     let mut reasons = Vec::new();
     for r in &body.reasons {
         let r = validate::text("reasons", r, 1, 80)?;
@@ -44,12 +52,6 @@ pub async fn put_wrap_up_reasons(
         if !reasons.iter().any(|x: &String| x.eq_ignore_ascii_case(&r)) {
             reasons.push(r);
         }
-    }
-    if reasons.is_empty() || reasons.len() > 50 {
-        return Err(AppError::BadRequest {
-            code: "invalid_field",
-            message: "reasons: give 1 to 50 reasons".into(),
-        });
     }
     let stored = reasons.clone();
     state.write(move |s| s.set_wrap_up_reasons(&stored)).await?;

@@ -1,0 +1,62 @@
+//! The widget's information and offline-message endpoints, and the staff
+//! list of offline messages.
+
+use crate::domain::offline::NewOfflineMessage;
+use crate::error::{AppError, ErrorBody};
+use crate::http::extract::{client_addr, StaffAuth};
+use crate::service::widget::{self, OfflineLeft, OfflinePage, OfflineQuery, WidgetInfo, WidgetQuery};
+use crate::state::AppState;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+/// What the widget shows for its groups: look, language, sneak peek, and
+/// whether each takes chats now (`open`; false: the message form).
+#[utoipa::path(get, path = "/api/visitor/widget", tag = "visitor", params(WidgetQuery), responses(
+    (status = 200, body = WidgetInfo), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 403, body = ErrorBody, description = "`origin_not_allowed`: the page's site is not in [widget] allowed_origins")))]
+pub async fn get_widget(
+    state: web::Data<AppState>,
+    query: web::Query<WidgetQuery>,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(widget::info(&state, query.into_inner()).await?))
+}
+
+/// Leaves an offline message for a group (the widget's message form). It
+/// is on disk when this answers.
+#[utoipa::path(post, path = "/api/visitor/offline_messages", tag = "visitor", request_body = NewOfflineMessage, responses(
+    (status = 201, body = OfflineLeft), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 403, body = ErrorBody, description = "`origin_not_allowed`: the page's site is not in [widget] allowed_origins"),
+    (status = 429, body = ErrorBody, description = "Too many from this address; see Retry-After"),
+    (status = 507, body = ErrorBody, description = "`disk_full`: try again later")))]
+pub async fn post_offline_message(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<NewOfflineMessage>,
+) -> Result<HttpResponse, AppError> {
+    state
+        .visitor_limits
+        .starts
+        .take(&client_addr(&req), state.now())
+        .map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs })?;
+    Ok(HttpResponse::Created().json(widget::leave(&state, body.into_inner()).await?))
+}
+
+/// The CORS preflight of the message form (as for `/api/visitor/chats`).
+#[utoipa::path(options, path = "/api/visitor/offline_messages", tag = "visitor", responses(
+    (status = 204, description = "Allowed; see the Access-Control-* headers"),
+    (status = 403, body = ErrorBody, description = "`origin_not_allowed`")))]
+pub async fn options_offline_messages() -> HttpResponse {
+    HttpResponse::NoContent()
+        .insert_header(("Allow", "POST, OPTIONS"))
+        .finish()
+}
+
+/// Offline messages of the caller's groups (admins: all), newest first.
+#[utoipa::path(get, path = "/api/offline_messages", tag = "chats", params(OfflineQuery), responses(
+    (status = 200, body = OfflinePage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn list_offline_messages(
+    state: web::Data<AppState>,
+    who: StaffAuth,
+    query: web::Query<OfflineQuery>,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(widget::list(&state, &who.0, query.into_inner()).await?))
+}

@@ -1,0 +1,220 @@
+//! The widget's side of the desk: what a page embedding it is told about
+//! its groups (look, language, whether they take chats now), and the
+//! offline messages visitors leave when they do not.
+
+use super::auth::AuthContext;
+use crate::domain::group::Position;
+use crate::domain::offline::{self, NewOfflineMessage, OfflineMessage, MAX_OFFLINE_CHARS};
+use crate::domain::{Group, GroupId, OfflineMessageId};
+use crate::engine::Command;
+use crate::error::AppError;
+use crate::state::AppState;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// Query of `GET /api/visitor/widget`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct WidgetQuery {
+    /// Group ids separated by commas (the snippet's `data-group`); none:
+    /// every group, for the visitor to pick.
+    #[param(max_length = 1000)]
+    pub groups: Option<String>,
+}
+
+/// One group as the widget shows it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct WidgetGroup {
+    /// The group.
+    pub id: GroupId,
+    /// Its name (the visitor picks by it).
+    pub name: String,
+    /// Title bar text.
+    pub title: String,
+    /// Accent colour, `#rrggbb`.
+    pub color: String,
+    /// Text colour on the accent: black or white, whichever has the
+    /// higher contrast (always at least WCAG AA's 4.5:1).
+    pub text_color: String,
+    /// The greeting.
+    pub greeting: String,
+    /// Language of the widget's texts, or `auto` (the browser's).
+    pub language: String,
+    /// The launcher's corner.
+    pub position: Position,
+    /// Agents see the visitor's draft as they type.
+    pub sneak_peek: bool,
+    /// A chat started now would be queued; false: show the message form.
+    pub open: bool,
+}
+
+/// What `GET /api/visitor/widget` answers.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct WidgetInfo {
+    /// The groups, in the order asked (or by name).
+    pub groups: Vec<WidgetGroup>,
+    /// Longest question or message, characters.
+    pub max_message_chars: usize,
+    /// Longest offline message, characters.
+    pub max_offline_chars: usize,
+}
+
+fn parse_groups(list: &str) -> Result<Vec<GroupId>, AppError> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse().map_err(|_| {
+                AppError::Field(crate::domain::validate::FieldError {
+                    field: "groups",
+                    message: format!("{s:?} is not a group id (a UUID); separate several with commas"),
+                })
+            })
+        })
+        .collect()
+}
+
+/// The groups a widget shows, with whether each takes chats now.
+pub async fn info(state: &AppState, q: WidgetQuery) -> Result<WidgetInfo, AppError> {
+    let wanted = parse_groups(q.groups.as_deref().unwrap_or(""))?;
+    let mut groups: Vec<Group> = state.read(|s| s.list_groups()).await?;
+    if wanted.is_empty() {
+        groups.sort_by_key(|g| g.name.to_lowercase());
+    } else {
+        let mut picked = Vec::new();
+        for id in &wanted {
+            let g = groups.iter().find(|g| g.id == *id).ok_or_else(|| AppError::NotFound {
+                code: "group_not_found",
+                message: format!("no group {id}; copy the snippet again from the console's Groups screen"),
+            })?;
+            if !picked.iter().any(|p: &Group| p.id == g.id) {
+                picked.push(g.clone());
+            }
+        }
+        groups = picked;
+    }
+    let mut out = Vec::with_capacity(groups.len());
+    for g in groups {
+        let open = state
+            .engine
+            .ask(|reply| Command::TakesChats(g.id, reply))
+            .await?;
+        out.push(WidgetGroup {
+            id: g.id,
+            name: g.name,
+            text_color: g.widget.text_color().to_string(),
+            title: g.widget.title,
+            color: g.widget.color,
+            greeting: g.widget.greeting,
+            language: g.widget.language,
+            position: g.widget.position,
+            sneak_peek: g.sneak_peek,
+            open,
+        });
+    }
+    Ok(WidgetInfo {
+        groups: out,
+        max_message_chars: state.config.chat.max_message_chars,
+        max_offline_chars: MAX_OFFLINE_CHARS,
+    })
+}
+
+/// The answer to leaving an offline message.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OfflineLeft {
+    /// The stored message.
+    pub id: OfflineMessageId,
+}
+
+/// Stores a visitor's offline message durably.
+pub async fn leave(state: &AppState, form: NewOfflineMessage) -> Result<OfflineLeft, AppError> {
+    let mut m = form.build(state.now())?;
+    if state.config.chat.store_masked {
+        m.message = crate::domain::masking::mask(&m.message);
+    }
+    let group = m.group;
+    if state.read(move |s| s.group(group)).await?.is_none() {
+        return Err(AppError::NotFound {
+            code: "group_not_found",
+            message: format!("no group {group}"),
+        });
+    }
+    let id = m.id;
+    state.write(move |s| s.insert_offline_message(&m)).await?;
+    Ok(OfflineLeft { id })
+}
+
+/// Query of `GET /api/offline_messages`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct OfflineQuery {
+    /// Only this group's.
+    pub group: Option<GroupId>,
+    /// Page, from 1 (default 1).
+    #[param(minimum = 1, maximum = 1000000)]
+    pub page: Option<u32>,
+    /// Rows per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub per_page: Option<u32>,
+}
+
+/// A page of offline messages, newest first.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OfflinePage {
+    /// How many there are in all.
+    pub total: usize,
+    /// This page (from 1).
+    pub page: usize,
+    /// Rows per page.
+    pub per_page: usize,
+    /// The messages (masked as chats are when masking is on).
+    pub messages: Vec<OfflineMessage>,
+}
+
+/// The offline messages of the caller's groups (all for admins).
+pub async fn list(
+    state: &AppState,
+    ctx: &AuthContext,
+    q: OfflineQuery,
+) -> Result<OfflinePage, AppError> {
+    let field = |field, message: &str| {
+        AppError::Field(crate::domain::validate::FieldError {
+            field,
+            message: message.into(),
+        })
+    };
+    let per_page = q.per_page.unwrap_or(50) as usize;
+    if !(1..=200).contains(&per_page) {
+        return Err(field("per_page", "must be between 1 and 200"));
+    }
+    let page = q.page.unwrap_or(1) as usize;
+    if !(1..=1_000_000).contains(&page) {
+        return Err(field("page", "must be between 1 and 1000000"));
+    }
+    let staff = ctx.staff.clone();
+    let only = q.group;
+    let all = state
+        .read(move |s| {
+            s.offline_messages(|m| {
+                offline::can_read(&staff, m.group) && only.is_none_or(|g| g == m.group)
+            })
+        })
+        .await?;
+    state.store.durable().await?; // show only what is on disk
+    let view = state.config.chat.staff_view();
+    let total = all.len();
+    let messages = all
+        .into_iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .map(|m| view.offline_message(m))
+        .collect();
+    Ok(OfflinePage {
+        total,
+        page,
+        per_page,
+        messages,
+    })
+}
