@@ -64,3 +64,40 @@ pub async fn setup_page(req: HttpRequest) -> HttpResponse {
 pub async fn asset(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
     serve(&req, &path)
 }
+
+/// `GET /widget.js`: the widget loader a host page includes.
+pub async fn widget_loader(req: HttpRequest) -> HttpResponse {
+    serve(&req, "widget/widget.js")
+}
+
+/// The content security policy of the widget's panel: the console's, but
+/// it may be framed by the desk itself and by `[widget] allowed_origins`.
+pub fn panel_csp(allowed_origins: &[String]) -> String {
+    let mut ancestors = String::from("'self'");
+    for o in allowed_origins {
+        ancestors.push(' ');
+        ancestors.push_str(o);
+    }
+    super::middleware::CONSOLE_CSP.replace("frame-ancestors 'none'", &format!("frame-ancestors {ancestors}"))
+}
+
+/// `GET /widget/panel` (inside the loader's iframe) and `GET /chat` (the
+/// full-page chat for links): the widget's chat panel.
+pub async fn widget_panel(
+    req: HttpRequest,
+    state: web::Data<crate::state::AppState>,
+) -> HttpResponse {
+    let mut res = serve(&req, "widget/panel.html");
+    let csp = panel_csp(&state.config.widget.allowed_origins);
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        res.headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    // frame-ancestors decides who may frame the panel; an X-Frame-Options
+    // DENY from the default headers would forbid every frame.
+    res.headers_mut().insert(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static("ALLOWALL"),
+    );
+    res
+}

@@ -100,7 +100,15 @@ pub async fn visitor_cors(
             .map(ServiceResponse::map_into_left_body);
     };
     if !widget_origin_allowed(req.request(), &origin) {
-        let res = req.error_response(AppError::OriginNotAllowed(origin));
+        // The refusal is readable by the page (its console says what to
+        // fix); a refused preflight still fails, so nothing is sent.
+        let mut res = req.error_response(AppError::OriginNotAllowed(origin.clone()));
+        if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&origin) {
+            res.headers_mut().insert(
+                actix_web::http::header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                v,
+            );
+        }
         return Ok(res.map_into_right_body());
     }
     let preflight = req.method() == Method::OPTIONS;

@@ -87,6 +87,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource("/readyz").route(get().to(health::readyz)))
         .service(resource("/").route(get().to(assets::console)))
         .service(resource("/setup").route(get().to(assets::setup_page)))
+        .service(resource("/widget.js").route(get().to(assets::widget_loader)))
+        .service(resource("/widget/panel").route(get().to(assets::widget_panel)))
+        .service(resource("/chat").route(get().to(assets::widget_panel)))
         .service(resource("/assets/{path:.*}").route(get().to(assets::asset)))
         .service(
             web::scope("/api")

@@ -18,7 +18,7 @@ fn find(env: &str, candidates: &[&str]) -> Option<PathBuf> {
 }
 
 /// chromedriver and chromium, or None after saying why (panics under CI).
-fn browser_paths() -> Option<(PathBuf, PathBuf)> {
+pub(crate) fn browser_paths() -> Option<(PathBuf, PathBuf)> {
     let driver = find(
         "LIVEDESK_CHROMEDRIVER",
         &["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"],
@@ -47,9 +47,9 @@ fn browser_paths() -> Option<(PathBuf, PathBuf)> {
 }
 
 /// A chromedriver process, killed when dropped.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl Drop for Driver {
@@ -59,7 +59,7 @@ impl Drop for Driver {
     }
 }
 
-fn start_driver(path: &Path) -> Driver {
+pub(crate) fn start_driver(path: &Path) -> Driver {
     let port = TcpListener::bind("127.0.0.1:0")
         .expect("bind")
         .local_addr()
@@ -85,7 +85,7 @@ fn start_driver(path: &Path) -> Driver {
     }
 }
 
-async fn open_browser(driver: &Driver, chromium: &Path, profile: &Path) -> Browser {
+pub(crate) async fn open_browser(driver: &Driver, chromium: &Path, profile: &Path) -> Browser {
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
@@ -104,7 +104,7 @@ async fn open_browser(driver: &Driver, chromium: &Path, profile: &Path) -> Brows
         .expect("WebDriver session")
 }
 
-async fn el(b: &Browser, css: &str) -> fantoccini::elements::Element {
+pub(crate) async fn el(b: &Browser, css: &str) -> fantoccini::elements::Element {
     b.wait()
         .at_most(Duration::from_secs(15))
         .for_element(Locator::Css(css))
@@ -112,13 +112,13 @@ async fn el(b: &Browser, css: &str) -> fantoccini::elements::Element {
         .unwrap_or_else(|e| panic!("element {css} did not appear: {e}"))
 }
 
-async fn type_into(b: &Browser, css: &str, text: &str) {
+pub(crate) async fn type_into(b: &Browser, css: &str, text: &str) {
     let e = el(b, css).await;
     e.clear().await.expect("clear");
     e.send_keys(text).await.expect("type");
 }
 
-async fn click(b: &Browser, css: &str) {
+pub(crate) async fn click(b: &Browser, css: &str) {
     el(b, css)
         .await
         .click()
@@ -127,7 +127,7 @@ async fn click(b: &Browser, css: &str) {
 }
 
 /// Waits until the element's text contains `want`.
-async fn wait_text(b: &Browser, css: &str, want: &str) {
+pub(crate) async fn wait_text(b: &Browser, css: &str, want: &str) {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         if let Ok(e) = b.find(Locator::Css(css)).await {
@@ -146,7 +146,7 @@ async fn wait_text(b: &Browser, css: &str, want: &str) {
     }
 }
 
-async fn screenshot(b: &Browser, name: &str) {
+pub(crate) async fn screenshot(b: &Browser, name: &str) {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
     let _ = std::fs::create_dir_all(&dir);
     if let Ok(png) = b.screenshot().await {

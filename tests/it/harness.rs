@@ -299,10 +299,15 @@ pub struct Ws {
 impl Ws {
     /// A staff connection for `client`'s session (reads the hello).
     pub async fn staff(app: &TestApp, client: &Client) -> (Ws, Value) {
+        Ws::staff_at(&app.base, client).await
+    }
+
+    /// A staff connection to the desk at `base` (reads the hello).
+    pub async fn staff_at(base: &str, client: &Client) -> (Ws, Value) {
         let (_, socket) = awc::Client::new()
-            .ws(format!("{}/api/ws/staff", app.base.replace("http", "ws")))
+            .ws(format!("{}/api/ws/staff", base.replace("http", "ws")))
             .max_frame_size(16 << 20)
-            .origin(app.base.as_str())
+            .origin(base)
             .header("Cookie", client.cookie.clone().expect("signed in"))
             .connect()
             .await

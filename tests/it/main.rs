@@ -33,3 +33,5 @@ mod setup;
 mod visitor_view;
 /// The staff websocket: greeting, origin check, going-away on shutdown.
 mod websocket;
+/// The website widget in Chromium on a hostile shop page, with the real binary.
+mod widget;

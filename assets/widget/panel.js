@@ -1,0 +1,670 @@
+// The widget's chat panel: pre-chat form, waiting, chatting, ending and the
+// offline message form. It runs in the desk's own origin (inside the
+// loader's iframe, or full page at /chat), so the chat token is kept in
+// this origin's storage only. One Link object owns the visitor socket:
+// hello with the last seq, a dispatch table by frame type, pending sends
+// resent after a jittered reconnect, a banner while disconnected.
+// Text from data is set as text only, never as markup.
+
+import { ChatLog, Added, newClientId, backoff } from '../shared/chatlog.js';
+
+const LANGUAGES = ['en', 'sv', 'nl'];
+const SAVED = 'livedesk.chat'; // {token, chat_id, group, name, pending, saved_at}
+const KEEP_MS = 24 * 3600 * 1000; // a chat not touched for a day is forgotten
+const TYPING_EVERY_MS = 400;
+
+const params = new URLSearchParams(location.search);
+const embedded = params.get('embed') === '1' && window.parent !== window;
+const hostOrigin = params.get('host') || '*';
+
+let t = {}; // the strings table
+let info = null; // GET /api/visitor/widget
+let look = null; // the group shown in the header
+let chat = null; // the running chat: {token, chat_id, group, name}
+let link = null;
+let log = new ChatLog();
+let shown = !embedded; // the panel is visible (embedded: the loader says)
+let unread = 0;
+let soundOn = false;
+let agentName = '';
+
+const $ = (id) => document.getElementById(id);
+const view = $('view');
+
+/** Builds an element; string children become text nodes, never markup. */
+function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === false || v === null || v === undefined) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'text') el.textContent = v;
+    else if (v === true) el.setAttribute(k, '');
+    else el.setAttribute(k, String(v));
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    el.appendChild(typeof c === 'string' ? document.createTextNode(c) : c);
+  }
+  return el;
+}
+
+/** A string with {placeholders} filled in (as text). */
+function s(key, vars) {
+  const raw = t[key] || key;
+  return raw.replace(/\{(\w+)\}/g, (_, k) => (vars && vars[k] !== undefined ? String(vars[k]) : ''));
+}
+
+function toParent(msg) {
+  if (embedded) window.parent.postMessage(Object.assign({ livedesk: true }, msg), hostOrigin);
+}
+
+function pickLanguage(groupLang) {
+  const wanted = [params.get('lang'), groupLang !== 'auto' ? groupLang : null, ...(navigator.languages || [navigator.language])];
+  for (const w of wanted) {
+    const primary = String(w || '').toLowerCase().split('-')[0];
+    if (LANGUAGES.includes(primary)) return primary;
+  }
+  return 'en';
+}
+
+// ---- storage ---------------------------------------------------------
+
+function loadSaved() {
+  try {
+    const v = JSON.parse(localStorage.getItem(SAVED) || 'null');
+    if (v && typeof v.token === 'string' && Date.now() - (v.saved_at || 0) < KEEP_MS) return v;
+  } catch (e) { /* unreadable: start over */ }
+  forget();
+  return null;
+}
+
+function save() {
+  if (!chat) return;
+  try {
+    localStorage.setItem(SAVED, JSON.stringify(Object.assign({}, chat, { pending: log.pendingList(), saved_at: Date.now() })));
+  } catch (e) { /* storage full or off: the chat still runs in this page */ }
+}
+
+function forget() {
+  try { localStorage.removeItem(SAVED); } catch (e) { /* ignore */ }
+}
+
+// ---- API -------------------------------------------------------------
+
+async function call(method, path, body) {
+  let res;
+  try {
+    res = await fetch(path, {
+      method, credentials: 'omit',
+      headers: body ? { 'Content-Type': 'application/json' } : {},
+      body: body ? JSON.stringify(body) : undefined,
+    });
+  } catch (e) {
+    throw new Error(s('error_generic'));
+  }
+  const data = await res.json().catch(() => null);
+  if (!res.ok) {
+    const err = new Error((data && data.error && data.error.message) || s('error_generic'));
+    err.code = data && data.error && data.error.code;
+    throw err;
+  }
+  return data;
+}
+
+// ---- the live connection ---------------------------------------------
+
+class Link {
+  constructor(token) {
+    this.token = token;
+    this.ws = null;
+    this.failures = 0;
+    this.timer = null;
+    this.stopped = false;
+    this.helloDone = false;
+    this.typingSent = 0;
+    this.typingTimer = null;
+    this.onOnline = () => this.now();
+    this.onVisible = () => { if (!document.hidden) this.now(); };
+    window.addEventListener('online', this.onOnline);
+    document.addEventListener('visibilitychange', this.onVisible);
+  }
+
+  connect() {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    const url = location.origin.replace(/^http/, 'ws') + '/api/ws/visitor';
+    const ws = new WebSocket(url);
+    this.ws = ws;
+    this.helloDone = false;
+    ws.onopen = () => ws.send(JSON.stringify({ type: 'hello', token: this.token, last_seq: log.lastSeq }));
+    ws.onmessage = (e) => {
+      let frame;
+      try { frame = JSON.parse(e.data); } catch (err) { return; }
+      const handle = FRAMES[frame.type];
+      if (handle) handle(frame, this);
+    };
+    ws.onclose = () => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      if (this.stopped) return;
+      this.failures += 1;
+      if (this.failures > 1 || !navigator.onLine) banner(s('reconnecting'));
+      this.timer = setTimeout(() => this.connect(), backoff(this.failures - 1));
+    };
+  }
+
+  /** Retry at once (back online, tab visible again) when not connected. */
+  now() {
+    if (!this.stopped && !this.ws) this.connect();
+  }
+
+  /** Reconnects from our last seq (after a gap). */
+  restart() {
+    if (this.ws) this.ws.close();
+  }
+
+  send(frame) {
+    if (this.ws && this.helloDone && this.ws.readyState === WebSocket.OPEN) {
+      this.ws.send(JSON.stringify(frame));
+      return true;
+    }
+    return false;
+  }
+
+  typing(text) {
+    clearTimeout(this.typingTimer);
+    const draft = text.trim() ? (look && look.sneak_peek ? text.slice(0, 1000) : '…') : null;
+    const wait = TYPING_EVERY_MS - (Date.now() - this.typingSent);
+    const go = () => { this.typingSent = Date.now(); this.send({ type: 'typing', text: draft }); };
+    if (draft === null || wait <= 0) go();
+    else this.typingTimer = setTimeout(go, wait);
+  }
+
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    clearTimeout(this.typingTimer);
+    window.removeEventListener('online', this.onOnline);
+    document.removeEventListener('visibilitychange', this.onVisible);
+    if (this.ws) { const ws = this.ws; this.ws = null; ws.close(); }
+  }
+}
+
+function resendPending() {
+  for (const p of log.pendingList()) link.send({ type: 'message', client_id: p.client_id, body: p.body });
+}
+
+/** What each server frame does: one table, one place. */
+const FRAMES = {
+  visitor_hello(f, l) {
+    l.helloDone = true;
+    l.failures = 0;
+    banner(null);
+    if (f.state === 'active') setStatus(null);
+    else if (f.state === 'waiting') setStatus(s('waiting'));
+    resendPending();
+  },
+  queue(f) {
+    const lines = [s('position', { position: f.position })];
+    const secs = f.estimated_wait_secs;
+    if (Number.isFinite(secs)) lines.push(secs < 60 ? s('estimate_soon') : s('estimate', { minutes: Math.round(secs / 60) }));
+    setStatus(s('waiting'), lines.join(' '));
+  },
+  agent_joined(f) {
+    agentName = f.name || '';
+    setStatus(null);
+  },
+  message(f, l) {
+    const m = f.message;
+    const r = log.add(m, f.prev_seq);
+    if (r === Added.GAP) { l.restart(); return; }
+    if (r !== Added.NEW) { renderThread(); return; }
+    if (m.kind === 'agent') {
+      agentName = m.author_name || agentName;
+      showTyping(false);
+      if (!shown || document.hidden) { unread += 1; toParent({ type: 'unread', count: unread }); beep(); }
+    }
+    if (m.kind === 'system' && m.event && m.event.type === 'joined') setStatus(null);
+    if (m.kind === 'system' && m.event && m.event.type === 'requeued') setStatus(s('waiting'));
+    if (m.kind === 'system' && m.event && m.event.type === 'transferred') setStatus(s('waiting'));
+    renderThread();
+    save();
+  },
+  ack(f) {
+    log.ack(f.client_id);
+    renderThread();
+    save();
+  },
+  typing(f) {
+    if (f.from === 'agent') showTyping(!!f.active);
+  },
+  chat_ended(f) {
+    ended(f.ended_by || {});
+  },
+  error(f, l) {
+    if (f.code === 'chat_not_found') {
+      l.stop();
+      forget();
+      chat = null;
+      toParent({ type: 'running', on: false });
+      showForm();
+      return;
+    }
+    if (f.request === 'message' && (f.code === 'rate_limited' || f.code === 'disk_full' || f.code === 'store_unavailable')) {
+      setTimeout(resendPending, 5000); // stays pending and goes again
+      return;
+    }
+    if (f.request === 'message' && f.client_id) {
+      log.ack(f.client_id); // refused for good (too long ...): not pending any more
+      renderThread();
+      save();
+    }
+    if (f.request) composeError(f.message);
+  },
+};
+
+// ---- screens ---------------------------------------------------------
+
+function banner(text) {
+  const b = $('banner');
+  b.textContent = text || '';
+  b.hidden = !text;
+}
+
+function clear() {
+  view.replaceChildren();
+}
+
+function field(labelText, input, hint) {
+  return h('label', {}, labelText, input, hint || null);
+}
+
+function counter(input, max) {
+  const out = h('span', { class: 'hint', 'aria-live': 'polite' });
+  const update = () => {
+    const n = [...input.value].length;
+    out.textContent = n > max ? s('chars_over', { n: n - max }) : s('chars_left', { n: max - n });
+    out.classList.toggle('over', n > max);
+  };
+  input.addEventListener('input', update);
+  update();
+  return out;
+}
+
+function groupPicker() {
+  if (info.groups.length < 2) return null;
+  const select = h('select', { name: 'group', id: 'f-group' },
+    info.groups.map((g) => h('option', { value: g.id, text: g.name })));
+  return field(s('group'), select);
+}
+
+function chosenGroup(form) {
+  const picked = form.querySelector('[name=group]');
+  return info.groups.find((g) => g.id === (picked ? picked.value : info.groups[0].id)) || info.groups[0];
+}
+
+const emailOk = (v) => /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v);
+
+/** Marks required fields left empty and bad emails; true when all is well. */
+function check(form) {
+  let ok = true;
+  for (const el of form.querySelectorAll('input, textarea')) {
+    const v = el.value.trim();
+    let msg = '';
+    if (el.required && !v) msg = s('required');
+    else if (el.type === 'email' && v && !emailOk(v)) msg = s('email_invalid');
+    else if (el.dataset.max && [...el.value].length > Number(el.dataset.max)) msg = s('chars_over', { n: [...el.value].length - Number(el.dataset.max) });
+    el.setAttribute('aria-invalid', msg ? 'true' : 'false');
+    const id = el.id + '-err';
+    let err = document.getElementById(id);
+    if (msg) {
+      if (!err) { err = h('p', { class: 'err', id }); el.insertAdjacentElement('afterend', err); }
+      err.textContent = msg;
+      el.setAttribute('aria-describedby', id);
+      if (ok) el.focus();
+      ok = false;
+    } else if (err) {
+      err.remove();
+      el.removeAttribute('aria-describedby');
+    }
+  }
+  return ok;
+}
+
+function showForm(kept) {
+  clear();
+  setStatus(null);
+  const g = look;
+  if (info.groups.length === 1 && !g.open) { showOffline(kept); return; }
+  const name = h('input', { id: 'f-name', name: 'name', required: true, autocomplete: 'name', maxlength: 80 });
+  const email = h('input', { id: 'f-email', name: 'email', type: 'email', autocomplete: 'email', maxlength: 254 });
+  const question = h('textarea', { id: 'f-question', name: 'question', required: true, 'data-max': info.max_message_chars, rows: 4 });
+  if (kept) { name.value = kept.name || ''; email.value = kept.email || ''; question.value = kept.question || ''; }
+  const error = h('p', { class: 'err', role: 'alert' });
+  const start = h('button', { type: 'submit', class: 'primary', id: 'f-start', text: s('start') });
+  const form = h('form', { class: 'card', id: 'prechat', novalidate: true },
+    g.greeting ? h('p', { class: 'greeting', text: g.greeting }) : null,
+    field(s('name'), name),
+    field(s('email_optional'), email),
+    groupPicker(),
+    field(s('question'), question, counter(question, info.max_message_chars)),
+    error,
+    h('div', { class: 'actions' }, start));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (!check(form)) return;
+    const group = chosenGroup(form);
+    const visitor = { name: name.value.trim(), email: email.value.trim(), question: question.value.trim() };
+    start.disabled = true;
+    start.textContent = s('starting');
+    error.textContent = '';
+    try {
+      await beforeChat(visitor, group);
+      const r = await call('POST', '/api/visitor/chats', {
+        name: visitor.name, email: visitor.email || null, group: group.id, question: visitor.question,
+        page_url: pageUrl(),
+      });
+      if (r.status === 'offline') { showOffline(visitor, group); return; }
+      chat = { token: r.token, chat_id: r.chat_id, group: group.id, name: visitor.name };
+      log = new ChatLog();
+      save();
+      toParent({ type: 'running', on: true });
+      showChat();
+    } catch (err) {
+      error.textContent = err.message;
+      start.disabled = false;
+      start.textContent = s('start');
+    }
+  });
+  view.appendChild(form);
+  if (shown) name.focus();
+}
+
+/**
+ * The step between the question and the chat. The knowledge-base issue
+ * shows suggested articles here (the visitor may say one solved it, and
+ * no chat starts); until then the chat starts at once.
+ */
+async function beforeChat() {}
+
+function pageUrl() {
+  if (!embedded) return document.referrer || null;
+  return params.get('page') || null;
+}
+
+function showOffline(kept, group) {
+  clear();
+  setStatus(null);
+  const name = h('input', { id: 'o-name', name: 'name', required: true, autocomplete: 'name', maxlength: 80 });
+  const email = h('input', { id: 'o-email', name: 'email', type: 'email', required: true, autocomplete: 'email', maxlength: 254 });
+  const message = h('textarea', { id: 'o-message', name: 'message', required: true, 'data-max': info.max_offline_chars, rows: 5 });
+  if (kept) { name.value = kept.name || ''; email.value = kept.email || ''; message.value = kept.question || ''; }
+  const error = h('p', { class: 'err', role: 'alert' });
+  const send = h('button', { type: 'submit', class: 'primary', id: 'o-send', text: s('offline_send') });
+  const picker = group ? null : groupPicker();
+  const form = h('form', { class: 'card', id: 'offline', novalidate: true },
+    h('h2', { class: 'greeting', text: s('offline_title') }),
+    h('p', { class: 'intro', text: kept && kept.timedOut ? s('ended_queue_timeout') : s('offline_intro') }),
+    field(s('name'), name),
+    field(s('email'), email),
+    picker,
+    field(s('offline_message'), message, counter(message, info.max_offline_chars)),
+    error,
+    h('div', { class: 'actions' }, send));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (!check(form)) return;
+    const g = group || chosenGroup(form);
+    send.disabled = true;
+    error.textContent = '';
+    try {
+      await call('POST', '/api/visitor/offline_messages', {
+        group: g.id, name: name.value.trim(), email: email.value.trim(), message: message.value.trim(), page_url: pageUrl(),
+      });
+      clear();
+      view.appendChild(h('p', { class: 'sent', id: 'offline-sent', role: 'status', text: s('offline_sent') }));
+    } catch (err) {
+      error.textContent = err.message;
+      send.disabled = false;
+    }
+  });
+  view.appendChild(form);
+  if (shown) name.focus();
+}
+
+let thread = null;
+let statusEl = null;
+let typingEl = null;
+let compose = null;
+let foot = null;
+
+function setStatus(title, detail) {
+  if (!statusEl) return;
+  statusEl.replaceChildren();
+  if (title) statusEl.append(h('strong', { text: title }), detail || '');
+  statusEl.hidden = !title;
+}
+
+function showTyping(on) {
+  if (typingEl) typingEl.textContent = on ? s('typing', { name: agentName || s('agent') }) : '';
+}
+
+function composeError(text) {
+  const e = document.getElementById('compose-err');
+  if (e) e.textContent = text || '';
+}
+
+function showChat() {
+  clear();
+  statusEl = h('p', { class: 'status', id: 'status', role: 'status' });
+  thread = h('ol', { class: 'thread', id: 'thread', role: 'log', 'aria-live': 'polite', 'aria-label': look.title });
+  typingEl = h('p', { class: 'typing', id: 'typing', 'aria-live': 'polite' });
+  const input = h('textarea', { id: 'c-input', rows: 1, 'aria-label': s('message'), placeholder: s('message'), maxlength: info.max_message_chars * 2 });
+  const send = h('button', { type: 'submit', class: 'primary', id: 'c-send', text: s('send') });
+  compose = h('form', { class: 'compose', id: 'compose' }, input, send);
+  const count = counter(input, info.max_message_chars);
+  const endButton = h('button', { type: 'button', class: 'plain', id: 'c-end', text: s('end') });
+  foot = h('div', { class: 'foot' }, count, endButton);
+  const peek = look.sneak_peek ? h('p', { class: 'peek', id: 'peek', text: s('sneak_peek') }) : null;
+  view.append(statusEl, thread, typingEl, h('p', { class: 'err', id: 'compose-err', role: 'alert' }), compose, peek, foot);
+  setStatus(s('waiting'));
+  input.addEventListener('input', () => link && link.typing(input.value));
+  input.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); compose.requestSubmit(); }
+  });
+  compose.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const body = input.value.trim();
+    if (!body) return;
+    if ([...body].length > info.max_message_chars) { composeError(s('chars_over', { n: [...body].length - info.max_message_chars })); return; }
+    composeError('');
+    const id = newClientId('v');
+    log.send(id, body, Date.now());
+    save();
+    input.value = '';
+    input.dispatchEvent(new Event('input'));
+    link.send({ type: 'message', client_id: id, body });
+    link.typing('');
+    renderThread();
+  });
+  endButton.addEventListener('click', () => confirmEnd(endButton));
+  renderThread();
+  link = new Link(chat.token);
+  link.connect();
+  if (shown) input.focus();
+}
+
+function confirmEnd(endButton) {
+  if (document.getElementById('confirm')) return;
+  const yes = h('button', { type: 'button', class: 'primary', id: 'end-yes', text: s('end_yes') });
+  const no = h('button', { type: 'button', class: 'plain', id: 'end-no', text: s('end_no') });
+  const box = h('div', { class: 'confirm', id: 'confirm', role: 'alertdialog', 'aria-labelledby': 'confirm-q' },
+    h('p', { id: 'confirm-q', text: s('end_confirm') }), h('div', { class: 'actions' }, no, yes));
+  const close = () => { box.remove(); endButton.focus(); };
+  no.addEventListener('click', close);
+  box.addEventListener('keydown', (e) => { if (e.key === 'Escape') close(); });
+  yes.addEventListener('click', () => {
+    if (!link.send({ type: 'end' })) { composeError(s('reconnecting')); return; }
+    box.remove();
+  });
+  foot.insertAdjacentElement('beforebegin', box);
+  no.focus();
+}
+
+function systemText(m) {
+  const e = m.event;
+  if (!e) return m.body;
+  switch (e.type) {
+    case 'joined': return s('joined', { name: e.name });
+    case 'left': return s('left', { name: e.name });
+    case 'transferred': return s('transferred', { to: e.to });
+    case 'requeued': return s('requeued', { name: e.name });
+    case 'ended': return null; // the end notice says it, in words
+    default: return m.body;
+  }
+}
+
+const time = (ms) => new Date(ms).toLocaleTimeString(document.documentElement.lang, { hour: '2-digit', minute: '2-digit' });
+
+function renderThread() {
+  if (!thread) return;
+  const items = [];
+  for (const m of log.messages()) {
+    if (m.kind === 'system') {
+      const text = systemText(m);
+      if (text) items.push(h('li', { class: 'msg system' }, text));
+    } else if (m.kind === 'visitor') {
+      items.push(h('li', { class: 'msg own', 'data-seq': m.seq },
+        h('span', { class: 'body' }, m.body), h('span', { class: 'who' }, `${s('you')} · ${time(m.at)}`)));
+    } else if (m.kind === 'agent') {
+      items.push(h('li', { class: 'msg agent', 'data-seq': m.seq },
+        h('span', { class: 'who' }, `${m.author_name || s('agent')} · ${time(m.at)}`), h('span', { class: 'body' }, m.body)));
+    }
+  }
+  for (const p of log.pendingList()) {
+    items.push(h('li', { class: 'msg own pending', 'data-client-id': p.client_id },
+      h('span', { class: 'body' }, p.body), h('span', { class: 'who' }, s('pending'))));
+  }
+  const atEnd = thread.scrollHeight - thread.scrollTop - thread.clientHeight < 40;
+  thread.replaceChildren(...items);
+  if (atEnd || items.length < 3) thread.scrollTop = thread.scrollHeight;
+}
+
+function ended(by) {
+  if (link) link.stop();
+  link = null;
+  forget();
+  toParent({ type: 'running', on: false });
+  const kept = chat;
+  chat = null;
+  setStatus(null);
+  showTyping(false);
+  if (compose) compose.remove();
+  if (foot) foot.remove();
+  const peek = document.getElementById('peek');
+  if (peek) peek.remove();
+  const box = document.getElementById('confirm');
+  if (box) box.remove();
+  if (by.by === 'queue_timeout') {
+    const first = log.messages().find((m) => m.kind === 'visitor');
+    showOffline({ name: kept && kept.name, question: first ? first.body : '', timedOut: true }, look);
+    return;
+  }
+  const words = by.by === 'agent' ? s('ended_agent', { name: by.name || s('agent') })
+    : by.by === 'idle' ? s('ended_idle') : s('ended_visitor');
+  const again = h('button', { type: 'button', class: 'primary', id: 'new-chat', text: s('new_chat') });
+  again.addEventListener('click', () => { log = new ChatLog(); thread = null; showForm(); });
+  const box2 = h('div', { class: 'ended', id: 'ended', role: 'status' }, h('p', { text: words }), h('div', { class: 'actions' }, again));
+  view.appendChild(box2);
+  again.focus({ preventScroll: true });
+}
+
+// ---- sound and unread ------------------------------------------------
+
+let audio = null;
+function beep() {
+  if (!soundOn) return;
+  try {
+    audio = audio || new AudioContext();
+    const o = audio.createOscillator();
+    const g = audio.createGain();
+    o.frequency.value = 880;
+    g.gain.setValueAtTime(0.08, audio.currentTime);
+    g.gain.exponentialRampToValueAtTime(0.0001, audio.currentTime + 0.25);
+    o.connect(g).connect(audio.destination);
+    o.start();
+    o.stop(audio.currentTime + 0.25);
+  } catch (e) { /* no audio here */ }
+}
+
+function seen() {
+  if (shown && !document.hidden && unread) {
+    unread = 0;
+    toParent({ type: 'unread', count: 0 });
+  }
+}
+
+// ---- start -----------------------------------------------------------
+
+async function main() {
+  const groups = params.get('groups') || params.get('group') || '';
+  try {
+    info = await call('GET', '/api/visitor/widget' + (groups ? '?groups=' + encodeURIComponent(groups) : ''));
+  } catch (e) {
+    view.replaceChildren(h('p', { class: 'sent', role: 'alert', text: e.message }));
+    return;
+  }
+  if (!info.groups.length) return;
+  const saved = loadSaved();
+  look = (saved && info.groups.find((g) => g.id === saved.group)) || info.groups[0];
+  const lang = pickLanguage(look.language);
+  t = (await import(`./strings/${lang}.js`)).default;
+  document.documentElement.lang = lang;
+  document.documentElement.dir = t.dir || 'ltr';
+  document.title = look.title;
+  const root = document.documentElement.style;
+  root.setProperty('--accent', look.color);
+  root.setProperty('--on-accent', look.text_color);
+  $('title').textContent = look.title;
+  const sound = $('sound');
+  const drawSound = () => {
+    sound.textContent = soundOn ? '🔔' : '🔕';
+    sound.setAttribute('aria-label', soundOn ? s('sound_off') : s('sound_on'));
+    sound.setAttribute('aria-pressed', String(soundOn));
+  };
+  sound.hidden = false;
+  drawSound();
+  sound.addEventListener('click', () => { soundOn = !soundOn; drawSound(); if (soundOn) beep(); });
+  if (embedded) {
+    const close = $('close');
+    close.hidden = false;
+    close.textContent = '—';
+    close.setAttribute('aria-label', s('close'));
+    close.addEventListener('click', () => toParent({ type: 'close' }));
+    document.addEventListener('keydown', (e) => { if (e.key === 'Escape' && !document.getElementById('confirm')) toParent({ type: 'close' }); });
+  }
+  document.addEventListener('visibilitychange', seen);
+  window.addEventListener('message', (e) => {
+    if (e.source !== window.parent || !e.data || e.data.livedesk !== true) return;
+    if (e.data.type === 'shown') {
+      shown = true;
+      seen();
+      if (e.data.focus) { const f = view.querySelector('textarea, input, button'); if (f) f.focus(); }
+    } else if (e.data.type === 'hidden') {
+      shown = false;
+    }
+  });
+  if (saved) {
+    chat = { token: saved.token, chat_id: saved.chat_id, group: saved.group, name: saved.name };
+    log.restorePending(saved.pending);
+    toParent({ type: 'running', on: true });
+    showChat();
+  } else {
+    toParent({ type: 'running', on: false });
+    showForm();
+  }
+  document.body.dataset.ready = 'true';
+  toParent({ type: 'ready' });
+}
+
+main();
