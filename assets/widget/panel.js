@@ -457,7 +457,7 @@ function composeError(text) {
 function showChat() {
   clear();
   statusEl = h('p', { class: 'status', id: 'status', role: 'status' });
-  thread = h('ol', { class: 'thread', id: 'thread', role: 'log', 'aria-live': 'polite', 'aria-label': look.title });
+  thread = h('div', { class: 'thread', id: 'thread', role: 'log', tabindex: 0, 'aria-live': 'polite', 'aria-label': look.title });
   typingEl = h('p', { class: 'typing', id: 'typing', 'aria-live': 'polite' });
   const input = h('textarea', { id: 'c-input', rows: 1, 'aria-label': s('message'), placeholder: s('message'), maxlength: info.max_message_chars * 2 });
   const send = h('button', { type: 'submit', class: 'primary', id: 'c-send', text: s('send') });
@@ -532,17 +532,17 @@ function renderThread() {
   for (const m of log.messages()) {
     if (m.kind === 'system') {
       const text = systemText(m);
-      if (text) items.push(h('li', { class: 'msg system' }, text));
+      if (text) items.push(h('div', { class: 'msg system' }, text));
     } else if (m.kind === 'visitor') {
-      items.push(h('li', { class: 'msg own', 'data-seq': m.seq },
+      items.push(h('div', { class: 'msg own', 'data-seq': m.seq },
         h('span', { class: 'body' }, m.body), h('span', { class: 'who' }, `${s('you')} · ${time(m.at)}`)));
     } else if (m.kind === 'agent') {
-      items.push(h('li', { class: 'msg agent', 'data-seq': m.seq },
+      items.push(h('div', { class: 'msg agent', 'data-seq': m.seq },
         h('span', { class: 'who' }, `${m.author_name || s('agent')} · ${time(m.at)}`), h('span', { class: 'body' }, m.body)));
     }
   }
   for (const p of log.pendingList()) {
-    items.push(h('li', { class: 'msg own pending', 'data-client-id': p.client_id },
+    items.push(h('div', { class: 'msg own pending', 'data-client-id': p.client_id },
       h('span', { class: 'body' }, p.body), h('span', { class: 'who' }, s('pending'))));
   }
   const atEnd = thread.scrollHeight - thread.scrollTop - thread.clientHeight < 40;
@@ -604,6 +604,25 @@ function seen() {
   }
 }
 
+/** A bell icon (struck through when off); no font or emoji needed. */
+function bell(on) {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('width', '22');
+  svg.setAttribute('height', '22');
+  svg.setAttribute('aria-hidden', 'true');
+  const d = ['M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22zm7-6V11a7 7 0 0 0-5.5-6.84V3a1.5 1.5 0 0 0-3 0v1.16A7 7 0 0 0 5 11v5l-2 2v1h18v-1l-2-2z'];
+  if (!on) d.push('M3.3 2.3l18.4 18.4-1.4 1.4L1.9 3.7z');
+  for (const p of d) {
+    const path = document.createElementNS(ns, 'path');
+    path.setAttribute('fill', 'currentColor');
+    path.setAttribute('d', p);
+    svg.appendChild(path);
+  }
+  return svg;
+}
+
 // ---- start -----------------------------------------------------------
 
 async function main() {
@@ -628,7 +647,7 @@ async function main() {
   $('title').textContent = look.title;
   const sound = $('sound');
   const drawSound = () => {
-    sound.textContent = soundOn ? '🔔' : '🔕';
+    sound.replaceChildren(bell(soundOn));
     sound.setAttribute('aria-label', soundOn ? s('sound_off') : s('sound_on'));
     sound.setAttribute('aria-pressed', String(soundOn));
   };

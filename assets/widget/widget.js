@@ -1,6 +1,6 @@
 // livedesk widget loader: the only script a host page runs. It draws the
-// launcher in a closed shadow root (styles set through the CSSOM, so a
-// strict host CSP needs no 'unsafe-inline' and host CSS cannot reach it),
+// launcher in a shadow root (styles set through the CSSOM, so a strict
+// host CSP needs no 'unsafe-inline' and host CSS cannot reach it),
 // and loads the chat panel, an iframe of the desk's own origin, on intent
 // (hover, focus, touch, click) or at once when a chat is already running.
 // The chat token lives only inside that iframe, never in the host page.
@@ -46,7 +46,7 @@
       border: '0', transform: 'none', filter: 'none', opacity: '1', visibility: 'visible',
       contain: 'none', 'pointer-events': 'auto',
     });
-    const root = host.attachShadow({ mode: 'closed' });
+    const root = host.attachShadow({ mode: 'open' });
 
     const button = document.createElement('button');
     button.type = 'button';

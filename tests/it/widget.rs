@@ -232,21 +232,32 @@ async fn click_launcher(b: &Browser) {
     b.release_actions().await.expect("release");
 }
 
-/// Enters the panel's iframe and waits until it has drawn.
+/// Enters the panel's iframe (in the launcher's shadow root) and waits
+/// until it has drawn.
 async fn enter_panel(b: &Browser) {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        if b.enter_frame(0).await.is_ok() {
-            let ready = b
-                .execute("return document.body && document.body.dataset.ready === 'true'", vec![])
-                .await
-                .unwrap_or(Value::Bool(false));
-            if ready == Value::Bool(true) {
-                return;
+        let _ = b.enter_parent_frame().await;
+        if let Ok(host) = b.find(Locator::Css("livedesk-widget")).await {
+            if let Ok(root) = host.shadow_root().await {
+                if let Ok(frame) = root.find(Locator::Css("iframe")).await {
+                    if frame.enter_frame().await.is_ok() {
+                        let ready = b
+                            .execute("return !!document.body && document.body.dataset.ready === 'true'", vec![])
+                            .await
+                            .unwrap_or(Value::Bool(false));
+                        if ready == Value::Bool(true) {
+                            return;
+                        }
+                    }
+                }
             }
-            let _ = b.enter_parent_frame().await;
         }
-        assert!(Instant::now() < deadline, "the panel never became ready");
+        if Instant::now() > deadline {
+            let _ = b.enter_parent_frame().await;
+            screenshot(b, "widget-failed-panel").await;
+            panic!("the panel never became ready");
+        }
         actix_web::rt::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -614,4 +625,31 @@ async fn the_widget_fits_its_size_budgets() {
     println!("widget sizes (gzip): launcher {launcher} B (limit 10240), whole widget with English {whole} B (limit 51200), largest language table {largest_language} B");
     assert!(launcher <= 10 * 1024, "launcher {launcher} B over 10 KB");
     assert!(whole <= 50 * 1024, "widget {whole} B over 50 KB");
+}
+
+/// The JavaScript unit tests (`tests/js/`, Node's built-in runner) of the
+/// shared modules: chat log merge, gaps, pending sends, backoff.
+#[test]
+fn the_javascript_unit_tests_pass() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = match Command::new("node")
+        .arg("--test")
+        .arg(root.join("tests/js"))
+        .current_dir(root)
+        .output()
+    {
+        Ok(out) => out,
+        Err(_) => {
+            let msg = "JAVASCRIPT UNIT TESTS SKIPPED: node not found. Install it with `sudo apt-get install nodejs`.";
+            assert!(
+                std::env::var("CI").map_or(true, |v| v != "true"),
+                "{msg} Under CI a missing node is a failure."
+            );
+            eprintln!("\n=== {msg} ===\n");
+            return;
+        }
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "node --test tests/js failed:\n{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("# fail 0"), "{text}");
 }
