@@ -90,9 +90,11 @@
       if (!frame) return;
       if (phone.matches) {
         const vv = window.visualViewport;
+        // The whole visual viewport: inside the scrollbars, and above the
+        // on-screen keyboard, which shrinks the visual viewport.
         css(frame, {
-          position: 'fixed', left: '0', top: vv ? vv.offsetTop + 'px' : '0', right: 'auto', bottom: 'auto',
-          width: '100vw', height: vv ? vv.height + 'px' : '100%', 'max-height': 'none', 'border-radius': '0',
+          position: 'fixed', left: '0', right: '0', top: vv ? vv.offsetTop + 'px' : '0', bottom: 'auto',
+          width: '100%', height: vv ? vv.height + 'px' : '100%', 'max-height': 'none', 'border-radius': '0',
         });
       } else {
         css(frame, {

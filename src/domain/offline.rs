@@ -5,8 +5,8 @@
 //! is left for that).
 
 use super::chat::message_body;
-use super::ids::ChatId;
 use super::clock::Millis;
+use super::ids::ChatId;
 use super::ids::{GroupId, OfflineMessageId};
 use super::staff::Staff;
 use super::validate::{self, FieldError};
@@ -98,12 +98,23 @@ mod tests {
 
     #[test]
     fn the_form_needs_an_email_and_a_message() {
-        let m = form("vera@example.com", " Call me ").build(5).expect("valid");
-        assert_eq!((m.name.as_str(), m.message.as_str(), m.at), ("Vera", "Call me", 5));
+        let m = form("vera@example.com", " Call me ")
+            .build(5)
+            .expect("valid");
+        assert_eq!(
+            (m.name.as_str(), m.message.as_str(), m.at),
+            ("Vera", "Call me", 5)
+        );
         assert_eq!(m.page_url, None);
         assert_eq!(form("", "hi").build(0).unwrap_err().field, "email");
-        assert_eq!(form("vera@example.com", "  ").build(0).unwrap_err().field, "message");
+        assert_eq!(
+            form("vera@example.com", "  ").build(0).unwrap_err().field,
+            "message"
+        );
         let long = "x".repeat(MAX_OFFLINE_CHARS + 1);
-        assert_eq!(form("vera@example.com", &long).build(0).unwrap_err().field, "message");
+        assert_eq!(
+            form("vera@example.com", &long).build(0).unwrap_err().field,
+            "message"
+        );
     }
 }

@@ -217,8 +217,7 @@ pub mod patterns {
     pub const COLOUR: &str = r"^\s*#[0-9a-fA-F]{6}\s*$";
 
     /// [`super::language`].
-    pub const LANGUAGE: &str =
-        r"^\s*(?:[Aa][Uu][Tt][Oo]|[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)\s*$";
+    pub const LANGUAGE: &str = r"^\s*(?:[Aa][Uu][Tt][Oo]|[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)\s*$";
 }
 
 #[cfg(test)]

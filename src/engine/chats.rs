@@ -55,15 +55,14 @@ impl Core {
     /// answered "offline"): its queue is online, a chat-enabled member
     /// exists, and, when the group asks for it, one is online.
     pub(super) fn takes_chats(&self, group: GroupId) -> Result<bool, StoreError> {
-        let (online, need_someone) = self
-            .groups
-            .get(&group)
-            .map_or((false, true), |g| {
-                (g.group.queue_online, g.group.offline_when_nobody_online)
-            });
-        Ok(online
-            && self.anyone_could_take(group)?
-            && (!need_someone || self.anyone_online(group)))
+        let (online, need_someone) = self.groups.get(&group).map_or((false, true), |g| {
+            (g.group.queue_online, g.group.offline_when_nobody_online)
+        });
+        Ok(
+            online
+                && self.anyone_could_take(group)?
+                && (!need_someone || self.anyone_online(group)),
+        )
     }
 
     pub(super) fn start_chat(&mut self, req: StartChatRequest, reply: Reply<Started>) {
@@ -165,14 +164,18 @@ impl Core {
         a.offers.remove(&id);
         a.chats.insert(id);
         let name = a.staff.display_name.clone();
-        let result = self.append(id, Draft::system(
+        let result = self.append(
+            id,
+            Draft::system(
                 format!("{name} joined the chat"),
                 SystemEvent::Joined { name: name.clone() },
-            ), |c| {
-            c.state = ChatState::Active;
-            c.owner = Some(agent);
-            c.answered_at.get_or_insert(now);
-        });
+            ),
+            |c| {
+                c.state = ChatState::Active;
+                c.owner = Some(agent);
+                c.answered_at.get_or_insert(now);
+            },
+        );
         let message = match result {
             Ok(m) => m,
             Err(e) => {

@@ -78,7 +78,10 @@ pub fn panel_csp(allowed_origins: &[String]) -> String {
         ancestors.push(' ');
         ancestors.push_str(o);
     }
-    super::middleware::CONSOLE_CSP.replace("frame-ancestors 'none'", &format!("frame-ancestors {ancestors}"))
+    super::middleware::CONSOLE_CSP.replace(
+        "frame-ancestors 'none'",
+        &format!("frame-ancestors {ancestors}"),
+    )
 }
 
 /// `GET /widget/panel` (inside the loader's iframe) and `GET /chat` (the
@@ -90,8 +93,7 @@ pub async fn widget_panel(
     let mut res = serve(&req, "widget/panel.html");
     let csp = panel_csp(&state.config.widget.allowed_origins);
     if let Ok(v) = HeaderValue::from_str(&csp) {
-        res.headers_mut()
-            .insert(header::CONTENT_SECURITY_POLICY, v);
+        res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
     }
     // frame-ancestors decides who may frame the panel; an X-Frame-Options
     // DENY from the default headers would forbid every frame.

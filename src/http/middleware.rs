@@ -104,10 +104,8 @@ pub async fn visitor_cors(
         // fix); a refused preflight still fails, so nothing is sent.
         let mut res = req.error_response(AppError::OriginNotAllowed(origin.clone()));
         if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&origin) {
-            res.headers_mut().insert(
-                actix_web::http::header::ACCESS_CONTROL_ALLOW_ORIGIN,
-                v,
-            );
+            res.headers_mut()
+                .insert(actix_web::http::header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
         }
         return Ok(res.map_into_right_body());
     }

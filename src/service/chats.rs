@@ -171,7 +171,9 @@ pub async fn list(
             StateFilter::Completed => c.state == ChatState::Ended,
             StateFilter::Any => true,
         })
-        .filter(|c| scope != Scope::Agent || q.agent.map_or(c.owner.is_some(), |a| c.owner == Some(a)))
+        .filter(|c| {
+            scope != Scope::Agent || q.agent.map_or(c.owner.is_some(), |a| c.owner == Some(a))
+        })
         .map(|c| {
             let group = groups.get(&c.group).cloned().unwrap_or_default();
             let agent = c.owner.and_then(|o| staff.get(&o).cloned());

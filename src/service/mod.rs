@@ -9,5 +9,5 @@ pub mod limiter;
 pub mod passwords;
 pub mod rate;
 pub mod setup;
-pub mod widget;
 pub mod staff;
+pub mod widget;

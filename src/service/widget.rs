@@ -68,7 +68,9 @@ fn parse_groups(list: &str) -> Result<Vec<GroupId>, AppError> {
             s.parse().map_err(|_| {
                 AppError::Field(crate::domain::validate::FieldError {
                     field: "groups",
-                    message: format!("{s:?} is not a group id (a UUID); separate several with commas"),
+                    message: format!(
+                        "{s:?} is not a group id (a UUID); separate several with commas"
+                    ),
                 })
             })
         })
@@ -84,10 +86,15 @@ pub async fn info(state: &AppState, q: WidgetQuery) -> Result<WidgetInfo, AppErr
     } else {
         let mut picked = Vec::new();
         for id in &wanted {
-            let g = groups.iter().find(|g| g.id == *id).ok_or_else(|| AppError::NotFound {
-                code: "group_not_found",
-                message: format!("no group {id}; copy the snippet again from the console's Groups screen"),
-            })?;
+            let g = groups
+                .iter()
+                .find(|g| g.id == *id)
+                .ok_or_else(|| AppError::NotFound {
+                    code: "group_not_found",
+                    message: format!(
+                        "no group {id}; copy the snippet again from the console's Groups screen"
+                    ),
+                })?;
             if !picked.iter().any(|p: &Group| p.id == g.id) {
                 picked.push(g.clone());
             }

@@ -35,3 +35,5 @@ mod visitor_view;
 mod websocket;
 /// The website widget in Chromium on a hostile shop page, with the real binary.
 mod widget;
+/// The widget's REST side: group info, offline messages, queue timeout, sneak peek.
+mod widget_api;

@@ -30,9 +30,12 @@ fn free_port() -> u16 {
 
 /// axe-core's script, or None after saying why (panics under CI).
 fn axe_source() -> Option<String> {
-    let path = std::env::var("LIVEDESK_AXE").map(PathBuf::from).unwrap_or_else(|_| {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("target/node/node_modules/axe-core/axe.min.js")
-    });
+    let path = std::env::var("LIVEDESK_AXE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("target/node/node_modules/axe-core/axe.min.js")
+        });
     match std::fs::read_to_string(&path) {
         Ok(s) => Some(s),
         Err(_) => {
@@ -106,7 +109,10 @@ impl DeskProcess {
             if up {
                 return;
             }
-            assert!(Instant::now() < deadline, "the desk did not become ready in 30 s");
+            assert!(
+                Instant::now() < deadline,
+                "the desk did not become ready in 30 s"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -148,7 +154,9 @@ script, head, style, title { display: none; }
 async fn shop_page(shop: web::Data<Shop>, page: web::Path<String>) -> HttpResponse {
     let page = page.into_inner();
     if page == "hostile.css" {
-        return HttpResponse::Ok().content_type("text/css").body(HOSTILE_CSS);
+        return HttpResponse::Ok()
+            .content_type("text/css")
+            .body(HOSTILE_CSS);
     }
     let (group, extra) = match page.as_str() {
         "night" => (shop.night.clone(), ""),
@@ -181,7 +189,11 @@ fn start_shop(port: u16, shop: Shop) {
         App::new()
             .app_data(web::Data::new(shop.clone()))
             .route("/{page}", web::get().to(shop_page))
-            .route("/", web::get().to(|s: web::Data<Shop>| shop_page(s, web::Path::from("index".to_string()))))
+            .route(
+                "/",
+                web::get()
+                    .to(|s: web::Data<Shop>| shop_page(s, web::Path::from("index".to_string()))),
+            )
     })
     .workers(1)
     .bind(("127.0.0.1", port))
@@ -204,7 +216,10 @@ async fn loader_state(b: &Browser) -> String {
         if let Some(s) = v.as_str().filter(|s| !s.is_empty()) {
             return s.to_string();
         }
-        assert!(Instant::now() < deadline, "the widget loader never said its state");
+        assert!(
+            Instant::now() < deadline,
+            "the widget loader never said its state"
+        );
         actix_web::rt::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -215,7 +230,10 @@ async fn click_launcher(b: &Browser) {
         .execute("return [window.innerWidth, window.innerHeight]", vec![])
         .await
         .expect("viewport");
-    let (w, h) = (size[0].as_f64().unwrap_or(0.0), size[1].as_f64().unwrap_or(0.0));
+    let (w, h) = (
+        size[0].as_f64().unwrap_or(0.0),
+        size[1].as_f64().unwrap_or(0.0),
+    );
     let mouse = MouseActions::new("mouse".into())
         .then(PointerAction::MoveTo {
             duration: None,
@@ -243,7 +261,10 @@ async fn enter_panel(b: &Browser) {
                 if let Ok(frame) = root.find(Locator::Css("iframe")).await {
                     if frame.enter_frame().await.is_ok() {
                         let ready = b
-                            .execute("return !!document.body && document.body.dataset.ready === 'true'", vec![])
+                            .execute(
+                                "return !!document.body && document.body.dataset.ready === 'true'",
+                                vec![],
+                            )
                             .await
                             .unwrap_or(Value::Bool(false));
                         if ready == Value::Bool(true) {
@@ -279,13 +300,19 @@ async fn wait_thread(b: &Browser, want: &[&str]) {
     loop {
         let got = thread(b).await;
         let pending = b
-            .execute("return document.querySelectorAll('#thread .pending').length", vec![])
+            .execute(
+                "return document.querySelectorAll('#thread .pending').length",
+                vec![],
+            )
             .await
             .unwrap_or(json!(1));
         if got == want && pending == json!(0) {
             return;
         }
-        assert!(Instant::now() < deadline, "thread {got:?} (pending {pending}) never became {want:?}");
+        assert!(
+            Instant::now() < deadline,
+            "thread {got:?} (pending {pending}) never became {want:?}"
+        );
         actix_web::rt::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -311,7 +338,12 @@ async fn a_visitor_on_a_hostile_shop_page_chats_through_navigation_reload_and_a_
     )
     .expect("config");
     let mut create = Command::new(BIN)
-        .args(["owner", "create", "--config", config.to_str().expect("utf8")])
+        .args([
+            "owner",
+            "create",
+            "--config",
+            config.to_str().expect("utf8"),
+        ])
         .args(["--email", OWNER_EMAIL, "--name", "Olivia Owner"])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
@@ -338,7 +370,10 @@ async fn a_visitor_on_a_hostile_shop_page_chats_through_navigation_reload_and_a_
     assert_eq!(support.status, 201, "{}", support.text);
     let support = support.json["id"].as_str().expect("id").to_string();
     let night = owner
-        .post("/api/groups", json!({"name": "Night", "queue_online": false}))
+        .post(
+            "/api/groups",
+            json!({"name": "Night", "queue_online": false}),
+        )
         .await;
     let night = night.json["id"].as_str().expect("id").to_string();
     let ann = owner
@@ -350,9 +385,16 @@ async fn a_visitor_on_a_hostile_shop_page_chats_through_navigation_reload_and_a_
         .await;
     assert_eq!(ann.status, 201, "{}", ann.text);
     let mut ann_api = Client::new(&desk_base);
-    assert_eq!(ann_api.login("ann@example.com", "staff password 1").await.status, 200);
+    assert_eq!(
+        ann_api
+            .login("ann@example.com", "staff password 1")
+            .await
+            .status,
+        200
+    );
     let (mut ann, _) = Ws::staff_at(&desk_base, &ann_api).await;
-    ann.send(json!({"type": "set_status", "status": "available"})).await;
+    ann.send(json!({"type": "set_status", "status": "available"}))
+        .await;
     ann.expect("done").await;
 
     let shop = Shop {
@@ -386,7 +428,10 @@ async fn a_visitor_on_a_hostile_shop_page_chats_through_navigation_reload_and_a_
     enter_panel(&b).await;
     wait_text(&b, "#prechat", "Hi! Ask us anything.").await;
     let font = b
-        .execute("return getComputedStyle(document.querySelector('#f-name')).fontSize", vec![])
+        .execute(
+            "return getComputedStyle(document.querySelector('#f-name')).fontSize",
+            vec![],
+        )
         .await
         .expect("font");
     assert_eq!(font, json!("16px"), "inputs are 16 px");
@@ -415,15 +460,21 @@ async fn a_visitor_on_a_hostile_shop_page_chats_through_navigation_reload_and_a_
     let view = ann
         .until(|f| f["type"] == "queue_view" && f["waiting_total"] == 1)
         .await;
-    let chat_id = view["waiting"][0]["id"].as_str().expect("chat id").to_string();
-    ann.send(json!({"type": "accept", "chat_id": chat_id})).await;
-    ann.until(|f| f["type"] == "done" && f["request"] == "accept").await;
+    let chat_id = view["waiting"][0]["id"]
+        .as_str()
+        .expect("chat id")
+        .to_string();
+    ann.send(json!({"type": "accept", "chat_id": chat_id}))
+        .await;
+    ann.until(|f| f["type"] == "done" && f["request"] == "accept")
+        .await;
     enter_panel(&b).await;
     wait_text(&b, "#thread", "Ann joined the chat").await;
     ann.send(json!({"type": "message", "chat_id": chat_id, "client_id": "a-1", "body": "Hello Vera, let me look."}))
         .await;
     wait_thread(&b, &["Where is my order?", "Hello Vera, let me look."]).await;
-    ann.send(json!({"type": "typing", "chat_id": chat_id, "active": true})).await;
+    ann.send(json!({"type": "typing", "chat_id": chat_id, "active": true}))
+        .await;
     wait_text(&b, "#typing", "Ann is typing").await;
     type_into(&b, "#c-input", "Order 77").await;
     let draft = ann
@@ -436,7 +487,11 @@ async fn a_visitor_on_a_hostile_shop_page_chats_through_navigation_reload_and_a_
         .until(|f| f["type"] == "message" && f["message"]["body"] == "Order 77")
         .await;
     assert_eq!(got["message"]["kind"], "visitor");
-    wait_thread(&b, &["Where is my order?", "Hello Vera, let me look.", "Order 77"]).await;
+    wait_thread(
+        &b,
+        &["Where is my order?", "Hello Vera, let me look.", "Order 77"],
+    )
+    .await;
     axe(&b, &axe_js, "chatting").await;
     b.enter_parent_frame().await.expect("parent");
     screenshot(&b, "widget-04-chatting").await;
@@ -464,7 +519,11 @@ async fn a_visitor_on_a_hostile_shop_page_chats_through_navigation_reload_and_a_
     screenshot(&b, "widget-05-reconnecting").await;
     desk.spawn();
     enter_panel(&b).await;
-    let after: Vec<&str> = all.iter().copied().chain(["Typed while you were away"]).collect();
+    let after: Vec<&str> = all
+        .iter()
+        .copied()
+        .chain(["Typed while you were away"])
+        .collect();
     wait_thread(&b, &after).await;
     let banner_hidden = b
         .execute("return document.getElementById('banner').hidden", vec![])
@@ -479,12 +538,22 @@ async fn a_visitor_on_a_hostile_shop_page_chats_through_navigation_reload_and_a_
         .filter(|m| m["kind"] == "visitor")
         .filter_map(|m| m["body"].as_str())
         .collect();
-    assert_eq!(bodies, vec!["Where is my order?", "Order 77", "Typed while you were away"]);
+    assert_eq!(
+        bodies,
+        vec![
+            "Where is my order?",
+            "Order 77",
+            "Typed while you were away"
+        ]
+    );
 
     // Ann's socket went with the desk; she comes back and hears it once.
     let (mut ann, hello) = Ws::staff_at(&desk_base, &ann_api).await;
-    assert!(hello["chats"].as_array().is_some_and(|c| c.iter().any(|c| c["id"] == chat_id.as_str())));
-    ann.send(json!({"type": "resume", "chat_id": chat_id, "last_seq": 4})).await;
+    assert!(hello["chats"]
+        .as_array()
+        .is_some_and(|c| c.iter().any(|c| c["id"] == chat_id.as_str())));
+    ann.send(json!({"type": "resume", "chat_id": chat_id, "last_seq": 4}))
+        .await;
     let m = ann.until(|f| f["type"] == "message").await;
     assert_eq!(m["message"]["body"], "Typed while you were away");
 
@@ -500,7 +569,9 @@ async fn a_visitor_on_a_hostile_shop_page_chats_through_navigation_reload_and_a_
     screenshot(&b, "widget-06-ended").await;
 
     // The offline form: a group whose queue is offline.
-    b.goto(&format!("{shop_base}/night")).await.expect("night page");
+    b.goto(&format!("{shop_base}/night"))
+        .await
+        .expect("night page");
     assert_eq!(loader_state(&b).await, "ready");
     click_launcher(&b).await;
     enter_panel(&b).await;
@@ -516,7 +587,10 @@ async fn a_visitor_on_a_hostile_shop_page_chats_through_navigation_reload_and_a_
     wait_text(&b, "#offline-sent", "Thank you!").await;
     let left = owner.get("/api/offline_messages").await;
     assert_eq!(left.json["total"], 1, "{}", left.text);
-    assert_eq!(left.json["messages"][0]["message"], "Please call me tomorrow.");
+    assert_eq!(
+        left.json["messages"][0]["message"],
+        "Please call me tomorrow."
+    );
     assert_eq!(left.json["messages"][0]["group"], night.as_str());
 
     // Nobody online in Support: the message form, not a queue for nobody.
@@ -529,13 +603,19 @@ async fn a_visitor_on_a_hostile_shop_page_chats_through_navigation_reload_and_a_
     wait_text(&b, "#offline", "We are not online right now").await;
 
     // Swedish and Dutch.
-    for (page, words) in [("sv", "Lämna ett meddelande"), ("nl", "Laat een bericht achter")] {
+    for (page, words) in [
+        ("sv", "Lämna ett meddelande"),
+        ("nl", "Laat een bericht achter"),
+    ] {
         b.goto(&format!("{shop_base}/{page}")).await.expect("page");
         assert_eq!(loader_state(&b).await, "ready");
         click_launcher(&b).await;
         enter_panel(&b).await;
         wait_text(&b, "#offline", words).await;
-        let lang = b.execute("return document.documentElement.lang", vec![]).await.expect("lang");
+        let lang = b
+            .execute("return document.documentElement.lang", vec![])
+            .await
+            .expect("lang");
         assert_eq!(lang, json!(page));
         b.enter_parent_frame().await.expect("parent");
         screenshot(&b, &format!("widget-08-{page}")).await;
@@ -554,18 +634,29 @@ async fn a_visitor_on_a_hostile_shop_page_chats_through_navigation_reload_and_a_
         .execute("return [innerWidth, innerHeight]", vec![])
         .await
         .expect("size");
-    let outer = b.execute("return [screen.width, top === self]", vec![]).await.expect("outer");
+    let outer = b
+        .execute("return [screen.width, top === self]", vec![])
+        .await
+        .expect("outer");
     assert_eq!(outer[1], json!(false), "inside the iframe");
-    assert!(full[0].as_f64().unwrap_or(0.0) >= 370.0, "full width on a phone: {full}");
+    assert!(
+        full[0].as_f64().unwrap_or(0.0) >= 370.0,
+        "full width on a phone: {full}"
+    );
     b.enter_parent_frame().await.expect("parent");
     screenshot(&b, "widget-phone-02-form").await;
     b.set_window_size(1280, 800).await.expect("size");
 
     // A page of an origin the desk does not list cannot start a chat.
-    b.goto(&format!("http://localhost:{other_port}/")).await.expect("other site");
+    b.goto(&format!("http://localhost:{other_port}/"))
+        .await
+        .expect("other site");
     assert_eq!(loader_state(&b).await, "refused");
     let drawn = b
-        .execute("return document.querySelector('livedesk-widget') !== null", vec![])
+        .execute(
+            "return document.querySelector('livedesk-widget') !== null",
+            vec![],
+        )
         .await
         .expect("drawn");
     assert_eq!(drawn, json!(false), "no launcher on an unlisted site");
@@ -579,7 +670,11 @@ async fn a_visitor_on_a_hostile_shop_page_chats_through_navigation_reload_and_a_
         )
         .await
         .expect("fetch");
-    assert_eq!(start, json!("blocked"), "the browser may not start a chat from there");
+    assert_eq!(
+        start,
+        json!("blocked"),
+        "the browser may not start a chat from there"
+    );
     let _ = b.find(Locator::Css("body")).await;
     b.close().await.expect("close browser");
 }
@@ -594,7 +689,9 @@ async fn served_gzip(base: &str, path: &str) -> usize {
         .expect("request");
     assert_eq!(res.status().as_u16(), 200, "{path}");
     assert_eq!(
-        res.headers().get("content-encoding").and_then(|v| v.to_str().ok()),
+        res.headers()
+            .get("content-encoding")
+            .and_then(|v| v.to_str().ok()),
         Some("gzip"),
         "{path} is served gzipped"
     );
@@ -650,6 +747,10 @@ fn the_javascript_unit_tests_pass() {
         }
     };
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "node --test tests/js failed:\n{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "node --test tests/js failed:\n{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(text.contains("# fail 0"), "{text}");
 }

@@ -4,7 +4,9 @@
 use crate::domain::offline::NewOfflineMessage;
 use crate::error::{AppError, ErrorBody};
 use crate::http::extract::{client_addr, StaffAuth};
-use crate::service::widget::{self, OfflineLeft, OfflinePage, OfflineQuery, WidgetInfo, WidgetQuery};
+use crate::service::widget::{
+    self, OfflineLeft, OfflinePage, OfflineQuery, WidgetInfo, WidgetQuery,
+};
 use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 
