@@ -165,6 +165,7 @@
     });
 
     script.dataset.livedeskState = 'ready';
+    script.dataset.livedeskDrawnAt = String(Math.round(performance.now()));
     const flag = readFlag();
     if (flag.running || openOnLoad || flag.open) load();
     if (flag.open || (openOnLoad && flag.open !== false)) setOpen(true, false);

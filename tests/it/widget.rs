@@ -421,11 +421,28 @@ async fn a_visitor_on_a_hostile_shop_page_chats_through_navigation_reload_and_a_
         .await
         .expect("hit test");
     assert_eq!(on_top, json!("livedesk-widget"), "the launcher is on top");
+    let drawn = b
+        .execute(
+            "const s = document.querySelector('script[src$=\"/widget.js\"]');
+             const t = performance.getEntriesByName(s.src)[0];
+             return [t ? t.responseEnd : null, Number(s.dataset.livedeskDrawnAt)]",
+            vec![],
+        )
+        .await
+        .expect("timings");
     screenshot(&b, "widget-01-launcher").await;
 
     // The form, in the iframe: the host's CSS cannot reach it.
+    let clicked = Instant::now();
     click_launcher(&b).await;
     enter_panel(&b).await;
+    el(&b, "#f-name").await;
+    println!(
+        "widget timings (headless Chromium, loopback): script loaded at {:.0} ms, launcher drawn at {:.0} ms (after the page started); click to a usable form {} ms (with WebDriver's round trips)",
+        drawn[0].as_f64().unwrap_or(f64::NAN),
+        drawn[1].as_f64().unwrap_or(f64::NAN),
+        clicked.elapsed().as_millis()
+    );
     wait_text(&b, "#prechat", "Hi! Ask us anything.").await;
     let font = b
         .execute(
@@ -496,8 +513,44 @@ async fn a_visitor_on_a_hostile_shop_page_chats_through_navigation_reload_and_a_
     b.enter_parent_frame().await.expect("parent");
     screenshot(&b, "widget-04-chatting").await;
 
+    // Minimised, an agent message is counted on the launcher.
+    enter_panel(&b).await;
+    click(&b, "#close").await;
+    b.enter_parent_frame().await.expect("parent");
+    ann.send(json!({"type": "message", "chat_id": chat_id, "client_id": "a-2", "body": "Found it: it ships today."}))
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let badge = b
+            .execute(
+                "const r = document.querySelector('livedesk-widget').shadowRoot; const s = r.querySelector('button span');
+                 return [s.textContent, getComputedStyle(s).display, r.querySelector('iframe').style.display]",
+                vec![],
+            )
+            .await
+            .expect("badge");
+        if badge == json!(["1", "block", "none"]) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no unread count on the launcher: {badge}"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    screenshot(&b, "widget-04b-unread").await;
+    click_launcher(&b).await;
+    enter_panel(&b).await;
+
     // Another page of the shop, then a reload: the thread is intact, once.
-    let all = ["Where is my order?", "Hello Vera, let me look.", "Order 77"];
+    let all = [
+        "Where is my order?",
+        "Hello Vera, let me look.",
+        "Order 77",
+        "Found it: it ships today.",
+    ];
+    wait_thread(&b, &all).await;
+    b.enter_parent_frame().await.expect("parent");
     click(&b, "a[href='/page2']").await;
     assert_eq!(loader_state(&b).await, "ready");
     enter_panel(&b).await;
@@ -552,7 +605,14 @@ async fn a_visitor_on_a_hostile_shop_page_chats_through_navigation_reload_and_a_
     assert!(hello["chats"]
         .as_array()
         .is_some_and(|c| c.iter().any(|c| c["id"] == chat_id.as_str())));
-    ann.send(json!({"type": "resume", "chat_id": chat_id, "last_seq": 4}))
+    let typed_seq = transcript.json["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .find(|m| m["body"] == "Typed while you were away")
+        .and_then(|m| m["seq"].as_u64())
+        .expect("seq");
+    ann.send(json!({"type": "resume", "chat_id": chat_id, "last_seq": typed_seq - 1}))
         .await;
     let m = ann.until(|f| f["type"] == "message").await;
     assert_eq!(m["message"]["body"], "Typed while you were away");
@@ -622,29 +682,75 @@ async fn a_visitor_on_a_hostile_shop_page_chats_through_navigation_reload_and_a_
     }
 
     // Phone size: the open panel is the whole screen.
-    let (_ann2, _) = Ws::staff_at(&desk_base, &ann_api).await;
+    let (mut ann2, _) = Ws::staff_at(&desk_base, &ann_api).await;
+    ann2.send(json!({"type": "set_status", "status": "available"}))
+        .await;
+    ann2.until(|f| f["type"] == "done").await;
     b.set_window_size(375, 667).await.expect("phone size");
     b.goto(&format!("{shop_base}/")).await.expect("shop");
     assert_eq!(loader_state(&b).await, "ready");
     screenshot(&b, "widget-phone-01-launcher").await;
+    let page = b
+        .execute(
+            "return [document.documentElement.clientWidth, document.documentElement.clientHeight]",
+            vec![],
+        )
+        .await
+        .expect("page size");
     click_launcher(&b).await;
     enter_panel(&b).await;
     el(&b, "#offline, #prechat").await;
-    let full = b
-        .execute("return [innerWidth, innerHeight]", vec![])
+    let panel = b
+        .execute("return [innerWidth, innerHeight, top === self]", vec![])
         .await
         .expect("size");
-    let outer = b
-        .execute("return [screen.width, top === self]", vec![])
-        .await
-        .expect("outer");
-    assert_eq!(outer[1], json!(false), "inside the iframe");
-    assert!(
-        full[0].as_f64().unwrap_or(0.0) >= 370.0,
-        "full width on a phone: {full}"
+    assert_eq!(
+        (&panel[0], &panel[1], &panel[2]),
+        (&page[0], &page[1], &json!(false)),
+        "on a phone the open panel fills the page's viewport"
     );
     b.enter_parent_frame().await.expect("parent");
     screenshot(&b, "widget-phone-02-form").await;
+    enter_panel(&b).await;
+    type_into(&b, "#f-name", "Pia").await;
+    type_into(&b, "#f-question", "Do you ship to Norway?").await;
+    click(&b, "#f-start").await;
+    wait_text(&b, "#status", "number 1").await;
+    b.enter_parent_frame().await.expect("parent");
+    screenshot(&b, "widget-phone-03-waiting").await;
+    let view = ann2
+        .until(|f| f["type"] == "queue_view" && f["waiting_total"] == 1)
+        .await;
+    let phone_chat = view["waiting"][0]["id"]
+        .as_str()
+        .expect("chat id")
+        .to_string();
+    ann2.send(json!({"type": "accept", "chat_id": phone_chat}))
+        .await;
+    ann2.until(|f| f["type"] == "done" && f["request"] == "accept")
+        .await;
+    ann2.send(json!({"type": "message", "chat_id": phone_chat, "client_id": "p-1", "body": "Yes, in 3 days."}))
+        .await;
+    enter_panel(&b).await;
+    wait_thread(&b, &["Do you ship to Norway?", "Yes, in 3 days."]).await;
+    let tap = b
+        .execute(
+            "return [...document.querySelectorAll('button')].filter(e => e.offsetParent)
+               .map(e => e.getBoundingClientRect()).every(r => r.height >= 44 && r.width >= 44)",
+            vec![],
+        )
+        .await
+        .expect("tap targets");
+    assert_eq!(tap, json!(true), "tap targets are at least 44 px");
+    axe(&b, &axe_js, "phone chatting").await;
+    b.enter_parent_frame().await.expect("parent");
+    screenshot(&b, "widget-phone-04-chatting").await;
+    ann2.send(json!({"type": "end", "chat_id": phone_chat, "wrap_up": "Resolved"}))
+        .await;
+    enter_panel(&b).await;
+    wait_text(&b, "#ended", "Ann ended the chat.").await;
+    b.enter_parent_frame().await.expect("parent");
+    screenshot(&b, "widget-phone-05-ended").await;
     b.set_window_size(1280, 800).await.expect("size");
 
     // A page of an origin the desk does not list cannot start a chat.
