@@ -1,17 +1,24 @@
-// The groups screen: departments with their queue, routing, RONA timeout
-// and widget look. Owner and admins add and delete; managers edit their own.
+// The groups screen: departments with their queue, routing, RONA timeout,
+// widget look and behaviour, and the snippet that embeds the widget.
+// Owner and admins add and delete; managers edit their own.
 import { api, h, notice, clearNotice } from './api.js';
 
 const ROUTING = { round_robin: 'Round robin', least_busy: 'Least busy', manual: 'Manual (agents pick)' };
 
 function groupForm(existing, done) {
-  const w = existing ? existing.widget : { title: 'Chat with us', color: '#1f6feb', greeting: 'Hello! How can we help?', language: 'en' };
+  const w = existing ? existing.widget : { title: 'Chat with us', color: '#1f6feb', greeting: 'Hello! How can we help?', language: 'en', position: 'right' };
+  const on = (key, dflt) => (existing ? existing[key] !== false : dflt);
   const f = {
     name: h('input', { id: 'group-name', required: true, maxlength: 60, value: existing ? existing.name : '' }),
     routing: h('select', { id: 'group-routing' }, Object.entries(ROUTING).map(([v, t]) =>
       h('option', { value: v, selected: (existing ? existing.routing : 'round_robin') === v }, t))),
     rona: h('input', { id: 'group-rona', type: 'number', min: 5, max: 600, value: existing ? existing.rona_timeout_secs : 30 }),
     online: h('input', { id: 'group-online', type: 'checkbox', checked: existing ? existing.queue_online : true }),
+    nobody: h('input', { id: 'group-nobody', type: 'checkbox', checked: on('offline_when_nobody_online', true) }),
+    peek: h('input', { id: 'group-peek', type: 'checkbox', checked: on('sneak_peek', true) }),
+    timeout: h('input', { id: 'group-queue-timeout', type: 'number', min: 0, max: 86400, value: existing ? existing.queue_timeout_secs || 0 : 0 }),
+    position: h('select', { id: 'group-position' }, [['right', 'Bottom right'], ['left', 'Bottom left']].map(([v, t]) =>
+      h('option', { value: v, selected: (w.position || 'right') === v }, t))),
     title: h('input', { id: 'group-title', maxlength: 60, value: w.title }),
     color: h('input', { id: 'group-color', type: 'color', value: w.color }),
     greeting: h('input', { id: 'group-greeting', maxlength: 300, value: w.greeting }),
@@ -21,11 +28,15 @@ function groupForm(existing, done) {
     h('label', {}, 'Name', f.name),
     h('label', {}, 'Routing', f.routing),
     h('label', {}, 'RONA timeout (seconds)', f.rona),
+    h('label', {}, 'Queue timeout (seconds, 0: none)', f.timeout),
     h('label', { class: 'check' }, f.online, 'Queue online'),
+    h('label', { class: 'check' }, f.nobody, 'Message form when nobody is online'),
+    h('label', { class: 'check' }, f.peek, 'Agents see what visitors type (sneak peek)'),
     h('label', {}, 'Widget title', f.title),
     h('label', {}, 'Widget colour', f.color),
     h('label', {}, 'Greeting', f.greeting),
-    h('label', {}, 'Language', f.language),
+    h('label', {}, 'Language (en, sv, nl or auto)', f.language),
+    h('label', {}, 'Launcher position', f.position),
     h('div', { class: 'row' },
       h('button', { id: 'group-submit', type: 'submit' }, existing ? 'Save' : 'Add group'),
       existing ? h('button', { type: 'button', class: 'secondary', onclick: () => done(false) }, 'Cancel') : null));
@@ -34,7 +45,8 @@ function groupForm(existing, done) {
     clearNotice();
     const body = {
       name: f.name.value, routing: f.routing.value, rona_timeout_secs: Number(f.rona.value), queue_online: f.online.checked,
-      widget: { title: f.title.value, color: f.color.value, greeting: f.greeting.value, language: f.language.value },
+      offline_when_nobody_online: f.nobody.checked, sneak_peek: f.peek.checked, queue_timeout_secs: Number(f.timeout.value),
+      widget: { title: f.title.value, color: f.color.value, greeting: f.greeting.value, language: f.language.value, position: f.position.value },
     };
     try {
       if (existing) await api('PATCH', `/api/groups/${existing.id}`, body);
@@ -52,6 +64,27 @@ function widgetBadge(widget) {
   badge.style.backgroundColor = widget.color;
   badge.style.color = '#fff';
   return badge;
+}
+
+/** The lines that put a group's chat on a website, with copy buttons. */
+function snippets(groups) {
+  const desk = location.origin;
+  const row = (g) => {
+    const script = `<script src="${desk}/widget.js" data-group="${g.id}" async></script>`;
+    const link = `${desk}/chat?group=${g.id}`;
+    const copy = (text, label) => h('button', { type: 'button', class: 'secondary', 'aria-label': `${label} for ${g.name}`,
+      onclick: async () => {
+        try { await navigator.clipboard.writeText(text); notice(`Copied the ${label.toLowerCase()} for ${g.name}.`, 'ok'); }
+        catch (e) { notice('The browser did not allow copying; select the text and copy it.'); }
+      } }, 'Copy');
+    return h('div', { class: 'card snippet', dataset: { group: g.name } },
+      h('strong', {}, g.name),
+      h('code', { class: 'snippet-script' }, script), copy(script, 'Snippet'),
+      h('code', { class: 'snippet-link' }, link), copy(link, 'Chat link'));
+  };
+  return [h('h2', {}, 'Put the chat on your website'),
+    h('p', { class: 'muted' }, 'Paste the snippet into your pages, or use the link in emails. Your site must be listed in [widget] allowed_origins; see docs/widget.md.'),
+    ...groups.map(row)];
 }
 
 export async function groupsView(ctx) {
@@ -82,6 +115,7 @@ export async function groupsView(ctx) {
         h('thead', {}, h('tr', {}, ['Name', 'Routing', 'RONA', 'Queue', 'Widget', ''].map((t) => h('th', {}, t)))),
         h('tbody', {}, rows)),
     formSlot);
+  if (canEdit && groups.length) root.append(...snippets(groups));
   if (isAdmin) root.append(h('h2', {}, 'Add a group'), groupForm(null, () => rerender()));
   return root;
 }

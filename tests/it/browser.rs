@@ -198,6 +198,19 @@ async fn owner_sets_up_creates_a_group_and_an_agent_who_then_signs_in() {
     click(&b, "#group-submit").await;
     wait_text(&b, "#groups-table", "Support").await;
     wait_text(&b, "#groups-table", "45 s").await;
+    // The snippet that puts this group's chat on a website.
+    wait_text(
+        &b,
+        ".snippet[data-group='Support'] .snippet-script",
+        "/widget.js\" data-group=\"",
+    )
+    .await;
+    wait_text(
+        &b,
+        ".snippet[data-group='Support'] .snippet-link",
+        "/chat?group=",
+    )
+    .await;
     screenshot(&b, "02-groups").await;
 
     // An agent in that group through the staff screen.

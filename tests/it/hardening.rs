@@ -553,7 +553,9 @@ async fn only_allowed_sites_may_start_or_hold_a_chat() {
             "{method}: {}",
             r.text
         );
-        assert!(r.header("access-control-allow-origin").is_none());
+        // The refusal is readable by the page (its console says what to
+        // fix); a 403 preflight still stops the browser from sending.
+        assert!(r.header("access-control-allow-methods").is_none());
         assert!(r.json["error"]["message"]
             .as_str()
             .unwrap_or("")
