@@ -626,6 +626,7 @@ function bell(on) {
 // ---- start -----------------------------------------------------------
 
 async function main() {
+  document.documentElement.classList.add(embedded ? 'embedded' : 'page');
   const groups = params.get('groups') || params.get('group') || '';
   try {
     info = await call('GET', '/api/visitor/widget' + (groups ? '?groups=' + encodeURIComponent(groups) : ''));

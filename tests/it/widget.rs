@@ -561,6 +561,19 @@ async fn a_visitor_on_a_hostile_shop_page_chats_through_navigation_reload_and_a_
     enter_panel(&b).await;
     wait_thread(&b, &all).await;
 
+    // The tab is closed and the shop opened again in a new one: the chat
+    // resumes when Vera opens the launcher.
+    let first = b.window().await.expect("window");
+    let second = b.new_window(true).await.expect("new tab").handle;
+    b.switch_to_window(first).await.expect("first tab");
+    b.close_window().await.expect("close the tab");
+    b.switch_to_window(second).await.expect("second tab");
+    b.goto(&format!("{shop_base}/page2")).await.expect("shop again");
+    assert_eq!(loader_state(&b).await, "ready");
+    click_launcher(&b).await;
+    enter_panel(&b).await;
+    wait_thread(&b, &all).await;
+
     // The desk is killed mid-chat; what Vera types meanwhile is pending,
     // then arrives once after the restart.
     desk.kill();
@@ -752,6 +765,22 @@ async fn a_visitor_on_a_hostile_shop_page_chats_through_navigation_reload_and_a_
     b.enter_parent_frame().await.expect("parent");
     screenshot(&b, "widget-phone-05-ended").await;
     b.set_window_size(1280, 800).await.expect("size");
+
+    // The plain link with no group: the visitor picks the department; a
+    // closed one turns the form into the message form, the words kept.
+    b.goto(&format!("{desk_base}/chat")).await.expect("chat link");
+    el(&b, "#f-group").await.select_by_label("Night").await.expect("pick Night");
+    type_into(&b, "#f-name", "Pia").await;
+    type_into(&b, "#f-question", "Open on Sunday?").await;
+    click(&b, "#f-start").await;
+    wait_text(&b, "#offline", "Leave a message").await;
+    let kept = b
+        .execute("return [document.getElementById('o-name').value, document.getElementById('o-message').value]", vec![])
+        .await
+        .expect("kept");
+    assert_eq!(kept, json!(["Pia", "Open on Sunday?"]));
+    axe(&b, &axe_js, "full-page message form").await;
+    screenshot(&b, "widget-09-chat-link").await;
 
     // A page of an origin the desk does not list cannot start a chat.
     b.goto(&format!("http://localhost:{other_port}/"))
