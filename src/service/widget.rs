@@ -17,9 +17,9 @@ use utoipa::{IntoParams, ToSchema};
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct WidgetQuery {
-    /// Group ids separated by commas (the snippet's `data-group`); none:
-    /// every group, for the visitor to pick.
-    #[param(max_length = 1000)]
+    /// Group ids separated by commas, without spaces (the snippet's
+    /// `data-group`); absent: every group, for the visitor to pick.
+    #[param(max_length = 1000, pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(,[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})*$")]
     pub groups: Option<String>,
 }
 
@@ -60,26 +60,44 @@ pub struct WidgetInfo {
     pub max_offline_chars: usize,
 }
 
-fn parse_groups(list: &str) -> Result<Vec<GroupId>, AppError> {
+/// A group id as the `groups` list takes it (the query parameter's pattern
+/// in the document says the same): 8-4-4-4-12 hex digits.
+fn hyphenated_uuid(s: &str) -> bool {
+    s.len() == 36
+        && s.char_indices().all(|(i, c)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                c == '-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        })
+}
+
+fn parse_groups(list: Option<&str>) -> Result<Vec<GroupId>, AppError> {
+    let Some(list) = list else {
+        return Ok(Vec::new());
+    };
     list.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
         .map(|s| {
-            s.parse().map_err(|_| {
+            let bad = || {
                 AppError::Field(crate::domain::validate::FieldError {
                     field: "groups",
                     message: format!(
-                        "{s:?} is not a group id (a UUID); separate several with commas"
+                        "{s:?} is not a group id: give group ids (UUIDs like 0192f1e4-7c2a-7b3e-9a51-3f0c2d8e4b10) separated by commas, without spaces"
                     ),
                 })
-            })
+            };
+            if !hyphenated_uuid(s) {
+                return Err(bad());
+            }
+            s.parse().map_err(|_| bad())
         })
         .collect()
 }
 
 /// The groups a widget shows, with whether each takes chats now.
 pub async fn info(state: &AppState, q: WidgetQuery) -> Result<WidgetInfo, AppError> {
-    let wanted = parse_groups(q.groups.as_deref().unwrap_or(""))?;
+    let wanted = parse_groups(q.groups.as_deref())?;
     let mut groups: Vec<Group> = state.read(|s| s.list_groups()).await?;
     if wanted.is_empty() {
         groups.sort_by_key(|g| g.name.to_lowercase());
@@ -224,4 +242,19 @@ pub async fn list(
         per_page,
         messages,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_groups_list_takes_hyphenated_ids_and_commas_only() {
+        let a = "0192f1e4-7c2a-7b3e-9a51-3f0c2d8e4b10";
+        assert_eq!(parse_groups(None).map(|v| v.len()).ok(), Some(0));
+        assert_eq!(parse_groups(Some(&format!("{a},{a}"))).map(|v| v.len()).ok(), Some(2));
+        for bad in ["", ",", "nope", "0192f1e47c2a7b3e9a513f0c2d8e4b10", &format!("{a}, {a}"), &format!("{a},")] {
+            assert!(parse_groups(Some(bad)).is_err(), "{bad:?}");
+        }
+    }
 }

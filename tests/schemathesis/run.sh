@@ -43,17 +43,31 @@ test -n "$session" -a -n "$csrf"
 
 # Signing out, changing the owner's password or handing ownership over
 # would end the run's own session; they have their own tests.
+run() {
+    "$venv/bin/schemathesis" run "$base/api/openapi.json" \
+        --checks all \
+        --exclude-path-regex '^/api/(auth/(logout|password)|staff/[^/]+/(password|transfer-ownership))$' \
+        -H "Cookie: livedesk_session=$session" \
+        -H "X-CSRF-Token: $csrf" \
+        -H "Origin: $base" \
+        --max-examples "$examples" \
+        --phases examples,coverage,fuzzing \
+        --suppress-health-check all \
+        --no-color \
+        -w 2 2>&1 | tee "$dir/st.log"
+    return "${PIPESTATUS[0]}"
+}
 status=0
-"$venv/bin/schemathesis" run "$base/api/openapi.json" \
-    --checks all \
-    --exclude-path-regex '^/api/(auth/(logout|password)|staff/[^/]+/(password|transfer-ownership))$' \
-    -H "Cookie: livedesk_session=$session" \
-    -H "X-CSRF-Token: $csrf" \
-    -H "Origin: $base" \
-    --max-examples "$examples" \
-    --phases examples,coverage,fuzzing \
-    --suppress-health-check all \
-    --no-color \
-    -w 2 || status=1
+run || status=1
+# CPython 3.11's parser sometimes fails inside hypothesis while it
+# describes a strategy ("AST constructor recursion depth mismatch"): an
+# error of the tester, not an answer of the desk. Only when that is the
+# sole problem (no failure found) is the run repeated, once.
+if [ $status = 1 ] && grep -q "AST constructor recursion depth mismatch" "$dir/st.log" \
+    && ! grep -q "^Failures:" "$dir/st.log"; then
+    echo "schemathesis hit CPython's AST recursion bug (a tester error, no failure found); running it once more"
+    status=0
+    run || status=1
+fi
 kill -0 $pid || { echo "livedesk died during the run:"; cat "$dir/out.log"; exit 1; }
 exit $status
