@@ -17,6 +17,8 @@ function groupForm(existing, done) {
     nobody: h('input', { id: 'group-nobody', type: 'checkbox', checked: on('offline_when_nobody_online', true) }),
     peek: h('input', { id: 'group-peek', type: 'checkbox', checked: on('sneak_peek', true) }),
     timeout: h('input', { id: 'group-queue-timeout', type: 'number', min: 0, max: 86400, value: existing ? existing.queue_timeout_secs || 0 : 0 }),
+    sites: h('input', { id: 'group-sites', maxlength: 4000, placeholder: 'https://shop.example.com',
+      value: existing ? (existing.allowed_origins || []).join(', ') : '' }),
     position: h('select', { id: 'group-position' }, [['right', 'Bottom right'], ['left', 'Bottom left']].map(([v, t]) =>
       h('option', { value: v, selected: (w.position || 'right') === v }, t))),
     title: h('input', { id: 'group-title', maxlength: 60, value: w.title }),
@@ -37,6 +39,7 @@ function groupForm(existing, done) {
     h('label', {}, 'Greeting', f.greeting),
     h('label', {}, 'Language (en, sv, nl or auto)', f.language),
     h('label', {}, 'Launcher position', f.position),
+    h('label', {}, 'Extra sites for this widget (comma-separated)', f.sites),
     h('div', { class: 'row' },
       h('button', { id: 'group-submit', type: 'submit' }, existing ? 'Save' : 'Add group'),
       existing ? h('button', { type: 'button', class: 'secondary', onclick: () => done(false) }, 'Cancel') : null));
@@ -46,6 +49,7 @@ function groupForm(existing, done) {
     const body = {
       name: f.name.value, routing: f.routing.value, rona_timeout_secs: Number(f.rona.value), queue_online: f.online.checked,
       offline_when_nobody_online: f.nobody.checked, sneak_peek: f.peek.checked, queue_timeout_secs: Number(f.timeout.value),
+      allowed_origins: f.sites.value.split(',').map((x) => x.trim()).filter(Boolean),
       widget: { title: f.title.value, color: f.color.value, greeting: f.greeting.value, language: f.language.value, position: f.position.value },
     };
     try {

@@ -200,26 +200,7 @@ fn origins(v: Value) -> Result<Vec<String>, String> {
 
 fn origin(v: Value) -> Result<String, String> {
     let s = string(v)?;
-    let lower = s.trim().to_lowercase();
-    let host = lower
-        .strip_prefix("https://")
-        .or_else(|| lower.strip_prefix("http://"))
-        .unwrap_or("");
-    let ok = !host.is_empty()
-        && !host.contains(['/', '?', '#', '@', '*'])
-        && !host.contains(char::is_whitespace)
-        && host
-            .split(':')
-            .nth(1)
-            .is_none_or(|p| p.parse::<u16>().is_ok())
-        && host.split(':').count() <= 2;
-    if ok {
-        Ok(lower)
-    } else {
-        Err(format!(
-            "\"{s}\" is not a web origin: write scheme, host and port only, like \"https://shop.example.com\" or \"http://localhost:3000\" (no path, no trailing slash, no wildcard)"
-        ))
-    }
+    crate::domain::validate::origin("allowed_origins", &s).map_err(|e| e.message)
 }
 
 /// A cron line with seconds (as tokio-cron-scheduler reads it) that fires

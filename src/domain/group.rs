@@ -138,6 +138,11 @@ pub struct Group {
     /// it waits until answered.
     #[serde(default)]
     pub queue_timeout_secs: u32,
+    /// Sites that may embed this group's widget besides the desk's own and
+    /// those of `[widget] allowed_origins` (origins like
+    /// `https://shop.example.com`).
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
     /// Widget look.
     pub widget: WidgetLook,
     /// When the group was made.
@@ -169,6 +174,9 @@ pub struct NewGroup {
     /// Seconds a chat may wait before it ends as missed (0, the default: no limit; at most 86400).
     #[serde(default, deserialize_with = "validate::whole_number")]
     pub queue_timeout_secs: Option<u32>,
+    /// Sites that may embed this group's widget besides the desk-wide list (at most 20).
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
     /// Widget look (defaults shown in the docs).
     #[serde(default)]
     pub widget: Option<WidgetLook>,
@@ -202,6 +210,8 @@ pub struct GroupPatch {
     /// Seconds a chat may wait before it ends as missed (0: no limit; at most 86400).
     #[serde(default, deserialize_with = "validate::whole_number")]
     pub queue_timeout_secs: Option<u32>,
+    /// Sites that may embed this group's widget besides the desk-wide list (at most 20; replaces the list).
+    pub allowed_origins: Option<Vec<String>>,
     /// New widget look (title, color, greeting, language; position optional).
     pub widget: Option<WidgetLook>,
 }
@@ -228,6 +238,7 @@ impl NewGroup {
             offline_when_nobody_online: self.offline_when_nobody_online,
             sneak_peek: self.sneak_peek,
             queue_timeout_secs: queue_timeout(self.queue_timeout_secs.unwrap_or(0))?,
+            allowed_origins: origins(&self.allowed_origins)?,
             widget: self.widget.clone().unwrap_or_default().validated()?,
             created_at: now,
         })
@@ -259,6 +270,9 @@ impl GroupPatch {
         if let Some(t) = self.queue_timeout_secs {
             group.queue_timeout_secs = queue_timeout(t)?;
         }
+        if let Some(o) = &self.allowed_origins {
+            group.allowed_origins = origins(o)?;
+        }
         if let Some(w) = &self.widget {
             group.widget = w.validated()?;
         }
@@ -268,6 +282,37 @@ impl GroupPatch {
 
 /// Longest queue timeout, seconds (a day).
 pub const QUEUE_TIMEOUT_MAX_SECS: u32 = 86_400;
+
+/// Most origins one group may list.
+pub const MAX_GROUP_ORIGINS: usize = 20;
+
+fn origins(list: &[String]) -> Result<Vec<String>, FieldError> {
+    if list.len() > MAX_GROUP_ORIGINS {
+        return Err(FieldError {
+            field: "allowed_origins",
+            message: format!("list at most {MAX_GROUP_ORIGINS} sites, got {}", list.len()),
+        });
+    }
+    let mut out: Vec<String> = Vec::new();
+    for o in list {
+        let o = validate::origin("allowed_origins", o)?;
+        if !out.contains(&o) {
+            out.push(o);
+        }
+    }
+    Ok(out)
+}
+
+impl Group {
+    /// Whether a page of `origin` may embed this group's widget by the
+    /// group's own list (the desk's own origin and `[widget]
+    /// allowed_origins` are checked by the caller).
+    pub fn lists_origin(&self, origin: &str) -> bool {
+        self.allowed_origins
+            .iter()
+            .any(|o| o.eq_ignore_ascii_case(origin.trim()))
+    }
+}
 
 fn queue_timeout(secs: u32) -> Result<u32, FieldError> {
     validate::range("queue_timeout_secs", secs, 0, QUEUE_TIMEOUT_MAX_SECS)

@@ -144,6 +144,34 @@ pub fn language(value: &str) -> Result<String, FieldError> {
     }
 }
 
+/// Checks a web origin (`https://shop.example.com`, `http://localhost:3000`):
+/// scheme, host and optional port; lower-cased.
+pub fn origin(field: &'static str, value: &str) -> Result<String, FieldError> {
+    let lower = value.trim().to_lowercase();
+    let host = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))
+        .unwrap_or("");
+    let ok = !host.is_empty()
+        && value.chars().count() <= 200
+        && !host.contains(['/', '?', '#', '@', '*', '\\', '"', '\''])
+        && !host.contains(|c: char| c.is_whitespace() || c.is_control())
+        && host
+            .split(':')
+            .nth(1)
+            .is_none_or(|p| p.len() <= 5 && p.parse::<u16>().is_ok())
+        && host.split(':').count() <= 2
+        && !host.starts_with(':');
+    if ok {
+        Ok(lower)
+    } else {
+        Err(err(
+            field,
+            format!("\"{value}\" is not a web origin: write scheme, host and port only, like \"https://shop.example.com\" or \"http://localhost:3000\" (no path, no trailing slash, no wildcard)"),
+        ))
+    }
+}
+
 /// Reads an optional whole number that JSON may write as `5` or `5.0`
 /// (both are integers to JSON Schema and to the OpenAPI document); a
 /// fraction or a negative number is refused.
@@ -186,6 +214,13 @@ pub mod patterns {
     /// [`super::text`] with `min` 1: something that is not a space.
     pub fn text() -> String {
         format!(r"^\s*[^\s{CC}](?:[^{CC}]*[^\s{CC}])?\s*$")
+    }
+
+    /// [`super::origin`]: http(s), a host without `/?#@*\\"'`, spaces,
+    /// control characters or `:`, and an optional port up to 65535.
+    pub fn origin() -> String {
+        let port = r"(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|0[0-9]{4}|[0-9]{1,4})";
+        format!(r#"^\s*[Hh][Tt][Tt][Pp][Ss]?://[^/?#@*\\"'\s:{CC}]+(?::{port})?\s*$"#)
     }
 
     /// [`super::text`] with `min` 0.
@@ -259,6 +294,10 @@ mod tests {
         assert_eq!(language(" Auto ").as_deref(), Ok("auto"));
         assert!(language("english please").is_err());
         assert!(range("r", 0, 1, 5).is_err());
+        assert_eq!(origin("o", " HTTPS://Shop.Example.com:8443 ").as_deref(), Ok("https://shop.example.com:8443"));
+        for bad in ["shop.example.com", "https://shop.example.com/", "https://*.example.com", "http://a:70000", "http://a:000080", "http://:80", "https://a b"] {
+            assert!(origin("o", bad).is_err(), "{bad}");
+        }
         assert_eq!(range("r", 5, 1, 5), Ok(5));
     }
 }

@@ -91,7 +91,25 @@ pub async fn widget_panel(
     state: web::Data<crate::state::AppState>,
 ) -> HttpResponse {
     let mut res = serve(&req, "widget/panel.html");
-    let csp = panel_csp(&state.config.widget.allowed_origins);
+    // Framed by the desk-wide sites and those the named groups (or, with
+    // none named, any group) list for their widget.
+    let named: Vec<String> = web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
+        .ok()
+        .and_then(|q| q.get("groups").or_else(|| q.get("group")).cloned())
+        .map(|l| l.split(',').map(|s| s.trim().to_lowercase()).collect())
+        .unwrap_or_default();
+    let groups = state.read(|s| s.list_groups()).await.unwrap_or_default();
+    let mut origins = state.config.widget.allowed_origins.clone();
+    for g in groups {
+        if named.is_empty() || named.contains(&g.id.to_string()) {
+            for o in g.allowed_origins {
+                if !origins.contains(&o) {
+                    origins.push(o);
+                }
+            }
+        }
+    }
+    let csp = panel_csp(&origins);
     if let Ok(v) = HeaderValue::from_str(&csp) {
         res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
     }

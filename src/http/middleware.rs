@@ -63,19 +63,41 @@ pub fn same_origin_of(req: &actix_web::HttpRequest) -> bool {
     same_origin(req.headers(), &public_url)
 }
 
-/// Whether a page of `origin` may use the visitor API: the desk's own
-/// pages, and those of `[widget] allowed_origins`.
-pub fn widget_origin_allowed(req: &actix_web::HttpRequest, origin: &str) -> bool {
-    same_origin_of(req)
-        || req
-            .app_data::<actix_web::web::Data<crate::state::AppState>>()
-            .is_some_and(|s| {
-                s.config
-                    .widget
-                    .allowed_origins
-                    .iter()
-                    .any(|o| o.eq_ignore_ascii_case(origin))
-            })
+/// The page origin of a request that the desk-wide rules do not let in:
+/// none when there is no `Origin` (not a browser page), when it is the
+/// desk's own, or when `[widget] allowed_origins` lists it. A group may
+/// still list it for its own widget ([`crate::domain::Group::lists_origin`]).
+pub fn foreign_origin(req: &actix_web::HttpRequest) -> Option<String> {
+    let origin = req.headers().get(ORIGIN)?.to_str().unwrap_or("").to_string();
+    if same_origin_of(req) {
+        return None;
+    }
+    let listed = req
+        .app_data::<actix_web::web::Data<crate::state::AppState>>()
+        .is_some_and(|s| {
+            s.config
+                .widget
+                .allowed_origins
+                .iter()
+                .any(|o| o.eq_ignore_ascii_case(&origin))
+        });
+    (!listed).then_some(origin)
+}
+
+/// Whether a page of `origin` may use the visitor API at all: the desk's
+/// own pages, those of `[widget] allowed_origins`, and those some group
+/// lists for its widget (each endpoint then checks the group it is for).
+pub async fn widget_origin_allowed(req: &actix_web::HttpRequest) -> bool {
+    let Some(origin) = foreign_origin(req) else {
+        return true;
+    };
+    let Some(state) = req.app_data::<actix_web::web::Data<crate::state::AppState>>() else {
+        return false;
+    };
+    state
+        .read(move |s| s.list_groups())
+        .await
+        .is_ok_and(|groups| groups.iter().any(|g| g.lists_origin(&origin)))
 }
 
 /// CORS for the visitor API (`/api/visitor/…`), which pages of the
@@ -99,7 +121,7 @@ pub async fn visitor_cors(
             .await
             .map(ServiceResponse::map_into_left_body);
     };
-    if !widget_origin_allowed(req.request(), &origin) {
+    if !widget_origin_allowed(req.request()).await {
         // The refusal is readable by the page (its console says what to
         // fix); a refused preflight still fails, so nothing is sent.
         let mut res = req.error_response(AppError::OriginNotAllowed(origin.clone()));

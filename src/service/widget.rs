@@ -95,11 +95,26 @@ fn parse_groups(list: Option<&str>) -> Result<Vec<GroupId>, AppError> {
         .collect()
 }
 
-/// The groups a widget shows, with whether each takes chats now.
-pub async fn info(state: &AppState, q: WidgetQuery) -> Result<WidgetInfo, AppError> {
+/// Refuses a page of `foreign` (an origin the desk-wide rules do not let
+/// in, see `middleware::foreign_origin`) unless `group` lists it.
+pub fn check_site(group: &Group, foreign: Option<&str>) -> Result<(), AppError> {
+    match foreign {
+        Some(origin) if !group.lists_origin(origin) => Err(AppError::OriginNotAllowed(origin.to_string())),
+        _ => Ok(()),
+    }
+}
+
+/// The groups a widget shows, with whether each takes chats now. A page of
+/// a `foreign` origin sees only groups that list it.
+pub async fn info(
+    state: &AppState,
+    q: WidgetQuery,
+    foreign: Option<String>,
+) -> Result<WidgetInfo, AppError> {
     let wanted = parse_groups(q.groups.as_deref())?;
     let mut groups: Vec<Group> = state.read(|s| s.list_groups()).await?;
     if wanted.is_empty() {
+        groups.retain(|g| check_site(g, foreign.as_deref()).is_ok());
         groups.sort_by_key(|g| g.name.to_lowercase());
     } else {
         let mut picked = Vec::new();
@@ -113,6 +128,7 @@ pub async fn info(state: &AppState, q: WidgetQuery) -> Result<WidgetInfo, AppErr
                         "no group {id}; copy the snippet again from the console's Groups screen"
                     ),
                 })?;
+            check_site(g, foreign.as_deref())?;
             if !picked.iter().any(|p: &Group| p.id == g.id) {
                 picked.push(g.clone());
             }
@@ -153,18 +169,23 @@ pub struct OfflineLeft {
 }
 
 /// Stores a visitor's offline message durably.
-pub async fn leave(state: &AppState, form: NewOfflineMessage) -> Result<OfflineLeft, AppError> {
+pub async fn leave(
+    state: &AppState,
+    form: NewOfflineMessage,
+    foreign: Option<String>,
+) -> Result<OfflineLeft, AppError> {
     let mut m = form.build(state.now())?;
     if state.config.chat.store_masked {
         m.message = crate::domain::masking::mask(&m.message);
     }
     let group = m.group;
-    if state.read(move |s| s.group(group)).await?.is_none() {
+    let Some(g) = state.read(move |s| s.group(group)).await? else {
         return Err(AppError::NotFound {
             code: "group_not_found",
             message: format!("no group {group}"),
         });
-    }
+    };
+    check_site(&g, foreign.as_deref())?;
     let id = m.id;
     state.write(move |s| s.insert_offline_message(&m)).await?;
     Ok(OfflineLeft { id })

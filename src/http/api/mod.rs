@@ -189,6 +189,8 @@ enum Rule {
     Range(u64, u64),
     /// A list of 1 to `max` items.
     Items(u64),
+    /// A list of 0 to `max` web origins.
+    Origins(u64),
     /// A message body of 1 to `max` characters.
     Body(u64),
 }
@@ -196,7 +198,9 @@ enum Rule {
 /// The field rules of `domain::validate` per request schema and field: the
 /// document states exactly what the server accepts.
 fn rules(config: &crate::config::Config) -> Vec<(&'static str, &'static str, Rule)> {
-    use crate::domain::group::{QUEUE_TIMEOUT_MAX_SECS, RONA_MAX_SECS, RONA_MIN_SECS};
+    use crate::domain::group::{
+        MAX_GROUP_ORIGINS as MAX_ORIGINS, QUEUE_TIMEOUT_MAX_SECS, RONA_MAX_SECS, RONA_MIN_SECS,
+    };
     use crate::domain::staff::MAX_CONCURRENT_CHATS_LIMIT as MAX_CHATS;
     use Rule::*;
     let rona = || Range(RONA_MIN_SECS.into(), RONA_MAX_SECS.into());
@@ -221,6 +225,8 @@ fn rules(config: &crate::config::Config) -> Vec<(&'static str, &'static str, Rul
         ("NewGroup", "rona_timeout_secs", rona()),
         ("NewGroup", "queue_timeout_secs", queue_timeout()),
         ("GroupPatch", "queue_timeout_secs", queue_timeout()),
+        ("NewGroup", "allowed_origins", Origins(MAX_ORIGINS as u64)),
+        ("GroupPatch", "allowed_origins", Origins(MAX_ORIGINS as u64)),
         ("GroupPatch", "name", Text(60)),
         ("GroupPatch", "rona_timeout_secs", rona()),
         ("WidgetLook", "title", Text(60)),
@@ -291,6 +297,12 @@ fn apply(field: &mut serde_json::Value, rule: &Rule) {
             json!({"maxLength": 35, "pattern": patterns::LANGUAGE}),
         ),
         Rule::Range(min, max) => set(field, json!({"minimum": min, "maximum": max})),
+        Rule::Origins(max) => {
+            set(field, json!({"maxItems": max}));
+            if let Some(items) = field.get_mut("items") {
+                set(items, json!({"maxLength": 200, "pattern": patterns::origin()}));
+            }
+        }
         Rule::Items(max) => {
             set(field, json!({"minItems": 1, "maxItems": max}));
             if let Some(items) = field.get_mut("items") {

@@ -55,7 +55,14 @@ pub async fn post_chat(
         .starts
         .take(&addr, state.now())
         .map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs })?;
+    let foreign = crate::http::middleware::foreign_origin(&req);
     let req = body.into_inner();
+    if foreign.is_some() {
+        let id = req.group;
+        if let Some(g) = state.read(move |s| s.group(id)).await? {
+            crate::service::widget::check_site(&g, foreign.as_deref())?;
+        }
+    }
     match state
         .engine
         .ask(|reply| Command::StartChat(req, reply))

@@ -4,6 +4,7 @@
 use crate::domain::offline::NewOfflineMessage;
 use crate::error::{AppError, ErrorBody};
 use crate::http::extract::{client_addr, StaffAuth};
+use crate::http::middleware::foreign_origin;
 use crate::service::widget::{
     self, OfflineLeft, OfflinePage, OfflineQuery, WidgetInfo, WidgetQuery,
 };
@@ -17,9 +18,11 @@ use actix_web::{web, HttpRequest, HttpResponse};
     (status = 403, body = ErrorBody, description = "`origin_not_allowed`: the page's site is not in [widget] allowed_origins")))]
 pub async fn get_widget(
     state: web::Data<AppState>,
+    req: HttpRequest,
     query: web::Query<WidgetQuery>,
 ) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(widget::info(&state, query.into_inner()).await?))
+    let foreign = foreign_origin(&req);
+    Ok(HttpResponse::Ok().json(widget::info(&state, query.into_inner(), foreign).await?))
 }
 
 /// Leaves an offline message for a group (the widget's message form). It
@@ -39,7 +42,8 @@ pub async fn post_offline_message(
         .starts
         .take(&client_addr(&req), state.now())
         .map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs })?;
-    Ok(HttpResponse::Created().json(widget::leave(&state, body.into_inner()).await?))
+    let foreign = foreign_origin(&req);
+    Ok(HttpResponse::Created().json(widget::leave(&state, body.into_inner(), foreign).await?))
 }
 
 /// The CORS preflight of the message form (as for `/api/visitor/chats`).

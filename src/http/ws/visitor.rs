@@ -149,7 +149,7 @@ pub async fn visitor_socket(
     // send Origin on websockets; other clients send none).
     if let Some(origin) = req.headers().get(actix_web::http::header::ORIGIN) {
         let origin = origin.to_str().unwrap_or_default().to_string();
-        if !crate::http::middleware::widget_origin_allowed(&req, &origin) {
+        if !crate::http::middleware::widget_origin_allowed(&req).await {
             return Err(AppError::OriginNotAllowed(origin));
         }
     }
