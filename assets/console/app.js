@@ -5,8 +5,9 @@ import { api, h, notice, clearNotice, setCsrf } from './api.js';
 import { staffView } from './staff.js';
 import { groupsView } from './groups.js';
 import { accountView } from './account.js';
+import { messagesView } from './messages.js';
 
-const views = { staff: staffView, groups: groupsView, account: accountView };
+const views = { staff: staffView, groups: groupsView, messages: messagesView, account: accountView };
 const ctx = { me: null, refreshMe, signedOut };
 const view = document.getElementById('view');
 

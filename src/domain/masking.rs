@@ -48,14 +48,14 @@ impl StaffView {
         chat
     }
 
-    /// An offline message as staff see it.
+    /// An offline message as staff see it. The email stays in clear: the
+    /// visitor gave it to be answered there, and it is the only way to.
     pub fn offline_message(
         self,
         mut m: super::offline::OfflineMessage,
     ) -> super::offline::OfflineMessage {
         if self.masked {
             m.name = mask(&m.name);
-            m.email = mask(&m.email);
             m.message = mask(&m.message);
             m.page_url = m.page_url.as_deref().map(mask);
         }

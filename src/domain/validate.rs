@@ -294,8 +294,19 @@ mod tests {
         assert_eq!(language(" Auto ").as_deref(), Ok("auto"));
         assert!(language("english please").is_err());
         assert!(range("r", 0, 1, 5).is_err());
-        assert_eq!(origin("o", " HTTPS://Shop.Example.com:8443 ").as_deref(), Ok("https://shop.example.com:8443"));
-        for bad in ["shop.example.com", "https://shop.example.com/", "https://*.example.com", "http://a:70000", "http://a:000080", "http://:80", "https://a b"] {
+        assert_eq!(
+            origin("o", " HTTPS://Shop.Example.com:8443 ").as_deref(),
+            Ok("https://shop.example.com:8443")
+        );
+        for bad in [
+            "shop.example.com",
+            "https://shop.example.com/",
+            "https://*.example.com",
+            "http://a:70000",
+            "http://a:000080",
+            "http://:80",
+            "https://a b",
+        ] {
             assert!(origin("o", bad).is_err(), "{bad}");
         }
         assert_eq!(range("r", 5, 1, 5), Ok(5));

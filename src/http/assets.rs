@@ -93,11 +93,12 @@ pub async fn widget_panel(
     let mut res = serve(&req, "widget/panel.html");
     // Framed by the desk-wide sites and those the named groups (or, with
     // none named, any group) list for their widget.
-    let named: Vec<String> = web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
-        .ok()
-        .and_then(|q| q.get("groups").or_else(|| q.get("group")).cloned())
-        .map(|l| l.split(',').map(|s| s.trim().to_lowercase()).collect())
-        .unwrap_or_default();
+    let named: Vec<String> =
+        web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
+            .ok()
+            .and_then(|q| q.get("groups").or_else(|| q.get("group")).cloned())
+            .map(|l| l.split(',').map(|s| s.trim().to_lowercase()).collect())
+            .unwrap_or_default();
     let groups = state.read(|s| s.list_groups()).await.unwrap_or_default();
     let mut origins = state.config.widget.allowed_origins.clone();
     for g in groups {

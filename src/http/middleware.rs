@@ -68,7 +68,12 @@ pub fn same_origin_of(req: &actix_web::HttpRequest) -> bool {
 /// desk's own, or when `[widget] allowed_origins` lists it. A group may
 /// still list it for its own widget ([`crate::domain::Group::lists_origin`]).
 pub fn foreign_origin(req: &actix_web::HttpRequest) -> Option<String> {
-    let origin = req.headers().get(ORIGIN)?.to_str().unwrap_or("").to_string();
+    let origin = req
+        .headers()
+        .get(ORIGIN)?
+        .to_str()
+        .unwrap_or("")
+        .to_string();
     if same_origin_of(req) {
         return None;
     }

@@ -19,7 +19,10 @@ use utoipa::{IntoParams, ToSchema};
 pub struct WidgetQuery {
     /// Group ids separated by commas, without spaces (the snippet's
     /// `data-group`); absent: every group, for the visitor to pick.
-    #[param(max_length = 1000, pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(,[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})*$")]
+    #[param(
+        max_length = 1000,
+        pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(,[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})*$"
+    )]
     pub groups: Option<String>,
 }
 
@@ -99,7 +102,9 @@ fn parse_groups(list: Option<&str>) -> Result<Vec<GroupId>, AppError> {
 /// in, see `middleware::foreign_origin`) unless `group` lists it.
 pub fn check_site(group: &Group, foreign: Option<&str>) -> Result<(), AppError> {
     match foreign {
-        Some(origin) if !group.lists_origin(origin) => Err(AppError::OriginNotAllowed(origin.to_string())),
+        Some(origin) if !group.lists_origin(origin) => {
+            Err(AppError::OriginNotAllowed(origin.to_string()))
+        }
         _ => Ok(()),
     }
 }
@@ -273,8 +278,20 @@ mod tests {
     fn the_groups_list_takes_hyphenated_ids_and_commas_only() {
         let a = "0192f1e4-7c2a-7b3e-9a51-3f0c2d8e4b10";
         assert_eq!(parse_groups(None).map(|v| v.len()).ok(), Some(0));
-        assert_eq!(parse_groups(Some(&format!("{a},{a}"))).map(|v| v.len()).ok(), Some(2));
-        for bad in ["", ",", "nope", "0192f1e47c2a7b3e9a513f0c2d8e4b10", &format!("{a}, {a}"), &format!("{a},")] {
+        assert_eq!(
+            parse_groups(Some(&format!("{a},{a}")))
+                .map(|v| v.len())
+                .ok(),
+            Some(2)
+        );
+        for bad in [
+            "",
+            ",",
+            "nope",
+            "0192f1e47c2a7b3e9a513f0c2d8e4b10",
+            &format!("{a}, {a}"),
+            &format!("{a},"),
+        ] {
             assert!(parse_groups(Some(bad)).is_err(), "{bad:?}");
         }
     }

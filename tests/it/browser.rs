@@ -154,7 +154,7 @@ pub(crate) async fn screenshot(b: &Browser, name: &str) {
     }
 }
 
-async fn sign_in(b: &Browser, base: &str, email: &str, password: &str) {
+pub(crate) async fn sign_in(b: &Browser, base: &str, email: &str, password: &str) {
     b.goto(&format!("{base}/")).await.expect("open console");
     type_into(b, "#signin-email", email).await;
     type_into(b, "#signin-password", password).await;

@@ -568,7 +568,9 @@ async fn a_visitor_on_a_hostile_shop_page_chats_through_navigation_reload_and_a_
     b.switch_to_window(first).await.expect("first tab");
     b.close_window().await.expect("close the tab");
     b.switch_to_window(second).await.expect("second tab");
-    b.goto(&format!("{shop_base}/page2")).await.expect("shop again");
+    b.goto(&format!("{shop_base}/page2"))
+        .await
+        .expect("shop again");
     assert_eq!(loader_state(&b).await, "ready");
     click_launcher(&b).await;
     enter_panel(&b).await;
@@ -768,8 +770,14 @@ async fn a_visitor_on_a_hostile_shop_page_chats_through_navigation_reload_and_a_
 
     // The plain link with no group: the visitor picks the department; a
     // closed one turns the form into the message form, the words kept.
-    b.goto(&format!("{desk_base}/chat")).await.expect("chat link");
-    el(&b, "#f-group").await.select_by_label("Night").await.expect("pick Night");
+    b.goto(&format!("{desk_base}/chat"))
+        .await
+        .expect("chat link");
+    el(&b, "#f-group")
+        .await
+        .select_by_label("Night")
+        .await
+        .expect("pick Night");
     type_into(&b, "#f-name", "Pia").await;
     type_into(&b, "#f-question", "Open on Sunday?").await;
     click(&b, "#f-start").await;
@@ -810,7 +818,24 @@ async fn a_visitor_on_a_hostile_shop_page_chats_through_navigation_reload_and_a_
         json!("blocked"),
         "the browser may not start a chat from there"
     );
-    let _ = b.find(Locator::Css("body")).await;
+
+    // Staff read the offline messages in the console.
+    sign_in(&b, &desk_base, OWNER_EMAIL, OWNER_PASSWORD).await;
+    wait_text(&b, "#whoami", "Olivia Owner").await;
+    click(&b, "a[href='#/messages']").await;
+    wait_text(&b, "#messages-table", "Please call me tomorrow.").await;
+    wait_text(&b, "#messages-table", "nils@example.com").await;
+    wait_text(&b, "#messages-table", "Night").await;
+    let text = b
+        .execute(
+            "return document.getElementById('messages-screen').innerText",
+            vec![],
+        )
+        .await
+        .expect("text");
+    assert!(!text.as_str().unwrap_or("").contains("null"), "{text}");
+    axe(&b, &axe_js, "console offline messages").await;
+    screenshot(&b, "widget-10-console-messages").await;
     b.close().await.expect("close browser");
 }
 

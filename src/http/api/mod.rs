@@ -300,7 +300,10 @@ fn apply(field: &mut serde_json::Value, rule: &Rule) {
         Rule::Origins(max) => {
             set(field, json!({"maxItems": max}));
             if let Some(items) = field.get_mut("items") {
-                set(items, json!({"maxLength": 200, "pattern": patterns::origin()}));
+                set(
+                    items,
+                    json!({"maxLength": 200, "pattern": patterns::origin()}),
+                );
             }
         }
         Rule::Items(max) => {
@@ -350,10 +353,18 @@ mod tests {
             let f = doc
                 .pointer(&format!("/components/schemas/{schema}/properties/{field}"))
                 .unwrap_or_else(|| panic!("{schema}.{field} is not in the document"));
-            let stated = ["pattern", "minLength", "minimum", "minItems"]
+            let stated = ["pattern", "minLength", "minimum", "minItems", "maxItems"]
                 .iter()
                 .any(|k| f.get(*k).is_some());
             assert!(stated, "{schema}.{field}: {f}");
+        }
+        for schema in ["NewGroup", "GroupPatch"] {
+            let items =
+                format!("/components/schemas/{schema}/properties/allowed_origins/items/pattern");
+            assert!(
+                doc.pointer(&items).is_some(),
+                "{schema}: origins have a pattern"
+            );
         }
         let question = "/components/schemas/StartChatRequest/properties/question/maxLength";
         assert_eq!(doc.pointer(question), Some(&serde_json::json!(1000)));
