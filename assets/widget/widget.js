@@ -12,7 +12,8 @@
   const desk = new URL(script.src, location.href).origin;
   const data = script.dataset;
   const groups = (data.group || '').split(',').map((s) => s.trim()).filter(Boolean);
-  const offset = Math.max(0, Math.min(200, parseInt(data.offset || '20', 10) || 20));
+  const asked = parseInt(data.offset, 10);
+  const offset = Number.isFinite(asked) ? Math.max(0, Math.min(200, asked)) : 20;
   const openOnLoad = data.open === 'true' || data.open === '';
   const FLAG = 'livedesk.widget'; // host sessionStorage: {running, open}; never the token
 
