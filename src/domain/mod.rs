@@ -12,6 +12,7 @@ pub mod offline;
 pub mod permissions;
 pub mod rate;
 pub mod routing;
+pub mod shift;
 pub mod staff;
 pub mod status;
 pub mod validate;

@@ -1,0 +1,399 @@
+//! Shifts: who is on, and when, in the shift's own time zone. A shift
+//! repeats on its days from a local start to a local end (an end at or
+//! before the start runs past midnight into the next day). Time zones come
+//! from chrono-tz (the IANA database compiled in), never from a client.
+//!
+//! Daylight-saving rules, in local time:
+//! - a start or end inside the skipped hour (spring forward) happens at
+//!   the first valid instant after it (02:30 → 03:00 in Stockholm);
+//! - a start or end inside the repeated hour (fall back) happens once, at
+//!   its first occurrence.
+//!
+//! Everything here is a pure function of the shifts and an instant, so the
+//! state is recomputed from "now" at start, after downtime and at every
+//! boundary; nothing depends on a job having run.
+
+use super::clock::Millis;
+use super::ids::{GroupId, StaffId};
+use super::validate::{self, FieldError};
+use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A day of the week.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Day {
+    /// Monday.
+    Mon,
+    /// Tuesday.
+    Tue,
+    /// Wednesday.
+    Wed,
+    /// Thursday.
+    Thu,
+    /// Friday.
+    Fri,
+    /// Saturday.
+    Sat,
+    /// Sunday.
+    Sun,
+}
+
+impl Day {
+    fn of(w: Weekday) -> Day {
+        match w {
+            Weekday::Mon => Day::Mon,
+            Weekday::Tue => Day::Tue,
+            Weekday::Wed => Day::Wed,
+            Weekday::Thu => Day::Thu,
+            Weekday::Fri => Day::Fri,
+            Weekday::Sat => Day::Sat,
+            Weekday::Sun => Day::Sun,
+        }
+    }
+}
+
+/// A shift's rule: days, local times, zone, and whom it covers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ShiftRule {
+    /// Shown in the console and told to agents ("Morning").
+    pub name: String,
+    /// The days it starts on.
+    pub days: Vec<Day>,
+    /// Local start, `HH:MM`.
+    pub start: String,
+    /// Local end, `HH:MM`; at or before `start`: the next day.
+    pub end: String,
+    /// IANA time zone, e.g. `Europe/Stockholm`.
+    pub zone: String,
+    /// Agents it covers.
+    #[serde(default)]
+    pub agents: Vec<StaffId>,
+    /// Groups it covers: their members, and the groups' business hours.
+    #[serde(default)]
+    pub groups: Vec<GroupId>,
+}
+
+/// A shift made ready for evaluation.
+#[derive(Clone, Debug)]
+pub struct Shift {
+    /// The rule as given.
+    pub rule: ShiftRule,
+    tz: Tz,
+    start: NaiveTime,
+    end: NaiveTime,
+}
+
+/// One run of a shift: from `start` to `end` (ms since the epoch).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Run {
+    /// When it starts.
+    pub start: Millis,
+    /// When it ends.
+    pub end: Millis,
+}
+
+fn time(field: &'static str, s: &str) -> Result<NaiveTime, FieldError> {
+    NaiveTime::parse_from_str(s.trim(), "%H:%M").map_err(|_| FieldError {
+        field,
+        message: format!("{s:?} is not a time: write HH:MM, 00:00 to 23:59"),
+    })
+}
+
+/// Reads an IANA time zone name.
+pub fn zone(name: &str) -> Result<Tz, FieldError> {
+    name.trim().parse::<Tz>().map_err(|_| FieldError {
+        field: "zone",
+        message: format!("{name:?} is not a time zone: use an IANA name like Europe/Stockholm or America/New_York"),
+    })
+}
+
+impl ShiftRule {
+    /// Checks the rule: a name, at least one day, times, a known zone, an
+    /// end other than the start, and someone covered.
+    pub fn validated(&self) -> Result<Shift, FieldError> {
+        let name = validate::text("name", &self.name, 1, 60)?;
+        if self.days.is_empty() {
+            return Err(FieldError {
+                field: "days",
+                message: "give at least one day (mon … sun)".into(),
+            });
+        }
+        let start = time("start", &self.start)?;
+        let end = time("end", &self.end)?;
+        if start == end {
+            return Err(FieldError {
+                field: "end",
+                message: "the end equals the start: a shift needs a length (an end before the start runs past midnight)".into(),
+            });
+        }
+        let tz = zone(&self.zone)?;
+        if self.agents.is_empty() && self.groups.is_empty() {
+            return Err(FieldError {
+                field: "agents",
+                message: "name the agents or groups the shift covers".into(),
+            });
+        }
+        let mut days = self.days.clone();
+        days.dedup();
+        let rule = ShiftRule {
+            name,
+            days,
+            start: start.format("%H:%M").to_string(),
+            end: end.format("%H:%M").to_string(),
+            zone: tz.name().to_string(),
+            agents: self.agents.clone(),
+            groups: self.groups.clone(),
+        };
+        Ok(Shift { rule, tz, start, end })
+    }
+}
+
+/// The instant of local `date` `time` in `tz`: the first valid instant at
+/// or after it when the clock skips it, the first one when it repeats.
+pub fn resolve(tz: Tz, date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
+    let mut local = date.and_time(time);
+    // A gap is at most a few hours; step out of it a minute at a time.
+    for _ in 0..(24 * 60) {
+        match tz.from_local_datetime(&local) {
+            LocalResult::Single(t) => return t.with_timezone(&Utc),
+            LocalResult::Ambiguous(first, _) => return first.with_timezone(&Utc),
+            LocalResult::None => local += Duration::minutes(1),
+        }
+    }
+    Utc.from_utc_datetime(&date.and_time(time))
+}
+
+fn millis(t: DateTime<Utc>) -> Millis {
+    t.timestamp_millis().max(0) as Millis
+}
+
+fn instant(ms: Millis) -> DateTime<Utc> {
+    DateTime::<Utc>::from_timestamp_millis(ms as i64).unwrap_or_default()
+}
+
+impl Shift {
+    /// Whether the shift covers an agent in `groups`.
+    pub fn covers(&self, staff: StaffId, groups: &[GroupId]) -> bool {
+        self.rule.agents.contains(&staff) || self.rule.groups.iter().any(|g| groups.contains(g))
+    }
+
+    /// The runs that start on local dates from `from` for `days` days.
+    fn runs_from(&self, from: NaiveDate, days: i64) -> impl Iterator<Item = Run> + '_ {
+        (0..days).filter_map(move |i| {
+            let date = from + Duration::days(i);
+            if !self.rule.days.contains(&Day::of(date.weekday())) {
+                return None;
+            }
+            let end_date = if self.end <= self.start {
+                date + Duration::days(1)
+            } else {
+                date
+            };
+            let start = millis(resolve(self.tz, date, self.start));
+            let end = millis(resolve(self.tz, end_date, self.end));
+            (end > start).then_some(Run { start, end })
+        })
+    }
+
+    /// The local date of `now` in the shift's zone.
+    fn local_date(&self, now: Millis) -> NaiveDate {
+        instant(now).with_timezone(&self.tz).date_naive()
+    }
+
+    /// The run going on at `now`, if any.
+    pub fn run_at(&self, now: Millis) -> Option<Run> {
+        let from = self.local_date(now) - Duration::days(1);
+        self.runs_from(from, 2).find(|r| r.start <= now && now < r.end)
+    }
+
+    /// The first start or end after `now` (within the coming eight days).
+    pub fn next_boundary(&self, now: Millis) -> Option<Millis> {
+        let from = self.local_date(now) - Duration::days(1);
+        self.runs_from(from, 10)
+            .flat_map(|r| [r.start, r.end])
+            .filter(|t| *t > now)
+            .min()
+    }
+}
+
+/// Every shift of the desk, evaluated together.
+#[derive(Clone, Debug, Default)]
+pub struct Schedule {
+    /// The shifts.
+    pub shifts: Vec<Shift>,
+}
+
+impl Schedule {
+    /// Whether any shift covers the agent (only those are switched by it).
+    pub fn covers(&self, staff: StaffId, groups: &[GroupId]) -> bool {
+        self.shifts.iter().any(|s| s.covers(staff, groups))
+    }
+
+    /// The shift an agent is on at `now`, if any (the first listed).
+    pub fn on_shift(&self, staff: StaffId, groups: &[GroupId], now: Millis) -> Option<&Shift> {
+        self.shifts
+            .iter()
+            .find(|s| s.covers(staff, groups) && s.run_at(now).is_some())
+    }
+
+    /// The next instant after `now` at which the agent's schedule turns.
+    pub fn next_boundary_for(&self, staff: StaffId, groups: &[GroupId], now: Millis) -> Option<Millis> {
+        self.shifts
+            .iter()
+            .filter(|s| s.covers(staff, groups))
+            .filter_map(|s| s.next_boundary(now))
+            .min()
+    }
+
+    /// The next instant after `now` at which any shift turns.
+    pub fn next_boundary(&self, now: Millis) -> Option<Millis> {
+        self.shifts.iter().filter_map(|s| s.next_boundary(now)).min()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(tz: &str, y: i32, m: u32, d: u32, h: u32, min: u32) -> Millis {
+        let tz: Tz = tz.parse().expect("zone");
+        let date = NaiveDate::from_ymd_opt(y, m, d).expect("date");
+        millis(resolve(tz, date, NaiveTime::from_hms_opt(h, min, 0).expect("time")))
+    }
+
+    fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> Millis {
+        millis(Utc.with_ymd_and_hms(y, m, d, h, min, 0).single().expect("utc"))
+    }
+
+    fn shift(days: &[Day], start: &str, end: &str, zone: &str) -> Shift {
+        ShiftRule {
+            name: "Day".into(),
+            days: days.to_vec(),
+            start: start.into(),
+            end: end.into(),
+            zone: zone.into(),
+            agents: vec![StaffId::generate()],
+            groups: vec![],
+        }
+        .validated()
+        .expect("valid")
+    }
+
+    const WEEK: &[Day] = &[Day::Mon, Day::Tue, Day::Wed, Day::Thu, Day::Fri, Day::Sat, Day::Sun];
+
+    #[test]
+    fn a_shift_runs_in_its_own_zone() {
+        let s = shift(&[Day::Mon], "09:00", "17:00", "America/New_York");
+        // Monday 2026-01-05, 09:00 in New York is 14:00 UTC (EST, -5).
+        assert!(s.run_at(utc(2026, 1, 5, 13, 59)).is_none());
+        assert!(s.run_at(utc(2026, 1, 5, 14, 0)).is_some());
+        assert!(s.run_at(utc(2026, 1, 5, 21, 59)).is_some());
+        assert!(s.run_at(utc(2026, 1, 5, 22, 0)).is_none());
+        assert!(s.run_at(utc(2026, 1, 6, 15, 0)).is_none(), "not on Tuesday");
+        assert_eq!(s.next_boundary(utc(2026, 1, 5, 10, 0)), Some(utc(2026, 1, 5, 14, 0)));
+        assert_eq!(s.next_boundary(utc(2026, 1, 5, 14, 0)), Some(utc(2026, 1, 5, 22, 0)));
+        assert_eq!(s.next_boundary(utc(2026, 1, 5, 22, 0)), Some(utc(2026, 1, 12, 14, 0)), "next Monday");
+    }
+
+    #[test]
+    fn a_night_shift_crosses_midnight() {
+        let s = shift(&[Day::Fri], "22:00", "06:00", "Europe/Stockholm");
+        // Friday 2026-01-09 22:00 CET = 21:00 UTC; ends Saturday 06:00 = 05:00 UTC.
+        assert!(s.run_at(utc(2026, 1, 9, 20, 59)).is_none());
+        assert!(s.run_at(utc(2026, 1, 9, 21, 0)).is_some());
+        assert!(s.run_at(utc(2026, 1, 10, 4, 59)).is_some(), "Saturday morning is still Friday's shift");
+        assert!(s.run_at(utc(2026, 1, 10, 5, 0)).is_none());
+        assert!(s.run_at(utc(2026, 1, 10, 21, 30)).is_none(), "no shift starts on Saturday");
+    }
+
+    #[test]
+    fn daylight_saving_changes_keep_local_times_in_stockholm() {
+        let s = shift(WEEK, "09:00", "17:00", "Europe/Stockholm");
+        // Before 2026-03-29 Stockholm is UTC+1, after UTC+2.
+        assert_eq!(s.run_at(utc(2026, 3, 28, 8, 0)).map(|r| r.start), Some(utc(2026, 3, 28, 8, 0)));
+        assert_eq!(s.run_at(utc(2026, 3, 30, 7, 0)).map(|r| r.start), Some(utc(2026, 3, 30, 7, 0)));
+        // Autumn: 2026-10-25 back to UTC+1.
+        assert_eq!(s.run_at(utc(2026, 10, 24, 7, 0)).map(|r| r.end), Some(utc(2026, 10, 24, 15, 0)));
+        assert_eq!(s.run_at(utc(2026, 10, 26, 8, 0)).map(|r| r.end), Some(utc(2026, 10, 26, 16, 0)));
+    }
+
+    #[test]
+    fn daylight_saving_changes_keep_local_times_in_new_york() {
+        let s = shift(WEEK, "09:00", "17:00", "America/New_York");
+        // 2026-03-08 spring forward (EST -5 → EDT -4); 2026-11-01 fall back.
+        assert_eq!(s.run_at(utc(2026, 3, 7, 15, 0)).map(|r| r.start), Some(utc(2026, 3, 7, 14, 0)));
+        assert_eq!(s.run_at(utc(2026, 3, 9, 15, 0)).map(|r| r.start), Some(utc(2026, 3, 9, 13, 0)));
+        assert_eq!(s.run_at(utc(2026, 10, 31, 15, 0)).map(|r| r.start), Some(utc(2026, 10, 31, 13, 0)));
+        assert_eq!(s.run_at(utc(2026, 11, 2, 15, 0)).map(|r| r.start), Some(utc(2026, 11, 2, 14, 0)));
+    }
+
+    #[test]
+    fn a_start_in_the_skipped_hour_begins_at_the_first_valid_instant() {
+        // Stockholm skips 02:00–03:00 on 2026-03-29: a 02:30 start is 03:00 CEST = 01:00 UTC.
+        let s = shift(&[Day::Sun], "02:30", "08:00", "Europe/Stockholm");
+        let run = s.run_at(utc(2026, 3, 29, 2, 0)).expect("running");
+        assert_eq!(run.start, utc(2026, 3, 29, 1, 0));
+        assert_eq!(run.start, at("Europe/Stockholm", 2026, 3, 29, 3, 0));
+        assert_eq!(run.end, utc(2026, 3, 29, 6, 0));
+    }
+
+    #[test]
+    fn a_start_in_the_repeated_hour_begins_once() {
+        // Stockholm repeats 02:00–03:00 on 2026-10-25: 02:30 happens at 00:30 and 01:30 UTC.
+        let s = shift(&[Day::Sun], "02:30", "04:00", "Europe/Stockholm");
+        let run = s.run_at(utc(2026, 10, 25, 0, 45)).expect("running from the first 02:30");
+        assert_eq!(run.start, utc(2026, 10, 25, 0, 30));
+        assert_eq!(run.end, utc(2026, 10, 25, 3, 0));
+        let boundaries: Vec<Millis> = std::iter::successors(Some(utc(2026, 10, 24, 12, 0)), |t| s.next_boundary(*t))
+            .skip(1)
+            .take_while(|t| *t < utc(2026, 10, 26, 0, 0))
+            .collect();
+        assert_eq!(boundaries, vec![utc(2026, 10, 25, 0, 30), utc(2026, 10, 25, 3, 0)], "one start, one end");
+    }
+
+    #[test]
+    fn rules_are_checked_with_the_field_named() {
+        let mut r = ShiftRule {
+            name: "Morning".into(),
+            days: vec![Day::Mon],
+            start: "09:00".into(),
+            end: "09:00".into(),
+            zone: "Europe/Stockholm".into(),
+            agents: vec![StaffId::generate()],
+            groups: vec![],
+        };
+        assert_eq!(r.validated().unwrap_err().field, "end");
+        r.end = "17:00".into();
+        r.zone = "Mars/Olympus".into();
+        assert_eq!(r.validated().unwrap_err().field, "zone");
+        r.zone = "Europe/Stockholm".into();
+        r.start = "25:00".into();
+        assert_eq!(r.validated().unwrap_err().field, "start");
+        r.start = "9:00".into();
+        assert_eq!(r.validated().map(|s| s.rule.start).ok().as_deref(), Some("09:00"));
+        r.days.clear();
+        assert_eq!(r.validated().unwrap_err().field, "days");
+    }
+
+    #[test]
+    fn the_schedule_answers_per_agent() {
+        let ann = StaffId::generate();
+        let support = GroupId::generate();
+        let mut morning = shift(WEEK, "08:00", "12:00", "UTC");
+        morning.rule.agents = vec![ann];
+        let mut late = shift(WEEK, "16:00", "20:00", "UTC");
+        late.rule.agents = vec![];
+        late.rule.groups = vec![support];
+        let s = Schedule { shifts: vec![morning, late] };
+        let bo = StaffId::generate();
+        assert!(s.covers(ann, &[]) && s.covers(bo, &[support]) && !s.covers(bo, &[]));
+        let t = utc(2026, 5, 4, 9, 0);
+        assert!(s.on_shift(ann, &[], t).is_some());
+        assert!(s.on_shift(bo, &[support], t).is_none());
+        assert_eq!(s.next_boundary_for(bo, &[support], t), Some(utc(2026, 5, 4, 16, 0)));
+        assert_eq!(s.next_boundary(t), Some(utc(2026, 5, 4, 12, 0)));
+    }
+}
