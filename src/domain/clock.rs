@@ -40,6 +40,10 @@ impl ManualClock {
     pub fn starting_now() -> Self {
         Self(AtomicU64::new(SystemClock.now_ms()))
     }
+    /// A clock standing at `at` (ms since the epoch).
+    pub fn starting_at(at: Millis) -> Self {
+        Self(AtomicU64::new(at))
+    }
     /// Moves the clock forward.
     pub fn advance(&self, by: Duration) {
         self.0.fetch_add(by.as_millis() as u64, Ordering::SeqCst);

@@ -60,6 +60,24 @@ pub struct GroupId(Uuid);
 #[schema(value_type = String, format = "uuid")]
 pub struct OfflineMessageId(Uuid);
 
+/// Identifies one shift.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(transparent)]
+#[schema(value_type = String, format = "uuid")]
+pub struct ShiftId(Uuid);
+
 /// The error for an id that is not a UUID.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("not a valid id (expected a UUID like 0192f1e4-7c2a-7b3e-9a51-3f0c2d8e4b10)")]
@@ -120,6 +138,7 @@ id_impls!(StaffId);
 id_impls!(GroupId);
 id_impls!(ChatId);
 id_impls!(OfflineMessageId);
+id_impls!(ShiftId);
 
 #[cfg(test)]
 mod tests {

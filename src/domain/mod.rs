@@ -19,5 +19,5 @@ pub mod validate;
 
 pub use clock::{Clock, ManualClock, Millis, SharedClock, SystemClock};
 pub use group::{Group, GroupPatch, NewGroup, Routing, WidgetLook};
-pub use ids::{ChatId, GroupId, OfflineMessageId, StaffId};
+pub use ids::{ChatId, GroupId, OfflineMessageId, ShiftId, StaffId};
 pub use staff::{NewStaff, Role, Staff, StaffPatch};

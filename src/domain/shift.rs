@@ -1,6 +1,7 @@
 //! Shifts: who is on, and when, in the shift's own time zone. A shift
-//! repeats on its days from a local start to a local end (an end at or
-//! before the start runs past midnight into the next day). Time zones come
+//! repeats on its days from a local start to a local end (an end before
+//! the start runs past midnight into the next day; an end equal to the
+//! start makes a 24-hour shift). Time zones come
 //! from chrono-tz (the IANA database compiled in), never from a client.
 //!
 //! Daylight-saving rules, in local time:
@@ -14,9 +15,11 @@
 //! boundary; nothing depends on a job having run.
 
 use super::clock::Millis;
-use super::ids::{GroupId, StaffId};
+use super::ids::{GroupId, ShiftId, StaffId};
 use super::validate::{self, FieldError};
-use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
+use chrono::{
+    DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveTime, TimeZone, Utc, Weekday,
+};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -64,7 +67,8 @@ pub struct ShiftRule {
     pub days: Vec<Day>,
     /// Local start, `HH:MM`.
     pub start: String,
-    /// Local end, `HH:MM`; at or before `start`: the next day.
+    /// Local end, `HH:MM`; before `start`: the next day; equal to `start`:
+    /// 24 hours later.
     pub end: String,
     /// IANA time zone, e.g. `Europe/Stockholm`.
     pub zone: String,
@@ -74,6 +78,16 @@ pub struct ShiftRule {
     /// Groups it covers: their members, and the groups' business hours.
     #[serde(default)]
     pub groups: Vec<GroupId>,
+}
+
+/// A shift as stored and listed: its id and rule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StoredShift {
+    /// Stable id.
+    pub id: ShiftId,
+    /// The rule.
+    #[serde(flatten)]
+    pub rule: ShiftRule,
 }
 
 /// A shift made ready for evaluation.
@@ -95,16 +109,32 @@ pub struct Run {
     pub end: Millis,
 }
 
+/// Reads `H:MM` or `HH:MM` (00:00 to 23:59), spaces around allowed.
 fn time(field: &'static str, s: &str) -> Result<NaiveTime, FieldError> {
-    NaiveTime::parse_from_str(s.trim(), "%H:%M").map_err(|_| FieldError {
+    let bad = || FieldError {
         field,
         message: format!("{s:?} is not a time: write HH:MM, 00:00 to 23:59"),
-    })
+    };
+    let (h, m) = s.trim().split_once(':').ok_or_else(bad)?;
+    let digits = |x: &str, n: std::ops::RangeInclusive<usize>| {
+        n.contains(&x.len()) && x.chars().all(|c| c.is_ascii_digit())
+    };
+    if !digits(h, 1..=2) || !digits(m, 2..=2) {
+        return Err(bad());
+    }
+    let (h, m) = (
+        h.parse::<u32>().map_err(|_| bad())?,
+        m.parse::<u32>().map_err(|_| bad())?,
+    );
+    NaiveTime::from_hms_opt(h, m, 0).ok_or_else(bad)
 }
 
-/// Reads an IANA time zone name.
+/// The pattern of [`time`] for the API document.
+pub const TIME_PATTERN: &str = r"^\s*(?:[01]?[0-9]|2[0-3]):[0-5][0-9]\s*$";
+
+/// Reads an IANA time zone name, exactly as the database spells it.
 pub fn zone(name: &str) -> Result<Tz, FieldError> {
-    name.trim().parse::<Tz>().map_err(|_| FieldError {
+    name.parse::<Tz>().map_err(|_| FieldError {
         field: "zone",
         message: format!("{name:?} is not a time zone: use an IANA name like Europe/Stockholm or America/New_York"),
     })
@@ -115,29 +145,21 @@ impl ShiftRule {
     /// end other than the start, and someone covered.
     pub fn validated(&self) -> Result<Shift, FieldError> {
         let name = validate::text("name", &self.name, 1, 60)?;
-        if self.days.is_empty() {
+        if self.days.is_empty() || self.days.len() > 7 {
             return Err(FieldError {
                 field: "days",
-                message: "give at least one day (mon … sun)".into(),
+                message: format!("give 1 to 7 days (mon … sun), got {}", self.days.len()),
             });
         }
         let start = time("start", &self.start)?;
         let end = time("end", &self.end)?;
-        if start == end {
-            return Err(FieldError {
-                field: "end",
-                message: "the end equals the start: a shift needs a length (an end before the start runs past midnight)".into(),
-            });
-        }
         let tz = zone(&self.zone)?;
-        if self.agents.is_empty() && self.groups.is_empty() {
-            return Err(FieldError {
-                field: "agents",
-                message: "name the agents or groups the shift covers".into(),
-            });
+        let mut days: Vec<Day> = Vec::new();
+        for d in &self.days {
+            if !days.contains(d) {
+                days.push(*d);
+            }
         }
-        let mut days = self.days.clone();
-        days.dedup();
         let rule = ShiftRule {
             name,
             days,
@@ -147,7 +169,12 @@ impl ShiftRule {
             agents: self.agents.clone(),
             groups: self.groups.clone(),
         };
-        Ok(Shift { rule, tz, start, end })
+        Ok(Shift {
+            rule,
+            tz,
+            start,
+            end,
+        })
     }
 }
 
@@ -206,7 +233,8 @@ impl Shift {
     /// The run going on at `now`, if any.
     pub fn run_at(&self, now: Millis) -> Option<Run> {
         let from = self.local_date(now) - Duration::days(1);
-        self.runs_from(from, 2).find(|r| r.start <= now && now < r.end)
+        self.runs_from(from, 2)
+            .find(|r| r.start <= now && now < r.end)
     }
 
     /// The first start or end after `now` (within the coming eight days).
@@ -217,6 +245,15 @@ impl Shift {
             .filter(|t| *t > now)
             .min()
     }
+}
+
+/// Why the schedule changed an agent's status, as they are told.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ScheduleNote {
+    /// The shift that started or ended.
+    pub shift: Option<String>,
+    /// True at a start (now available), false at an end (now offline).
+    pub on: bool,
 }
 
 /// Every shift of the desk, evaluated together.
@@ -240,7 +277,12 @@ impl Schedule {
     }
 
     /// The next instant after `now` at which the agent's schedule turns.
-    pub fn next_boundary_for(&self, staff: StaffId, groups: &[GroupId], now: Millis) -> Option<Millis> {
+    pub fn next_boundary_for(
+        &self,
+        staff: StaffId,
+        groups: &[GroupId],
+        now: Millis,
+    ) -> Option<Millis> {
         self.shifts
             .iter()
             .filter(|s| s.covers(staff, groups))
@@ -250,7 +292,10 @@ impl Schedule {
 
     /// The next instant after `now` at which any shift turns.
     pub fn next_boundary(&self, now: Millis) -> Option<Millis> {
-        self.shifts.iter().filter_map(|s| s.next_boundary(now)).min()
+        self.shifts
+            .iter()
+            .filter_map(|s| s.next_boundary(now))
+            .min()
     }
 }
 
@@ -261,11 +306,19 @@ mod tests {
     fn at(tz: &str, y: i32, m: u32, d: u32, h: u32, min: u32) -> Millis {
         let tz: Tz = tz.parse().expect("zone");
         let date = NaiveDate::from_ymd_opt(y, m, d).expect("date");
-        millis(resolve(tz, date, NaiveTime::from_hms_opt(h, min, 0).expect("time")))
+        millis(resolve(
+            tz,
+            date,
+            NaiveTime::from_hms_opt(h, min, 0).expect("time"),
+        ))
     }
 
     fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> Millis {
-        millis(Utc.with_ymd_and_hms(y, m, d, h, min, 0).single().expect("utc"))
+        millis(
+            Utc.with_ymd_and_hms(y, m, d, h, min, 0)
+                .single()
+                .expect("utc"),
+        )
     }
 
     fn shift(days: &[Day], start: &str, end: &str, zone: &str) -> Shift {
@@ -282,7 +335,15 @@ mod tests {
         .expect("valid")
     }
 
-    const WEEK: &[Day] = &[Day::Mon, Day::Tue, Day::Wed, Day::Thu, Day::Fri, Day::Sat, Day::Sun];
+    const WEEK: &[Day] = &[
+        Day::Mon,
+        Day::Tue,
+        Day::Wed,
+        Day::Thu,
+        Day::Fri,
+        Day::Sat,
+        Day::Sun,
+    ];
 
     #[test]
     fn a_shift_runs_in_its_own_zone() {
@@ -293,9 +354,19 @@ mod tests {
         assert!(s.run_at(utc(2026, 1, 5, 21, 59)).is_some());
         assert!(s.run_at(utc(2026, 1, 5, 22, 0)).is_none());
         assert!(s.run_at(utc(2026, 1, 6, 15, 0)).is_none(), "not on Tuesday");
-        assert_eq!(s.next_boundary(utc(2026, 1, 5, 10, 0)), Some(utc(2026, 1, 5, 14, 0)));
-        assert_eq!(s.next_boundary(utc(2026, 1, 5, 14, 0)), Some(utc(2026, 1, 5, 22, 0)));
-        assert_eq!(s.next_boundary(utc(2026, 1, 5, 22, 0)), Some(utc(2026, 1, 12, 14, 0)), "next Monday");
+        assert_eq!(
+            s.next_boundary(utc(2026, 1, 5, 10, 0)),
+            Some(utc(2026, 1, 5, 14, 0))
+        );
+        assert_eq!(
+            s.next_boundary(utc(2026, 1, 5, 14, 0)),
+            Some(utc(2026, 1, 5, 22, 0))
+        );
+        assert_eq!(
+            s.next_boundary(utc(2026, 1, 5, 22, 0)),
+            Some(utc(2026, 1, 12, 14, 0)),
+            "next Monday"
+        );
     }
 
     #[test]
@@ -304,30 +375,60 @@ mod tests {
         // Friday 2026-01-09 22:00 CET = 21:00 UTC; ends Saturday 06:00 = 05:00 UTC.
         assert!(s.run_at(utc(2026, 1, 9, 20, 59)).is_none());
         assert!(s.run_at(utc(2026, 1, 9, 21, 0)).is_some());
-        assert!(s.run_at(utc(2026, 1, 10, 4, 59)).is_some(), "Saturday morning is still Friday's shift");
+        assert!(
+            s.run_at(utc(2026, 1, 10, 4, 59)).is_some(),
+            "Saturday morning is still Friday's shift"
+        );
         assert!(s.run_at(utc(2026, 1, 10, 5, 0)).is_none());
-        assert!(s.run_at(utc(2026, 1, 10, 21, 30)).is_none(), "no shift starts on Saturday");
+        assert!(
+            s.run_at(utc(2026, 1, 10, 21, 30)).is_none(),
+            "no shift starts on Saturday"
+        );
     }
 
     #[test]
     fn daylight_saving_changes_keep_local_times_in_stockholm() {
         let s = shift(WEEK, "09:00", "17:00", "Europe/Stockholm");
         // Before 2026-03-29 Stockholm is UTC+1, after UTC+2.
-        assert_eq!(s.run_at(utc(2026, 3, 28, 8, 0)).map(|r| r.start), Some(utc(2026, 3, 28, 8, 0)));
-        assert_eq!(s.run_at(utc(2026, 3, 30, 7, 0)).map(|r| r.start), Some(utc(2026, 3, 30, 7, 0)));
+        assert_eq!(
+            s.run_at(utc(2026, 3, 28, 8, 0)).map(|r| r.start),
+            Some(utc(2026, 3, 28, 8, 0))
+        );
+        assert_eq!(
+            s.run_at(utc(2026, 3, 30, 7, 0)).map(|r| r.start),
+            Some(utc(2026, 3, 30, 7, 0))
+        );
         // Autumn: 2026-10-25 back to UTC+1.
-        assert_eq!(s.run_at(utc(2026, 10, 24, 7, 0)).map(|r| r.end), Some(utc(2026, 10, 24, 15, 0)));
-        assert_eq!(s.run_at(utc(2026, 10, 26, 8, 0)).map(|r| r.end), Some(utc(2026, 10, 26, 16, 0)));
+        assert_eq!(
+            s.run_at(utc(2026, 10, 24, 7, 0)).map(|r| r.end),
+            Some(utc(2026, 10, 24, 15, 0))
+        );
+        assert_eq!(
+            s.run_at(utc(2026, 10, 26, 8, 0)).map(|r| r.end),
+            Some(utc(2026, 10, 26, 16, 0))
+        );
     }
 
     #[test]
     fn daylight_saving_changes_keep_local_times_in_new_york() {
         let s = shift(WEEK, "09:00", "17:00", "America/New_York");
         // 2026-03-08 spring forward (EST -5 → EDT -4); 2026-11-01 fall back.
-        assert_eq!(s.run_at(utc(2026, 3, 7, 15, 0)).map(|r| r.start), Some(utc(2026, 3, 7, 14, 0)));
-        assert_eq!(s.run_at(utc(2026, 3, 9, 15, 0)).map(|r| r.start), Some(utc(2026, 3, 9, 13, 0)));
-        assert_eq!(s.run_at(utc(2026, 10, 31, 15, 0)).map(|r| r.start), Some(utc(2026, 10, 31, 13, 0)));
-        assert_eq!(s.run_at(utc(2026, 11, 2, 15, 0)).map(|r| r.start), Some(utc(2026, 11, 2, 14, 0)));
+        assert_eq!(
+            s.run_at(utc(2026, 3, 7, 15, 0)).map(|r| r.start),
+            Some(utc(2026, 3, 7, 14, 0))
+        );
+        assert_eq!(
+            s.run_at(utc(2026, 3, 9, 15, 0)).map(|r| r.start),
+            Some(utc(2026, 3, 9, 13, 0))
+        );
+        assert_eq!(
+            s.run_at(utc(2026, 10, 31, 15, 0)).map(|r| r.start),
+            Some(utc(2026, 10, 31, 13, 0))
+        );
+        assert_eq!(
+            s.run_at(utc(2026, 11, 2, 15, 0)).map(|r| r.start),
+            Some(utc(2026, 11, 2, 14, 0))
+        );
     }
 
     #[test]
@@ -344,14 +445,21 @@ mod tests {
     fn a_start_in_the_repeated_hour_begins_once() {
         // Stockholm repeats 02:00–03:00 on 2026-10-25: 02:30 happens at 00:30 and 01:30 UTC.
         let s = shift(&[Day::Sun], "02:30", "04:00", "Europe/Stockholm");
-        let run = s.run_at(utc(2026, 10, 25, 0, 45)).expect("running from the first 02:30");
+        let run = s
+            .run_at(utc(2026, 10, 25, 0, 45))
+            .expect("running from the first 02:30");
         assert_eq!(run.start, utc(2026, 10, 25, 0, 30));
         assert_eq!(run.end, utc(2026, 10, 25, 3, 0));
-        let boundaries: Vec<Millis> = std::iter::successors(Some(utc(2026, 10, 24, 12, 0)), |t| s.next_boundary(*t))
-            .skip(1)
-            .take_while(|t| *t < utc(2026, 10, 26, 0, 0))
-            .collect();
-        assert_eq!(boundaries, vec![utc(2026, 10, 25, 0, 30), utc(2026, 10, 25, 3, 0)], "one start, one end");
+        let boundaries: Vec<Millis> =
+            std::iter::successors(Some(utc(2026, 10, 24, 12, 0)), |t| s.next_boundary(*t))
+                .skip(1)
+                .take_while(|t| *t < utc(2026, 10, 26, 0, 0))
+                .collect();
+        assert_eq!(
+            boundaries,
+            vec![utc(2026, 10, 25, 0, 30), utc(2026, 10, 25, 3, 0)],
+            "one start, one end"
+        );
     }
 
     #[test]
@@ -361,11 +469,16 @@ mod tests {
             days: vec![Day::Mon],
             start: "09:00".into(),
             end: "09:00".into(),
-            zone: "Europe/Stockholm".into(),
+            zone: "UTC".into(),
             agents: vec![StaffId::generate()],
             groups: vec![],
         };
-        assert_eq!(r.validated().unwrap_err().field, "end");
+        let whole = r.validated().expect("24 hours");
+        let monday = utc(2026, 1, 5, 8, 0);
+        assert_eq!(
+            whole.run_at(monday + 3_600_000).map(|x| x.end - x.start),
+            Some(24 * 3_600_000)
+        );
         r.end = "17:00".into();
         r.zone = "Mars/Olympus".into();
         assert_eq!(r.validated().unwrap_err().field, "zone");
@@ -373,7 +486,15 @@ mod tests {
         r.start = "25:00".into();
         assert_eq!(r.validated().unwrap_err().field, "start");
         r.start = "9:00".into();
-        assert_eq!(r.validated().map(|s| s.rule.start).ok().as_deref(), Some("09:00"));
+        assert_eq!(
+            r.validated().map(|s| s.rule.start).ok().as_deref(),
+            Some("09:00")
+        );
+        for bad in ["9", "09:5", "009:00", "24:00", "12:60", "a:00"] {
+            r.start = bad.into();
+            assert_eq!(r.validated().unwrap_err().field, "start", "{bad}");
+        }
+        r.start = "09:00".into();
         r.days.clear();
         assert_eq!(r.validated().unwrap_err().field, "days");
     }
@@ -387,13 +508,18 @@ mod tests {
         let mut late = shift(WEEK, "16:00", "20:00", "UTC");
         late.rule.agents = vec![];
         late.rule.groups = vec![support];
-        let s = Schedule { shifts: vec![morning, late] };
+        let s = Schedule {
+            shifts: vec![morning, late],
+        };
         let bo = StaffId::generate();
         assert!(s.covers(ann, &[]) && s.covers(bo, &[support]) && !s.covers(bo, &[]));
         let t = utc(2026, 5, 4, 9, 0);
         assert!(s.on_shift(ann, &[], t).is_some());
         assert!(s.on_shift(bo, &[support], t).is_none());
-        assert_eq!(s.next_boundary_for(bo, &[support], t), Some(utc(2026, 5, 4, 16, 0)));
+        assert_eq!(
+            s.next_boundary_for(bo, &[support], t),
+            Some(utc(2026, 5, 4, 16, 0))
+        );
         assert_eq!(s.next_boundary(t), Some(utc(2026, 5, 4, 12, 0)));
     }
 }

@@ -156,6 +156,12 @@ pub(super) struct Core {
     pub wrap_up_reasons: Vec<String>,
     /// Chats whose stored record lags their messages (seq, activity).
     pub stale_records: BTreeSet<ChatId>,
+    /// The shifts.
+    pub schedule: crate::domain::shift::Schedule,
+    /// Agents whose own or a manager's choice holds until then.
+    pub overrides: HashMap<StaffId, Millis>,
+    /// When the schedule next turns for anyone.
+    pub next_boundary: Option<Millis>,
 }
 
 impl Core {
@@ -179,6 +185,9 @@ impl Core {
             positions_due: BTreeSet::new(),
             wrap_up_reasons: Vec::new(),
             stale_records: BTreeSet::new(),
+            schedule: Default::default(),
+            overrides: HashMap::new(),
+            next_boundary: None,
         };
         core.wrap_up_reasons = core.store.wrap_up_reasons()?;
         for mut chat in core.store.open_chats()? {
@@ -226,6 +235,7 @@ impl Core {
             }
             core.chats.insert(id, live);
         }
+        core.load_schedule();
         Ok(core)
     }
 
@@ -319,6 +329,7 @@ impl Core {
                 body,
             } => self.visitor_message(chat, conn, client_id, body),
             Command::VisitorTyping(chat, text) => self.visitor_typing(chat, text),
+            Command::ScheduleChanged => self.load_schedule(),
             Command::TakesChats(group, reply) => {
                 let _ = reply.send(self.takes_chats(group).map_err(AppError::from));
             }
@@ -411,6 +422,7 @@ impl Core {
             Command::WrapUpReasonsChanged(reasons) => self.wrap_up_reasons = reasons,
             Command::Tick(done) => {
                 self.tick();
+                self.schedule_tick();
                 if let Some(done) = done {
                     let _ = done.send(());
                 }

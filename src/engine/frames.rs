@@ -110,6 +110,15 @@ pub enum ServerFrame {
         /// Who changed it, when not the agent or the desk.
         by: Option<StaffRef>,
     },
+    /// The schedule changed the receiving agent's status (a `status` frame
+    /// with `by: null` and the shift that started or ended).
+    #[serde(rename = "status")]
+    ScheduledStatus {
+        /// New status.
+        status: Status,
+        /// Which shift, and whether it started or ended.
+        schedule: crate::domain::shift::ScheduleNote,
+    },
     /// A chat is offered to the receiving agent.
     Offer {
         /// The chat and the offer's deadline.

@@ -16,6 +16,7 @@ mod handoff;
 mod messages;
 mod presence;
 mod routing;
+mod schedule;
 
 pub use conn::{Conn, ConnId, ConnRx, Out};
 
@@ -65,6 +66,8 @@ pub enum Command {
     /// Whether a chat started with the group now would be queued (the
     /// widget shows the pre-chat form) or answered offline (the message form).
     TakesChats(crate::domain::GroupId, Reply<bool>),
+    /// The shifts changed in the store: reload and apply them.
+    ScheduleChanged,
     /// A visitor connection for a chat.
     AttachVisitor(ChatId, Conn, Reply<Chat>),
     /// A visitor connection went away.

@@ -59,6 +59,10 @@ impl Core {
                 .collect(),
         };
         conn.push(Out::hello(chats, hello.json()));
+        // One who connects during their shift starts available; outside
+        // it, offline (a choice made meanwhile still holds).
+        let now = self.now();
+        self.apply_schedule_to(id, now);
         for g in &staff.groups {
             if self.ensure_group(*g).is_ok() {
                 if let Some(view) = self.queue_view(*g) {
@@ -123,6 +127,7 @@ impl Core {
                 .json(),
             );
         }
+        self.note_override(target);
         self.route_groups_of(target);
         Ok(next.status)
     }

@@ -115,7 +115,7 @@ impl Core {
         let group = live.chat.group;
         // A timed-out or declined offer waits again in its place; a chat
         // the visitor left or that moves elsewhere does not.
-        if reason == "timeout" || reason == "declined" {
+        if reason == "timeout" || reason == "declined" || reason == "shift_ended" {
             live.last_refused = Some(agent_id);
             if let Some(g) = self.groups.get_mut(&group) {
                 g.queue.insert(key);

@@ -133,6 +133,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .route(web::put().to(api::settings::put_wrap_up_reasons)),
                 )
                 .service(resource("/backup").route(get().to(api::backup::get_backup)))
+                .service(
+                    resource("/shifts")
+                        .route(get().to(api::shifts::list_shifts))
+                        .route(post().to(api::shifts::post_shift)),
+                )
+                .service(
+                    resource("/shifts/{id}")
+                        .route(web::put().to(api::shifts::put_shift))
+                        .route(delete().to(api::shifts::delete_shift)),
+                )
                 .service(resource("/chats").route(get().to(api::chats::list_chats)))
                 .service(
                     resource("/chats/transfer").route(post().to(api::chats::post_bulk_transfer)),

@@ -9,5 +9,6 @@ pub mod limiter;
 pub mod passwords;
 pub mod rate;
 pub mod setup;
+pub mod shifts;
 pub mod staff;
 pub mod widget;

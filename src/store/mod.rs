@@ -16,6 +16,7 @@ pub mod records;
 mod sessions;
 mod settings;
 mod setup;
+mod shifts;
 mod space;
 mod staff;
 pub mod trees;

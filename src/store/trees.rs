@@ -44,6 +44,9 @@ pub const STAFFID_CHATID: &str = "staffid_chatid";
 /// Offline message id (time-ordered) → versioned offline message record.
 pub const OFFLINEID_MESSAGE: &str = "offlineid_message";
 
+/// Shift id → versioned shift record.
+pub const SHIFTID_SHIFT: &str = "shiftid_shift";
+
 /// Every tree, in opening order.
 pub const ALL: &[&str] = &[
     META,
@@ -64,6 +67,7 @@ pub const ALL: &[&str] = &[
     GROUPID_CHATID,
     STAFFID_CHATID,
     OFFLINEID_MESSAGE,
+    SHIFTID_SHIFT,
 ];
 
 /// The opened trees.
@@ -87,6 +91,7 @@ pub struct Trees {
     pub(crate) groupid_chatid: Tree,
     pub(crate) staffid_chatid: Tree,
     pub(crate) offlineid_message: Tree,
+    pub(crate) shiftid_shift: Tree,
 }
 
 impl Trees {
@@ -110,6 +115,7 @@ impl Trees {
             groupid_chatid: db.open_tree(GROUPID_CHATID)?,
             staffid_chatid: db.open_tree(STAFFID_CHATID)?,
             offlineid_message: db.open_tree(OFFLINEID_MESSAGE)?,
+            shiftid_shift: db.open_tree(SHIFTID_SHIFT)?,
         })
     }
 }

@@ -41,11 +41,16 @@ impl TestApp {
     }
 
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        Self::start_at(ManualClock::starting_now(), adjust).await
+    }
+
+    /// A desk whose clock starts at `clock`.
+    pub async fn start_at(clock: ManualClock, adjust: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut config = test_config(&dir.path().join("data"));
         adjust(&mut config);
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let clock = Arc::new(ManualClock::starting_now());
+        let clock = Arc::new(clock);
         let app = app::start(config, listener, clock.clone())
             .await
             .expect("start");

@@ -29,6 +29,8 @@ mod process;
 mod roles;
 /// First-run setup link: works once, expires, creates the owner.
 mod setup;
+/// Shifts with a moved clock: local times, zones, daylight saving, overrides.
+mod shifts;
 /// What a visitor connection is told: prev_seq across whispers, names only.
 mod visitor_view;
 /// The staff websocket: greeting, origin check, going-away on shutdown.

@@ -9,6 +9,7 @@ pub mod groups;
 pub mod health;
 pub mod settings;
 pub mod setup;
+pub mod shifts;
 pub mod staff;
 pub mod visitor;
 pub mod widget;
@@ -57,6 +58,10 @@ use utoipa::{Modify, OpenApi};
         settings::get_wrap_up_reasons,
         settings::put_wrap_up_reasons,
         backup::get_backup,
+        shifts::list_shifts,
+        shifts::post_shift,
+        shifts::put_shift,
+        shifts::delete_shift,
     ),
     components(schemas(
         crate::service::chats::Scope,
@@ -73,6 +78,7 @@ use utoipa::{Modify, OpenApi};
         (name = "chats", description = "Chat lists and transcripts for staff"),
         (name = "visitor", description = "The chat widget's endpoints"),
         (name = "backup", description = "Backups of the running desk"),
+        (name = "shifts", description = "Shifts that switch agents on and off"),
     )
 )]
 pub struct ApiDoc;
@@ -193,6 +199,12 @@ enum Rule {
     Origins(u64),
     /// A message body of 1 to `max` characters.
     Body(u64),
+    /// `H:MM` or `HH:MM`.
+    Time,
+    /// An IANA time zone name.
+    Zone,
+    /// A list of 1 to 7 distinct days.
+    Days,
 }
 
 /// The field rules of `domain::validate` per request schema and field: the
@@ -249,6 +261,11 @@ fn rules(config: &crate::config::Config) -> Vec<(&'static str, &'static str, Rul
             Body(crate::domain::offline::MAX_OFFLINE_CHARS as u64),
         ),
         ("NewOfflineMessage", "page_url", TextOrEmpty(2000)),
+        ("ShiftRule", "name", Text(60)),
+        ("ShiftRule", "start", Time),
+        ("ShiftRule", "end", Time),
+        ("ShiftRule", "zone", Zone),
+        ("ShiftRule", "days", Days),
         ("SetupRequest", "email", Email),
         ("SetupRequest", "display_name", Text(80)),
         ("SetupRequest", "password", Password),
@@ -297,6 +314,15 @@ fn apply(field: &mut serde_json::Value, rule: &Rule) {
             json!({"maxLength": 35, "pattern": patterns::LANGUAGE}),
         ),
         Rule::Range(min, max) => set(field, json!({"minimum": min, "maximum": max})),
+        Rule::Time => set(
+            field,
+            json!({"maxLength": 7, "pattern": crate::domain::shift::TIME_PATTERN}),
+        ),
+        Rule::Zone => {
+            let names: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect();
+            set(field, json!({"enum": names}));
+        }
+        Rule::Days => set(field, json!({"minItems": 1, "maxItems": 7})),
         Rule::Origins(max) => {
             set(field, json!({"maxItems": max}));
             if let Some(items) = field.get_mut("items") {

@@ -1,0 +1,145 @@
+//! Shifts through the API: admins manage every shift, managers those that
+//! cover only their groups and agents who share a group with them; every
+//! staff member sees the shifts that cover them. A change reloads the
+//! engine's schedule at once.
+
+use super::auth::AuthContext;
+use crate::domain::shift::{ShiftRule, StoredShift};
+use crate::domain::staff::Role;
+use crate::domain::{ShiftId, Staff};
+use crate::engine::Command;
+use crate::error::AppError;
+use crate::state::AppState;
+
+fn not_found(id: ShiftId) -> AppError {
+    AppError::NotFound {
+        code: "shift_not_found",
+        message: format!("no shift {id} that you may see"),
+    }
+}
+
+/// Whether `me` may see the shift.
+fn may_see(me: &Staff, rule: &ShiftRule, covered: &[Staff]) -> bool {
+    me.role.is_admin()
+        || rule.agents.contains(&me.id)
+        || rule.groups.iter().any(|g| me.in_group(*g))
+        || (me.role == Role::Manager && covered.iter().any(|s| me.shares_group_with(s)))
+}
+
+/// Whether `me` may create, change or delete the shift.
+fn may_manage(me: &Staff, rule: &ShiftRule, covered: &[Staff]) -> bool {
+    me.role.is_admin()
+        || (me.role == Role::Manager
+            && rule.groups.iter().all(|g| me.in_group(*g))
+            && covered.iter().all(|s| me.shares_group_with(s)))
+}
+
+/// The staff a rule names; an unknown id answers 404.
+async fn covered(state: &AppState, rule: &ShiftRule) -> Result<Vec<Staff>, AppError> {
+    let (agents, groups) = (rule.agents.clone(), rule.groups.clone());
+    state
+        .read(move |s| {
+            for g in &groups {
+                if s.group(*g)?.is_none() {
+                    return Err(crate::store::StoreError::GroupNotFound(*g));
+                }
+            }
+            let mut out = Vec::new();
+            for a in &agents {
+                out.push(
+                    s.staff(*a)?
+                        .ok_or(crate::store::StoreError::StaffNotFound)?
+                        .staff,
+                );
+            }
+            Ok(out)
+        })
+        .await
+}
+
+/// The shifts the caller may see.
+pub async fn list(state: &AppState, ctx: &AuthContext) -> Result<Vec<StoredShift>, AppError> {
+    let all = state.read(|s| s.list_shifts()).await?;
+    let mut out = Vec::new();
+    for s in all {
+        let people = covered(state, &s.rule).await.unwrap_or_default();
+        if may_see(&ctx.staff, &s.rule, &people) {
+            out.push(s);
+        }
+    }
+    Ok(out)
+}
+
+async fn save(
+    state: &AppState,
+    ctx: &AuthContext,
+    id: ShiftId,
+    rule: ShiftRule,
+) -> Result<StoredShift, AppError> {
+    let shift = rule.validated()?;
+    let people = covered(state, &shift.rule).await?;
+    if !may_manage(&ctx.staff, &shift.rule, &people) {
+        return Err(AppError::Forbidden(
+            "only admins, and managers for shifts of their own groups and agents, manage shifts"
+                .into(),
+        ));
+    }
+    let stored = StoredShift {
+        id,
+        rule: shift.rule,
+    };
+    let s2 = stored.clone();
+    state.write(move |s| s.put_shift(&s2)).await?;
+    state.engine.send(Command::ScheduleChanged).await;
+    Ok(stored)
+}
+
+/// Adds a shift.
+pub async fn create(
+    state: &AppState,
+    ctx: &AuthContext,
+    rule: ShiftRule,
+) -> Result<StoredShift, AppError> {
+    save(state, ctx, ShiftId::generate(), rule).await
+}
+
+async fn existing(
+    state: &AppState,
+    ctx: &AuthContext,
+    id: ShiftId,
+) -> Result<StoredShift, AppError> {
+    let s = state
+        .read(move |s| s.shift(id))
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    let people = covered(state, &s.rule).await.unwrap_or_default();
+    if !may_see(&ctx.staff, &s.rule, &people) {
+        return Err(not_found(id));
+    }
+    if !may_manage(&ctx.staff, &s.rule, &people) {
+        return Err(AppError::Forbidden(
+            "only admins, and managers for shifts of their own groups and agents, manage shifts"
+                .into(),
+        ));
+    }
+    Ok(s)
+}
+
+/// Replaces a shift's rule.
+pub async fn replace(
+    state: &AppState,
+    ctx: &AuthContext,
+    id: ShiftId,
+    rule: ShiftRule,
+) -> Result<StoredShift, AppError> {
+    existing(state, ctx, id).await?;
+    save(state, ctx, id, rule).await
+}
+
+/// Deletes a shift.
+pub async fn delete(state: &AppState, ctx: &AuthContext, id: ShiftId) -> Result<(), AppError> {
+    existing(state, ctx, id).await?;
+    state.write(move |s| s.delete_shift(id)).await?;
+    state.engine.send(Command::ScheduleChanged).await;
+    Ok(())
+}

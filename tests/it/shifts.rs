@@ -1,0 +1,218 @@
+//! Shifts over the real server with a moved clock: the schedule switches
+//! agents on and off at the right local time in two zones and across a
+//! daylight-saving change, a choice made during a shift lasts until the
+//! next boundary, and an agent who connects during their shift starts
+//! available.
+
+use crate::harness::*;
+use livedesk::domain::{Clock, ManualClock};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// Milliseconds of a UTC date and time.
+fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> u64 {
+    use chrono::TimeZone;
+    chrono::Utc
+        .with_ymd_and_hms(y, m, d, h, min, 0)
+        .single()
+        .expect("time")
+        .timestamp_millis() as u64
+}
+
+async fn desk_at(at: u64) -> (TestApp, Client) {
+    let app = TestApp::start_at(ManualClock::starting_at(at), |c| {
+        c.auth.session_idle_timeout = Duration::from_secs(40 * 86_400);
+        c.auth.session_max_lifetime = Duration::from_secs(40 * 86_400);
+    })
+    .await;
+    let owner = app.owner().await;
+    (app, owner)
+}
+
+async fn agent(app: &TestApp, owner: &Client, email: &str, groups: &[&str]) -> (Ws, String) {
+    let (c, id) = app.staff(owner, email, "agent", groups).await;
+    let (ws, _) = Ws::staff(app, &c).await;
+    (ws, id)
+}
+
+/// Moves the clock to `to` and lets the engine see it.
+async fn move_to(app: &TestApp, to: u64) {
+    let now = app.clock.now_ms();
+    assert!(to >= now, "the clock only moves forward");
+    app.advance(Duration::from_millis(to - now));
+    app.running().state.engine.tick().await;
+}
+
+/// The next `status` frame.
+async fn status(ws: &mut Ws) -> Value {
+    ws.until(|f| f["type"] == "status").await
+}
+
+#[actix_web::test]
+async fn shifts_switch_agents_at_local_time_in_two_zones_across_the_spring_change() {
+    // Friday 2026-0327: Stockholm is UTC+1 until Sunday 03-29, New York
+    // already UTC-4 (since 03-08).
+    let (app, owner) = desk_at(utc(2026, 3, 27, 6, 0)).await;
+    let support = app.group(&owner, "Support").await;
+    let (mut ann, ann_id) = agent(&app, &owner, "ann@example.com", &[&support]).await;
+    let (mut bo, bo_id) = agent(&app, &owner, "bo@example.com", &[&support]).await;
+    let all = json!(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]);
+    for (name, zone, who) in [
+        ("Stockholm day", "Europe/Stockholm", &ann_id),
+        ("New York day", "America/New_York", &bo_id),
+    ] {
+        let r = owner
+            .post(
+                "/api/shifts",
+                json!({"name": name, "days": all, "start": "09:00", "end": "17:00", "zone": zone, "agents": [who]}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    // 07:00 in Stockholm, 02:00 in New York: both off; nothing to change
+    // for offline agents.
+    move_to(&app, utc(2026, 3, 27, 7, 59)).await;
+    assert!(
+        ann.quiet(Duration::from_millis(200), |f| f["type"] == "status")
+            .await
+    );
+    move_to(&app, utc(2026, 3, 27, 8, 0)).await; // 09:00 CET
+    let s = status(&mut ann).await;
+    assert_eq!(
+        (
+            s["status"].as_str(),
+            s["schedule"]["shift"].as_str(),
+            s["schedule"]["on"].as_bool()
+        ),
+        (Some("available"), Some("Stockholm day"), Some(true)),
+        "{s}"
+    );
+    assert!(
+        bo.quiet(Duration::from_millis(200), |f| f["type"] == "status")
+            .await,
+        "New York is still asleep"
+    );
+    move_to(&app, utc(2026, 3, 27, 13, 0)).await; // 09:00 EDT
+    assert_eq!(status(&mut bo).await["status"], "available");
+    move_to(&app, utc(2026, 3, 27, 16, 0)).await; // 17:00 CET
+    let s = status(&mut ann).await;
+    assert_eq!(
+        (
+            s["status"].as_str(),
+            s["schedule"]["on"].as_bool(),
+            s["schedule"]["shift"].as_str()
+        ),
+        (Some("offline"), Some(false), Some("Stockholm day"))
+    );
+    move_to(&app, utc(2026, 3, 27, 21, 0)).await; // 17:00 EDT
+    assert_eq!(status(&mut bo).await["status"], "offline");
+
+    // Sunday 03-29 Stockholm moved to UTC+2: 09:00 is now 07:00 UTC.
+    move_to(&app, utc(2026, 3, 29, 6, 59)).await;
+    assert!(
+        ann.quiet(Duration::from_millis(200), |f| f["type"] == "status"
+            && f["status"] == "available")
+            .await
+    );
+    move_to(&app, utc(2026, 3, 29, 7, 0)).await;
+    assert_eq!(status(&mut ann).await["status"], "available", "09:00 CEST");
+    move_to(&app, utc(2026, 3, 29, 15, 0)).await;
+    assert_eq!(status(&mut ann).await["status"], "offline", "17:00 CEST");
+}
+
+#[actix_web::test]
+async fn a_choice_during_a_shift_lasts_until_the_next_boundary_and_connecting_on_shift_starts_available(
+) {
+    let (app, owner) = desk_at(utc(2026, 11, 2, 8, 0)).await;
+    let support = app.group(&owner, "Support").await;
+    let (mut ann, _) = agent(&app, &owner, "ann@example.com", &[&support]).await;
+    // A night shift of the whole group, 22:00 to 06:00 in New York (EST,
+    // UTC-5, after the autumn change of 11-01).
+    let r = owner
+        .post(
+            "/api/shifts",
+            json!({"name": "Night", "days": ["mon", "tue", "wed", "thu", "fri"], "start": "22:00", "end": "06:00",
+                   "zone": "America/New_York", "groups": [support]}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.json["zone"], "America/New_York");
+    assert_eq!(
+        owner.get("/api/shifts").await.json.as_array().map(Vec::len),
+        Some(1)
+    );
+    move_to(&app, utc(2026, 11, 3, 3, 0)).await; // Monday 22:00 EST
+    assert_eq!(status(&mut ann).await["status"], "available");
+    // Ann steps away at midnight: it holds, also across a reconnect ...
+    move_to(&app, utc(2026, 11, 3, 5, 0)).await;
+    ann.send(json!({"type": "set_status", "status": "away"}))
+        .await;
+    ann.until(|f| f["type"] == "done").await;
+    drop(ann);
+    let mut c = app.client();
+    c.login("ann@example.com", "staff password 1").await;
+    let (mut ann, hello) = Ws::staff(&app, &c).await;
+    assert_eq!(hello["status"], "away");
+    assert!(
+        ann.quiet(Duration::from_millis(300), |f| f["type"] == "status")
+            .await,
+        "the choice holds"
+    );
+    // ... until the shift's end, 06:00 EST = 11:00 UTC, when the schedule rules again.
+    move_to(&app, utc(2026, 11, 3, 10, 59)).await;
+    assert!(
+        ann.quiet(Duration::from_millis(200), |f| f["type"] == "status")
+            .await
+    );
+    move_to(&app, utc(2026, 11, 3, 11, 0)).await;
+    let s = status(&mut ann).await;
+    assert_eq!(
+        (s["status"].as_str(), s["schedule"]["shift"].as_str()),
+        (Some("offline"), Some("Night")),
+        "{s}"
+    );
+
+    // A member who connects during the next night starts available.
+    move_to(&app, utc(2026, 11, 4, 4, 0)).await; // Tuesday 23:00 EST
+    status(&mut ann).await;
+    let (bo_client, _) = app
+        .staff(&owner, "bo@example.com", "agent", &[&support])
+        .await;
+    let (mut bo, _) = Ws::staff(&app, &bo_client).await;
+    let s = status(&mut bo).await;
+    assert_eq!(
+        (s["status"].as_str(), s["schedule"]["on"].as_bool()),
+        (Some("available"), Some(true))
+    );
+
+    // Bad rules are refused with the field named; unknown people are 404.
+    let bad = owner
+        .post(
+            "/api/shifts",
+            json!({"name": "X", "days": ["mon"], "start": "25:00", "end": "06:00", "zone": "UTC"}),
+        )
+        .await;
+    assert_eq!(
+        (bad.status, bad.code()),
+        (400, "invalid_field"),
+        "{}",
+        bad.text
+    );
+    let bad = owner
+        .post("/api/shifts", json!({"name": "X", "days": ["mon"], "start": "09:00", "end": "17:00", "zone": "Mars/Base"}))
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.text);
+    let bad = owner
+        .post(
+            "/api/shifts",
+            json!({"name": "X", "days": ["mon"], "start": "09:00", "end": "17:00", "zone": "UTC",
+                                    "agents": ["0192f1e4-7c2a-7b3e-9a51-3f0c2d8e4b10"]}),
+        )
+        .await;
+    assert_eq!((bad.status, bad.code()), (404, "staff_not_found"));
+    // An agent may not manage shifts.
+    let r = bo_client
+        .post("/api/shifts", json!({"name": "Mine", "days": ["mon"], "start": "09:00", "end": "17:00", "zone": "UTC"}))
+        .await;
+    assert_eq!(r.status, 403);
+}
