@@ -115,6 +115,9 @@ fn time(field: &'static str, s: &str) -> Result<NaiveTime, FieldError> {
         field,
         message: format!("{s:?} is not a time: write HH:MM, 00:00 to 23:59"),
     };
+    if s.chars().count() > 7 {
+        return Err(bad());
+    }
     let (h, m) = s.trim().split_once(':').ok_or_else(bad)?;
     let digits = |x: &str, n: std::ops::RangeInclusive<usize>| {
         n.contains(&x.len()) && x.chars().all(|c| c.is_ascii_digit())
@@ -490,7 +493,7 @@ mod tests {
             r.validated().map(|s| s.rule.start).ok().as_deref(),
             Some("09:00")
         );
-        for bad in ["9", "09:5", "009:00", "24:00", "12:60", "a:00"] {
+        for bad in ["9", "09:5", "009:00", "24:00", "12:60", "a:00", "   09:00   "] {
             r.start = bad.into();
             assert_eq!(r.validated().unwrap_err().field, "start", "{bad}");
         }
