@@ -333,6 +333,7 @@ function check(form) {
 
 function showForm(kept) {
   clear();
+  formShown = 'chat';
   setStatus(null);
   const g = look;
   if (info.groups.length === 1 && !g.open) { showOffline(kept); return; }
@@ -394,6 +395,7 @@ function pageUrl() {
 
 function showOffline(kept, group) {
   clear();
+  formShown = 'offline';
   setStatus(null);
   const name = h('input', { id: 'o-name', name: 'name', required: true, autocomplete: 'name', maxlength: 80 });
   const email = h('input', { id: 'o-email', name: 'email', type: 'email', required: true, autocomplete: 'email', maxlength: 254 });
@@ -422,6 +424,7 @@ function showOffline(kept, group) {
         group: g.id, name: name.value.trim(), email: email.value.trim(), message: message.value.trim(), page_url: pageUrl(),
       });
       clear();
+      formShown = null;
       view.appendChild(h('p', { class: 'sent', id: 'offline-sent', role: 'status', text: s('offline_sent') }));
     } catch (err) {
       error.textContent = err.message;
@@ -456,6 +459,7 @@ function composeError(text) {
 
 function showChat() {
   clear();
+  formShown = null;
   statusEl = h('p', { class: 'status', id: 'status', role: 'status' });
   thread = h('div', { class: 'thread', id: 'thread', role: 'log', tabindex: 0, 'aria-live': 'polite', 'aria-label': look.title });
   typingEl = h('p', { class: 'typing', id: 'typing', 'aria-live': 'polite' });
@@ -579,6 +583,40 @@ function ended(by) {
   again.focus({ preventScroll: true });
 }
 
+// ---- the group opening and closing while a form is shown -------------
+
+let formShown = null; // 'chat' | 'offline' | null (a chat, or a sent message)
+
+/** What the visitor has typed into the form on screen, to keep it. */
+function typed() {
+  const v = (id) => { const e = document.getElementById(id); return e ? e.value : ''; };
+  return formShown === 'chat'
+    ? { name: v('f-name'), email: v('f-email'), question: v('f-question') }
+    : { name: v('o-name'), email: v('o-email'), question: v('o-message') };
+}
+
+/**
+ * Asks the desk again whether the group takes chats, and turns the form
+ * on screen into the other one when that changed (what was typed kept).
+ * Runs every 30 s, when the tab becomes visible and when the browser is
+ * back online; never while a chat runs.
+ */
+async function recheck() {
+  if (!formShown || chat || !look) return;
+  let fresh;
+  try {
+    const groups = params.get('groups') || params.get('group') || '';
+    fresh = await call('GET', '/api/visitor/widget' + (groups ? '?groups=' + encodeURIComponent(groups) : ''));
+  } catch (e) { return; }
+  const was = info.groups.map((g) => g.open).join();
+  info = fresh;
+  look = info.groups.find((g) => g.id === look.id) || info.groups[0] || look;
+  if (!formShown || chat || info.groups.map((g) => g.open).join() === was) return;
+  const kept = typed();
+  if (formShown === 'offline' && info.groups.some((g) => g.open)) showForm(kept);
+  else if (formShown === 'chat' && info.groups.length === 1 && !look.open) showOffline(kept, look);
+}
+
 // ---- sound and unread ------------------------------------------------
 
 let audio = null;
@@ -664,6 +702,9 @@ async function main() {
     document.addEventListener('keydown', (e) => { if (e.key === 'Escape' && !document.getElementById('confirm')) toParent({ type: 'close' }); });
   }
   document.addEventListener('visibilitychange', seen);
+  document.addEventListener('visibilitychange', () => { if (!document.hidden) recheck(); });
+  window.addEventListener('online', recheck);
+  setInterval(recheck, 30000);
   window.addEventListener('message', (e) => {
     if (e.source !== window.parent || !e.data || e.data.livedesk !== true) return;
     if (e.data.type === 'shown') {

@@ -493,7 +493,15 @@ mod tests {
             r.validated().map(|s| s.rule.start).ok().as_deref(),
             Some("09:00")
         );
-        for bad in ["9", "09:5", "009:00", "24:00", "12:60", "a:00", "   09:00   "] {
+        for bad in [
+            "9",
+            "09:5",
+            "009:00",
+            "24:00",
+            "12:60",
+            "a:00",
+            "   09:00   ",
+        ] {
             r.start = bad.into();
             assert_eq!(r.validated().unwrap_err().field, "start", "{bad}");
         }

@@ -697,10 +697,29 @@ async fn a_visitor_on_a_hostile_shop_page_chats_through_navigation_reload_and_a_
     }
 
     // Phone size: the open panel is the whole screen.
+    // An open form follows the group: Ann comes online and the message
+    // form turns into the chat form, what was typed kept (the panel asks
+    // again every 30 s and when the tab becomes visible; the test makes
+    // it visible again).
+    enter_panel(&b).await;
+    type_into(&b, "#o-name", "Nils").await;
     let (mut ann2, _) = Ws::staff_at(&desk_base, &ann_api).await;
     ann2.send(json!({"type": "set_status", "status": "available"}))
         .await;
     ann2.until(|f| f["type"] == "done").await;
+    b.execute(
+        "document.dispatchEvent(new Event('visibilitychange'))",
+        vec![],
+    )
+    .await
+    .expect("visible again");
+    el(&b, "#prechat").await;
+    let kept = b
+        .execute("return document.getElementById('f-name').value", vec![])
+        .await
+        .expect("kept");
+    assert_eq!(kept, json!("Nils"), "what was typed is kept");
+    b.enter_parent_frame().await.expect("parent");
     b.set_window_size(375, 667).await.expect("phone size");
     b.goto(&format!("{shop_base}/")).await.expect("shop");
     assert_eq!(loader_state(&b).await, "ready");
