@@ -67,6 +67,12 @@ function pickLanguage(groupLang) {
   return 'en';
 }
 
+/** The groups the page asked for (`groups=` or `group=`), as the API takes them. */
+function groupList() {
+  const raw = params.get('groups') || params.get('group') || '';
+  return raw.split(',').map((x) => x.trim()).filter(Boolean).join(',');
+}
+
 // ---- storage ---------------------------------------------------------
 
 function loadSaved() {
@@ -605,7 +611,7 @@ async function recheck() {
   if (!formShown || chat || !look) return;
   let fresh;
   try {
-    const groups = params.get('groups') || params.get('group') || '';
+    const groups = groupList();
     fresh = await call('GET', '/api/visitor/widget' + (groups ? '?groups=' + encodeURIComponent(groups) : ''));
   } catch (e) { return; }
   const was = info.groups.map((g) => g.open).join();
@@ -665,7 +671,7 @@ function bell(on) {
 
 async function main() {
   document.documentElement.classList.add(embedded ? 'embedded' : 'page');
-  const groups = params.get('groups') || params.get('group') || '';
+  const groups = groupList();
   try {
     info = await call('GET', '/api/visitor/widget' + (groups ? '?groups=' + encodeURIComponent(groups) : ''));
   } catch (e) {
