@@ -379,9 +379,16 @@ mod tests {
             let f = doc
                 .pointer(&format!("/components/schemas/{schema}/properties/{field}"))
                 .unwrap_or_else(|| panic!("{schema}.{field} is not in the document"));
-            let stated = ["pattern", "minLength", "minimum", "minItems", "maxItems"]
-                .iter()
-                .any(|k| f.get(*k).is_some());
+            let stated = [
+                "pattern",
+                "minLength",
+                "minimum",
+                "minItems",
+                "maxItems",
+                "enum",
+            ]
+            .iter()
+            .any(|k| f.get(*k).is_some());
             assert!(stated, "{schema}.{field}: {f}");
         }
         for schema in ["NewGroup", "GroupPatch"] {
