@@ -534,6 +534,13 @@ function systemText(m) {
   }
 }
 
+/** Up to two initials of a name ("Ann Agent" → "AA"), as text. */
+function initials(name) {
+  const parts = String(name).trim().split(/\s+/).filter(Boolean);
+  const letters = parts.length > 1 ? [parts[0], parts[parts.length - 1]] : parts;
+  return letters.map((p) => [...p][0] || '').join('').toUpperCase();
+}
+
 const time = (ms) => new Date(ms).toLocaleTimeString(document.documentElement.lang, { hour: '2-digit', minute: '2-digit' });
 
 function renderThread() {
@@ -547,8 +554,10 @@ function renderThread() {
       items.push(h('div', { class: 'msg own', 'data-seq': m.seq },
         h('span', { class: 'body' }, m.body), h('span', { class: 'who' }, `${s('you')} · ${time(m.at)}`)));
     } else if (m.kind === 'agent') {
+      const name = m.author_name || s('agent');
       items.push(h('div', { class: 'msg agent', 'data-seq': m.seq },
-        h('span', { class: 'who' }, `${m.author_name || s('agent')} · ${time(m.at)}`), h('span', { class: 'body' }, m.body)));
+        h('span', { class: 'who' }, h('span', { class: 'initials', 'aria-hidden': 'true' }, initials(name)), `${name} · ${time(m.at)}`),
+        h('span', { class: 'body' }, m.body)));
     }
   }
   for (const p of log.pendingList()) {

@@ -490,6 +490,18 @@ async fn a_visitor_on_a_hostile_shop_page_chats_through_navigation_reload_and_a_
     ann.send(json!({"type": "message", "chat_id": chat_id, "client_id": "a-1", "body": "Hello Vera, let me look."}))
         .await;
     wait_thread(&b, &["Where is my order?", "Hello Vera, let me look."]).await;
+    let initials = b
+        .execute(
+            "return document.querySelector('#thread .msg.agent .initials').textContent",
+            vec![],
+        )
+        .await
+        .expect("initials");
+    assert_eq!(
+        initials,
+        json!("A"),
+        "the agent's initials beside their name"
+    );
     ann.send(json!({"type": "typing", "chat_id": chat_id, "active": true}))
         .await;
     wait_text(&b, "#typing", "Ann is typing").await;
@@ -517,7 +529,7 @@ async fn a_visitor_on_a_hostile_shop_page_chats_through_navigation_reload_and_a_
     enter_panel(&b).await;
     click(&b, "#close").await;
     b.enter_parent_frame().await.expect("parent");
-    ann.send(json!({"type": "message", "chat_id": chat_id, "client_id": "a-2", "body": "Found it: it ships today."}))
+    ann.send(json!({"type": "message", "chat_id": chat_id, "client_id": "a-2", "body": "Found it: <img src=x onerror=window.__xss=1> ships <b>today</b>."}))
         .await;
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
@@ -547,9 +559,22 @@ async fn a_visitor_on_a_hostile_shop_page_chats_through_navigation_reload_and_a_
         "Where is my order?",
         "Hello Vera, let me look.",
         "Order 77",
-        "Found it: it ships today.",
+        "Found it: <img src=x onerror=window.__xss=1> ships <b>today</b>.",
     ];
     wait_thread(&b, &all).await;
+    // Markup from data is text: the agent's message shows as written.
+    let ran = b
+        .execute(
+            "return [window.__xss === undefined, document.querySelectorAll('#thread img, #thread b').length]",
+            vec![],
+        )
+        .await
+        .expect("markup");
+    assert_eq!(
+        ran,
+        json!([true, 0]),
+        "a message's markup neither ran nor became elements"
+    );
     b.enter_parent_frame().await.expect("parent");
     click(&b, "a[href='/page2']").await;
     assert_eq!(loader_state(&b).await, "ready");
