@@ -804,6 +804,32 @@ async fn a_visitor_on_a_hostile_shop_page_chats_through_navigation_reload_and_a_
     axe(&b, &axe_js, "phone chatting").await;
     b.enter_parent_frame().await.expect("parent");
     screenshot(&b, "widget-phone-04-chatting").await;
+
+    // While the page is hidden (another tab), the title counts unread
+    // agent messages. Headless Chromium is never hidden, so the test says
+    // it is, to both documents.
+    let hide = "Object.defineProperty(document, 'hidden', {configurable: true, get: () => true})";
+    b.execute(hide, vec![]).await.expect("host hidden");
+    enter_panel(&b).await;
+    b.execute(hide, vec![]).await.expect("panel hidden");
+    b.enter_parent_frame().await.expect("parent");
+    ann2.send(json!({"type": "message", "chat_id": phone_chat, "client_id": "p-2", "body": "Still there?"}))
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let title = b
+            .execute("return document.title", vec![])
+            .await
+            .expect("title");
+        if title == json!("(1) Shop index") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the title never counted the unread message: {title}"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
     ann2.send(json!({"type": "end", "chat_id": phone_chat, "wrap_up": "Resolved"}))
         .await;
     enter_panel(&b).await;
