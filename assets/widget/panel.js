@@ -412,7 +412,7 @@ function showOffline(kept, group) {
   const picker = group ? null : groupPicker();
   const form = h('form', { class: 'card', id: 'offline', novalidate: true },
     h('h2', { class: 'greeting', text: s('offline_title') }),
-    h('p', { class: 'intro', text: kept && kept.timedOut ? s('ended_queue_timeout') : s('offline_intro') }),
+    h('p', { class: 'intro', text: kept && kept.timedOut ? s('ended_queue_timeout') : kept && kept.closed ? s('ended_closed') : s('offline_intro') }),
     field(s('name'), name),
     field(s('email'), email),
     picker,
@@ -584,9 +584,9 @@ function ended(by) {
   if (peek) peek.remove();
   const box = document.getElementById('confirm');
   if (box) box.remove();
-  if (by.by === 'queue_timeout') {
+  if (by.by === 'queue_timeout' || by.by === 'closed') {
     const first = log.messages().find((m) => m.kind === 'visitor');
-    showOffline({ name: kept && kept.name, question: first ? first.body : '', timedOut: true }, look);
+    showOffline({ name: kept && kept.name, question: first ? first.body : '', timedOut: by.by === 'queue_timeout', closed: by.by === 'closed' }, look);
     return;
   }
   const words = by.by === 'agent' ? s('ended_agent', { name: by.name || s('agent') })

@@ -37,6 +37,8 @@ pub enum EndedBy {
     Idle,
     /// Nobody accepted it within the group's queue timeout (a missed chat).
     QueueTimeout,
+    /// Its group closed (business hours) while it waited (a missed chat).
+    Closed,
 }
 
 /// The visitor as they introduced themselves.

@@ -293,6 +293,17 @@ impl Schedule {
             .min()
     }
 
+    /// A group's business hours: open while a shift that lists the group
+    /// runs; a group no shift lists is always open.
+    pub fn group_open(&self, group: GroupId, now: Millis) -> bool {
+        let mut listed = self
+            .shifts
+            .iter()
+            .filter(|s| s.rule.groups.contains(&group))
+            .peekable();
+        listed.peek().is_none() || listed.any(|s| s.run_at(now).is_some())
+    }
+
     /// The next instant after `now` at which any shift turns.
     pub fn next_boundary(&self, now: Millis) -> Option<Millis> {
         self.shifts
@@ -532,5 +543,11 @@ mod tests {
             Some(utc(2026, 5, 4, 16, 0))
         );
         assert_eq!(s.next_boundary(t), Some(utc(2026, 5, 4, 12, 0)));
+        assert!(!s.group_open(support, t), "Support has hours: 16 to 20");
+        assert!(s.group_open(support, utc(2026, 5, 4, 17, 0)));
+        assert!(
+            s.group_open(GroupId::generate(), t),
+            "a group without shifts is always open"
+        );
     }
 }

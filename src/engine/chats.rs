@@ -58,11 +58,10 @@ impl Core {
         let (online, need_someone) = self.groups.get(&group).map_or((false, true), |g| {
             (g.group.queue_online, g.group.offline_when_nobody_online)
         });
-        Ok(
-            online
-                && self.anyone_could_take(group)?
-                && (!need_someone || self.anyone_online(group)),
-        )
+        Ok(online
+            && self.schedule.group_open(group, self.now())
+            && self.anyone_could_take(group)?
+            && (!need_someone || self.anyone_online(group)))
     }
 
     pub(super) fn start_chat(&mut self, req: StartChatRequest, reply: Reply<Started>) {
@@ -359,6 +358,17 @@ impl Core {
         let text = "Nobody could answer in time; the visitor was offered the message form".into();
         if let Err(e) = self.finish(id, EndedBy::QueueTimeout, text, None) {
             tracing::warn!(error = %e, chat = %id, "could not end a chat that waited too long");
+        }
+    }
+
+    /// Ends a chat still waiting when its group closed: a missed chat; the
+    /// widget offers the message form.
+    pub(super) fn close_waiting(&mut self, id: ChatId) {
+        let text =
+            "The group closed before anyone could answer; the visitor was offered the message form"
+                .into();
+        if let Err(e) = self.finish(id, EndedBy::Closed, text, None) {
+            tracing::warn!(error = %e, chat = %id, "could not end a chat of a closed group");
         }
     }
 

@@ -242,6 +242,8 @@ pub enum VisitorEndedBy {
     Idle,
     /// Nobody could answer within the group's queue timeout.
     QueueTimeout,
+    /// The group closed while the chat waited.
+    Closed,
 }
 
 impl VisitorEndedBy {
@@ -255,6 +257,7 @@ impl VisitorEndedBy {
             },
             EndedBy::Idle => VisitorEndedBy::Idle,
             EndedBy::QueueTimeout => VisitorEndedBy::QueueTimeout,
+            EndedBy::Closed => VisitorEndedBy::Closed,
         }
     }
 }

@@ -8,6 +8,7 @@
 
 use super::core::Core;
 use super::frames::ServerFrame;
+use crate::domain::chat::ChatState;
 use crate::domain::shift::{Schedule, ScheduleNote};
 use crate::domain::status::{self, Status, StatusEvent};
 use crate::domain::{ChatId, Millis, StaffId};
@@ -43,6 +44,18 @@ impl Core {
         let ids: Vec<StaffId> = self.agents.keys().copied().collect();
         for id in ids {
             self.apply_schedule_to(id, now);
+        }
+        // Visitors still waiting in a group that is closed now are told,
+        // and offered the message form (their question kept).
+        let closed: Vec<ChatId> = self
+            .chats
+            .values()
+            .filter(|c| c.chat.state == ChatState::Waiting && c.chat.answered_at.is_none())
+            .filter(|c| !self.schedule.group_open(c.chat.group, now))
+            .map(|c| c.chat.id)
+            .collect();
+        for chat in closed {
+            self.close_waiting(chat);
         }
         self.next_boundary = self.schedule.next_boundary(now);
     }

@@ -216,3 +216,49 @@ async fn a_choice_during_a_shift_lasts_until_the_next_boundary_and_connecting_on
         .await;
     assert_eq!(r.status, 403);
 }
+
+#[actix_web::test]
+async fn a_group_takes_chats_in_its_hours_only_and_tells_waiting_visitors_when_it_closes() {
+    let (app, owner) = desk_at(utc(2026, 6, 1, 8, 0)).await; // Monday 08:00 UTC
+    let r = owner
+        .post(
+            "/api/groups",
+            json!({"name": "Support", "routing": "manual"}),
+        )
+        .await;
+    let support = r.json["id"].as_str().expect("id").to_string();
+    let (mut ann, _) = agent(&app, &owner, "ann@example.com", &[&support]).await;
+    let r = owner
+        .post(
+            "/api/shifts",
+            json!({"name": "Office", "days": ["mon", "tue", "wed", "thu", "fri"], "start": "09:00", "end": "17:00",
+                   "zone": "UTC", "groups": [support]}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let visitor = app.client();
+    let start = json!({"name": "Vera", "group": support, "question": "Open yet?"});
+    let widget = format!("/api/visitor/widget?groups={support}");
+    let r = visitor.post("/api/visitor/chats", start.clone()).await;
+    assert_eq!(
+        (r.status, r.json["status"].as_str()),
+        (200, Some("offline")),
+        "closed before 09:00"
+    );
+    assert_eq!(visitor.get(&widget).await.json["groups"][0]["open"], false);
+
+    move_to(&app, utc(2026, 6, 1, 9, 0)).await;
+    assert_eq!(status(&mut ann).await["status"], "available");
+    assert_eq!(visitor.get(&widget).await.json["groups"][0]["open"], true);
+    let r = visitor.post("/api/visitor/chats", start.clone()).await;
+    assert_eq!(r.status, 201, "open at 09:00: {}", r.text);
+    let mut vera = Ws::visitor(&app, r.json["token"].as_str().expect("token"), 0).await;
+
+    // 17:00: the group closes; Vera, still waiting, is told.
+    move_to(&app, utc(2026, 6, 1, 17, 0)).await;
+    let ended = vera.until(|f| f["type"] == "chat_ended").await;
+    assert_eq!(ended["ended_by"], json!({"by": "closed"}));
+    assert_eq!(visitor.get(&widget).await.json["groups"][0]["open"], false);
+    let r = visitor.post("/api/visitor/chats", start).await;
+    assert_eq!(r.json["status"], "offline", "closed after 17:00");
+}

@@ -40,6 +40,7 @@ export default {
   ended_agent: '{name} ended the chat.',
   ended_idle: 'The chat was closed because nobody wrote for a while.',
   ended_queue_timeout: 'Sorry, nobody could answer in time. Leave us a message and we will reply by email.',
+  ended_closed: 'We have closed for now. Leave a message and we will reply by email.',
   new_chat: 'Start a new chat',
   reconnecting: 'Connection lost. Reconnecting…',
   offline_title: 'Leave a message',

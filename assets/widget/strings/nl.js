@@ -39,6 +39,7 @@ export default {
   ended_agent: '{name} heeft de chat beëindigd.',
   ended_idle: 'De chat is gesloten omdat er een tijd niemand schreef.',
   ended_queue_timeout: 'Helaas kon niemand op tijd antwoorden. Laat een bericht achter, dan antwoorden we per e-mail.',
+  ended_closed: 'We zijn nu gesloten. Laat een bericht achter, dan antwoorden we per e-mail.',
   new_chat: 'Nieuwe chat starten',
   reconnecting: 'Verbinding verbroken. Opnieuw verbinden…',
   offline_title: 'Laat een bericht achter',

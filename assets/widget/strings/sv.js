@@ -39,6 +39,7 @@ export default {
   ended_agent: '{name} avslutade chatten.',
   ended_idle: 'Chatten stängdes eftersom ingen skrev på en stund.',
   ended_queue_timeout: 'Tyvärr kunde ingen svara i tid. Lämna ett meddelande så svarar vi via e-post.',
+  ended_closed: 'Vi har stängt för tillfället. Lämna ett meddelande så svarar vi via e-post.',
   new_chat: 'Starta en ny chatt',
   reconnecting: 'Anslutningen bröts. Ansluter igen…',
   offline_title: 'Lämna ett meddelande',
