@@ -6,12 +6,12 @@
 // resent after a jittered reconnect, a banner while disconnected.
 // Text from data is set as text only, never as markup.
 
-import { ChatLog, Added, newClientId, backoff } from '../shared/chatlog.js';
+import { ChatLog, Added, newClientId } from '../shared/chatlog.js';
+import { Link } from './link.js';
 
 const LANGUAGES = ['en', 'sv', 'nl'];
 const SAVED = 'livedesk.chat'; // {token, chat_id, group, name, pending, saved_at}
 const KEEP_MS = 24 * 3600 * 1000; // a chat not touched for a day is forgotten
-const TYPING_EVERY_MS = 400;
 
 const params = new URLSearchParams(location.search);
 const embedded = params.get('embed') === '1' && window.parent !== window;
@@ -67,10 +67,11 @@ function pickLanguage(groupLang) {
   return 'en';
 }
 
-/** The groups the page asked for (`groups=` or `group=`), as the API takes them. */
-function groupList() {
+/** What the desk says of the groups the page asked for (`groups=` or `group=`). */
+function widgetInfo() {
   const raw = params.get('groups') || params.get('group') || '';
-  return raw.split(',').map((x) => x.trim()).filter(Boolean).join(',');
+  const groups = raw.split(',').map((x) => x.trim()).filter(Boolean).join(',');
+  return call('GET', '/api/visitor/widget' + (groups ? '?groups=' + encodeURIComponent(groups) : ''));
 }
 
 // ---- storage ---------------------------------------------------------
@@ -117,84 +118,7 @@ async function call(method, path, body) {
   return data;
 }
 
-// ---- the live connection ---------------------------------------------
-
-class Link {
-  constructor(token) {
-    this.token = token;
-    this.ws = null;
-    this.failures = 0;
-    this.timer = null;
-    this.stopped = false;
-    this.helloDone = false;
-    this.typingSent = 0;
-    this.typingTimer = null;
-    this.onOnline = () => this.now();
-    this.onVisible = () => { if (!document.hidden) this.now(); };
-    window.addEventListener('online', this.onOnline);
-    document.addEventListener('visibilitychange', this.onVisible);
-  }
-
-  connect() {
-    if (this.stopped) return;
-    clearTimeout(this.timer);
-    const url = location.origin.replace(/^http/, 'ws') + '/api/ws/visitor';
-    const ws = new WebSocket(url);
-    this.ws = ws;
-    this.helloDone = false;
-    ws.onopen = () => ws.send(JSON.stringify({ type: 'hello', token: this.token, last_seq: log.lastSeq }));
-    ws.onmessage = (e) => {
-      let frame;
-      try { frame = JSON.parse(e.data); } catch (err) { return; }
-      const handle = FRAMES[frame.type];
-      if (handle) handle(frame, this);
-    };
-    ws.onclose = () => {
-      if (this.ws !== ws) return;
-      this.ws = null;
-      if (this.stopped) return;
-      this.failures += 1;
-      if (this.failures > 1 || !navigator.onLine) banner(s('reconnecting'));
-      this.timer = setTimeout(() => this.connect(), backoff(this.failures - 1));
-    };
-  }
-
-  /** Retry at once (back online, tab visible again) when not connected. */
-  now() {
-    if (!this.stopped && !this.ws) this.connect();
-  }
-
-  /** Reconnects from our last seq (after a gap). */
-  restart() {
-    if (this.ws) this.ws.close();
-  }
-
-  send(frame) {
-    if (this.ws && this.helloDone && this.ws.readyState === WebSocket.OPEN) {
-      this.ws.send(JSON.stringify(frame));
-      return true;
-    }
-    return false;
-  }
-
-  typing(text) {
-    clearTimeout(this.typingTimer);
-    const draft = text.trim() ? (look && look.sneak_peek ? text.slice(0, 1000) : '…') : null;
-    const wait = TYPING_EVERY_MS - (Date.now() - this.typingSent);
-    const go = () => { this.typingSent = Date.now(); this.send({ type: 'typing', text: draft }); };
-    if (draft === null || wait <= 0) go();
-    else this.typingTimer = setTimeout(go, wait);
-  }
-
-  stop() {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    clearTimeout(this.typingTimer);
-    window.removeEventListener('online', this.onOnline);
-    document.removeEventListener('visibilitychange', this.onVisible);
-    if (this.ws) { const ws = this.ws; this.ws = null; ws.close(); }
-  }
-}
+// ---- the live connection (assets/widget/link.js) ---------------------
 
 function resendPending() {
   for (const p of log.pendingList()) link.send({ type: 'message', client_id: p.client_id, body: p.body });
@@ -499,7 +423,12 @@ function showChat() {
   });
   endButton.addEventListener('click', () => confirmEnd(endButton));
   renderThread();
-  link = new Link(chat.token);
+  link = new Link(chat.token, {
+    lastSeq: () => log.lastSeq,
+    frames: FRAMES,
+    down: () => banner(s('reconnecting')),
+    peek: () => !!(look && look.sneak_peek),
+  });
   link.connect();
   if (shown) input.focus();
 }
@@ -619,10 +548,7 @@ function typed() {
 async function recheck() {
   if (!formShown || chat || !look) return;
   let fresh;
-  try {
-    const groups = groupList();
-    fresh = await call('GET', '/api/visitor/widget' + (groups ? '?groups=' + encodeURIComponent(groups) : ''));
-  } catch (e) { return; }
+  try { fresh = await widgetInfo(); } catch (e) { return; }
   const was = info.groups.map((g) => g.open).join();
   info = fresh;
   look = info.groups.find((g) => g.id === look.id) || info.groups[0] || look;
@@ -680,9 +606,8 @@ function bell(on) {
 
 async function main() {
   document.documentElement.classList.add(embedded ? 'embedded' : 'page');
-  const groups = groupList();
   try {
-    info = await call('GET', '/api/visitor/widget' + (groups ? '?groups=' + encodeURIComponent(groups) : ''));
+    info = await widgetInfo();
   } catch (e) {
     view.replaceChildren(h('p', { class: 'sent', role: 'alert', text: e.message }));
     return;

@@ -106,13 +106,6 @@ pub struct Transcript {
     pub handoffs: Vec<Handoff>,
 }
 
-fn field(message: &str) -> AppError {
-    AppError::BadRequest {
-        code: "invalid_field",
-        message: message.to_string(),
-    }
-}
-
 async fn names(
     state: &AppState,
 ) -> Result<(HashMap<GroupId, String>, HashMap<StaffId, String>), AppError> {
@@ -139,14 +132,7 @@ pub async fn list(
     ctx: &AuthContext,
     q: ChatListQuery,
 ) -> Result<ChatPage, AppError> {
-    let per_page = q.per_page.unwrap_or(50) as usize;
-    if !(1..=200).contains(&per_page) {
-        return Err(field("per_page: must be between 1 and 200"));
-    }
-    let page = q.page.unwrap_or(1) as usize;
-    if !(1..=1_000_000).contains(&page) {
-        return Err(field("page: must be between 1 and 1000000"));
-    }
+    let (page, per_page) = super::paging(q.page, q.per_page)?;
     let desc = q.order.unwrap_or_default() == Order::Desc;
     let me = ctx.staff.id;
     let scope = q.scope.unwrap_or_default();

@@ -59,15 +59,21 @@ async fn covered(state: &AppState, rule: &ShiftRule) -> Result<Vec<Staff>, AppEr
 
 /// The shifts the caller may see.
 pub async fn list(state: &AppState, ctx: &AuthContext) -> Result<Vec<StoredShift>, AppError> {
-    let all = state.read(|s| s.list_shifts()).await?;
-    let mut out = Vec::new();
-    for s in all {
-        let people = covered(state, &s.rule).await.unwrap_or_default();
-        if may_see(&ctx.staff, &s.rule, &people) {
-            out.push(s);
-        }
-    }
-    Ok(out)
+    // One read of the shifts and the staff, not one per shift.
+    let (all, staff) = state
+        .read(|s| Ok((s.list_shifts()?, s.list_staff()?)))
+        .await?;
+    Ok(all
+        .into_iter()
+        .filter(|s| {
+            let people: Vec<Staff> = staff
+                .iter()
+                .filter(|r| s.rule.agents.contains(&r.staff.id))
+                .map(|r| r.staff.clone())
+                .collect();
+            may_see(&ctx.staff, &s.rule, &people)
+        })
+        .collect())
 }
 
 async fn save(

@@ -230,20 +230,7 @@ pub async fn list(
     ctx: &AuthContext,
     q: OfflineQuery,
 ) -> Result<OfflinePage, AppError> {
-    let field = |field, message: &str| {
-        AppError::Field(crate::domain::validate::FieldError {
-            field,
-            message: message.into(),
-        })
-    };
-    let per_page = q.per_page.unwrap_or(50) as usize;
-    if !(1..=200).contains(&per_page) {
-        return Err(field("per_page", "must be between 1 and 200"));
-    }
-    let page = q.page.unwrap_or(1) as usize;
-    if !(1..=1_000_000).contains(&page) {
-        return Err(field("page", "must be between 1 and 1000000"));
-    }
+    let (page, per_page) = super::paging(q.page, q.per_page)?;
     let staff = ctx.staff.clone();
     let only = q.group;
     let all = state

@@ -939,6 +939,7 @@ async fn the_widget_fits_its_size_budgets() {
         "/widget/panel",
         "/assets/widget/panel.css",
         "/assets/widget/panel.js",
+        "/assets/widget/link.js",
         "/assets/shared/chatlog.js",
         "/assets/widget/strings/en.js",
     ] {
