@@ -97,6 +97,8 @@ pub enum Slot {
     QueuePlace(ChatId),
     /// A group's queue view.
     QueueView(GroupId),
+    /// The staff roster.
+    Roster,
 }
 
 /// Ephemeral frames waiting to be written, at most one per slot.

@@ -162,6 +162,8 @@ pub(super) struct Core {
     pub overrides: HashMap<StaffId, Millis>,
     /// When the schedule next turns for anyone.
     pub next_boundary: Option<Millis>,
+    /// The roster as last sent.
+    pub roster_sent: Option<(Vec<super::roster::RosterEntry>, Vec<super::roster::RosterGroup>)>,
 }
 
 impl Core {
@@ -188,8 +190,17 @@ impl Core {
             schedule: Default::default(),
             overrides: HashMap::new(),
             next_boundary: None,
+            roster_sent: None,
         };
         core.wrap_up_reasons = core.store.wrap_up_reasons()?;
+        // Every group and everyone is on the roster, connected or not.
+        for group in core.store.list_groups()? {
+            let _ = core.ensure_group(group.id);
+        }
+        for row in core.store.list_staff()? {
+            core.agents
+                .insert(row.staff.id, Agent::new(row.staff));
+        }
         for mut chat in core.store.open_chats()? {
             let _ = core.ensure_group(chat.group);
             let owner = chat.owner.filter(|_| chat.state == ChatState::Active);
@@ -415,7 +426,7 @@ impl Core {
                     });
                 }
             }
-            Command::GroupChanged(group) => self.group_changed(group),
+            Command::GroupChanged(group, by) => self.group_changed(group, by),
             Command::DeleteGroup(group, reply) => {
                 let _ = reply.send(self.delete_group(group));
             }
@@ -423,6 +434,7 @@ impl Core {
             Command::Tick(done) => {
                 self.tick();
                 self.schedule_tick();
+                self.publish_roster(None);
                 if let Some(done) = done {
                     let _ = done.send(());
                 }

@@ -210,6 +210,25 @@ pub enum ServerFrame {
         /// How many chats are active in all.
         answered_total: usize,
     },
+    /// Everyone's status, load and chats, and the groups' queues, as the
+    /// receiver may see them (sent on change, at most every tick).
+    Roster {
+        /// Staff sharing a group with the receiver (admins: everyone).
+        staff: Vec<super::roster::RosterEntry>,
+        /// The receiver's groups (admins: every group).
+        groups: Vec<super::roster::RosterGroup>,
+    },
+    /// A group's queue was switched on or off.
+    QueueSwitched {
+        /// The group.
+        group: crate::domain::GroupId,
+        /// Its name.
+        name: String,
+        /// On (visitors can start chats) or off (the message form).
+        online: bool,
+        /// Who switched it.
+        by: Option<StaffRef>,
+    },
     /// A request could not be done.
     Error {
         /// Stable code.

@@ -15,6 +15,7 @@ pub mod frames;
 mod handoff;
 mod messages;
 mod presence;
+mod roster;
 mod routing;
 mod schedule;
 
@@ -175,8 +176,8 @@ pub enum Command {
     SessionClosed(StaffId, TokenHash),
     /// The admin-managed wrap-up reasons changed.
     WrapUpReasonsChanged(Vec<String>),
-    /// A group's settings changed.
-    GroupChanged(crate::domain::GroupId),
+    /// A group's settings changed (by whom, when a person did it).
+    GroupChanged(crate::domain::GroupId, Option<frames::StaffRef>),
     /// Delete a group (the caller checked the right to): refused with
     /// `group_has_open_chats` while any chat of it is open. Decided here,
     /// in order with chat starts, so no chat can start in it meanwhile.

@@ -59,6 +59,7 @@ impl Core {
                 .collect(),
         };
         conn.push(Out::hello(chats, hello.json()));
+        self.publish_roster(Some(id));
         // One who connects during their shift starts available; outside
         // it, offline (a choice made meanwhile still holds).
         let now = self.now();
@@ -151,9 +152,10 @@ impl Core {
 
     pub(super) fn staff_changed(&mut self, staff: Staff) {
         let id = staff.id;
-        let Some(a) = self.agents.get_mut(&id) else {
-            return;
-        };
+        let a = self
+            .agents
+            .entry(id)
+            .or_insert_with(|| Agent::new(staff.clone()));
         let mut groups: Vec<GroupId> = a.staff.groups.clone();
         groups.extend(staff.groups.iter().copied());
         a.staff = staff;
@@ -247,15 +249,21 @@ impl Core {
             });
         }
         self.store.delete_group(id)?;
-        self.group_changed(id);
+        self.group_changed(id, None);
         Ok(())
     }
 
-    pub(super) fn group_changed(&mut self, id: GroupId) {
+    pub(super) fn group_changed(&mut self, id: GroupId, by: Option<StaffRef>) {
         match self.store.group(id) {
             Ok(Some(group)) => {
+                let _ = self.ensure_group(id);
+                let mut switched = false;
                 if let Some(g) = self.groups.get_mut(&id) {
+                    switched = g.group.queue_online != group.queue_online;
                     g.group = group;
+                }
+                if switched {
+                    self.tell_queue_switched(id, by);
                 }
                 self.route(id);
             }

@@ -25,6 +25,8 @@ mod http_surface;
 mod lists;
 /// The real binary: CLI commands, restart keeping data, second process refused.
 mod process;
+/// The live roster: statuses, loads and chats, scoped by role; queue switches.
+mod roster;
 /// What each role may and may not do to staff and groups.
 mod roles;
 /// First-run setup link: works once, expires, creates the owner.

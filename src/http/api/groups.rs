@@ -26,7 +26,9 @@ pub async fn post_group(
     who: AdminAuth,
     body: web::Json<NewGroup>,
 ) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Created().json(groups::create(&state, &who.0, body.into_inner()).await?))
+    let group = groups::create(&state, &who.0, body.into_inner()).await?;
+    state.engine.send(Command::GroupChanged(group.id, None)).await;
+    Ok(HttpResponse::Created().json(group))
 }
 
 /// One group (404 when not visible to the caller).
@@ -52,7 +54,11 @@ pub async fn patch_group(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let group = groups::update(&state, &who.0, id, body.into_inner()).await?;
-    state.engine.send(Command::GroupChanged(id)).await;
+    let by = crate::engine::frames::StaffRef {
+        id: who.0.staff.id,
+        name: who.0.staff.display_name.clone(),
+    };
+    state.engine.send(Command::GroupChanged(id, Some(by))).await;
     Ok(HttpResponse::Ok().json(group))
 }
 

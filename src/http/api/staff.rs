@@ -38,7 +38,12 @@ pub async fn post_staff(
     who: AdminAuth,
     body: web::Json<NewStaff>,
 ) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Created().json(staff::create(&state, &who.0, body.into_inner()).await?))
+    let created = staff::create(&state, &who.0, body.into_inner()).await?;
+    state
+        .engine
+        .send(Command::StaffChanged(created.clone()))
+        .await;
+    Ok(HttpResponse::Created().json(created))
 }
 
 /// One staff member (404 when not visible to the caller).
