@@ -1,6 +1,9 @@
-// Shared helpers of the console pages: JSON API calls with the CSRF
-// header, safe DOM building (text is always set as text, never parsed as
-// HTML), and the notice banner.
+// REST for the console: JSON calls with the CSRF header, errors as
+// ApiError with the server's code and a message worded for people, and
+// the notice banner.
+import { h, humane } from './dom.js';
+
+export { h };
 
 let csrfToken = '';
 
@@ -31,26 +34,9 @@ export async function api(method, path, body) {
   try { data = await res.json(); } catch (e) { data = null; }
   if (!res.ok) {
     const err = (data && data.error) || { code: 'http_' + res.status, message: res.statusText };
-    throw new ApiError(res.status, err.code, err.message);
+    throw new ApiError(res.status, err.code, humane(err.message));
   }
   return data;
-}
-
-/** Builds an element. Children may be nodes, strings (as text) or falsy (skipped). */
-export function h(tag, attrs, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
-    else if (k === 'dataset') Object.assign(el.dataset, v);
-    else if (k in el && typeof v !== 'string') el[k] = v;
-    else el.setAttribute(k, v === true ? '' : v);
-  }
-  for (const c of children.flat()) {
-    if (c === undefined || c === null || c === false) continue;
-    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
-  return el;
 }
 
 /** Shows a message in the banner ('error' or 'ok'). */

@@ -2,34 +2,37 @@
 // widget look and behaviour, and the snippet that embeds the widget.
 // Owner and admins add and delete; managers edit their own.
 import { api, h, notice, clearNotice } from './api.js';
+import { errorSlot } from './dom.js';
 
 const ROUTING = { round_robin: 'Round robin', least_busy: 'Least busy', manual: 'Manual (agents pick)' };
 
 function groupForm(existing, done) {
   const w = existing ? existing.widget : { title: 'Chat with us', color: '#1f6feb', greeting: 'Hello! How can we help?', language: 'en', position: 'right' };
   const on = (key, dflt) => (existing ? existing[key] !== false : dflt);
+  const p = existing ? 'edit-' : ''; // the edit form and the add form may both show
+  const err = errorSlot();
   const f = {
-    name: h('input', { id: 'group-name', required: true, maxlength: 60, value: existing ? existing.name : '' }),
-    routing: h('select', { id: 'group-routing' }, Object.entries(ROUTING).map(([v, t]) =>
+    name: h('input', { id: `${p}group-name`, required: true, maxlength: 60, value: existing ? existing.name : '' }),
+    routing: h('select', { id: `${p}group-routing` }, Object.entries(ROUTING).map(([v, t]) =>
       h('option', { value: v, selected: (existing ? existing.routing : 'round_robin') === v }, t))),
-    rona: h('input', { id: 'group-rona', type: 'number', min: 5, max: 600, value: existing ? existing.rona_timeout_secs : 30 }),
-    online: h('input', { id: 'group-online', type: 'checkbox', checked: existing ? existing.queue_online : true }),
-    nobody: h('input', { id: 'group-nobody', type: 'checkbox', checked: on('offline_when_nobody_online', true) }),
-    peek: h('input', { id: 'group-peek', type: 'checkbox', checked: on('sneak_peek', true) }),
-    timeout: h('input', { id: 'group-queue-timeout', type: 'number', min: 0, max: 86400, value: existing ? existing.queue_timeout_secs || 0 : 0 }),
-    sites: h('input', { id: 'group-sites', maxlength: 4000, placeholder: 'https://shop.example.com',
+    rona: h('input', { id: `${p}group-rona`, type: 'number', min: 5, max: 600, value: existing ? existing.rona_timeout_secs : 30 }),
+    online: h('input', { id: `${p}group-online`, type: 'checkbox', checked: existing ? existing.queue_online : true }),
+    nobody: h('input', { id: `${p}group-nobody`, type: 'checkbox', checked: on('offline_when_nobody_online', true) }),
+    peek: h('input', { id: `${p}group-peek`, type: 'checkbox', checked: on('sneak_peek', true) }),
+    timeout: h('input', { id: `${p}group-queue-timeout`, type: 'number', min: 0, max: 86400, value: existing ? existing.queue_timeout_secs || 0 : 0 }),
+    sites: h('input', { id: `${p}group-sites`, maxlength: 4000, placeholder: 'https://shop.example.com',
       value: existing ? (existing.allowed_origins || []).join(', ') : '' }),
-    position: h('select', { id: 'group-position' }, [['right', 'Bottom right'], ['left', 'Bottom left']].map(([v, t]) =>
+    position: h('select', { id: `${p}group-position` }, [['right', 'Bottom right'], ['left', 'Bottom left']].map(([v, t]) =>
       h('option', { value: v, selected: (w.position || 'right') === v }, t))),
-    title: h('input', { id: 'group-title', maxlength: 60, value: w.title }),
-    color: h('input', { id: 'group-color', type: 'color', value: w.color }),
-    greeting: h('input', { id: 'group-greeting', maxlength: 300, value: w.greeting }),
-    language: h('input', { id: 'group-language', maxlength: 35, value: w.language }),
+    title: h('input', { id: `${p}group-title`, maxlength: 60, value: w.title }),
+    color: h('input', { id: `${p}group-color`, type: 'color', value: w.color }),
+    greeting: h('textarea', { id: `${p}group-greeting`, maxlength: 300, rows: 2 }, w.greeting),
+    language: h('input', { id: `${p}group-language`, maxlength: 35, value: w.language }),
   };
-  const form = h('form', { id: 'group-form', class: 'card grid' },
+  const form = h('form', { id: `${p}group-form`, class: 'card grid' },
     h('label', {}, 'Name', f.name),
     h('label', {}, 'Routing', f.routing),
-    h('label', {}, 'RONA timeout (seconds)', f.rona),
+    h('label', { title: 'RONA: Reassign On No Answer. An agent who does not accept an offer within this time is set to “not responding” and the chat goes to the next agent.' }, 'Seconds to accept an offer (RONA)', f.rona),
     h('label', {}, 'Queue timeout (seconds, 0: none)', f.timeout),
     h('label', { class: 'check' }, f.online, 'Queue online'),
     h('label', { class: 'check' }, f.nobody, 'Message form when nobody is online'),
@@ -40,8 +43,9 @@ function groupForm(existing, done) {
     h('label', {}, 'Language (en, sv, nl or auto)', f.language),
     h('label', {}, 'Launcher position', f.position),
     h('label', {}, 'Extra sites for this widget (comma-separated)', f.sites),
+    err.el,
     h('div', { class: 'row' },
-      h('button', { id: 'group-submit', type: 'submit' }, existing ? 'Save' : 'Add group'),
+      h('button', { id: `${p}group-submit`, type: 'submit' }, existing ? 'Save' : 'Add group'),
       existing ? h('button', { type: 'button', class: 'secondary', onclick: () => done(false) }, 'Cancel') : null));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -57,7 +61,7 @@ function groupForm(existing, done) {
       else await api('POST', '/api/groups', body);
       notice(existing ? 'Saved.' : `Group ${body.name} added.`, 'ok');
       done(true);
-    } catch (e) { notice(e.message); }
+    } catch (e) { err.show(e.message); }
   });
   return form;
 }
@@ -76,7 +80,7 @@ function snippets(groups) {
   const row = (g) => {
     const script = `<script src="${desk}/widget.js" data-group="${g.id}" async></script>`;
     const link = `${desk}/chat?group=${g.id}`;
-    const copy = (text, label) => h('button', { type: 'button', class: 'secondary', 'aria-label': `${label} for ${g.name}`,
+    const copy = (text, label) => h('button', { type: 'button', class: 'secondary', 'aria-label': `Copy the ${label.toLowerCase()} for ${g.name}`,
       onclick: async () => {
         try { await navigator.clipboard.writeText(text); notice(`Copied the ${label.toLowerCase()} for ${g.name}.`, 'ok'); }
         catch (e) { notice('The browser did not allow copying; select the text and copy it.'); }
@@ -110,14 +114,14 @@ export async function groupsView(ctx) {
     h('td', {}, g.queue_online ? 'online' : 'offline'),
     h('td', {}, widgetBadge(g.widget)),
     h('td', { class: 'actions' },
-      canEdit ? h('button', { type: 'button', class: 'secondary', onclick: () => edit(g) }, 'Edit') : null,
-      isAdmin ? h('button', { type: 'button', class: 'danger', onclick: () => remove(g) }, 'Delete') : null)));
+      canEdit ? h('button', { type: 'button', class: 'secondary', 'aria-label': `Edit ${g.name}`, onclick: () => edit(g) }, 'Edit') : null,
+      isAdmin ? h('button', { type: 'button', class: 'danger', 'aria-label': `Delete ${g.name}`, onclick: () => remove(g) }, 'Delete') : null)));
   root.append(
     h('h1', {}, isAdmin ? 'Groups' : 'Your groups'),
     groups.length === 0 ? h('p', { class: 'muted' }, isAdmin ? 'No groups yet. Add one below.' : 'You are not in any group yet.') :
-      h('table', { id: 'groups-table' },
+      h('div', { class: 'table-box' }, h('table', { id: 'groups-table' },
         h('thead', {}, h('tr', {}, ['Name', 'Routing', 'RONA', 'Queue', 'Widget', ''].map((t) => h('th', {}, t)))),
-        h('tbody', {}, rows)),
+        h('tbody', {}, rows))),
     formSlot);
   if (canEdit && groups.length) root.append(...snippets(groups));
   if (isAdmin) root.append(h('h2', {}, 'Add a group'), groupForm(null, () => rerender()));

@@ -29,9 +29,9 @@ export async function messagesView(ctx, page = 1) {
     h('h1', {}, 'Offline messages'),
     h('p', { class: 'muted' }, 'Left with the website widget while nobody could chat. Reply by email.'),
     list.total === 0 ? h('p', { class: 'muted', id: 'messages-empty' }, 'No messages yet.') :
-      h('table', { id: 'messages-table' },
+      h('div', { class: 'table-box' }, h('table', { id: 'messages-table' },
         h('thead', {}, h('tr', {}, ['Received', 'Name', 'Email', 'Group', 'Message'].map((t) => h('th', {}, t)))),
-        h('tbody', {}, rows)),
+        h('tbody', {}, rows))),
     pages > 1 ? h('div', { class: 'row' },
       h('button', { type: 'button', class: 'secondary', disabled: page <= 1, onclick: () => go(page - 1) }, 'Newer'),
       h('span', {}, `Page ${page} of ${pages}`),

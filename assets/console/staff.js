@@ -1,11 +1,12 @@
 // The staff screen: the staff the signed-in member may see, and for the
 // owner and admins, forms to add, edit, disable and set passwords.
 import { api, h, notice, clearNotice } from './api.js';
+import { errorSlot } from './dom.js';
 
 const ROLES = ['admin', 'manager', 'agent'];
 
 function groupChecks(groups, chosen) {
-  return h('fieldset', { id: 'staff-groups' }, h('legend', {}, 'Groups'),
+  return h('fieldset', { id: `${p}staff-groups` }, h('legend', {}, 'Groups'),
     groups.length === 0 ? h('span', { class: 'muted' }, 'No groups yet') : null,
     groups.map((g) => h('label', { class: 'check' },
       h('input', { type: 'checkbox', value: g.id, checked: chosen.includes(g.id), dataset: { groupName: g.name } }),
@@ -15,20 +16,22 @@ function groupChecks(groups, chosen) {
 function staffForm(ctx, groups, existing, done) {
   const isAdmin = ['owner', 'admin'].includes(ctx.me.role);
   const self = existing && existing.id === ctx.me.id;
+  const p = existing ? 'edit-' : ''; // the edit form and the add form may both show
+  const err = errorSlot();
   const f = {
-    email: h('input', { id: 'staff-email', type: 'email', required: true, value: existing ? existing.email : '', disabled: !isAdmin }),
-    name: h('input', { id: 'staff-name', required: true, maxlength: 80, value: existing ? existing.display_name : '' }),
-    role: h('select', { id: 'staff-role', disabled: !isAdmin || self || (existing && existing.role === 'owner') },
+    email: h('input', { id: `${p}staff-email`, type: 'email', required: true, value: existing ? existing.email : '', disabled: !isAdmin }),
+    name: h('input', { id: `${p}staff-name`, required: true, maxlength: 80, value: existing ? existing.display_name : '' }),
+    role: h('select', { id: `${p}staff-role`, disabled: !isAdmin || self || (existing && existing.role === 'owner') },
       (existing && existing.role === 'owner' ? ['owner'] : ROLES).map((r) =>
         h('option', { value: r, selected: (existing ? existing.role : 'agent') === r }, r))),
-    password: h('input', { id: 'staff-password', type: 'password', autocomplete: 'new-password', minlength: 8, required: !existing }),
-    chat: h('input', { id: 'staff-chat', type: 'checkbox', checked: existing ? existing.chat_enabled : true, disabled: !isAdmin }),
-    max: h('input', { id: 'staff-max', type: 'number', min: 1, max: 50, value: existing ? existing.max_concurrent_chats : 3, disabled: !isAdmin }),
+    password: h('input', { id: `${p}staff-password`, type: 'password', autocomplete: 'new-password', minlength: 8, required: !existing }),
+    chat: h('input', { id: `${p}staff-chat`, type: 'checkbox', checked: existing ? existing.chat_enabled : true, disabled: !isAdmin }),
+    max: h('input', { id: `${p}staff-max`, type: 'number', min: 1, max: 50, value: existing ? existing.max_concurrent_chats : 3, disabled: !isAdmin }),
   };
-  const checks = groupChecks(groups, existing ? existing.groups : []);
+  const checks = groupChecks(groups, existing ? existing.groups : [], p);
   if (!isAdmin) for (const c of checks.querySelectorAll('input')) c.disabled = true;
   const canSetPassword = !existing || (isAdmin && !self && existing.role !== 'owner');
-  const form = h('form', { id: 'staff-form', class: 'card grid' },
+  const form = h('form', { id: `${p}staff-form`, class: 'card grid' },
     h('label', {}, 'Email', f.email),
     h('label', {}, 'Display name', f.name),
     h('label', {}, 'Role', f.role),
@@ -36,8 +39,9 @@ function staffForm(ctx, groups, existing, done) {
     h('label', {}, 'Max concurrent chats', f.max),
     h('label', { class: 'check' }, f.chat, 'Takes chats'),
     checks,
+    err.el,
     h('div', { class: 'row' },
-      h('button', { id: 'staff-submit', type: 'submit' }, existing ? 'Save' : 'Add staff member'),
+      h('button', { id: `${p}staff-submit`, type: 'submit' }, existing ? 'Save' : 'Add staff member'),
       existing ? h('button', { type: 'button', class: 'secondary', onclick: () => done(false) }, 'Cancel') : null));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -63,7 +67,7 @@ function staffForm(ctx, groups, existing, done) {
       }
       done(true);
     } catch (e) {
-      notice(e.message);
+      err.show(e.message);
     }
   });
   return form;
@@ -92,14 +96,14 @@ export async function staffView(ctx) {
     h('td', {}, s.groups.map((g) => names[g] || '?').join(', ')),
     h('td', { class: 'actions' },
       (isAdmin && s.role !== 'owner') || s.id === ctx.me.id
-        ? h('button', { type: 'button', class: 'secondary', onclick: () => edit(s) }, 'Edit') : null,
+        ? h('button', { type: 'button', class: 'secondary', 'aria-label': `Edit ${s.display_name}`, onclick: () => edit(s) }, 'Edit') : null,
       isAdmin && s.role !== 'owner' && s.id !== ctx.me.id
-        ? h('button', { type: 'button', class: 'danger', onclick: () => toggle(s) }, s.disabled ? 'Enable' : 'Disable') : null)));
+        ? h('button', { type: 'button', class: s.disabled ? 'secondary' : 'danger', 'aria-label': `${s.disabled ? 'Enable' : 'Disable'} ${s.display_name}`, onclick: () => toggle(s) }, s.disabled ? 'Enable' : 'Disable') : null)));
   root.append(
     h('h1', {}, isAdmin ? 'Staff' : ctx.me.role === 'manager' ? 'Staff of your groups' : 'You'),
-    h('table', { id: 'staff-table' },
+    h('div', { class: 'table-box' }, h('table', { id: 'staff-table' },
       h('thead', {}, h('tr', {}, ['Name', 'Email', 'Role', 'Chats', 'Groups', ''].map((t) => h('th', {}, t)))),
-      h('tbody', {}, rows)),
+      h('tbody', {}, rows))),
     formSlot);
   if (isAdmin) root.append(h('h2', {}, 'Add a staff member'), staffForm(ctx, groups, null, () => rerender()));
   return root;

@@ -8,6 +8,7 @@
 
 import { ChatLog, Added, newClientId } from '../shared/chatlog.js';
 import { Link } from './link.js';
+import { h } from '../shared/dom.js';
 
 const LANGUAGES = ['en', 'sv', 'nl'];
 const SAVED = 'livedesk.chat'; // {token, chat_id, group, name, pending, saved_at}
@@ -31,22 +32,6 @@ let agentName = '';
 const $ = (id) => document.getElementById(id);
 const view = $('view');
 
-/** Builds an element; string children become text nodes, never markup. */
-function h(tag, attrs, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === false || v === null || v === undefined) continue;
-    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
-    else if (k === 'text') el.textContent = v;
-    else if (v === true) el.setAttribute(k, '');
-    else el.setAttribute(k, String(v));
-  }
-  for (const c of children.flat()) {
-    if (c === null || c === undefined || c === false) continue;
-    el.appendChild(typeof c === 'string' ? document.createTextNode(c) : c);
-  }
-  return el;
-}
 
 /** A string with {placeholders} filled in (as text). */
 function s(key, vars) {

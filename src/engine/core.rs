@@ -535,6 +535,14 @@ impl Core {
         Some(ChatView {
             chat: self.agent_chat(&live.chat),
             offer_expires_at: live.offer.filter(|(a, _)| *a == for_agent).map(|(_, d)| d),
+            question: self.question(id),
         })
+    }
+
+    /// A chat's first message as staff see it.
+    pub(super) fn question(&self, id: ChatId) -> Option<String> {
+        let first = self.store.messages_after(id, 0, 1).ok()?.into_iter().next()?;
+        (first.kind == crate::domain::chat::MessageKind::Visitor)
+            .then(|| self.config.staff_view().text(&first.body))
     }
 }

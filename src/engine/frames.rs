@@ -24,6 +24,9 @@ pub struct ChatView {
     pub chat: Chat,
     /// When an offer to the receiving agent expires, if offered to them.
     pub offer_expires_at: Option<Millis>,
+    /// The visitor's first message (masked like all visitor text), for
+    /// the offer pop-up.
+    pub question: Option<String>,
 }
 
 /// A chat as shown in a queue view: just what the list needs.

@@ -117,6 +117,7 @@ impl Core {
         let view = super::frames::ChatView {
             chat: self.agent_chat(&self.chats[&id].chat),
             offer_expires_at: Some(deadline),
+            question: self.question(id),
         };
         let frame = ServerFrame::Request {
             request,

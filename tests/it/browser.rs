@@ -8,6 +8,7 @@ use fantoccini::{Client as Browser, ClientBuilder, Locator};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 fn find(env: &str, candidates: &[&str]) -> Option<PathBuf> {
@@ -136,10 +137,15 @@ pub(crate) async fn wait_text(b: &Browser, css: &str, want: &str) {
             }
         }
         if Instant::now() > deadline {
+            let shown = match b.find(Locator::Css(css)).await {
+                Ok(e) => e.text().await.unwrap_or_default(),
+                Err(_) => "(no such element)".to_string(),
+            };
             let body = b.source().await.unwrap_or_default();
+            let start = body.find("<main").unwrap_or(0);
             panic!(
-                "{css} never showed {want:?}; page: {}",
-                &body[..body.len().min(2000)]
+                "{css} never showed {want:?}; it shows {shown:?}; page: {}",
+                &body[start..body.len().min(start + 2500)]
             );
         }
         actix_web::rt::time::sleep(Duration::from_millis(50)).await;
@@ -151,6 +157,119 @@ pub(crate) async fn screenshot(b: &Browser, name: &str) {
     let _ = std::fs::create_dir_all(&dir);
     if let Ok(png) = b.screenshot().await {
         let _ = std::fs::write(dir.join(format!("{name}.png")), png);
+    }
+}
+
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_livedesk");
+
+pub(crate) fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// axe-core's script, or None after saying why (panics under CI).
+pub(crate) fn axe_source() -> Option<String> {
+    let path = std::env::var("LIVEDESK_AXE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("target/node/node_modules/axe-core/axe.min.js")
+        });
+    match std::fs::read_to_string(&path) {
+        Ok(s) => Some(s),
+        Err(_) => {
+            let msg = format!(
+                "AXE CHECKS SKIPPED: axe-core not found at {}. Install it with \
+                 `npm install --prefix target/node axe-core@4` (or set LIVEDESK_AXE).",
+                path.display()
+            );
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("{msg} Under CI a missing axe-core is a failure.");
+            }
+            eprintln!("\n=== {msg} ===\n");
+            None
+        }
+    }
+}
+
+/// Runs axe-core in the current frame: no serious or critical violation.
+pub(crate) async fn axe(b: &Browser, axe: &Option<String>, state: &str) {
+    let Some(src) = axe else { return };
+    b.execute(src, vec![]).await.expect("inject axe");
+    let found = b
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations
+               .filter(v => v.impact === 'serious' || v.impact === 'critical')
+               .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.map(n => n.target.join(' ')).join(', '))),
+               e => done(['axe failed: ' + e]));",
+            vec![],
+        )
+        .await
+        .expect("run axe");
+    assert_eq!(found, serde_json::json!([]), "axe-core in state {state:?}");
+}
+
+/// The desk as a process: killed with SIGKILL, restarted on the same port.
+pub(crate) struct DeskProcess {
+    child: Option<Child>,
+    config: PathBuf,
+    base: String,
+}
+
+impl DeskProcess {
+    pub(crate) fn start(config: &Path, base: &str) -> Self {
+        let mut d = DeskProcess {
+            child: None,
+            config: config.to_path_buf(),
+            base: base.to_string(),
+        };
+        d.spawn();
+        d
+    }
+
+    pub(crate) fn spawn(&mut self) {
+        let child = Command::new(BIN)
+            .args(["serve", "--config", self.config.to_str().expect("utf8")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn livedesk serve");
+        self.child = Some(child);
+        let addr = self.base.trim_start_matches("http://").to_string();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let up = std::net::TcpStream::connect(&addr).is_ok_and(|mut s| {
+                use std::io::Read;
+                let _ = s.write_all(b"GET /readyz HTTP/1.0\r\n\r\n");
+                let mut buf = [0u8; 12];
+                s.read_exact(&mut buf).is_ok() && buf.ends_with(b"200")
+            });
+            if up {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the desk did not become ready in 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub(crate) fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for DeskProcess {
+    fn drop(&mut self) {
+        self.kill();
     }
 }
 

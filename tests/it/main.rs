@@ -37,6 +37,8 @@ mod shifts;
 mod visitor_view;
 /// The staff websocket: greeting, origin check, going-away on shutdown.
 mod websocket;
+/// The agent workspace in Chromium: two agents, a manager, a visitor, the real binary.
+mod workspace;
 /// The website widget in Chromium on a hostile shop page, with the real binary.
 mod widget;
 /// The widget's REST side: group info, offline messages, queue timeout, sneak peek.

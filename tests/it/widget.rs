@@ -13,123 +13,11 @@ use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON
 use fantoccini::{Client as Browser, Locator};
 use serde_json::{json, Value};
 use std::io::Write;
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_livedesk");
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
-
-/// axe-core's script, or None after saying why (panics under CI).
-fn axe_source() -> Option<String> {
-    let path = std::env::var("LIVEDESK_AXE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("target/node/node_modules/axe-core/axe.min.js")
-        });
-    match std::fs::read_to_string(&path) {
-        Ok(s) => Some(s),
-        Err(_) => {
-            let msg = format!(
-                "AXE CHECKS SKIPPED: axe-core not found at {}. Install it with \
-                 `npm install --prefix target/node axe-core@4` (or set LIVEDESK_AXE).",
-                path.display()
-            );
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("{msg} Under CI a missing axe-core is a failure.");
-            }
-            eprintln!("\n=== {msg} ===\n");
-            None
-        }
-    }
-}
-
-/// Runs axe-core in the current frame: no serious or critical violation.
-async fn axe(b: &Browser, axe: &Option<String>, state: &str) {
-    let Some(src) = axe else { return };
-    b.execute(src, vec![]).await.expect("inject axe");
-    let found = b
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations
-               .filter(v => v.impact === 'serious' || v.impact === 'critical')
-               .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.map(n => n.target.join(' ')).join(', '))),
-               e => done(['axe failed: ' + e]));",
-            vec![],
-        )
-        .await
-        .expect("run axe");
-    assert_eq!(found, json!([]), "axe-core in state {state:?}");
-}
-
-/// The desk as a process: killed with SIGKILL, restarted on the same port.
-struct DeskProcess {
-    child: Option<Child>,
-    config: PathBuf,
-    base: String,
-}
-
-impl DeskProcess {
-    fn start(config: &Path, base: &str) -> Self {
-        let mut d = DeskProcess {
-            child: None,
-            config: config.to_path_buf(),
-            base: base.to_string(),
-        };
-        d.spawn();
-        d
-    }
-
-    fn spawn(&mut self) {
-        let child = Command::new(BIN)
-            .args(["serve", "--config", self.config.to_str().expect("utf8")])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn livedesk serve");
-        self.child = Some(child);
-        let addr = self.base.trim_start_matches("http://").to_string();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let up = std::net::TcpStream::connect(&addr).is_ok_and(|mut s| {
-                use std::io::Read;
-                let _ = s.write_all(b"GET /readyz HTTP/1.0\r\n\r\n");
-                let mut buf = [0u8; 12];
-                s.read_exact(&mut buf).is_ok() && buf.ends_with(b"200")
-            });
-            if up {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the desk did not become ready in 30 s"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-impl Drop for DeskProcess {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
 
 /// What the shop's pages embed.
 #[derive(Clone)]
@@ -941,6 +829,7 @@ async fn the_widget_fits_its_size_budgets() {
         "/assets/widget/panel.js",
         "/assets/widget/link.js",
         "/assets/shared/chatlog.js",
+        "/assets/shared/dom.js",
         "/assets/widget/strings/en.js",
     ] {
         whole += served_gzip(&app.base, path).await;
