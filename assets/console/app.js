@@ -116,7 +116,9 @@ function renderPresence() {
   if (!ctx.me) return;
   const mine = myEntry();
   const parts = [];
-  if (state.status === 'rona') {
+  if (!ctx.me.chat_enabled) {
+    // Staff who take no chats have no status to switch.
+  } else if (state.status === 'rona') {
     parts.push(h('span', { class: 'status-dot rona', id: 'my-status', 'aria-label': 'Your status: not responding' }, 'Not responding'),
       h('button', { type: 'button', id: 'im-back', class: 'light', title: 'You missed an offer, so no chats are offered to you (RONA: Reassign On No Answer).',
         onclick: () => setStatus('available') }, 'I’m back'));
@@ -167,7 +169,8 @@ async function route() {
   }
   view.className = name === 'workspace' ? 'wide' : '';
   try {
-    view.replaceChildren(await views[name](ctx, m[2] || null));
+    // The route's second part (#/chats/{id}) is the screen's argument.
+    view.replaceChildren(await views[name](ctx, m[2] || undefined));
   } catch (e) {
     if (e.status === 401) signedOut(e.message);
     else view.replaceChildren(h('p', { class: 'form-error', role: 'alert' }, e.message));

@@ -5,16 +5,21 @@ import { h } from '../shared/dom.js';
 
 export { h };
 
-/** Says `text` to screen readers and shows it briefly in the toast. */
-export function announce(text) {
+/**
+ * Says `text` to screen readers and shows it briefly in the toast
+ * (`visual: false`: to screen readers only, when the screen shows it already).
+ */
+export function announce(text, { visual = true } = {}) {
   const live = document.getElementById('announcer');
+  const toast = document.getElementById('toast');
   if (!live) return;
-  live.textContent = '';
   // A fresh node each time, so the same words twice are read twice.
-  live.append(h('p', {}, text));
-  live.hidden = false;
+  live.replaceChildren(h('p', {}, text));
+  if (!visual || !toast) return;
+  toast.textContent = text;
+  toast.hidden = false;
   clearTimeout(announce.timer);
-  announce.timer = setTimeout(() => { live.hidden = true; }, 6000);
+  announce.timer = setTimeout(() => { toast.hidden = true; }, 6000);
 }
 
 let openDialogs = 0;

@@ -8,16 +8,13 @@
 import { h, announce } from './dom.js';
 import { state, subscribe } from './store.js';
 import * as live from './live.js';
+import { groupName } from './names.js';
 
 const layer = () => document.getElementById('offer-layer');
 let shown = null; // chat id in the pop-up
 let tick = null;
 let audio = null;
-let groupNames = {};
 const seen = new Set();
-
-/** Group names for the pop-up (the console loads them once). */
-export function setGroupNames(names) { groupNames = names; }
 
 function beep() {
   if (!audio) return;
@@ -52,7 +49,7 @@ function soundButton() {
 function notify(o) {
   beep();
   const what = o.kind === 'offer' ? 'New chat' : o.kind === 'transfer' ? `${o.from.name} transfers a chat` : `${o.from.name} invites you to a chat`;
-  announce(`${what}: ${o.chat.visitor.name}. Alt+A accepts, Alt+D declines.`);
+  announce(`${what}: ${o.chat.visitor.name}. Alt+A accepts, Alt+D declines.`, { visual: false });
   if (document.hidden && 'Notification' in window && Notification.permission === 'granted') {
     try { new Notification(what, { body: o.chat.visitor.name, tag: `offer-${o.chat.id}` }); } catch (e) { /* not allowed */ }
   }
@@ -97,7 +94,7 @@ function render() {
   const card = h('section', { class: 'offer', id: 'offer', role: 'alertdialog', 'aria-labelledby': 'offer-title', 'aria-describedby': 'offer-who', dataset: { chat: o.chat.id } },
     h('h2', { id: 'offer-title' }, title),
     h('p', { id: 'offer-who', class: 'who' }, o.chat.visitor.name,
-      h('span', { class: 'muted' }, ` · ${groupNames[o.chat.group] || 'group'}`)),
+      h('span', { class: 'muted' }, ` · ${groupName(o.chat.group)}`)),
     o.chat.visitor.email ? h('p', { class: 'muted' }, o.chat.visitor.email) : null,
     firstQuestion(o.chat) ? h('blockquote', { id: 'offer-question' }, firstQuestion(o.chat)) : null,
     h('p', { class: 'deadline' }, o.kind === 'offer' ? 'Accept within ' : 'Answer within ', countdown,

@@ -27,7 +27,8 @@ export async function queueView(ctx) {
           h('tbody', {}, list.map((e) => row(e, kind))))) : h('p', { class: 'muted' }, 'None.'));
       const details = chosen && [...v.waiting, ...v.unanswered, ...v.answered].find((e) => e.id === chosen);
       return h('section', { class: 'card', dataset: { group: g.name } },
-        h('h2', {}, g.name, manual ? h('span', { class: 'badge' }, 'pick by hand') : null),
+        h('h2', {}, g.name, manual ? h('span', { class: 'badge' }, 'pick by hand') : null,
+          state.roster.groups.some((r) => r.id === v.group && !r.queue_online) ? h('span', { class: 'badge off' }, 'queue offline: visitors get the message form') : null),
         table('Waiting', v.waiting, v.waiting_total, 'waiting'),
         table('Unanswered', v.unanswered, v.unanswered_total, 'unanswered'),
         table('Answered', v.answered, v.answered_total, 'answered'),
@@ -36,7 +37,7 @@ export async function queueView(ctx) {
           details.offered_to ? h('p', {}, `With ${staffName(details.offered_to)}.`) : null) : null);
     };
     root.replaceChildren(h('h1', {}, 'Queue'),
-      views.length ? views.map(section) : h('p', { class: 'muted card' }, 'You are in no group, so no queue is shown.'));
+      ...(views.length ? views.map(section) : [h('p', { class: 'muted card' }, 'You are in no group, so no queue is shown.')]));
   };
   ctx.watch((topic) => { if (['queues', 'all', 'roster'].includes(topic)) draw(); });
   draw();

@@ -5,7 +5,7 @@ import { errorSlot } from './dom.js';
 
 const ROLES = ['admin', 'manager', 'agent'];
 
-function groupChecks(groups, chosen) {
+function groupChecks(groups, chosen, p) {
   return h('fieldset', { id: `${p}staff-groups` }, h('legend', {}, 'Groups'),
     groups.length === 0 ? h('span', { class: 'muted' }, 'No groups yet') : null,
     groups.map((g) => h('label', { class: 'check' },

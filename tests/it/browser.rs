@@ -358,6 +358,10 @@ async fn owner_sets_up_creates_a_group_and_an_agent_who_then_signs_in() {
     el(&b, "#signin-form").await;
     sign_in(&b, &base, "ann@example.com", "ann password 1").await;
     wait_text(&b, "#whoami", "Ann Agent · agent").await;
+    // The first screen is the dashboard, which tells an offline agent what to do.
+    wait_text(&b, "#dashboard h1", "Hello, Ann Agent").await;
+    wait_text(&b, "#go-available", "no chats are offered").await;
+    click(&b, "a[href='#/staff']").await;
     wait_text(&b, "#staff-screen h1", "You").await;
     let rows = b
         .find_all(Locator::Css("#staff-table tbody tr"))

@@ -349,23 +349,24 @@ async fn two_agents_and_a_manager_run_a_chat_end_to_end_in_the_console() {
     wait_text(&mia, "#selected-count", "3 selected").await;
     choose(&mia, "#bulk-group", &sales).await;
     click(&mia, "#bulk-transfer").await;
-    wait_text(&mia, "#announcer", "2 moved; 1 not").await;
+    wait_text(&mia, "#toast", "2 moved; 1 not").await;
     until_js(&ann, "!document.querySelector('#offer')", "Ann's offers withdrawn").await;
     until_js(&bob, "!document.querySelector('#offer')", "Bob's offers withdrawn").await;
 
     // The manager sets Ann away (she is told who) and switches the queue off.
     mia.goto(&format!("{base}/#/manager")).await.expect("manager");
     choose(&mia, "#manager-agents select[data-set-status='Ann']", "away").await;
-    wait_text(&ann, "#announcer", "Mia set your status to away").await;
+    wait_text(&ann, "#toast", "Mia set your status to away").await;
     until_js(&ann, "document.querySelector('#status-switch').value === 'away'", "Ann away").await;
     wait_text(&mia, "#manager-agents tr[data-agent='Ann']", "Away").await;
     click(&mia, "#manager-groups tr[data-group='Support <b>'] input[role='switch']").await;
-    wait_text(&ann, "#announcer", "switched offline by Mia").await;
-    wait_text(&bob, "#announcer", "switched offline by Mia").await;
+    wait_text(&ann, "#toast", "switched offline by Mia").await;
+    wait_text(&bob, "#toast", "switched offline by Mia").await;
 
     // The other screens, each looked at.
     for (b, route, wait, name) in [
-        (&ann, "#/queue", "#queue-screen", "11-queue"),
+        (&ann, "#/queue", "#queue-screen section[data-group='Support <b>'] .badge.off", "11-queue-offline"),
+        (&mia, "#/queue", "#queue-screen section[data-group='Sales'] tr[data-chat]", "11-queue-waiting"),
         (&ann, "#/workspace", "#workspace", "12-workspace-empty"),
         (&mia, "#/staff", "#staff-table", "13-staff"),
         (&mia, "#/groups", "#groups-table", "14-groups"),
