@@ -163,7 +163,10 @@ pub(super) struct Core {
     /// When the schedule next turns for anyone.
     pub next_boundary: Option<Millis>,
     /// The roster as last sent.
-    pub roster_sent: Option<(Vec<super::roster::RosterEntry>, Vec<super::roster::RosterGroup>)>,
+    pub roster_sent: Option<(
+        Vec<super::roster::RosterEntry>,
+        Vec<super::roster::RosterGroup>,
+    )>,
 }
 
 impl Core {
@@ -198,8 +201,7 @@ impl Core {
             let _ = core.ensure_group(group.id);
         }
         for row in core.store.list_staff()? {
-            core.agents
-                .insert(row.staff.id, Agent::new(row.staff));
+            core.agents.insert(row.staff.id, Agent::new(row.staff));
         }
         for mut chat in core.store.open_chats()? {
             let _ = core.ensure_group(chat.group);
@@ -541,7 +543,12 @@ impl Core {
 
     /// A chat's first message as staff see it.
     pub(super) fn question(&self, id: ChatId) -> Option<String> {
-        let first = self.store.messages_after(id, 0, 1).ok()?.into_iter().next()?;
+        let first = self
+            .store
+            .messages_after(id, 0, 1)
+            .ok()?
+            .into_iter()
+            .next()?;
         (first.kind == crate::domain::chat::MessageKind::Visitor)
             .then(|| self.config.staff_view().text(&first.body))
     }

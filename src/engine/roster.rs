@@ -109,7 +109,12 @@ impl Core {
             .filter(|a| !a.staff.disabled)
             .map(|a| self.roster_entry(a))
             .collect();
-        staff.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.id.cmp(&b.id)));
+        staff.sort_by(|a, b| {
+            a.name
+                .to_lowercase()
+                .cmp(&b.name.to_lowercase())
+                .then(a.id.cmp(&b.id))
+        });
         let mut groups: Vec<RosterGroup> = self
             .groups
             .values()
@@ -130,7 +135,12 @@ impl Core {
                 }
             }
         }
-        groups.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.id.cmp(&b.id)));
+        groups.sort_by(|a, b| {
+            a.name
+                .to_lowercase()
+                .cmp(&b.name.to_lowercase())
+                .then(a.id.cmp(&b.id))
+        });
         (staff, groups)
     }
 

@@ -95,6 +95,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::scope("/api")
                 .service(resource("/openapi.json").route(get().to(api::openapi_json)))
                 .service(resource("/setup").route(post().to(setup::post_setup)))
+                .service(resource("/setup/check").route(post().to(setup::post_setup_check)))
                 .service(resource("/auth/login").route(post().to(auth::post_login)))
                 .service(resource("/auth/logout").route(post().to(auth::post_logout)))
                 .service(resource("/auth/me").route(get().to(auth::get_me)))

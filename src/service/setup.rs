@@ -26,6 +26,26 @@ pub struct SetupRequest {
     pub password: String,
 }
 
+/// A setup link to check before the form is filled in.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetupCheck {
+    /// The token from the setup link (the part after `#`).
+    pub token: String,
+}
+
+/// Whether the link still works: Ok, or `setup_link_invalid` (unknown,
+/// used, expired, or an owner exists).
+pub async fn check(state: &AppState, req: SetupCheck) -> Result<(), AppError> {
+    let link = auth::token_hash(req.token.trim());
+    let now = state.now();
+    if state.read(move |s| s.setup_link_valid(&link, now)).await? {
+        Ok(())
+    } else {
+        Err(crate::store::StoreError::SetupLinkInvalid.into())
+    }
+}
+
 /// Makes a new setup link when no owner exists yet; returns its URL.
 /// Any earlier link stops working.
 pub fn ensure_setup_link(

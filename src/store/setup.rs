@@ -24,6 +24,17 @@ impl Store {
         Ok(())
     }
 
+    /// Whether `hash` is the live setup link, unused and not expired at `now`.
+    pub fn setup_link_valid(&self, hash: &TokenHash, now: Millis) -> Result<bool, StoreError> {
+        if self.owner_id()?.is_some() {
+            return Ok(false);
+        }
+        match self.trees.tokenhash_setup.get(&hash[..])? {
+            Some(b) => Ok(parse_u64(&b)? > now),
+            None => Ok(false),
+        }
+    }
+
     /// Consumes the setup link and creates the owner, atomically.
     pub fn complete_setup(
         &self,

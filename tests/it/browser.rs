@@ -5,10 +5,10 @@
 
 use crate::harness::*;
 use fantoccini::{Client as Browser, ClientBuilder, Locator};
+use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::io::Write;
 use std::time::{Duration, Instant};
 
 fn find(env: &str, candidates: &[&str]) -> Option<PathBuf> {
@@ -301,6 +301,15 @@ async fn owner_sets_up_creates_a_group_and_an_agent_who_then_signs_in() {
     screenshot(&b, "01-setup").await;
     click(&b, "#setup-submit").await;
     wait_text(&b, "#whoami", "Olivia Owner · owner").await;
+    // The used link says so before anything is typed, and no form shows.
+    b.goto(&link).await.expect("open the used link");
+    wait_text(&b, "#setup-dead", "already used or has expired").await;
+    assert!(
+        b.find(Locator::Css("#setup-form")).await.is_err(),
+        "no form for a dead link"
+    );
+    screenshot(&b, "01-setup-used").await;
+    b.goto(&format!("{base}/")).await.expect("console");
     click(&b, "#signout").await;
     el(&b, "#signin-form").await;
 

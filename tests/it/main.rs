@@ -25,10 +25,10 @@ mod http_surface;
 mod lists;
 /// The real binary: CLI commands, restart keeping data, second process refused.
 mod process;
-/// The live roster: statuses, loads and chats, scoped by role; queue switches.
-mod roster;
 /// What each role may and may not do to staff and groups.
 mod roles;
+/// The live roster: statuses, loads and chats, scoped by role; queue switches.
+mod roster;
 /// First-run setup link: works once, expires, creates the owner.
 mod setup;
 /// Shifts with a moved clock: local times, zones, daylight saving, overrides.
@@ -37,9 +37,9 @@ mod shifts;
 mod visitor_view;
 /// The staff websocket: greeting, origin check, going-away on shutdown.
 mod websocket;
-/// The agent workspace in Chromium: two agents, a manager, a visitor, the real binary.
-mod workspace;
 /// The website widget in Chromium on a hostile shop page, with the real binary.
 mod widget;
 /// The widget's REST side: group info, offline messages, queue timeout, sneak peek.
 mod widget_api;
+/// The agent workspace in Chromium: two agents, a manager, a visitor, the real binary.
+mod workspace;

@@ -58,7 +58,11 @@ async fn a_manager_sees_statuses_loads_and_chats_change_live_and_agents_see_no_v
     // Agents see colleagues' status and load, never visitors' names.
     let r = roster_until(ws, who, |e| e["load"] == 1).await;
     assert!(
-        r["staff"].as_array().unwrap().iter().all(|e| e.get("chats").is_none()),
+        r["staff"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e.get("chats").is_none()),
         "agents get no chats: {r}"
     );
 
@@ -66,7 +70,9 @@ async fn a_manager_sees_statuses_loads_and_chats_change_live_and_agents_see_no_v
     mia.send(json!({"type": "set_status", "status": "away", "staff_id": ann_id}))
         .await;
     mia.expect("done").await;
-    let s = ann.until(|f| f["type"] == "status" && f["status"] == "away").await;
+    let s = ann
+        .until(|f| f["type"] == "status" && f["status"] == "away")
+        .await;
     assert_eq!(s["by"]["name"], "mia");
     roster_until(&mut mia, "Ann", |e| e["status"] == "away").await;
 
@@ -111,5 +117,12 @@ async fn the_roster_is_scoped_to_the_viewers_groups_and_lists_staff_never_connec
     let r = ann.expect("roster").await;
     assert!(entry(&r, "sam").is_none(), "{r}");
     assert!(entry(&r, "Ann").is_some(), "{r}");
-    assert!(r["groups"].as_array().unwrap().iter().all(|g| g["name"] != "Sales"), "{r}");
+    assert!(
+        r["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|g| g["name"] != "Sales"),
+        "{r}"
+    );
 }

@@ -18,6 +18,21 @@ async fn the_setup_link_creates_the_owner_once_and_signs_them_in() {
     let token = app.setup_token();
     assert_eq!(token.len(), 64);
 
+    // The page checks its link before the form is filled in.
+    let check = |t: &str| json!({ "token": t });
+    assert_eq!(
+        app.client()
+            .post("/api/setup/check", check(&token))
+            .await
+            .status,
+        204
+    );
+    let r = app
+        .client()
+        .post("/api/setup/check", check(&"0".repeat(64)))
+        .await;
+    assert_eq!((r.status, r.code()), (404, "setup_link_invalid"));
+
     let mut c = app.client();
     let r = c
         .post_mut("/api/setup", setup_body(&token, "Boss@Example.com"))
@@ -29,7 +44,9 @@ async fn the_setup_link_creates_the_owner_once_and_signs_them_in() {
     assert_eq!(me.status, 200);
     assert_eq!(me.json["staff"]["email"], "boss@example.com");
 
-    // The same link again, for someone else: refused.
+    // Used, the link checks as dead, and is refused for someone else.
+    let r = app.client().post("/api/setup/check", check(&token)).await;
+    assert_eq!((r.status, r.code()), (404, "setup_link_invalid"));
     let r = app
         .client()
         .post("/api/setup", setup_body(&token, "thief@example.com"))

@@ -18,7 +18,6 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-
 /// What the shop's pages embed.
 #[derive(Clone)]
 struct Shop {
@@ -798,7 +797,7 @@ async fn a_visitor_on_a_hostile_shop_page_chats_through_navigation_reload_and_a_
 }
 
 /// Gzipped size of a path as the desk serves it.
-async fn served_gzip(base: &str, path: &str) -> usize {
+pub(crate) async fn served_gzip(base: &str, path: &str) -> usize {
     let mut res = awc::Client::new()
         .get(format!("{base}{path}"))
         .insert_header(("Accept-Encoding", "gzip"))

@@ -52,7 +52,10 @@ async fn until_js(b: &Browser, js: &str, what: &str) {
         }
         if Instant::now() > deadline {
             let body = b.source().await.unwrap_or_default();
-            panic!("{what} never happened; page: {}", &body[..body.len().min(3000)]);
+            panic!(
+                "{what} never happened; page: {}",
+                &body[..body.len().min(3000)]
+            );
         }
         actix_web::rt::time::sleep(Duration::from_millis(50)).await;
     }
@@ -109,7 +112,12 @@ async fn two_agents_and_a_manager_run_a_chat_end_to_end_in_the_console() {
     )
     .expect("config");
     let mut create = Command::new(BIN)
-        .args(["owner", "create", "--config", config.to_str().expect("utf8")])
+        .args([
+            "owner",
+            "create",
+            "--config",
+            config.to_str().expect("utf8"),
+        ])
         .args(["--email", OWNER_EMAIL, "--name", "Olivia Owner"])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
@@ -127,11 +135,19 @@ async fn two_agents_and_a_manager_run_a_chat_end_to_end_in_the_console() {
     let mut owner = Client::new(&base);
     assert_eq!(owner.login(OWNER_EMAIL, OWNER_PASSWORD).await.status, 200);
     let r = owner
-        .post("/api/groups", json!({"name": "Support <b>", "routing": "round_robin", "rona_timeout_secs": 120}))
+        .post(
+            "/api/groups",
+            json!({"name": "Support <b>", "routing": "round_robin", "rona_timeout_secs": 120}),
+        )
         .await;
     assert_eq!(r.status, 201, "{}", r.json);
     let support = r.json["id"].as_str().expect("id").to_string();
-    let r = owner.post("/api/groups", json!({"name": "Sales", "offline_when_nobody_online": false})).await;
+    let r = owner
+        .post(
+            "/api/groups",
+            json!({"name": "Sales", "offline_when_nobody_online": false}),
+        )
+        .await;
     let sales = r.json["id"].as_str().expect("id").to_string();
     for (email, name, role, chats) in [
         ("ann@example.com", "Ann", "agent", true),
@@ -139,7 +155,11 @@ async fn two_agents_and_a_manager_run_a_chat_end_to_end_in_the_console() {
         ("mia@example.com", "Mia", "manager", false),
     ] {
         // Mia manages both groups; Sales has nobody who takes chats.
-        let groups = if role == "manager" { vec![support.clone(), sales.clone()] } else { vec![support.clone()] };
+        let groups = if role == "manager" {
+            vec![support.clone(), sales.clone()]
+        } else {
+            vec![support.clone()]
+        };
         let r = owner
             .post(
                 "/api/staff",
@@ -151,7 +171,9 @@ async fn two_agents_and_a_manager_run_a_chat_end_to_end_in_the_console() {
     }
 
     let driver = start_driver(&driver_path);
-    let profiles: Vec<_> = (0..3).map(|_| tempfile::tempdir().expect("profile")).collect();
+    let profiles: Vec<_> = (0..3)
+        .map(|_| tempfile::tempdir().expect("profile"))
+        .collect();
     let ann = open_browser(&driver, &chromium, profiles[0].path()).await;
     let bob = open_browser(&driver, &chromium, profiles[1].path()).await;
     let mia = open_browser(&driver, &chromium, profiles[2].path()).await;
@@ -163,18 +185,28 @@ async fn two_agents_and_a_manager_run_a_chat_end_to_end_in_the_console() {
     sign_in(&ann, &base, "ann@example.com", "staff password 1").await;
     wait_text(&ann, "#go-available", "no chats are offered").await;
     wait_text(&ann, "#conn-state", "Connected").await;
-    let nav_hidden_before = ann.execute("return document.querySelector('#nav').hidden", vec![]).await.expect("nav");
+    let nav_hidden_before = ann
+        .execute("return document.querySelector('#nav').hidden", vec![])
+        .await
+        .expect("nav");
     assert_eq!(nav_hidden_before, json!(false));
     shots(&ann, &axe_js, "01-dashboard").await;
     click(&ann, "#go-available-btn").await;
-    until_js(&ann, "document.querySelector('#status-switch').value === 'available'", "Ann available").await;
+    until_js(
+        &ann,
+        "document.querySelector('#status-switch').value === 'available'",
+        "Ann available",
+    )
+    .await;
     wait_text(&ann, "#my-load", "0 / 3 chats").await;
 
     sign_in(&bob, &base, "bob@example.com", "staff password 1").await;
     wait_text(&bob, "#conn-state", "Connected").await;
     sign_in(&mia, &base, "mia@example.com", "staff password 1").await;
     wait_text(&mia, "#conn-state", "Connected").await;
-    mia.goto(&format!("{base}/#/manager")).await.expect("manager");
+    mia.goto(&format!("{base}/#/manager"))
+        .await
+        .expect("manager");
     wait_text(&mia, "#manager-agents tr[data-agent='Ann']", "Available").await;
     wait_text(&mia, "#manager-agents tr[data-agent='Bob']", "Offline").await;
 
@@ -194,17 +226,38 @@ async fn two_agents_and_a_manager_run_a_chat_end_to_end_in_the_console() {
     wait_text(&ann, "#offer", VISITOR).await;
     wait_text(&ann, "#offer-question", QUESTION).await;
     wait_text(&ann, "#offer-countdown", " s").await;
-    let first = el(&ann, "#offer-countdown").await.text().await.expect("text");
+    let first = el(&ann, "#offer-countdown")
+        .await
+        .text()
+        .await
+        .expect("text");
     actix_web::rt::time::sleep(Duration::from_millis(1300)).await;
-    let later = el(&ann, "#offer-countdown").await.text().await.expect("text");
+    let later = el(&ann, "#offer-countdown")
+        .await
+        .text()
+        .await
+        .expect("text");
     assert_ne!(first, later, "the countdown counts down");
-    until_js(&ann, "document.title === '(1) livedesk'", "the count in the title").await;
+    until_js(
+        &ann,
+        "document.title === '(1) livedesk'",
+        "the count in the title",
+    )
+    .await;
     no_script_ran(&ann).await;
     shots(&ann, &axe_js, "02-offer").await;
     // Accepted from the keyboard: focus is on Accept, Enter takes it.
-    let focused = ann.execute("return document.activeElement.id", vec![]).await.expect("focus");
+    let focused = ann
+        .execute("return document.activeElement.id", vec![])
+        .await
+        .expect("focus");
     assert_eq!(focused, json!("offer-accept"));
-    ann.active_element().await.expect("active").send_keys("\u{E007}").await.expect("enter");
+    ann.active_element()
+        .await
+        .expect("active")
+        .send_keys("\u{E007}")
+        .await
+        .expect("enter");
     wait_text(&ann, "#chat-title", VISITOR).await;
     wait_text(&ann, "#thread", QUESTION).await;
     wait_text(&ann, "#thread", "Ann joined the chat").await;
@@ -214,18 +267,31 @@ async fn two_agents_and_a_manager_run_a_chat_end_to_end_in_the_console() {
     vera.expect("agent_joined").await;
 
     // Messages both ways; Ann sees Vera's draft as she types.
-    vera.send(json!({"type": "typing", "text": "Order 7<b>"})).await;
+    vera.send(json!({"type": "typing", "text": "Order 7<b>"}))
+        .await;
     wait_text(&ann, "#visitor-draft", "Order 7<b>").await;
-    vera.send(json!({"type": "message", "client_id": "v-1", "body": "Order 77 <i>soon</i>"})).await;
+    vera.send(json!({"type": "message", "client_id": "v-1", "body": "Order 77 <i>soon</i>"}))
+        .await;
     vera.expect("ack").await;
     wait_text(&ann, "#thread", "Order 77 <i>soon</i>").await;
     type_into(&ann, "#compose", "It ships today.").await;
     wait_text(&ann, "#compose-counter", "15 / 1000").await;
-    el(&ann, "#compose").await.send_keys("\u{E007}").await.expect("enter");
-    let m = vera.until(|f| f["type"] == "message" && f["message"]["body"] == "It ships today.").await;
+    el(&ann, "#compose")
+        .await
+        .send_keys("\u{E007}")
+        .await
+        .expect("enter");
+    let m = vera
+        .until(|f| f["type"] == "message" && f["message"]["body"] == "It ships today.")
+        .await;
     assert_eq!(m["message"]["kind"], "agent");
     wait_text(&ann, "#thread", "It ships today.").await;
-    until_js(&ann, "!document.querySelector('#thread .pending')", "the message acknowledged").await;
+    until_js(
+        &ann,
+        "!document.querySelector('#thread .pending')",
+        "the message acknowledged",
+    )
+    .await;
     no_script_ran(&ann).await;
     shots(&ann, &axe_js, "03-chat").await;
 
@@ -238,15 +304,24 @@ async fn two_agents_and_a_manager_run_a_chat_end_to_end_in_the_console() {
     click(&mia, "#manager-agents tr[data-agent='Ann'] button").await;
     wait_text(&mia, "#thread", "It ships today.").await;
     type_into(&mia, "#compose", "Offer her free shipping").await;
-    el(&mia, "#compose").await.send_keys("\u{E007}").await.expect("enter");
+    el(&mia, "#compose")
+        .await
+        .send_keys("\u{E007}")
+        .await
+        .expect("enter");
     wait_text(&ann, "#thread .msg.whisper", "Offer her free shipping").await;
     shots(&mia, &axe_js, "05-monitor").await;
     assert!(
-        vera.quiet(Duration::from_millis(800), |f| f.to_string().contains("free shipping")).await,
+        vera.quiet(Duration::from_millis(800), |f| f
+            .to_string()
+            .contains("free shipping"))
+            .await,
         "the visitor never sees a whisper"
     );
     click(&mia, "#unmonitor").await;
-    mia.goto(&format!("{base}/#/manager")).await.expect("manager");
+    mia.goto(&format!("{base}/#/manager"))
+        .await
+        .expect("manager");
 
     // Bob goes available from the header; the manager sees it live.
     choose(&bob, "#status-switch", "available").await;
@@ -262,7 +337,12 @@ async fn two_agents_and_a_manager_run_a_chat_end_to_end_in_the_console() {
     click(&bob, "#offer-accept").await;
     wait_text(&bob, "#chat-title", VISITOR).await;
     wait_text(&bob, "#thread", "It ships today.").await;
-    until_js(&ann, "![...document.querySelectorAll('#chat-tabs .chat-tab')].length", "Ann's tab gone").await;
+    until_js(
+        &ann,
+        "![...document.querySelectorAll('#chat-tabs .chat-tab')].length",
+        "Ann's tab gone",
+    )
+    .await;
     wait_text(&mia, "#manager-agents tr[data-agent='Bob'] .load", "1 / 3").await;
     wait_text(&mia, "#manager-agents tr[data-agent='Ann'] .load", "0 / 3").await;
 
@@ -272,18 +352,35 @@ async fn two_agents_and_a_manager_run_a_chat_end_to_end_in_the_console() {
     desk.kill();
     wait_text(&bob, "#conn-state", "Offline").await;
     type_into(&bob, "#compose", "Still here, one moment.").await;
-    el(&bob, "#compose").await.send_keys("\u{E007}").await.expect("enter");
+    el(&bob, "#compose")
+        .await
+        .send_keys("\u{E007}")
+        .await
+        .expect("enter");
     wait_text(&bob, "#thread .pending", "Still here, one moment.").await;
-    until_js(&bob, "!document.querySelector('#conn-banner').hidden", "the banner").await;
+    until_js(
+        &bob,
+        "!document.querySelector('#conn-banner').hidden",
+        "the banner",
+    )
+    .await;
     screenshot(&bob, "console-07-dropped-wide").await;
     desk.spawn();
     wait_text(&bob, "#conn-state", "Connected").await;
-    until_js(&bob, "!document.querySelector('#thread .pending')", "the pending message sent").await;
+    until_js(
+        &bob,
+        "!document.querySelector('#thread .pending')",
+        "the pending message sent",
+    )
+    .await;
     let after = seqs(&bob).await;
     let mut unique = after.clone();
     unique.dedup();
     assert_eq!(after, unique, "no seq shown twice");
-    assert!(after.len() == before.len() + 1 && after.starts_with(&before), "{before:?} then {after:?}");
+    assert!(
+        after.len() == before.len() + 1 && after.starts_with(&before),
+        "{before:?} then {after:?}"
+    );
     let mut vera = Ws::visitor_unsaid(&base).await;
     vera.send(visitor_hello(&token, 0)).await;
     vera.expect("visitor_hello").await;
@@ -299,7 +396,9 @@ async fn two_agents_and_a_manager_run_a_chat_end_to_end_in_the_console() {
         v
     };
     assert_eq!(
-        mine.iter().filter(|f| f["message"]["body"] == "Still here, one moment.").count(),
+        mine.iter()
+            .filter(|f| f["message"]["body"] == "Still here, one moment.")
+            .count(),
         1,
         "the message written offline arrives once"
     );
@@ -313,7 +412,9 @@ async fn two_agents_and_a_manager_run_a_chat_end_to_end_in_the_console() {
     wait_text(&bob, "#ended-note", "Wrap-up: Resolved").await;
 
     // The transcript by its stable link shows it all.
-    bob.goto(&format!("{base}/#/chats/{chat}")).await.expect("transcript");
+    bob.goto(&format!("{base}/#/chats/{chat}"))
+        .await
+        .expect("transcript");
     wait_text(&bob, "#transcript-messages", QUESTION).await;
     wait_text(&bob, "#transcript-messages", "Offer her free shipping").await;
     wait_text(&bob, "#transcript-messages", "Still here, one moment.").await;
@@ -331,7 +432,10 @@ async fn two_agents_and_a_manager_run_a_chat_end_to_end_in_the_console() {
     wait_text(&mia, "#manager-agents tr[data-agent='Ann']", "Available").await;
     for name in ["Zed", "Adam"] {
         let r = visitor
-            .post("/api/visitor/chats", json!({"name": name, "group": support, "question": "Hi"}))
+            .post(
+                "/api/visitor/chats",
+                json!({"name": name, "group": support, "question": "Hi"}),
+            )
             .await;
         assert_eq!(r.status, 201, "{}", r.json);
     }
@@ -340,9 +444,19 @@ async fn two_agents_and_a_manager_run_a_chat_end_to_end_in_the_console() {
     click(&mia, "#tab-group").await;
     wait_text(&mia, "#chats-table", "Zed").await;
     click(&mia, "#chats-table button[data-sort='visitor']").await;
-    until_js(&mia, "document.querySelector('#chats-table tbody tr td:nth-child(2)').textContent === 'Adam'", "sorted by visitor").await;
+    until_js(
+        &mia,
+        "document.querySelector('#chats-table tbody tr td:nth-child(2)').textContent === 'Adam'",
+        "sorted by visitor",
+    )
+    .await;
     click(&mia, "#chats-table button[data-sort='visitor']").await;
-    until_js(&mia, "document.querySelector('#chats-table tbody tr td:nth-child(2)').textContent === 'Zed'", "sorted descending").await;
+    until_js(
+        &mia,
+        "document.querySelector('#chats-table tbody tr td:nth-child(2)').textContent === 'Zed'",
+        "sorted descending",
+    )
+    .await;
     no_script_ran(&mia).await;
     shots(&mia, &axe_js, "10-lists").await;
     click(&mia, "#select-all").await;
@@ -350,23 +464,59 @@ async fn two_agents_and_a_manager_run_a_chat_end_to_end_in_the_console() {
     choose(&mia, "#bulk-group", &sales).await;
     click(&mia, "#bulk-transfer").await;
     wait_text(&mia, "#toast", "2 moved; 1 not").await;
-    until_js(&ann, "!document.querySelector('#offer')", "Ann's offers withdrawn").await;
-    until_js(&bob, "!document.querySelector('#offer')", "Bob's offers withdrawn").await;
+    until_js(
+        &ann,
+        "!document.querySelector('#offer')",
+        "Ann's offers withdrawn",
+    )
+    .await;
+    until_js(
+        &bob,
+        "!document.querySelector('#offer')",
+        "Bob's offers withdrawn",
+    )
+    .await;
 
     // The manager sets Ann away (she is told who) and switches the queue off.
-    mia.goto(&format!("{base}/#/manager")).await.expect("manager");
-    choose(&mia, "#manager-agents select[data-set-status='Ann']", "away").await;
+    mia.goto(&format!("{base}/#/manager"))
+        .await
+        .expect("manager");
+    choose(
+        &mia,
+        "#manager-agents select[data-set-status='Ann']",
+        "away",
+    )
+    .await;
     wait_text(&ann, "#toast", "Mia set your status to away").await;
-    until_js(&ann, "document.querySelector('#status-switch').value === 'away'", "Ann away").await;
+    until_js(
+        &ann,
+        "document.querySelector('#status-switch').value === 'away'",
+        "Ann away",
+    )
+    .await;
     wait_text(&mia, "#manager-agents tr[data-agent='Ann']", "Away").await;
-    click(&mia, "#manager-groups tr[data-group='Support <b>'] input[role='switch']").await;
+    click(
+        &mia,
+        "#manager-groups tr[data-group='Support <b>'] input[role='switch']",
+    )
+    .await;
     wait_text(&ann, "#toast", "switched offline by Mia").await;
     wait_text(&bob, "#toast", "switched offline by Mia").await;
 
     // The other screens, each looked at.
     for (b, route, wait, name) in [
-        (&ann, "#/queue", "#queue-screen section[data-group='Support <b>'] .badge.off", "11-queue-offline"),
-        (&mia, "#/queue", "#queue-screen section[data-group='Sales'] tr[data-chat]", "11-queue-waiting"),
+        (
+            &ann,
+            "#/queue",
+            "#queue-screen section[data-group='Support <b>'] .badge.off",
+            "11-queue-offline",
+        ),
+        (
+            &mia,
+            "#/queue",
+            "#queue-screen section[data-group='Sales'] tr[data-chat]",
+            "11-queue-waiting",
+        ),
         (&ann, "#/workspace", "#workspace", "12-workspace-empty"),
         (&mia, "#/staff", "#staff-table", "13-staff"),
         (&mia, "#/groups", "#groups-table", "14-groups"),
@@ -380,7 +530,9 @@ async fn two_agents_and_a_manager_run_a_chat_end_to_end_in_the_console() {
         shots(b, &axe_js, name).await;
     }
     // The shortcuts list, by its key.
-    ann.goto(&format!("{base}/#/dashboard")).await.expect("dash");
+    ann.goto(&format!("{base}/#/dashboard"))
+        .await
+        .expect("dash");
     el(&ann, "#dashboard").await;
     el(&ann, "body").await.send_keys("?").await.expect("?");
     el(&ann, "#shortcuts").await;
@@ -391,4 +543,28 @@ async fn two_agents_and_a_manager_run_a_chat_end_to_end_in_the_console() {
     for b in [ann, bob, mia] {
         let _ = b.close().await;
     }
+}
+
+/// UI.md's budget: every console asset together at most 150 KB as served
+/// (gzip). Every file under assets/console and assets/shared counts.
+#[actix_web::test]
+async fn the_console_fits_its_size_budget() {
+    let app = TestApp::start().await;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+    let mut total = crate::widget::served_gzip(&app.base, "/").await;
+    let mut files = 0;
+    for dir in ["console", "shared"] {
+        for entry in std::fs::read_dir(root.join(dir)).expect("assets") {
+            let name = entry
+                .expect("entry")
+                .file_name()
+                .into_string()
+                .expect("utf8");
+            total += crate::widget::served_gzip(&app.base, &format!("/assets/{dir}/{name}")).await;
+            files += 1;
+        }
+    }
+    println!("console size (gzip): {total} B in {files} files and the page (limit 153600)");
+    assert!(files >= 15, "every console module counted ({files})");
+    assert!(total <= 150 * 1024, "console {total} B over 150 KB");
 }

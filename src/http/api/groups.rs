@@ -27,7 +27,10 @@ pub async fn post_group(
     body: web::Json<NewGroup>,
 ) -> Result<HttpResponse, AppError> {
     let group = groups::create(&state, &who.0, body.into_inner()).await?;
-    state.engine.send(Command::GroupChanged(group.id, None)).await;
+    state
+        .engine
+        .send(Command::GroupChanged(group.id, None))
+        .await;
     Ok(HttpResponse::Created().json(group))
 }
 

@@ -30,6 +30,7 @@ use utoipa::{Modify, OpenApi};
         health::healthz,
         health::readyz,
         setup::post_setup,
+        setup::post_setup_check,
         auth::post_login,
         auth::post_logout,
         auth::get_me,

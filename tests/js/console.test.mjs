@@ -1,0 +1,34 @@
+// Unit tests of the console's pure helpers: durations, people's wording
+// of server errors, and the shortcut table.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { duration, humane } from '../../assets/console/dom.js';
+import { SHORTCUTS } from '../../assets/console/keys.js';
+
+test('durations read as people say them', () => {
+  assert.equal(duration(0), '0 s');
+  assert.equal(duration(59_400), '59 s');
+  assert.equal(duration(60_000), '1 min');
+  assert.equal(duration(59 * 60_000), '59 min');
+  assert.equal(duration(60 * 60_000), '1 h');
+  assert.equal(duration(125 * 60_000), '2 h 5 min');
+  assert.equal(duration(3 * 24 * 3600_000), '3 d');
+  assert.equal(duration(-5000), '0 s', 'a clock a little ahead never shows a negative time');
+});
+
+test('server wording of a field error is worded for people', () => {
+  assert.equal(humane('display_name: must have at least 1 character(s)'), 'Display name must have at least 1 characters');
+  assert.equal(humane('widget.greeting: must have at most 300 characters, got 301'), 'Greeting must have at most 300 characters, got 301');
+  assert.equal(humane('the email or password is wrong'), 'the email or password is wrong');
+  assert.equal(humane(''), 'Something went wrong; try again.');
+});
+
+test('every shortcut has keys and words, and no two share keys', () => {
+  const keys = SHORTCUTS.map(([k]) => k);
+  assert.equal(new Set(keys).size, keys.length);
+  for (const [k, d] of SHORTCUTS) { assert.ok(k.length > 0); assert.ok(d.length > 5); }
+  const next = SHORTCUTS.find(([k]) => k.startsWith('J'));
+  assert.ok(next[2]({ key: 'j', altKey: false }, false), 'J moves on outside fields');
+  assert.ok(!next[2]({ key: 'j', altKey: false }, true), 'J typed into a field is text');
+  assert.ok(next[2]({ key: 'ArrowDown', altKey: true }, true), 'Alt+Down works from the compose box');
+});
