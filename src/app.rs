@@ -81,6 +81,10 @@ pub async fn start(
         config.storage.cache_mb.saturating_mul(1 << 20),
         config.storage.min_free_mb.saturating_mul(1 << 20),
     )?);
+    // An admin's masking switch, kept in the data folder, wins over the file.
+    if let Some(on) = store.mask_setting()? {
+        config.chat.mask_pii.set(on);
+    }
     let setup_link = service::setup::ensure_setup_link(
         &store,
         &config.public_url(),

@@ -6,6 +6,36 @@ import { errorSlot } from './dom.js';
 
 const ROUTING = { round_robin: 'Round robin', least_busy: 'Least busy', manual: 'Manual (agents pick)' };
 
+/** Black or white, whichever reads better on `hex` (the widget's rule). */
+export function textOn(hex) {
+  const m = /^#?([0-9a-f]{6})$/i.exec(hex || '');
+  if (!m) return '#ffffff';
+  const n = parseInt(m[1], 16);
+  const lin = (c) => { const v = c / 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+  const l = 0.2126 * lin(n >> 16) + 0.7152 * lin((n >> 8) & 255) + 0.0722 * lin(n & 255);
+  return (1.05 / (l + 0.05)) >= ((l + 0.05) / 0.05) ? '#ffffff' : '#000000';
+}
+
+/** A live picture of the widget as the form's fields say (colours through the CSSOM: the CSP forbids style attributes). */
+function widgetPreview(f, p) {
+  const head = h('div', { class: 'pv-head' }, h('span', { class: 'pv-title' }));
+  const greeting = h('p', { class: 'pv-greeting' });
+  const launcher = h('span', { class: 'pv-launcher', 'aria-hidden': 'true' }, 'Chat');
+  const box = h('div', { class: 'pv-box', id: `${p}widget-preview`, role: 'img' }, h('div', { class: 'pv-panel' }, head, greeting), launcher);
+  const draw = () => {
+    const bg = f.color.value; const fg = textOn(bg);
+    head.style.backgroundColor = bg; head.style.color = fg;
+    launcher.style.backgroundColor = bg; launcher.style.color = fg;
+    head.firstChild.textContent = f.title.value || 'Chat with us';
+    greeting.textContent = f.greeting.value;
+    box.classList.toggle('left', f.position.value === 'left');
+    box.setAttribute('aria-label', `Preview: “${f.title.value}” in ${bg}, ${f.position.value === 'left' ? 'bottom left' : 'bottom right'}`);
+  };
+  for (const k of ['color', 'title', 'greeting', 'position']) for (const ev of ['input', 'change']) f[k].addEventListener(ev, draw);
+  draw();
+  return h('div', { class: 'pv-wrap' }, h('span', { class: 'muted' }, 'Preview'), box);
+}
+
 function groupForm(existing, done) {
   const w = existing ? existing.widget : { title: 'Chat with us', color: '#1f6feb', greeting: 'Hello! How can we help?', language: 'en', position: 'right' };
   const on = (key, dflt) => (existing ? existing[key] !== false : dflt);
@@ -39,14 +69,19 @@ function groupForm(existing, done) {
     h('label', { class: 'check' }, f.peek, 'Agents see what visitors type (sneak peek)'),
     h('label', {}, 'Widget title', f.title),
     h('label', {}, 'Widget colour', f.color),
-    h('label', {}, 'Greeting', f.greeting),
+    h('label', {}, 'Greeting', f.greeting, h('span', { class: 'counter', id: `${p}greeting-counter`, 'aria-live': 'polite' })),
     h('label', {}, 'Language (en, sv, nl or auto)', f.language),
     h('label', {}, 'Launcher position', f.position),
+    widgetPreview(f, p),
     h('label', {}, 'Extra sites for this widget (comma-separated)', f.sites),
     err.el,
     h('div', { class: 'row' },
       h('button', { id: `${p}group-submit`, type: 'submit' }, existing ? 'Save' : 'Add group'),
       existing ? h('button', { type: 'button', class: 'secondary', onclick: () => done(false) }, 'Cancel') : null));
+  const counter = form.querySelector('.counter');
+  const countGreeting = () => { counter.textContent = `${[...f.greeting.value].length} / 300 characters`; };
+  f.greeting.addEventListener('input', countGreeting);
+  countGreeting();
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     clearNotice();
@@ -70,7 +105,7 @@ function groupForm(existing, done) {
 function widgetBadge(widget) {
   const badge = h('span', { class: 'badge' }, widget.title);
   badge.style.backgroundColor = widget.color;
-  badge.style.color = '#fff';
+  badge.style.color = textOn(widget.color);
   return badge;
 }
 

@@ -76,7 +76,7 @@ fn apply(c: &mut Config, section: &str, key: &str, v: Value) -> Result<(), Strin
             c.chat.default_max_concurrent_chats = int(v, 1, 50)? as u32
         }
         ("chat", "default_rona_timeout") => c.chat.default_rona_timeout = rona(v)?,
-        ("chat", "mask_pii") => c.chat.mask_pii = boolean(v)?,
+        ("chat", "mask_pii") => c.chat.mask_pii = super::MaskSwitch::new(boolean(v)?),
         ("chat", "store_masked") => c.chat.store_masked = boolean(v)?,
         ("chat", "reconnect_grace") => c.chat.reconnect_grace = duration(v)?,
         ("chat", "idle_close") => c.chat.idle_close = duration(v)?,

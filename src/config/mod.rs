@@ -73,8 +73,9 @@ pub struct ChatConfig {
     pub default_max_concurrent_chats: u32,
     /// RONA timeout of new groups.
     pub default_rona_timeout: Duration,
-    /// Mask card numbers, IBANs, SSNs, emails and phone numbers in what agents see.
-    pub mask_pii: bool,
+    /// Mask card numbers, IBANs, SSNs, emails and phone numbers in what
+    /// agents see: the config file's value, switched at run time by admins.
+    pub mask_pii: MaskSwitch,
     /// Store messages masked too (the visitor's own replay then shows them masked).
     pub store_masked: bool,
     /// How long an agent who lost their connection keeps their chats.
@@ -88,9 +89,52 @@ pub struct ChatConfig {
 }
 
 impl ChatConfig {
-    /// How staff see visitor data under this config.
+    /// How staff see visitor data under this config, as switched now.
     pub fn staff_view(&self) -> crate::domain::masking::StaffView {
-        crate::domain::masking::StaffView::new(self.mask_pii)
+        crate::domain::masking::StaffView::new(self.mask_pii.get())
+    }
+}
+
+/// Masking on or off: set from the config file, switched by an admin in
+/// the console (the choice is kept in the data folder and wins from then
+/// on). Clones share the switch, so the engine and the REST side always
+/// agree.
+#[derive(Clone, Debug)]
+pub struct MaskSwitch {
+    on: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// What the config file says.
+    pub configured: bool,
+}
+
+impl MaskSwitch {
+    /// A switch set to `on`, as the config file says.
+    pub fn new(on: bool) -> Self {
+        Self {
+            on: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(on)),
+            configured: on,
+        }
+    }
+    /// Masking now.
+    pub fn get(&self) -> bool {
+        self.on.load(std::sync::atomic::Ordering::Relaxed)
+    }
+    /// Switches masking for every holder of this switch.
+    pub fn set(&self, on: bool) {
+        self.on.store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl PartialEq for MaskSwitch {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get() && self.configured == other.configured
+    }
+}
+
+impl Eq for MaskSwitch {}
+
+impl From<bool> for MaskSwitch {
+    fn from(on: bool) -> Self {
+        Self::new(on)
     }
 }
 
@@ -178,7 +222,7 @@ impl Default for Config {
                 max_message_chars: 1000,
                 default_max_concurrent_chats: 3,
                 default_rona_timeout: Duration::from_secs(30),
-                mask_pii: true,
+                mask_pii: MaskSwitch::new(true),
                 store_masked: false,
                 reconnect_grace: Duration::from_secs(60),
                 idle_close: Duration::from_secs(30 * 60),

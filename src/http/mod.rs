@@ -133,6 +133,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .route(get().to(api::settings::get_wrap_up_reasons))
                         .route(web::put().to(api::settings::put_wrap_up_reasons)),
                 )
+                .service(
+                    resource("/settings")
+                        .route(get().to(api::settings::get_settings))
+                        .route(patch().to(api::settings::patch_settings)),
+                )
                 .service(resource("/backup").route(get().to(api::backup::get_backup)))
                 .service(
                     resource("/shifts")

@@ -1,10 +1,12 @@
-//! Desk-wide settings kept in `meta`: the wrap-up reasons list.
+//! Desk-wide settings kept in `meta`: the wrap-up reasons list and an
+//! admin's masking switch.
 
 use super::records::{decode, encode};
 use super::{Store, StoreError};
 use serde::{Deserialize, Serialize};
 
 const WRAP_UP_KEY: &[u8] = b"wrap_up_reasons";
+const MASK_KEY: &[u8] = b"mask_pii";
 
 /// Versions of the wrap-up reasons record.
 #[derive(Serialize, Deserialize)]
@@ -52,6 +54,23 @@ impl Store {
             reasons: reasons.to_vec(),
         };
         self.trees.meta.insert(WRAP_UP_KEY, encode(&record))?;
+        Ok(())
+    }
+
+    /// Masking as an admin last switched it (None: never; the config rules).
+    pub fn mask_setting(&self) -> Result<Option<bool>, StoreError> {
+        Ok(self
+            .trees
+            .meta
+            .get(MASK_KEY)?
+            .map(|b| b.first() == Some(&1)))
+    }
+
+    /// Keeps an admin's masking choice.
+    pub fn set_mask_setting(&self, on: bool) -> Result<(), StoreError> {
+        let _w = self.gate.writing();
+        self.room()?;
+        self.trees.meta.insert(MASK_KEY, &[u8::from(on)][..])?;
         Ok(())
     }
 }

@@ -291,3 +291,71 @@ async fn bulk_transfer_and_delete() {
         "invalid_field"
     );
 }
+
+/// Admins switch masking in the console: transcripts, lists and the live
+/// socket show visitor data in clear at once, and the choice outlives a
+/// restart (over the config file's default). Agents may not.
+#[actix_web::test]
+async fn an_admin_switches_masking_and_the_choice_is_kept() {
+    let desk = Desk::new("round_robin").await;
+    let r = desk.owner.get("/api/settings").await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(
+        (&r.json["mask_pii"], &r.json["mask_pii_configured"]),
+        (&json!(true), &json!(true))
+    );
+    assert!(r.json["allowed_origins"].is_array());
+    let (mut ann, _) = desk.agent("Ann", 3).await;
+    let mut agent = desk.app.client();
+    agent.login("Ann@example.com", "staff password 1").await;
+    assert_eq!(agent.get("/api/settings").await.status, 403);
+    assert_eq!(
+        agent
+            .patch("/api/settings", json!({"mask_pii": false}))
+            .await
+            .status,
+        403
+    );
+
+    let r = desk
+        .app
+        .client()
+        .post("/api/visitor/chats", json!({"name": "Vera", "email": "vera@example.com", "group": desk.group, "question": "Card 4111 1111 1111 1111"}))
+        .await;
+    let chat = r.json["chat_id"].as_str().unwrap().to_string();
+    let offer = ann.expect("offer").await;
+    assert_eq!(offer["chat"]["visitor"]["email"], "v***@example.com");
+    assert_eq!(offer["chat"]["question"], "Card ************1111");
+
+    let r = desk
+        .owner
+        .patch("/api/settings", json!({"mask_pii": false}))
+        .await;
+    assert_eq!((r.status, &r.json["mask_pii"]), (200, &json!(false)));
+    let t = desk.owner.get(&format!("/api/chats/{chat}")).await;
+    assert_eq!(t.json["chat"]["visitor_email"], "vera@example.com");
+    assert_eq!(t.json["messages"][0]["body"], "Card 4111 1111 1111 1111");
+    assert_eq!(
+        desk.owner
+            .patch("/api/settings", json!({"mask_pii": "no"}))
+            .await
+            .status,
+        400
+    );
+
+    let dir = desk.app.stop().await;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let clock = std::sync::Arc::new(livedesk::domain::ManualClock::starting_now());
+    let again = livedesk::app::start(test_config(&dir.path().join("data")), listener, clock)
+        .await
+        .expect("start");
+    let mut owner = Client::new(&format!("http://{}", again.addr));
+    assert_eq!(owner.login(OWNER_EMAIL, OWNER_PASSWORD).await.status, 200);
+    let r = owner.get("/api/settings").await;
+    assert_eq!(
+        (&r.json["mask_pii"], &r.json["mask_pii_configured"]),
+        (&json!(false), &json!(true)),
+        "the console's choice outlives a restart"
+    );
+    again.stop().await.expect("stop");
+}

@@ -87,7 +87,7 @@ async fn the_widget_is_told_each_groups_look_and_whether_it_takes_chats_now() {
 
 #[actix_web::test]
 async fn offline_messages_are_stored_checked_and_listed_for_the_groups_staff_masked() {
-    let desk = Desk::new_with("round_robin", |c| c.chat.mask_pii = true).await;
+    let desk = Desk::new_with("round_robin", |c| c.chat.mask_pii = true.into()).await;
     let visitor = desk.app.client();
     let form = |email: &str, message: &str| json!({"group": desk.group, "name": "Nils", "email": email, "message": message, "page_url": "https://shop.example.com/"});
     let cases = [

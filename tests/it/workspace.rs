@@ -538,8 +538,47 @@ async fn two_agents_and_a_manager_run_a_chat_end_to_end_in_the_console() {
     el(&ann, "#shortcuts").await;
     shots(&ann, &axe_js, "17-shortcuts").await;
 
-    let settings = owner.get("/api/wrap-up-reasons").await;
-    assert_eq!(settings.status, 200);
+    // The owner's settings: masking switched off shows data in clear at once;
+    // a group's widget look is previewed live as it is edited.
+    click(&mia, "#signout").await;
+    sign_in(&mia, &base, OWNER_EMAIL, OWNER_PASSWORD).await;
+    wait_text(&mia, "#whoami", "Olivia Owner").await;
+    mia.goto(&format!("{base}/#/settings"))
+        .await
+        .expect("settings");
+    wait_text(&mia, "#masking-settings", "The config file says on").await;
+    wait_text(&mia, "#sites-settings", "None yet").await;
+    shots(&mia, &axe_js, "18-settings").await;
+    click(&mia, "#mask-pii").await;
+    wait_text(&mia, "#mask-state", "Off").await;
+    let r = owner.get(&format!("/api/chats/{chat}")).await;
+    assert_eq!(
+        r.json["chat"]["visitor_email"], "vera@example.com",
+        "masking off at once"
+    );
+    mia.goto(&format!("{base}/#/groups")).await.expect("groups");
+    click(&mia, "#groups-table tr[data-name='Sales'] button").await;
+    el(&mia, "#edit-widget-preview").await;
+    choose(&mia, "#edit-group-color", "#ffd600").await;
+    mia.execute(
+        "const t = document.querySelector('#edit-group-title'); t.value = 'Talk to <b>Sales</b>'; t.dispatchEvent(new Event('input'));",
+        vec![],
+    )
+    .await
+    .expect("title");
+    let shown = mia
+        .execute(
+            "const h = document.querySelector('#edit-widget-preview .pv-head'); return [h.textContent, getComputedStyle(h).backgroundColor, getComputedStyle(h).color]",
+            vec![],
+        )
+        .await
+        .expect("preview");
+    assert_eq!(
+        shown,
+        json!(["Talk to <b>Sales</b>", "rgb(255, 214, 0)", "rgb(0, 0, 0)"]),
+        "the preview follows the form, dark text on a light colour"
+    );
+    shots(&mia, &axe_js, "19-group-preview").await;
     for b in [ann, bob, mia] {
         let _ = b.close().await;
     }

@@ -58,6 +58,8 @@ use utoipa::{Modify, OpenApi};
         chats::post_bulk_delete,
         settings::get_wrap_up_reasons,
         settings::put_wrap_up_reasons,
+        settings::get_settings,
+        settings::patch_settings,
         backup::get_backup,
         shifts::list_shifts,
         shifts::post_shift,

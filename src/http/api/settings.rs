@@ -1,4 +1,5 @@
-//! Desk settings: the wrap-up reasons list.
+//! Desk settings: the wrap-up reasons list, masking, and what the config
+//! file says about the sites allowed to embed the widget.
 
 use crate::domain::validate;
 use crate::engine::Command;
@@ -60,4 +61,64 @@ pub async fn put_wrap_up_reasons(
         .send(Command::WrapUpReasonsChanged(reasons.clone()))
         .await;
     Ok(HttpResponse::Ok().json(WrapUpReasons { reasons }))
+}
+
+/// The desk's settings as admins see them.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DeskSettings {
+    /// Masking of card numbers, IBANs, SSNs, emails and phone numbers in
+    /// what staff see, now.
+    pub mask_pii: bool,
+    /// What the config file says (`[chat] mask_pii`); the console's switch
+    /// wins once used.
+    pub mask_pii_configured: bool,
+    /// `[widget] allowed_origins` from the config file: sites whose pages
+    /// may embed every group's widget (read-only here).
+    pub allowed_origins: Vec<String>,
+    /// The address the desk is reached at (`[server] public_url`).
+    pub public_url: String,
+}
+
+/// A change of settings.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsPatch {
+    /// Masking on or off, for every staff screen and socket at once.
+    pub mask_pii: Option<bool>,
+}
+
+fn desk_settings(state: &AppState) -> DeskSettings {
+    DeskSettings {
+        mask_pii: state.config.chat.mask_pii.get(),
+        mask_pii_configured: state.config.chat.mask_pii.configured,
+        allowed_origins: state.config.widget.allowed_origins.clone(),
+        public_url: state.config.public_url(),
+    }
+}
+
+/// The desk's settings (owner and admins).
+#[utoipa::path(get, path = "/api/settings", tag = "settings", responses(
+    (status = 200, body = DeskSettings), (status = 403, body = ErrorBody)))]
+pub async fn get_settings(
+    state: web::Data<AppState>,
+    _who: AdminAuth,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(desk_settings(&state)))
+}
+
+/// Changes settings (owner and admins): masking takes effect at once for
+/// new frames, lists and transcripts, and is kept across restarts.
+#[utoipa::path(patch, path = "/api/settings", tag = "settings", request_body = SettingsPatch, responses(
+    (status = 200, body = DeskSettings), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn patch_settings(
+    state: web::Data<AppState>,
+    who: AdminAuth,
+    body: web::Json<SettingsPatch>,
+) -> Result<HttpResponse, AppError> {
+    if let Some(on) = body.mask_pii {
+        state.write(move |s| s.set_mask_setting(on)).await?;
+        state.config.chat.mask_pii.set(on);
+        tracing::info!(by = %who.0.staff.id, mask_pii = on, "masking switched");
+    }
+    Ok(HttpResponse::Ok().json(desk_settings(&state)))
 }
