@@ -225,8 +225,11 @@ function pane(c, limit) {
     }
     actions.replaceChildren(...items.filter(Boolean));
   };
+  // On a phone the visitor's details fold away behind a summary, so the
+  // thread stays in view; on a wide screen they always show.
+  const more = h('details', { class: 'visitor-more', open: window.innerWidth > 720 }, h('summary', {}, 'Visitor details'), details(c));
   const head = h('header', { class: 'chat-head' },
-    h('div', {}, h('h2', { id: 'chat-title' }, c.chat.visitor.name), details(c)), actions);
+    h('div', {}, h('h2', { id: 'chat-title' }, c.chat.visitor.name), more), actions);
   const drawThread = () => {
     const atBottom = thread.scrollHeight - thread.scrollTop - thread.clientHeight < 40;
     thread.replaceChildren(...c.log.messages().map((m) => bubble(m, me)), ...c.log.pendingList().map(pendingBubble));

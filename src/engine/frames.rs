@@ -159,7 +159,7 @@ pub enum ServerFrame {
     OfferWithdrawn {
         /// The chat.
         chat_id: ChatId,
-        /// `timeout`, `declined`, `visitor_left`.
+        /// `timeout`, `declined`, `visitor_left`, `transferred`, `shift_ended`.
         reason: &'static str,
     },
     /// The receiving agent now owns the chat (messages follow).
