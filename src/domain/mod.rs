@@ -6,6 +6,7 @@ pub mod chat;
 pub mod chat_list;
 pub mod clock;
 pub mod group;
+pub mod hours;
 pub mod ids;
 pub mod masking;
 pub mod offline;

@@ -45,7 +45,8 @@ pub enum Day {
 }
 
 impl Day {
-    fn of(w: Weekday) -> Day {
+    /// The day of a chrono weekday.
+    pub fn of(w: Weekday) -> Day {
         match w {
             Weekday::Mon => Day::Mon,
             Weekday::Tue => Day::Tue,
@@ -259,11 +260,14 @@ pub struct ScheduleNote {
     pub on: bool,
 }
 
-/// Every shift of the desk, evaluated together.
+/// Every shift of the desk, and the groups' own hours and closed dates,
+/// evaluated together.
 #[derive(Clone, Debug, Default)]
 pub struct Schedule {
     /// The shifts.
     pub shifts: Vec<Shift>,
+    /// Groups' own hours and closed dates.
+    pub hours: Vec<super::hours::Hours>,
 }
 
 impl Schedule {
@@ -293,22 +297,55 @@ impl Schedule {
             .min()
     }
 
-    /// A group's business hours: open while a shift that lists the group
-    /// runs; a group no shift lists is always open.
+    /// A group's business hours: closed on its closed dates; otherwise open
+    /// while a shift that lists the group runs; a group no shift lists
+    /// follows its own hours, and without those is always open.
     pub fn group_open(&self, group: GroupId, now: Millis) -> bool {
+        let own = self.hours.iter().find(|h| h.group == group);
+        if own.is_some_and(|h| h.closed_at(now).is_some()) {
+            return false;
+        }
         let mut listed = self
             .shifts
             .iter()
             .filter(|s| s.rule.groups.contains(&group))
             .peekable();
-        listed.peek().is_none() || listed.any(|s| s.run_at(now).is_some())
+        if listed.peek().is_some() {
+            return listed.any(|s| s.run_at(now).is_some());
+        }
+        own.is_none_or(|h| h.own_open(now))
     }
 
-    /// The next instant after `now` at which any shift turns.
+    /// The note of the group's closed date covering `now`, if closed by one.
+    pub fn closed_note(&self, group: GroupId, now: Millis) -> Option<Option<&str>> {
+        self.hours
+            .iter()
+            .find(|h| h.group == group)
+            .and_then(|h| h.closed_at(now))
+    }
+
+    /// When a group that is closed at `now` opens next (within two weeks).
+    pub fn opens_at(&self, group: GroupId, now: Millis) -> Option<Millis> {
+        let mut t = now;
+        for _ in 0..200 {
+            t = self.next_boundary(t)?;
+            if self.group_open(group, t) {
+                return Some(t);
+            }
+            if t > now + 14 * 24 * 3600 * 1000 {
+                return None;
+            }
+        }
+        None
+    }
+
+    /// The next instant after `now` at which any shift, own hours or closed
+    /// date turns.
     pub fn next_boundary(&self, now: Millis) -> Option<Millis> {
         self.shifts
             .iter()
             .filter_map(|s| s.next_boundary(now))
+            .chain(self.hours.iter().filter_map(|h| h.next_boundary(now)))
             .min()
     }
 }
@@ -532,6 +569,7 @@ mod tests {
         late.rule.groups = vec![support];
         let s = Schedule {
             shifts: vec![morning, late],
+            hours: vec![],
         };
         let bo = StaffId::generate();
         assert!(s.covers(ann, &[]) && s.covers(bo, &[support]) && !s.covers(bo, &[]));

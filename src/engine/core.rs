@@ -162,6 +162,9 @@ pub(super) struct Core {
     pub overrides: HashMap<StaffId, Millis>,
     /// When the schedule next turns for anyone.
     pub next_boundary: Option<Millis>,
+    /// Each group's business hours as of the last boundary: open, and when
+    /// it opens next while closed (the roster shows them).
+    pub hours_now: HashMap<GroupId, (bool, Option<Millis>)>,
     /// The roster as last sent.
     pub roster_sent: Option<(
         Vec<super::roster::RosterEntry>,
@@ -194,6 +197,7 @@ impl Core {
             overrides: HashMap::new(),
             next_boundary: None,
             roster_sent: None,
+            hours_now: HashMap::new(),
         };
         core.wrap_up_reasons = core.store.wrap_up_reasons()?;
         // Every group and everyone is on the roster, connected or not.
@@ -344,7 +348,12 @@ impl Core {
             Command::VisitorTyping(chat, text) => self.visitor_typing(chat, text),
             Command::ScheduleChanged => self.load_schedule(),
             Command::TakesChats(group, reply) => {
-                let _ = reply.send(self.takes_chats(group).map_err(AppError::from));
+                let note = self
+                    .schedule
+                    .closed_note(group, self.now())
+                    .map(|n| n.unwrap_or_default().to_string());
+                let open = self.takes_chats(group).map_err(AppError::from);
+                let _ = reply.send(open.map(|o| (o, note)));
             }
             Command::VisitorEnd(chat) => self.visitor_end(chat),
             Command::AttachAgent(staff, conn) => self.attach_agent(staff, conn),

@@ -66,7 +66,8 @@ pub enum Command {
     StartChat(StartChatRequest, Reply<Started>),
     /// Whether a chat started with the group now would be queued (the
     /// widget shows the pre-chat form) or answered offline (the message form).
-    TakesChats(crate::domain::GroupId, Reply<bool>),
+    /// Also the note of a closed date that closes it today, if one does.
+    TakesChats(crate::domain::GroupId, Reply<(bool, Option<String>)>),
     /// The shifts changed in the store: reload and apply them.
     ScheduleChanged,
     /// A visitor connection for a chat.

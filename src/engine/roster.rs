@@ -59,6 +59,10 @@ pub struct RosterGroup {
     pub name: String,
     /// The queue's switch: off, visitors get the message form.
     pub queue_online: bool,
+    /// Open by its business hours now (shifts, own hours, closed dates).
+    pub open: bool,
+    /// When it opens next, while closed (within two weeks; else null).
+    pub opens_at: Option<crate::domain::Millis>,
     /// Chats waiting for an agent (offered ones included).
     pub waiting: usize,
     /// Chats active with an agent.
@@ -122,6 +126,8 @@ impl Core {
                 id: g.group.id,
                 name: g.group.name.clone(),
                 queue_online: g.group.queue_online,
+                open: self.hours_now.get(&g.group.id).is_none_or(|h| h.0),
+                opens_at: self.hours_now.get(&g.group.id).and_then(|h| h.1),
                 waiting: 0,
                 active: 0,
             })

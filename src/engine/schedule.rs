@@ -30,7 +30,23 @@ impl Core {
                         }
                     })
                     .collect();
-                self.schedule = Schedule { shifts };
+                let hours = match self.store.list_hours() {
+                    Ok(list) => list
+                        .into_iter()
+                        .filter_map(|(g, h)| match h.validated(g) {
+                            Ok(v) => Some(v),
+                            Err(e) => {
+                                tracing::warn!(group = %g, error = %e.message, "a group's stored hours are skipped");
+                                None
+                            }
+                        })
+                        .collect(),
+                    Err(e) => {
+                        tracing::error!(error = %e, "could not read the groups' hours");
+                        Vec::new()
+                    }
+                };
+                self.schedule = Schedule { shifts, hours };
             }
             Err(e) => tracing::error!(error = %e, "could not read the shifts"),
         }
@@ -58,6 +74,20 @@ impl Core {
             self.close_waiting(chat);
         }
         self.next_boundary = self.schedule.next_boundary(now);
+        let groups: Vec<crate::domain::GroupId> = self.groups.keys().copied().collect();
+        self.hours_now = groups
+            .into_iter()
+            .map(|g| {
+                let open = self.schedule.group_open(g, now);
+                (
+                    g,
+                    (
+                        open,
+                        (!open).then(|| self.schedule.opens_at(g, now)).flatten(),
+                    ),
+                )
+            })
+            .collect();
     }
 
     /// Applies the schedule when a boundary has passed.

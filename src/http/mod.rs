@@ -149,6 +149,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .route(web::put().to(api::shifts::put_shift))
                         .route(delete().to(api::shifts::delete_shift)),
                 )
+                .service(
+                    resource("/groups/{id}/hours")
+                        .route(get().to(api::shifts::get_hours))
+                        .route(web::put().to(api::shifts::put_hours)),
+                )
                 .service(resource("/chats").route(get().to(api::chats::list_chats)))
                 .service(
                     resource("/chats/transfer").route(post().to(api::chats::post_bulk_transfer)),

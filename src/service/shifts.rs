@@ -149,3 +149,45 @@ pub async fn delete(state: &AppState, ctx: &AuthContext, id: ShiftId) -> Result<
     state.engine.send(Command::ScheduleChanged).await;
     Ok(())
 }
+
+/// A group the caller may see, or 404.
+async fn visible_group(
+    state: &AppState,
+    ctx: &AuthContext,
+    id: crate::domain::GroupId,
+) -> Result<crate::domain::Group, AppError> {
+    let g = state
+        .read(move |s| s.group(id))
+        .await?
+        .filter(|g| crate::domain::permissions::can_view_group(&ctx.staff, g))
+        .ok_or(crate::store::StoreError::GroupNotFound(id))?;
+    Ok(g)
+}
+
+/// A group's own hours and closed dates.
+pub async fn hours(
+    state: &AppState,
+    ctx: &AuthContext,
+    id: crate::domain::GroupId,
+) -> Result<crate::domain::hours::GroupHours, AppError> {
+    visible_group(state, ctx, id).await?;
+    Ok(state.read(move |s| s.hours(id)).await?)
+}
+
+/// Replaces a group's own hours and closed dates (admins, managers of the
+/// group); the schedule applies them at once.
+pub async fn set_hours(
+    state: &AppState,
+    ctx: &AuthContext,
+    id: crate::domain::GroupId,
+    h: crate::domain::hours::GroupHours,
+) -> Result<crate::domain::hours::GroupHours, AppError> {
+    let g = visible_group(state, ctx, id).await?;
+    crate::domain::permissions::edit_group(&ctx.staff, &g)
+        .map_err(|d| AppError::Forbidden(d.0.to_string()))?;
+    let valid = h.validated(id)?.rule;
+    let stored = valid.clone();
+    state.write(move |s| s.put_hours(id, &stored)).await?;
+    state.engine.send(Command::ScheduleChanged).await;
+    Ok(valid)
+}

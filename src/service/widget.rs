@@ -50,6 +50,9 @@ pub struct WidgetGroup {
     pub sneak_peek: bool,
     /// A chat started now would be queued; false: show the message form.
     pub open: bool,
+    /// When a closed date closes the group today: its note for visitors
+    /// ("" when it has none); otherwise null.
+    pub closed_note: Option<String>,
 }
 
 /// What `GET /api/visitor/widget` answers.
@@ -142,7 +145,7 @@ pub async fn info(
     }
     let mut out = Vec::with_capacity(groups.len());
     for g in groups {
-        let open = state
+        let (open, closed_note) = state
             .engine
             .ask(|reply| Command::TakesChats(g.id, reply))
             .await?;
@@ -157,6 +160,7 @@ pub async fn info(
             position: g.widget.position,
             sneak_peek: g.sneak_peek,
             open,
+            closed_note,
         });
     }
     Ok(WidgetInfo {

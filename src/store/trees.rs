@@ -46,6 +46,8 @@ pub const OFFLINEID_MESSAGE: &str = "offlineid_message";
 
 /// Shift id → versioned shift record.
 pub const SHIFTID_SHIFT: &str = "shiftid_shift";
+/// Group id → versioned record of its own hours and closed dates.
+pub const GROUPID_HOURS: &str = "groupid_hours";
 
 /// Every tree, in opening order.
 pub const ALL: &[&str] = &[
@@ -68,6 +70,7 @@ pub const ALL: &[&str] = &[
     STAFFID_CHATID,
     OFFLINEID_MESSAGE,
     SHIFTID_SHIFT,
+    GROUPID_HOURS,
 ];
 
 /// The opened trees.
@@ -92,6 +95,7 @@ pub struct Trees {
     pub(crate) staffid_chatid: Tree,
     pub(crate) offlineid_message: Tree,
     pub(crate) shiftid_shift: Tree,
+    pub(crate) groupid_hours: Tree,
 }
 
 impl Trees {
@@ -116,6 +120,7 @@ impl Trees {
             staffid_chatid: db.open_tree(STAFFID_CHATID)?,
             offlineid_message: db.open_tree(OFFLINEID_MESSAGE)?,
             shiftid_shift: db.open_tree(SHIFTID_SHIFT)?,
+            groupid_hours: db.open_tree(GROUPID_HOURS)?,
         })
     }
 }

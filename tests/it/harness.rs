@@ -265,6 +265,9 @@ impl Client {
     pub async fn delete(&self, path: &str) -> Resp {
         self.clone().raw(Method::DELETE, path, None, &[]).await
     }
+    pub async fn put(&self, path: &str, body: Value) -> Resp {
+        self.with_json(Method::PUT, path, body).await
+    }
 
     /// Any method by name, with a JSON body (ignored for GET); for tables of cases.
     pub async fn call(&self, method: &str, path: &str, body: Value) -> Resp {
@@ -273,6 +276,7 @@ impl Client {
             "DELETE" => self.delete(path).await,
             "PATCH" => self.patch(path, body).await,
             "POST" => self.post(path, body).await,
+            "PUT" => self.put(path, body).await,
             other => panic!("no such method in tests: {other}"),
         }
     }

@@ -262,3 +262,124 @@ async fn a_group_takes_chats_in_its_hours_only_and_tells_waiting_visitors_when_i
     let r = visitor.post("/api/visitor/chats", start).await;
     assert_eq!(r.json["status"], "offline", "closed after 17:00");
 }
+
+#[actix_web::test]
+async fn own_hours_and_closed_dates_open_and_close_a_group_and_a_restart_keeps_them() {
+    // Wednesday 2026-12-23, 08:00 in New York (13:00 UTC).
+    let (app, owner) = desk_at(utc(2026, 12, 23, 13, 0)).await;
+    let support = app.group(&owner, "Support").await;
+    // Nobody needs to be online: the hours alone decide (someone who
+    // takes chats is in the group).
+    app.staff(&owner, "ann@example.com", "agent", &[&support])
+        .await;
+    let r = owner
+        .patch(
+            &format!("/api/groups/{support}"),
+            json!({"offline_when_nobody_online": false}),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let widget = |app: &TestApp| {
+        let c = app.client();
+        let g = support.clone();
+        async move { c.get(&format!("/api/visitor/widget?groups={g}")).await.json["groups"][0].clone() }
+    };
+    assert_eq!(widget(&app).await["open"], true, "no hours: always open");
+
+    let bad = owner
+        .call(
+            "PUT",
+            &format!("/api/groups/{support}/hours"),
+            json!({"zone": "America/New_York", "closed": [{"date": "2026-02-30"}]}),
+        )
+        .await;
+    assert_eq!((bad.status, bad.code()), (400, "invalid_field"));
+    assert!(bad.text.contains("date"), "{}", bad.text);
+    let r = owner
+        .call(
+            "PUT",
+            &format!("/api/groups/{support}/hours"),
+            json!({"zone": "America/New_York",
+                   "hours": [{"days": ["mon", "tue", "wed", "thu", "fri"], "start": "9:00", "end": "17:00"}],
+                   "closed": [{"date": "2026-12-24", "note": "Closed for Christmas Eve"}, {"date": "2026-12-25"}]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json["hours"][0]["start"], "09:00");
+    let (mut ws, _) = Ws::staff(&app, &owner).await;
+
+    // 08:00 local: closed until 09:00.
+    let w = widget(&app).await;
+    assert_eq!(
+        (&w["open"], &w["closed_note"]),
+        (&json!(false), &Value::Null)
+    );
+    let roster = ws
+        .until(|f| f["type"] == "roster" && f["groups"][0]["open"] == false)
+        .await;
+    assert_eq!(roster["groups"][0]["opens_at"], utc(2026, 12, 23, 14, 0));
+    let start = app
+        .client()
+        .post(
+            "/api/visitor/chats",
+            json!({"name": "Vera", "group": support, "question": "Hi"}),
+        )
+        .await;
+    assert_eq!(start.json["status"], "offline");
+
+    move_to(&app, utc(2026, 12, 23, 14, 0)).await; // 09:00
+    assert_eq!(widget(&app).await["open"], true);
+    ws.until(|f| f["type"] == "roster" && f["groups"][0]["open"] == true)
+        .await;
+
+    // Christmas Eve, a Thursday inside the hours: closed all day, with the note.
+    move_to(&app, utc(2026, 12, 24, 17, 0)).await; // 12:00
+    let w = widget(&app).await;
+    assert_eq!(
+        (&w["open"], &w["closed_note"]),
+        (&json!(false), &json!("Closed for Christmas Eve"))
+    );
+    let r = ws
+        .until(|f| f["type"] == "roster" && f["groups"][0]["open"] == false)
+        .await;
+    assert_eq!(
+        r["groups"][0]["opens_at"],
+        utc(2026, 12, 28, 14, 0),
+        "closed the 24th and 25th, a weekend, then Monday 09:00"
+    );
+    move_to(&app, utc(2026, 12, 25, 17, 0)).await;
+    assert_eq!(
+        widget(&app).await["closed_note"],
+        "",
+        "a closed date without a note"
+    );
+
+    // A restart in the closed time keeps it closed; Monday opens it.
+    let dir = app.stop().await;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let clock = std::sync::Arc::new(ManualClock::starting_at(utc(2026, 12, 26, 15, 0)));
+    let again = livedesk::app::start(
+        test_config(&dir.path().join("data")),
+        listener,
+        clock.clone(),
+    )
+    .await
+    .expect("start");
+    let c = Client::new(&format!("http://{}", again.addr));
+    let g = c
+        .get(&format!("/api/visitor/widget?groups={support}"))
+        .await;
+    assert_eq!(
+        g.json["groups"][0]["open"], false,
+        "Saturday after a restart: closed"
+    );
+    clock.advance(Duration::from_millis(
+        utc(2026, 12, 28, 14, 0) - utc(2026, 12, 26, 15, 0),
+    ));
+    again.state.engine.tick().await;
+    let g = c
+        .get(&format!("/api/visitor/widget?groups={support}"))
+        .await;
+    assert_eq!(g.json["groups"][0]["open"], true, "Monday 09:00: open");
+    again.stop().await.expect("stop");
+}

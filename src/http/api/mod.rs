@@ -65,6 +65,8 @@ use utoipa::{Modify, OpenApi};
         shifts::post_shift,
         shifts::put_shift,
         shifts::delete_shift,
+        shifts::get_hours,
+        shifts::put_hours,
     ),
     components(schemas(
         crate::service::chats::Scope,
@@ -208,6 +210,10 @@ enum Rule {
     Zone,
     /// A list of 1 to 7 distinct days.
     Days,
+    /// A list of 0 to `max` items.
+    List(u64),
+    /// A date `YYYY-MM-DD`.
+    Date,
 }
 
 /// The field rules of `domain::validate` per request schema and field: the
@@ -277,6 +283,22 @@ fn rules(config: &crate::config::Config) -> Vec<(&'static str, &'static str, Rul
         ("WrapUpReasons", "reasons", Items(50)),
         ("BulkTransfer", "chat_ids", Items(200)),
         ("BulkDelete", "chat_ids", Items(200)),
+        ("GroupHours", "zone", Zone),
+        (
+            "GroupHours",
+            "hours",
+            List(crate::domain::hours::MAX_RULES as u64),
+        ),
+        (
+            "GroupHours",
+            "closed",
+            List(crate::domain::hours::MAX_CLOSED as u64),
+        ),
+        ("HoursRule", "days", Days),
+        ("HoursRule", "start", Time),
+        ("HoursRule", "end", Time),
+        ("ClosedDate", "date", Date),
+        ("ClosedDate", "note", TextOrEmpty(200)),
     ]
 }
 
@@ -326,6 +348,11 @@ fn apply(field: &mut serde_json::Value, rule: &Rule) {
             set(field, json!({"enum": names}));
         }
         Rule::Days => set(field, json!({"minItems": 1, "maxItems": 7})),
+        Rule::List(max) => set(field, json!({"maxItems": max})),
+        Rule::Date => set(
+            field,
+            json!({"format": "date", "pattern": crate::domain::hours::DATE_PATTERN}),
+        ),
         Rule::Origins(max) => {
             set(field, json!({"maxItems": max}));
             if let Some(items) = field.get_mut("items") {

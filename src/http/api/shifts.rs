@@ -59,3 +59,32 @@ pub async fn delete_shift(
     shifts::delete(&state, &who.0, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+/// A group's own opening hours (for a group no shift lists) and its closed
+/// dates, in the group's time zone.
+#[utoipa::path(get, path = "/api/groups/{id}/hours", tag = "shifts",
+    params(("id" = crate::domain::GroupId, Path, description = "Group id")), responses(
+    (status = 200, body = crate::domain::hours::GroupHours), (status = 404, body = ErrorBody)))]
+pub async fn get_hours(
+    state: web::Data<AppState>,
+    who: StaffAuth,
+    id: web::Path<crate::domain::GroupId>,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(shifts::hours(&state, &who.0, id.into_inner()).await?))
+}
+
+/// Replaces a group's own hours and closed dates (admins; managers of the
+/// group). The schedule applies them at once.
+#[utoipa::path(put, path = "/api/groups/{id}/hours", tag = "shifts", request_body = crate::domain::hours::GroupHours,
+    params(("id" = crate::domain::GroupId, Path, description = "Group id")), responses(
+    (status = 200, body = crate::domain::hours::GroupHours), (status = 400, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn put_hours(
+    state: web::Data<AppState>,
+    who: ManagerAuth,
+    id: web::Path<crate::domain::GroupId>,
+    body: web::Json<crate::domain::hours::GroupHours>,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok()
+        .json(shifts::set_hours(&state, &who.0, id.into_inner(), body.into_inner()).await?))
+}
