@@ -319,8 +319,12 @@ function showOffline(kept, group) {
   const error = h('p', { class: 'err', role: 'alert' });
   const send = h('button', { type: 'submit', class: 'primary', id: 'o-send', text: s('offline_send') });
   const picker = group ? null : groupPicker();
+  // A closed date's note ("Closed for Christmas") is the business's own words.
+  const only = group || (info.groups.length === 1 ? info.groups[0] : null);
+  const note = only && only.closed_note ? h('p', { class: 'closed-note', id: 'o-closed-note', text: only.closed_note }) : null;
   const form = h('form', { class: 'card', id: 'offline', novalidate: true },
     h('h2', { class: 'greeting', text: s('offline_title') }),
+    note,
     h('p', { class: 'intro', text: kept && kept.timedOut ? s('ended_queue_timeout') : kept && kept.closed ? s('ended_closed') : s('offline_intro') }),
     field(s('name'), name),
     field(s('email'), email),
