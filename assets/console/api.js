@@ -12,7 +12,13 @@ export function setCsrf(token) { csrfToken = token || ''; }
 
 /** An API error with the server's code and message. */
 export class ApiError extends Error {
-  constructor(status, code, message) { super(message); this.status = status; this.code = code; }
+  constructor(status, code, message, raw) {
+    super(message); this.status = status; this.code = code;
+    // The field a 400 `invalid_field` names ("start: …"), for showing the
+    // error by that field.
+    const m = /^([a-z_.]+): /.exec(raw || '');
+    this.field = m ? m[1].split('.').pop() : null;
+  }
 }
 
 /** Calls the API; resolves to parsed JSON (or null), rejects with ApiError. */
@@ -34,7 +40,7 @@ export async function api(method, path, body) {
   try { data = await res.json(); } catch (e) { data = null; }
   if (!res.ok) {
     const err = (data && data.error) || { code: 'http_' + res.status, message: res.statusText };
-    throw new ApiError(res.status, err.code, humane(err.message));
+    throw new ApiError(res.status, err.code, humane(err.message), err.message);
   }
   return data;
 }

@@ -20,6 +20,7 @@ import { listsView } from './lists.js';
 import { transcriptView } from './transcript.js';
 import { managerView } from './manager.js';
 import { settingsView } from './settings.js';
+import { shiftsView } from './shifts.js';
 
 const SCREENS = [
   // [route, label, view, who sees the link]
@@ -28,6 +29,7 @@ const SCREENS = [
   ['queue', 'Queue', queueView, () => true],
   ['lists', 'History', listsView, () => true],
   ['manager', 'Chat manager', managerView, (me) => me.role !== 'agent'],
+  ['shifts', 'Shifts', shiftsView, () => true],
   ['staff', 'Staff', staffView, () => true],
   ['groups', 'Groups', groupsView, () => true],
   ['messages', 'Messages', messagesView, () => true],

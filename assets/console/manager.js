@@ -7,13 +7,16 @@ import { h, announce, STATUS_LABEL } from './dom.js';
 import { state, changed } from './store.js';
 import * as live from './live.js';
 import { groupMap, groupName } from './names.js';
+import { closedBadge } from './queue.js';
 
 export async function managerView(ctx) {
   await groupMap(true);
   const root = h('section', { id: 'manager-screen' });
   const draw = () => {
+    // A redraw keeps the focus where it was (the same control by its name).
+    const focused = document.activeElement && root.contains(document.activeElement) ? document.activeElement.getAttribute('aria-label') : null;
     const groups = state.roster.groups.map((g) => h('tr', { dataset: { group: g.name } },
-      h('th', { scope: 'row' }, g.name), h('td', {}, String(g.waiting)), h('td', {}, String(g.active)),
+      h('th', { scope: 'row' }, g.name, closedBadge(g)), h('td', {}, String(g.waiting)), h('td', {}, String(g.active)),
       h('td', {}, h('label', { class: 'switch' }, h('input', { type: 'checkbox', role: 'switch', checked: g.queue_online, 'aria-label': `${g.name} queue online`,
         onchange: async (ev) => {
           try { await api('PATCH', `/api/groups/${g.id}`, { queue_online: ev.target.checked }); announce(`${g.name} queue is ${ev.target.checked ? 'online' : 'offline'}; its agents are told.`); }
@@ -35,6 +38,7 @@ export async function managerView(ctx) {
       h('div', { class: 'table-box' }, h('table', { id: 'manager-groups' }, h('thead', {}, h('tr', {}, ['Group', 'Waiting', 'Active', 'Queue'].map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, groups))),
       h('h2', {}, 'Agents'),
       h('div', { class: 'table-box' }, h('table', { id: 'manager-agents' }, h('thead', {}, h('tr', {}, ['Agent', 'Status', 'Load', 'Chatting with', 'Change'].map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, agents))));
+    if (focused) [...root.querySelectorAll('[aria-label]')].find((e) => e.getAttribute('aria-label') === focused)?.focus();
   };
   const monitor = async (c) => {
     live.expectMonitor({ id: c.id, group: c.group, visitor: { name: c.visitor }, state: 'active', started_at: Date.now() });

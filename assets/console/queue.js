@@ -6,6 +6,13 @@ import { state } from './store.js';
 import * as live from './live.js';
 import { groupMap, staffName } from './names.js';
 
+/** "closed until Mon 09:00" for a group outside its business hours. */
+export function closedBadge(r) {
+  if (!r || r.open !== false) return null;
+  const until = r.opens_at ? new Date(r.opens_at).toLocaleString([], { weekday: 'short', hour: '2-digit', minute: '2-digit' }) : null;
+  return h('span', { class: 'badge off closed-until' }, until ? `closed until ${until}` : 'closed');
+}
+
 export async function queueView(ctx) {
   const groups = await groupMap();
   const root = h('section', { id: 'queue-screen' });
@@ -28,7 +35,8 @@ export async function queueView(ctx) {
       const details = chosen && [...v.waiting, ...v.unanswered, ...v.answered].find((e) => e.id === chosen);
       return h('section', { class: 'card', dataset: { group: g.name } },
         h('h2', {}, g.name, manual ? h('span', { class: 'badge' }, 'pick by hand') : null,
-          state.roster.groups.some((r) => r.id === v.group && !r.queue_online) ? h('span', { class: 'badge off' }, 'queue offline: visitors get the message form') : null),
+          state.roster.groups.some((r) => r.id === v.group && !r.queue_online) ? h('span', { class: 'badge off' }, 'queue offline: visitors get the message form') : null,
+          closedBadge(state.roster.groups.find((r) => r.id === v.group))),
         table('Waiting', v.waiting, v.waiting_total, 'waiting'),
         table('Unanswered', v.unanswered, v.unanswered_total, 'unanswered'),
         table('Answered', v.answered, v.answered_total, 'answered'),

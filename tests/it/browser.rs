@@ -119,12 +119,17 @@ pub(crate) async fn type_into(b: &Browser, css: &str, text: &str) {
     e.send_keys(text).await.expect("type");
 }
 
+/// Clicks the element; a live screen may redraw between finding it and
+/// clicking it, so a stale element is found again (a person's click lands
+/// on what is there).
 pub(crate) async fn click(b: &Browser, css: &str) {
-    el(b, css)
-        .await
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+    for attempt in 0..5 {
+        match el(b, css).await.click().await {
+            Ok(()) => return,
+            Err(e) if attempt < 4 && e.to_string().contains("stale element") => continue,
+            Err(e) => panic!("click {css}: {e}"),
+        }
+    }
 }
 
 /// Waits until the element's text contains `want`.

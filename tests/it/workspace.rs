@@ -579,6 +579,81 @@ async fn two_agents_and_a_manager_run_a_chat_end_to_end_in_the_console() {
         "the preview follows the form, dark text on a light colour"
     );
     shots(&mia, &axe_js, "19-group-preview").await;
+
+    // Shifts: the editor names a bad field by the field; a shift shows as a
+    // band with its agent; a closed date marks its day in the week view.
+    mia.goto(&format!("{base}/#/shifts")).await.expect("shifts");
+    wait_text(
+        &mia,
+        "#shifts-screen .week[data-group='Sales']",
+        "always open",
+    )
+    .await;
+    click(&mia, "#add-shift").await;
+    type_into(&mia, "#shift-name", "Morning <b>").await;
+    let set = |css: &'static str, v: &'static str| {
+        let b = mia.clone();
+        async move {
+            b.execute(
+                "const e = document.querySelector(arguments[0]); e.value = arguments[1]; e.dispatchEvent(new Event('input', {bubbles: true}));",
+                vec![json!(css), json!(v)],
+            )
+            .await
+            .expect("set");
+        }
+    };
+    set("#shift-start", "08:00").await;
+    set("#shift-end", "16:00").await;
+    set("#shift-zone", "Mars/Base").await;
+    click(&mia, "#shift-agents input[data-name='Ann']").await;
+    click(&mia, "#shift-save").await;
+    wait_text(&mia, "#shift-zone-error", "is not a time zone").await;
+    shots(&mia, &axe_js, "20-shift-editor").await;
+    set("#shift-zone", "Europe/Stockholm").await;
+    click(&mia, "#shift-save").await;
+    wait_text(
+        &mia,
+        "#shifts-screen .week[data-group='Support <b>']",
+        "Morning <b> 08:00–16:00 · Ann",
+    )
+    .await;
+    mia.execute(
+        "document.querySelector(\".week[data-group='Sales'] button[data-hours]\").click()",
+        vec![],
+    )
+    .await
+    .expect("hours");
+    click(&mia, "#add-closed").await;
+    let today = mia
+        .execute(
+            "const d = new Date(); return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`",
+            vec![],
+        )
+        .await
+        .expect("today");
+    mia.execute(
+        "document.querySelector('#hours-closed .c-date').value = arguments[0]; document.querySelector('#hours-closed .c-note').value = 'Stocktaking <i>';",
+        vec![today],
+    )
+    .await
+    .expect("closed date");
+    click(&mia, "#hours-save").await;
+    wait_text(
+        &mia,
+        "#shifts-screen .week[data-group='Sales']",
+        "Closed: Stocktaking <i>",
+    )
+    .await;
+    no_script_ran(&mia).await;
+    shots(&mia, &axe_js, "21-shifts-week").await;
+    let w = visitor
+        .get(&format!("/api/visitor/widget?groups={sales}"))
+        .await;
+    assert_eq!(w.json["groups"][0]["closed_note"], "Stocktaking <i>");
+    mia.goto(&format!("{base}/#/manager"))
+        .await
+        .expect("manager");
+    wait_text(&mia, "#manager-groups tr[data-group='Sales']", "closed").await;
     for b in [ann, bob, mia] {
         let _ = b.close().await;
     }

@@ -32,3 +32,10 @@ test('every shortcut has keys and words, and no two share keys', () => {
   assert.ok(!next[2]({ key: 'j', altKey: false }, true), 'J typed into a field is text');
   assert.ok(next[2]({ key: 'ArrowDown', altKey: true }, true), 'Alt+Down works from the compose box');
 });
+
+test('a weekly rule becomes day bands, a night shift split at midnight', async () => {
+  const { bands } = await import('../../assets/console/shifts.js');
+  assert.deepEqual(bands({ days: ['mon'], start: '09:00', end: '17:00' }), [[0, 540, 1020]]);
+  assert.deepEqual(bands({ days: ['sun'], start: '22:00', end: '06:00' }), [[6, 1320, 1440], [0, 0, 360]]);
+  assert.deepEqual(bands({ days: ['tue'], start: '08:00', end: '08:00' }), [[1, 480, 1440], [2, 0, 480]], 'end equal to start: 24 hours');
+});
