@@ -98,6 +98,11 @@ pub async fn start(
         config.chat.clone(),
         shutdown_rx.clone(),
     )?;
+    engine
+        .send(crate::engine::Command::ConfigSchedule(
+            config.schedule.clone(),
+        ))
+        .await;
     let visitor_limits = Arc::new(crate::service::rate::VisitorLimits::new(
         config.chat.visitor_starts_per_minute,
         config.chat.visitor_messages_per_minute,

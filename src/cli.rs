@@ -225,10 +225,35 @@ fn check_config(arg: &ConfigArg) -> ExitCode {
                 .map_or(config::EMBEDDED_NAME.to_string(), |p| {
                     p.display().to_string()
                 });
+            // The schedule names agents and groups: check them against
+            // the data folder when it can be read (not while the desk runs).
+            let sched = &c.schedule;
+            if !sched.shifts.is_empty() || !sched.closed.is_empty() {
+                if !c.storage.data_dir.exists() {
+                    println!("note: no data folder at {} yet: the agents and groups that [[shifts]] and [[closed]] name are checked once it exists", c.storage.data_dir.display());
+                } else {
+                    match Store::open(&c.storage.data_dir, 8 << 20, 0) {
+                        Ok(store) => {
+                            let resolved = crate::service::shifts::config_schedule(&store, sched);
+                            if !resolved.problems.is_empty() {
+                                for p in &resolved.problems {
+                                    eprintln!("{p}");
+                                }
+                                return ExitCode::FAILURE;
+                            }
+                        }
+                        Err(e) => println!(
+                            "note: the agents and groups that [[shifts]] and [[closed]] name were not checked: the data folder cannot be opened now ({e}; is the desk running?)"
+                        ),
+                    }
+                }
+            }
             println!(
-                "{name}: OK (listen {}, data folder {})",
+                "{name}: OK (listen {}, data folder {}, {} shifts and {} closed dates from the file)",
                 c.server.listen,
-                c.storage.data_dir.display()
+                c.storage.data_dir.display(),
+                sched.shifts.len(),
+                sched.closed.len()
             );
             ExitCode::SUCCESS
         }

@@ -175,6 +175,42 @@ pub struct LogConfig {
     pub level: String,
 }
 
+/// `[[shifts]]` and `[[closed]]`: a schedule declared by the sysadmin,
+/// shown in the console as from the config and read-only there.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScheduleConfig {
+    /// The shifts, in file order.
+    pub shifts: Vec<ConfigShift>,
+    /// The closed dates, in file order.
+    pub closed: Vec<ConfigClosed>,
+}
+
+/// One `[[shifts]]` table: agents by email, groups by name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigShift {
+    /// Name, days, times and zone (checked); `agents` and `groups` empty.
+    pub rule: crate::domain::shift::ShiftRule,
+    /// Sign-in emails of the agents it covers.
+    pub agents: Vec<String>,
+    /// Names of the groups it covers.
+    pub groups: Vec<String>,
+    /// Where it is, for messages (`file:line`).
+    pub at: String,
+}
+
+/// One `[[closed]]` table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigClosed {
+    /// The group's name.
+    pub group: String,
+    /// The date and note (checked).
+    pub date: crate::domain::hours::ClosedDate,
+    /// Its zone; none: the group's own hours' zone (UTC without them).
+    pub zone: Option<String>,
+    /// Where it is, for messages (`file:line`).
+    pub at: String,
+}
+
 /// The whole resolved configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -192,6 +228,8 @@ pub struct Config {
     pub backup: BackupConfig,
     /// `[log]`.
     pub log: LogConfig,
+    /// `[[shifts]]` and `[[closed]]`.
+    pub schedule: ScheduleConfig,
 }
 
 impl Default for Config {
@@ -240,6 +278,7 @@ impl Default for Config {
             log: LogConfig {
                 level: "info".into(),
             },
+            schedule: ScheduleConfig::default(),
         }
     }
 }

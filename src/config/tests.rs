@@ -360,3 +360,46 @@ fn widget_origins_are_checked_and_normalized() {
         ]
     );
 }
+
+#[test]
+fn shifts_and_closed_dates_in_the_file_are_read_and_their_problems_located() {
+    let c = from_text(
+        "[[shifts]]\nname = \"Morning\"\ndays = [\"mon\", \"Tue\"]\nstart = \"8:00\"\nend = \"16:00\"\nzone = \"Europe/Stockholm\"\nagents = [\"ann@example.com\"]\ngroups = [\"Support\"]\n\n[[closed]]\ngroup = \"Support\"\ndate = \"2026-12-24\"\nnote = \"Christmas Eve\"\n",
+    )
+    .expect("parses");
+    let s = &c.schedule.shifts[0];
+    assert_eq!((s.rule.start.as_str(), s.rule.days.len()), ("08:00", 2));
+    assert_eq!(
+        (s.agents.clone(), s.groups.clone()),
+        (
+            vec!["ann@example.com".to_string()],
+            vec!["Support".to_string()]
+        )
+    );
+    assert!(s.at.ends_with(":1") || s.at.ends_with(":2"), "{}", s.at);
+    assert_eq!(
+        c.schedule.closed[0].date.note.as_deref(),
+        Some("Christmas Eve")
+    );
+
+    let p = problems(
+        "[server]\nworkers = 1\n\n[[shifts]]\nname = \"Night\"\ndays = [\"mon\"]\nstart = \"22:00\"\nend = \"22:00\"\nzone = \"Mars/Base\"\ngroups = [\"Support\"]\nwhen = 1\n\n[[closed]]\ngroup = \"Support\"\ndate = \"2026-02-30\"\n",
+    );
+    let joined = p.join("\n");
+    assert!(
+        joined.contains("8:7: shifts.end: equals the start"),
+        "{joined}"
+    );
+    assert!(joined.contains("9:8: shifts.zone:"), "{joined}");
+    assert!(
+        joined.contains("11:8: unknown key `when` in [[shifts]]"),
+        "{joined}"
+    );
+    assert!(joined.contains("15:8: closed.date:"), "{joined}");
+    assert!(
+        problems("[shifts]\nname = \"x\"\n")
+            .join("")
+            .contains("write [[shifts]]"),
+        "a single table is explained"
+    );
+}

@@ -89,6 +89,10 @@ pub struct StoredShift {
     /// The rule.
     #[serde(flatten)]
     pub rule: ShiftRule,
+    /// Declared in the config file (`[[shifts]]`): read-only here; change
+    /// it in the file. Its id stays while its place and name there do.
+    #[serde(default)]
+    pub from_config: bool,
 }
 
 /// A shift made ready for evaluation.

@@ -165,6 +165,8 @@ pub(super) struct Core {
     /// Each group's business hours as of the last boundary: open, and when
     /// it opens next while closed (the roster shows them).
     pub hours_now: HashMap<GroupId, (bool, Option<Millis>)>,
+    /// The config file's schedule.
+    pub config_schedule: crate::config::ScheduleConfig,
     /// The roster as last sent.
     pub roster_sent: Option<(
         Vec<super::roster::RosterEntry>,
@@ -198,6 +200,7 @@ impl Core {
             next_boundary: None,
             roster_sent: None,
             hours_now: HashMap::new(),
+            config_schedule: Default::default(),
         };
         core.wrap_up_reasons = core.store.wrap_up_reasons()?;
         // Every group and everyone is on the roster, connected or not.
@@ -347,6 +350,10 @@ impl Core {
             } => self.visitor_message(chat, conn, client_id, body),
             Command::VisitorTyping(chat, text) => self.visitor_typing(chat, text),
             Command::ScheduleChanged => self.load_schedule(),
+            Command::ConfigSchedule(cfg) => {
+                self.config_schedule = cfg;
+                self.load_schedule();
+            }
             Command::TakesChats(group, reply) => {
                 let note = self
                     .schedule
@@ -424,7 +431,14 @@ impl Core {
                 let r = self.bulk_move(&actor, chat, group);
                 self.reply_after_durable(reply, r);
             }
-            Command::StaffChanged(staff) => self.staff_changed(staff),
+            Command::StaffChanged(staff) => {
+                self.staff_changed(staff);
+                // The file's shifts name staff by email: a new or renamed
+                // account may now match one.
+                if !self.config_schedule.shifts.is_empty() {
+                    self.load_schedule();
+                }
+            }
             Command::SessionsEnded(staff, keep) => self.sessions_ended(staff, keep),
             Command::SessionClosed(staff, session) => {
                 if let Some(a) = self.agents.get_mut(&staff) {
@@ -437,7 +451,12 @@ impl Core {
                     });
                 }
             }
-            Command::GroupChanged(group, by) => self.group_changed(group, by),
+            Command::GroupChanged(group, by) => {
+                self.group_changed(group, by);
+                if self.config_schedule != crate::config::ScheduleConfig::default() {
+                    self.load_schedule();
+                }
+            }
             Command::DeleteGroup(group, reply) => {
                 let _ = reply.send(self.delete_group(group));
             }

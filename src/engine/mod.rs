@@ -70,6 +70,8 @@ pub enum Command {
     TakesChats(crate::domain::GroupId, Reply<(bool, Option<String>)>),
     /// The shifts changed in the store: reload and apply them.
     ScheduleChanged,
+    /// The config file's `[[shifts]]` and `[[closed]]` (sent once at start).
+    ConfigSchedule(crate::config::ScheduleConfig),
     /// A visitor connection for a chat.
     AttachVisitor(ChatId, Conn, Reply<Chat>),
     /// A visitor connection went away.

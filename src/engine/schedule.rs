@@ -18,8 +18,13 @@ impl Core {
     /// such as a zone the database dropped, are skipped with a warning)
     /// and applies them at once.
     pub(super) fn load_schedule(&mut self) {
+        let from_file = crate::service::shifts::config_schedule(&self.store, &self.config_schedule);
+        for p in &from_file.problems {
+            tracing::warn!("config schedule entry skipped: {p}");
+        }
         match self.store.list_shifts() {
-            Ok(list) => {
+            Ok(mut list) => {
+                list.extend(from_file.shifts);
                 let shifts = list
                     .into_iter()
                     .filter_map(|s| match s.rule.validated() {
@@ -30,7 +35,27 @@ impl Core {
                         }
                     })
                     .collect();
-                let hours = match self.store.list_hours() {
+                let stored_hours = match self.store.list_hours() {
+                    Ok(mut list) => {
+                        // The file's closed dates join the group's own.
+                        for (g, date, zone) in &from_file.closed {
+                            match list.iter_mut().find(|(x, _)| x == g) {
+                                Some((_, h)) => h.closed.push(date.clone()),
+                                None => list.push((
+                                    *g,
+                                    crate::domain::hours::GroupHours {
+                                        zone: zone.clone().unwrap_or_else(|| "UTC".into()),
+                                        hours: Vec::new(),
+                                        closed: vec![date.clone()],
+                                    },
+                                )),
+                            }
+                        }
+                        Ok(list)
+                    }
+                    Err(e) => Err(e),
+                };
+                let hours = match stored_hours {
                     Ok(list) => list
                         .into_iter()
                         .filter_map(|(g, h)| match h.validated(g) {

@@ -60,8 +60,13 @@ async fn covered(state: &AppState, rule: &ShiftRule) -> Result<Vec<Staff>, AppEr
 /// The shifts the caller may see.
 pub async fn list(state: &AppState, ctx: &AuthContext) -> Result<Vec<StoredShift>, AppError> {
     // One read of the shifts and the staff, not one per shift.
+    let cfg = state.config.schedule.clone();
     let (all, staff) = state
-        .read(|s| Ok((s.list_shifts()?, s.list_staff()?)))
+        .read(move |s| {
+            let mut all = s.list_shifts()?;
+            all.extend(config_schedule(s, &cfg).shifts);
+            Ok((all, s.list_staff()?))
+        })
         .await?;
     Ok(all
         .into_iter()
@@ -93,6 +98,7 @@ async fn save(
     let stored = StoredShift {
         id,
         rule: shift.rule,
+        from_config: false,
     };
     let s2 = stored.clone();
     state.write(move |s| s.put_shift(&s2)).await?;
@@ -114,10 +120,28 @@ async fn existing(
     ctx: &AuthContext,
     id: ShiftId,
 ) -> Result<StoredShift, AppError> {
-    let s = state
-        .read(move |s| s.shift(id))
-        .await?
-        .ok_or_else(|| not_found(id))?;
+    let s = state.read(move |s| s.shift(id)).await?;
+    let s = match s {
+        Some(s) => s,
+        None => {
+            let cfg = state.config.schedule.clone();
+            let from_file = state
+                .read(move |s| Ok(config_schedule(s, &cfg).shifts))
+                .await?
+                .into_iter()
+                .find(|s| s.id == id);
+            return Err(match from_file {
+                Some(f) => AppError::Conflict {
+                    code: "from_config",
+                    message: format!(
+                        "the shift {} is declared in the config file ([[shifts]]); change it there and restart livedesk",
+                        f.rule.name
+                    ),
+                },
+                None => not_found(id),
+            });
+        }
+    };
     let people = covered(state, &s.rule).await.unwrap_or_default();
     if !may_see(&ctx.staff, &s.rule, &people) {
         return Err(not_found(id));
@@ -171,7 +195,7 @@ pub async fn hours(
     id: crate::domain::GroupId,
 ) -> Result<crate::domain::hours::GroupHours, AppError> {
     visible_group(state, ctx, id).await?;
-    Ok(state.read(move |s| s.hours(id)).await?)
+    state.read(move |s| s.hours(id)).await
 }
 
 /// Replaces a group's own hours and closed dates (admins, managers of the
@@ -190,4 +214,93 @@ pub async fn set_hours(
     state.write(move |s| s.put_hours(id, &stored)).await?;
     state.engine.send(Command::ScheduleChanged).await;
     Ok(valid)
+}
+
+/// The config file's schedule, resolved against the store: agents by
+/// email, groups by name. What cannot be resolved is said in `problems`
+/// (check-config prints them; the desk logs them and skips the entry).
+pub struct ConfigSchedule {
+    /// The shifts, with ids stable while their place and name stay.
+    pub shifts: Vec<StoredShift>,
+    /// Closed dates by group, with the zone the file gives, if any.
+    pub closed: Vec<(
+        crate::domain::GroupId,
+        crate::domain::hours::ClosedDate,
+        Option<String>,
+    )>,
+    /// `file:line: what is wrong`.
+    pub problems: Vec<String>,
+}
+
+/// Resolves `[[shifts]]` and `[[closed]]` against the store.
+pub fn config_schedule(
+    store: &crate::store::Store,
+    cfg: &crate::config::ScheduleConfig,
+) -> ConfigSchedule {
+    use sha2::Digest;
+    let groups = store.list_groups().unwrap_or_default();
+    let group = |name: &str| {
+        groups
+            .iter()
+            .find(|g| g.name.eq_ignore_ascii_case(name.trim()))
+            .map(|g| g.id)
+    };
+    let mut out = ConfigSchedule {
+        shifts: Vec::new(),
+        closed: Vec::new(),
+        problems: Vec::new(),
+    };
+    for (i, s) in cfg.shifts.iter().enumerate() {
+        let mut rule = s.rule.clone();
+        let mut ok = true;
+        for email in &s.agents {
+            match store.staff_by_email(&email.trim().to_lowercase()) {
+                Ok(Some(row)) => rule.agents.push(row.staff.id),
+                _ => {
+                    ok = false;
+                    out.problems.push(format!(
+                        "{}: shifts.agents: no staff member signs in as {email:?}",
+                        s.at
+                    ));
+                }
+            }
+        }
+        for name in &s.groups {
+            match group(name) {
+                Some(g) => rule.groups.push(g),
+                None => {
+                    ok = false;
+                    out.problems.push(format!(
+                        "{}: shifts.groups: no group is named {name:?}; the groups are {}",
+                        s.at,
+                        groups
+                            .iter()
+                            .map(|g| g.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                }
+            }
+        }
+        if ok {
+            let digest = sha2::Sha256::digest(format!("config shift {i} {}", rule.name));
+            let mut id = [0u8; 16];
+            id.copy_from_slice(&digest[..16]);
+            out.shifts.push(StoredShift {
+                id: ShiftId::from_bytes(id),
+                rule,
+                from_config: true,
+            });
+        }
+    }
+    for c in &cfg.closed {
+        match group(&c.group) {
+            Some(g) => out.closed.push((g, c.date.clone(), c.zone.clone())),
+            None => out.problems.push(format!(
+                "{}: closed.group: no group is named {:?}",
+                c.at, c.group
+            )),
+        }
+    }
+    out
 }

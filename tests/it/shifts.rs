@@ -383,3 +383,77 @@ async fn own_hours_and_closed_dates_open_and_close_a_group_and_a_restart_keeps_t
     assert_eq!(g.json["groups"][0]["open"], true, "Monday 09:00: open");
     again.stop().await.expect("stop");
 }
+
+#[actix_web::test]
+async fn shifts_and_closed_dates_from_the_config_file_run_and_are_read_only() {
+    use livedesk::config::{ConfigClosed, ConfigShift};
+    use livedesk::domain::hours::ClosedDate;
+    use livedesk::domain::shift::{Day, ShiftRule};
+    // Monday 2026-12-07 07:00 UTC = 08:00 in Stockholm.
+    let app = TestApp::start_at(ManualClock::starting_at(utc(2026, 12, 7, 7, 0)), |c| {
+        c.auth.session_idle_timeout = Duration::from_secs(40 * 86_400);
+        c.auth.session_max_lifetime = Duration::from_secs(40 * 86_400);
+        c.schedule.shifts.push(ConfigShift {
+            rule: ShiftRule {
+                name: "File morning".into(),
+                days: vec![Day::Mon, Day::Tue],
+                start: "09:00".into(),
+                end: "12:00".into(),
+                zone: "Europe/Stockholm".into(),
+                agents: vec![],
+                groups: vec![],
+            },
+            agents: vec!["ann@example.com".into()],
+            groups: vec![],
+            at: "livedesk.toml:40".into(),
+        });
+        c.schedule.closed.push(ConfigClosed {
+            group: "Support".into(),
+            date: ClosedDate {
+                date: "2026-12-08".into(),
+                note: Some("Inventory".into()),
+            },
+            zone: Some("Europe/Stockholm".into()),
+            at: "livedesk.toml:50".into(),
+        });
+    })
+    .await;
+    let owner = app.owner().await;
+    let support = app.group(&owner, "Support").await;
+    let (mut ann, _) = agent(&app, &owner, "ann@example.com", &[&support]).await;
+
+    let list = owner.get("/api/shifts").await;
+    let file = list
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["from_config"] == true)
+        .expect("listed")
+        .clone();
+    assert_eq!(file["name"], "File morning");
+    let r = owner
+        .delete(&format!("/api/shifts/{}", file["id"].as_str().unwrap()))
+        .await;
+    assert_eq!((r.status, r.code()), (409, "from_config"));
+
+    move_to(&app, utc(2026, 12, 7, 8, 0)).await; // 09:00 Stockholm
+    let s = status(&mut ann).await;
+    assert_eq!(
+        (&s["status"], &s["schedule"]["shift"]),
+        (&json!("available"), &json!("File morning"))
+    );
+
+    move_to(&app, utc(2026, 12, 8, 9, 0)).await; // Tuesday 10:00: closed by the file
+    let w = app
+        .client()
+        .get(&format!("/api/visitor/widget?groups={support}"))
+        .await;
+    assert_eq!(
+        (
+            &w.json["groups"][0]["open"],
+            &w.json["groups"][0]["closed_note"]
+        ),
+        (&json!(false), &json!("Inventory"))
+    );
+}
