@@ -1,5 +1,5 @@
 //! The command line: `serve`, `check-config`, `owner create`,
-//! `owner reset-password`, `healthcheck`, `backup`, `restore`, `--version`. Each command's
+//! `owner reset-password`, `healthcheck`, `backup`, `restore`, `shifts preview`, `--version`. Each command's
 //! work is here; `main.rs` only parses and dispatches.
 
 use crate::config::{self, Config, ConfigError, Sources};
@@ -77,6 +77,13 @@ pub enum Command {
         /// Config file and location flags.
         config: ConfigArg,
     },
+    /// Shifts: `livedesk shifts preview` prints who is on and which groups
+    /// are open, hour by hour, from the config file and the data folder.
+    Shifts {
+        /// What to do.
+        #[command(subcommand)]
+        command: ShiftsCommand,
+    },
     /// Fill an empty data folder from a backup file (checked whole first).
     Restore {
         /// The backup file.
@@ -84,6 +91,28 @@ pub enum Command {
         file: PathBuf,
         #[command(flatten)]
         /// Config file and location flags (the folder to fill: --data-dir).
+        config: ConfigArg,
+    },
+}
+
+/// `livedesk shifts ...`.
+#[derive(Debug, Subcommand)]
+pub enum ShiftsCommand {
+    /// Print, per group and day, each hour: open or closed, and who is on,
+    /// in the group's local time (stop the desk first: the data folder is
+    /// opened directly).
+    Preview {
+        /// How many days.
+        #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=31))]
+        days: u32,
+        /// Only this group (by name).
+        #[arg(long, value_name = "NAME")]
+        group: Option<String>,
+        /// First day, YYYY-MM-DD (default: today, UTC).
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        #[command(flatten)]
+        /// Config file and location flags.
         config: ConfigArg,
     },
 }
@@ -153,6 +182,15 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Healthcheck { config } => healthcheck(&config),
         Command::Backup { out, config } => backup(&config, &out),
         Command::Restore { file, config } => restore(&config, &file),
+        Command::Shifts {
+            command:
+                ShiftsCommand::Preview {
+                    days,
+                    group,
+                    from,
+                    config,
+                },
+        } => shifts_preview(&config, days, group.as_deref(), from.as_deref()),
     }
 }
 
@@ -261,6 +299,42 @@ fn check_config(arg: &ConfigArg) -> ExitCode {
             eprintln!("{e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+fn shifts_preview(arg: &ConfigArg, days: u32, group: Option<&str>, from: Option<&str>) -> ExitCode {
+    let c = match load(arg) {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    let from = match from {
+        None => chrono::Utc::now().date_naive(),
+        Some(d) => match domain::hours::date("--from", d) {
+            Ok(d) => d,
+            Err(e) => return fail(e),
+        },
+    };
+    if !c.storage.data_dir.exists() {
+        return fail(format!(
+            "no data folder at {}; give --data-dir or --config",
+            c.storage.data_dir.display()
+        ));
+    }
+    let store = match Store::open(&c.storage.data_dir, 8 << 20, 0) {
+        Ok(s) => s,
+        Err(e) => {
+            return fail(format!(
+                "cannot open the data folder {} ({e}). While the desk runs it holds the folder: stop it, or restore a backup into another folder and preview that with --data-dir",
+                c.storage.data_dir.display()
+            ))
+        }
+    };
+    match crate::service::preview::render(&store, &c.schedule, from, days, group) {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
     }
 }
 

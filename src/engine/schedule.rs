@@ -9,7 +9,7 @@
 use super::core::Core;
 use super::frames::ServerFrame;
 use crate::domain::chat::ChatState;
-use crate::domain::shift::{Schedule, ScheduleNote};
+use crate::domain::shift::ScheduleNote;
 use crate::domain::status::{self, Status, StatusEvent};
 use crate::domain::{ChatId, Millis, StaffId};
 
@@ -18,63 +18,14 @@ impl Core {
     /// such as a zone the database dropped, are skipped with a warning)
     /// and applies them at once.
     pub(super) fn load_schedule(&mut self) {
-        let from_file = crate::service::shifts::config_schedule(&self.store, &self.config_schedule);
-        for p in &from_file.problems {
+        // The same evaluation as `livedesk shifts preview`: stored shifts and
+        // hours, plus the config file's, resolved against the store.
+        let (schedule, problems) =
+            crate::service::preview::schedule(&self.store, &self.config_schedule);
+        for p in &problems {
             tracing::warn!("config schedule entry skipped: {p}");
         }
-        match self.store.list_shifts() {
-            Ok(mut list) => {
-                list.extend(from_file.shifts);
-                let shifts = list
-                    .into_iter()
-                    .filter_map(|s| match s.rule.validated() {
-                        Ok(v) => Some(v),
-                        Err(e) => {
-                            tracing::warn!(shift = %s.id, error = %e.message, "a stored shift is skipped");
-                            None
-                        }
-                    })
-                    .collect();
-                let stored_hours = match self.store.list_hours() {
-                    Ok(mut list) => {
-                        // The file's closed dates join the group's own.
-                        for (g, date, zone) in &from_file.closed {
-                            match list.iter_mut().find(|(x, _)| x == g) {
-                                Some((_, h)) => h.closed.push(date.clone()),
-                                None => list.push((
-                                    *g,
-                                    crate::domain::hours::GroupHours {
-                                        zone: zone.clone().unwrap_or_else(|| "UTC".into()),
-                                        hours: Vec::new(),
-                                        closed: vec![date.clone()],
-                                    },
-                                )),
-                            }
-                        }
-                        Ok(list)
-                    }
-                    Err(e) => Err(e),
-                };
-                let hours = match stored_hours {
-                    Ok(list) => list
-                        .into_iter()
-                        .filter_map(|(g, h)| match h.validated(g) {
-                            Ok(v) => Some(v),
-                            Err(e) => {
-                                tracing::warn!(group = %g, error = %e.message, "a group's stored hours are skipped");
-                                None
-                            }
-                        })
-                        .collect(),
-                    Err(e) => {
-                        tracing::error!(error = %e, "could not read the groups' hours");
-                        Vec::new()
-                    }
-                };
-                self.schedule = Schedule { shifts, hours };
-            }
-            Err(e) => tracing::error!(error = %e, "could not read the shifts"),
-        }
+        self.schedule = schedule;
         self.apply_schedule();
     }
 

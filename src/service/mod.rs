@@ -7,6 +7,7 @@ pub mod chats;
 pub mod groups;
 pub mod limiter;
 pub mod passwords;
+pub mod preview;
 pub mod rate;
 pub mod setup;
 pub mod shifts;

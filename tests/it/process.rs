@@ -527,3 +527,80 @@ async fn every_acknowledged_message_survives_kill_9_exactly_once_and_in_order() 
     assert_eq!(hello["chats"][0]["id"], chat.as_str());
     assert!(terminate(restarted).success());
 }
+
+/// `livedesk shifts preview` prints, per hour in the group's local time,
+/// open or closed and who is on, from the config file and the store;
+/// compared with a hand-written expectation (a night shift over midnight
+/// into a closed date).
+#[actix_web::test]
+async fn shifts_preview_prints_a_correct_schedule() {
+    let app = TestApp::start().await;
+    let owner = app.owner().await;
+    let support = app.group(&owner, "Support").await;
+    app.staff(&owner, "ann@example.com", "agent", &[&support])
+        .await;
+    let dir = app.stop().await;
+    let config = write_config(
+        dir.path(),
+        "\n[[shifts]]\nname = \"Late\"\ndays = [\"mon\"]\nstart = \"22:00\"\nend = \"02:00\"\nzone = \"Europe/Stockholm\"\nagents = [\"ann@example.com\"]\ngroups = [\"Support\"]\n\n\
+         [[closed]]\ngroup = \"Support\"\ndate = \"2026-12-08\"\nnote = \"Inventory\"\nzone = \"Europe/Stockholm\"\n",
+    );
+    let cfg = config.to_str().expect("utf8");
+    let out = run(&["check-config", "--config", cfg], None);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).contains("1 shifts and 1 closed dates"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = run(
+        &[
+            "shifts",
+            "preview",
+            "--config",
+            cfg,
+            "--from",
+            "2026-12-07",
+            "--days",
+            "2",
+            "--group",
+            "support",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut want = String::from("Support (Europe/Stockholm)\n  Mon 2026-12-07\n");
+    for h in 0..22 {
+        want += &format!("    {h:02}:00  closed  -\n");
+    }
+    // (The harness names staff after their email: "ann".)
+    want += "    22:00  open    ann\n    23:00  open    ann\n  Tue 2026-12-08\n";
+    want += "    00:00  closed  ann  (closed date: Inventory)\n    01:00  closed  ann  (closed date: Inventory)\n";
+    for h in 2..24 {
+        want += &format!("    {h:02}:00  closed  -  (closed date: Inventory)\n");
+    }
+    assert_eq!(text(&out.stdout), want);
+
+    // An unknown email is named with its line by check-config.
+    let bad = write_config(
+        dir.path(),
+        "\n[[shifts]]\nname = \"Late\"\ndays = [\"mon\"]\nstart = \"22:00\"\nend = \"02:00\"\nzone = \"UTC\"\nagents = [\"nobody@example.com\"]\n",
+    );
+    let out = run(
+        &["check-config", "--config", bad.to_str().expect("utf8")],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains(
+            "livedesk.toml:12: shifts.agents: no staff member signs in as \"nobody@example.com\""
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+}
