@@ -46,8 +46,9 @@ function weekView(group, shifts, hours, staffNames, onEdit) {
       for (const [d, a, b] of bands(s)) {
         if (d !== i) continue;
         const who = s.agents.map((id) => staffNames[id] || '?');
-        const text = `${s.name} ${s.start}–${s.end}${who.length ? ` · ${who.join(', ')}` : ''}`;
-        add(a, b, text, `shift c${n % 4}`, () => onEdit(s));
+        const text = `${s.name} ${s.start}–${s.end}${who.length ? ` · ${who.join(', ')}` : ''}${s.from_config ? ' (config file)' : ''}`;
+        // Shifts from the config file are read-only here: change the file.
+        add(a, b, text, `shift c${n % 4}`, s.from_config ? null : () => onEdit(s));
       }
     });
     return h('div', { class: `day-row${closed ? ' closed' : ''}`, dataset: { day: key } },
