@@ -278,6 +278,41 @@ impl Drop for DeskProcess {
     }
 }
 
+/// The real binary on `port` with its data in `dir`, `extra` appended to
+/// its config, and an owner made with `livedesk owner create`.
+pub(crate) fn desk_with_owner(dir: &Path, port: u16, extra: &str) -> DeskProcess {
+    let config = dir.join("livedesk.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:{port}\"\nworkers = 1\n\n[storage]\ndata_dir = \"{}\"\ncache_mb = 8\n\n\
+             [log]\nlevel = \"warn\"\n\n{extra}",
+            dir.join("data").display()
+        ),
+    )
+    .expect("config");
+    let mut create = Command::new(BIN)
+        .args([
+            "owner",
+            "create",
+            "--config",
+            config.to_str().expect("utf8"),
+        ])
+        .args(["--email", OWNER_EMAIL, "--name", "Olivia Owner"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("owner create");
+    create
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{OWNER_PASSWORD}\n").as_bytes())
+        .expect("password");
+    assert!(create.wait().expect("wait").success(), "owner create");
+    DeskProcess::start(&config, &format!("http://127.0.0.1:{port}"))
+}
+
 pub(crate) async fn sign_in(b: &Browser, base: &str, email: &str, password: &str) {
     b.goto(&format!("{base}/")).await.expect("open console");
     type_into(b, "#signin-email", email).await;

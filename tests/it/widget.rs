@@ -12,10 +12,9 @@ use actix_web::{web, App, HttpResponse, HttpServer};
 use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
 use fantoccini::{Client as Browser, Locator};
 use serde_json::{json, Value};
-use std::io::Write;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// What the shop's pages embed.
@@ -214,36 +213,11 @@ async fn a_visitor_on_a_hostile_shop_page_chats_through_navigation_reload_and_a_
     let (desk_port, shop_port, other_port) = (free_port(), free_port(), free_port());
     let desk_base = format!("http://127.0.0.1:{desk_port}");
     let shop_base = format!("http://localhost:{shop_port}");
-    let config = dir.path().join("livedesk.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[server]\nlisten = \"127.0.0.1:{desk_port}\"\nworkers = 1\n\n[storage]\ndata_dir = \"{}\"\ncache_mb = 8\n\n\
-             [log]\nlevel = \"warn\"\n\n[widget]\nallowed_origins = [\"{shop_base}\"]\n",
-            dir.path().join("data").display()
-        ),
-    )
-    .expect("config");
-    let mut create = Command::new(BIN)
-        .args([
-            "owner",
-            "create",
-            "--config",
-            config.to_str().expect("utf8"),
-        ])
-        .args(["--email", OWNER_EMAIL, "--name", "Olivia Owner"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("owner create");
-    create
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(format!("{OWNER_PASSWORD}\n").as_bytes())
-        .expect("password");
-    assert!(create.wait().expect("wait").success(), "owner create");
-    let mut desk = DeskProcess::start(&config, &desk_base);
+    let mut desk = desk_with_owner(
+        dir.path(),
+        desk_port,
+        &format!("[widget]\nallowed_origins = [\"{shop_base}\"]\n"),
+    );
 
     let mut owner = Client::new(&desk_base);
     assert_eq!(owner.login(OWNER_EMAIL, OWNER_PASSWORD).await.status, 200);

@@ -13,8 +13,6 @@ use crate::browser::*;
 use crate::harness::*;
 use fantoccini::Client as Browser;
 use serde_json::{json, Value};
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const VISITOR: &str = "Vera <img src=x onerror=window.__xss=1>";
@@ -101,36 +99,7 @@ async fn two_agents_and_a_manager_run_a_chat_end_to_end_in_the_console() {
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let config = dir.path().join("livedesk.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[server]\nlisten = \"127.0.0.1:{port}\"\nworkers = 1\n\n[storage]\ndata_dir = \"{}\"\ncache_mb = 8\n\n\
-             [log]\nlevel = \"warn\"\n\n[chat]\nreconnect_grace = \"2m\"\n",
-            dir.path().join("data").display()
-        ),
-    )
-    .expect("config");
-    let mut create = Command::new(BIN)
-        .args([
-            "owner",
-            "create",
-            "--config",
-            config.to_str().expect("utf8"),
-        ])
-        .args(["--email", OWNER_EMAIL, "--name", "Olivia Owner"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("owner create");
-    create
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(format!("{OWNER_PASSWORD}\n").as_bytes())
-        .expect("password");
-    assert!(create.wait().expect("wait").success(), "owner create");
-    let mut desk = DeskProcess::start(&config, &base);
+    let mut desk = desk_with_owner(dir.path(), port, "[chat]\nreconnect_grace = \"2m\"\n");
 
     let mut owner = Client::new(&base);
     assert_eq!(owner.login(OWNER_EMAIL, OWNER_PASSWORD).await.status, 200);
