@@ -18,6 +18,10 @@ fn find(env: &str, candidates: &[&str]) -> Option<PathBuf> {
     candidates.iter().map(PathBuf::from).find(|p| p.exists())
 }
 
+/// Browser tests take turns: several Chromiums at once on a 2-core CI
+/// machine make timing-sensitive steps flaky; one at a time they are not.
+pub(crate) static ONE_BROWSER_TEST: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// chromedriver and chromium, or None after saying why (panics under CI).
 pub(crate) fn browser_paths() -> Option<(PathBuf, PathBuf)> {
     let driver = find(
@@ -325,6 +329,7 @@ async fn owner_sets_up_creates_a_group_and_an_agent_who_then_signs_in() {
     let Some((driver_path, chromium)) = browser_paths() else {
         return;
     };
+    let _turn = ONE_BROWSER_TEST.lock().await;
     let app = TestApp::start().await;
     let driver = start_driver(&driver_path);
     let profile = tempfile::tempdir().expect("profile dir");
@@ -445,6 +450,7 @@ async fn hostile_names_render_as_text_in_every_screen() {
     let Some((driver_path, chromium)) = browser_paths() else {
         return;
     };
+    let _turn = ONE_BROWSER_TEST.lock().await;
     let app = TestApp::start().await;
     let owner = app.owner().await;
     let payloads = [

@@ -208,6 +208,7 @@ async fn a_visitor_on_a_hostile_shop_page_chats_through_navigation_reload_and_a_
     let Some((driver_path, chromium)) = browser_paths() else {
         return;
     };
+    let _turn = ONE_BROWSER_TEST.lock().await;
     let axe_js = axe_source();
     let dir = tempfile::tempdir().expect("tempdir");
     let (desk_port, shop_port, other_port) = (free_port(), free_port(), free_port());
@@ -390,6 +391,20 @@ async fn a_visitor_on_a_hostile_shop_page_chats_through_navigation_reload_and_a_
     enter_panel(&b).await;
     click(&b, "#close").await;
     b.enter_parent_frame().await.expect("parent");
+    // The message must come after the panel is closed, not race the close.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while b
+        .execute(
+            "return document.querySelector('livedesk-widget').shadowRoot.querySelector('iframe').style.display",
+            vec![],
+        )
+        .await
+        .expect("iframe")
+        != json!("none")
+    {
+        assert!(Instant::now() < deadline, "the panel never closed");
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
     ann.send(json!({"type": "message", "chat_id": chat_id, "client_id": "a-2", "body": "Found it: <img src=x onerror=window.__xss=1> ships <b>today</b>."}))
         .await;
     let deadline = Instant::now() + Duration::from_secs(15);

@@ -95,6 +95,7 @@ async fn two_agents_and_a_manager_run_a_chat_end_to_end_in_the_console() {
     let Some((driver_path, chromium)) = browser_paths() else {
         return;
     };
+    let _turn = ONE_BROWSER_TEST.lock().await;
     let axe_js = axe_source();
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
