@@ -578,6 +578,39 @@ async fn a_visitor_on_a_hostile_shop_page_chats_through_navigation_reload_and_a_
     enter_panel(&b).await;
     wait_text(&b, "#offline", "We are not online right now").await;
 
+    // Live, without a reload: the group opens (nobody need be online now)
+    // and the panel turns to the chat form; a closed date of today turns it
+    // back to the message form, with the business's note on top.
+    let recheck = "document.dispatchEvent(new Event('visibilitychange'))";
+    let r = owner
+        .patch(
+            &format!("/api/groups/{support}"),
+            json!({"offline_when_nobody_online": false}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    b.execute(recheck, vec![]).await.expect("recheck");
+    el(&b, "#prechat").await;
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let hours = format!("/api/groups/{support}/hours");
+    let r = owner
+        .put(&hours, json!({"zone": "UTC", "closed": [{"date": today, "note": "Closed for stocktaking <b>"}]}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    b.execute(recheck, vec![]).await.expect("recheck");
+    wait_text(&b, "#o-closed-note", "Closed for stocktaking <b>").await;
+    b.enter_parent_frame().await.expect("parent");
+    screenshot(&b, "widget-closed-date").await;
+    enter_panel(&b).await;
+    assert_eq!(owner.put(&hours, json!({"zone": "UTC"})).await.status, 200);
+    let r = owner
+        .patch(
+            &format!("/api/groups/{support}"),
+            json!({"offline_when_nobody_online": true}),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+
     // Swedish and Dutch.
     for (page, words) in [
         ("sv", "Lämna ett meddelande"),
