@@ -46,6 +46,10 @@ struct Shared {
     pending: Mutex<Pending>,
     wake: Condvar,
     done: watch::Sender<Flushed>,
+    /// A flush failed since the store opened. sled must be reopened after
+    /// a failed write, so the desk stays not-ready until a restart, even if
+    /// a later flush reports success.
+    broken: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -65,6 +69,7 @@ impl GroupCommit {
             pending: Mutex::new(Pending::default()),
             wake: Condvar::new(),
             done: watch::channel(Flushed::default()).0,
+            broken: std::sync::atomic::AtomicBool::new(false),
         });
         let worker = shared.clone();
         let thread = std::thread::Builder::new()
@@ -108,9 +113,10 @@ impl GroupCommit {
         }
     }
 
-    /// False while the last flush failed.
+    /// False once a flush failed (until the store is reopened).
     pub(super) fn healthy(&self) -> bool {
         self.shared.done.borrow().failure.is_none()
+            && !self.shared.broken.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub(super) fn stop(&self) {
@@ -152,6 +158,7 @@ fn committer(shared: &Shared, db: &sled::Db) {
             }),
             Err(e) => {
                 tracing::error!(error = %e, "STORE FLUSH FAILED: nothing more is acknowledged; free disk space on the data folder's disk, then restart livedesk (everything acknowledged so far is safe)");
+                shared.broken.store(true, std::sync::atomic::Ordering::Relaxed);
                 shared
                     .done
                     .send_modify(|f| f.failure = Some((target, e.to_string())));
