@@ -116,7 +116,10 @@ impl GroupCommit {
     /// False once a flush failed (until the store is reopened).
     pub(super) fn healthy(&self) -> bool {
         self.shared.done.borrow().failure.is_none()
-            && !self.shared.broken.load(std::sync::atomic::Ordering::Relaxed)
+            && !self
+                .shared
+                .broken
+                .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub(super) fn stop(&self) {
@@ -158,7 +161,9 @@ fn committer(shared: &Shared, db: &sled::Db) {
             }),
             Err(e) => {
                 tracing::error!(error = %e, "STORE FLUSH FAILED: nothing more is acknowledged; free disk space on the data folder's disk, then restart livedesk (everything acknowledged so far is safe)");
-                shared.broken.store(true, std::sync::atomic::Ordering::Relaxed);
+                shared
+                    .broken
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
                 shared
                     .done
                     .send_modify(|f| f.failure = Some((target, e.to_string())));
