@@ -246,11 +246,8 @@ export function stop() {
   state.roster = { staff: [], groups: [] }; state.selected = null; state.conn = 'connecting';
 }
 
-/** Reconnects at once if down (for tests and the banner's Retry button). */
+/** Reconnects at once if down (the banner's Retry button, online, visible). */
 export function retryNow() { if (!stopped && !ws) { attempts = Math.min(attempts, 1); open(); } }
-
-/** Drops the connection as a network failure would (tests use it). */
-export function dropForTest() { if (ws) ws.close(4999, 'test'); }
 
 window.addEventListener('online', retryNow);
 document.addEventListener('visibilitychange', () => { if (!document.hidden) retryNow(); });

@@ -154,7 +154,7 @@ function details(c) {
     ['Page', ch.visitor.page_url || '—'],
     ['Group', groupName(ch.group)],
     ['Waited', duration(Math.max(0, wait))],
-    ['Chat time', ch.answered_at ? duration((ch.ended_at || (c.endedBy ? now : now)) - ch.answered_at) : '—'],
+    ['Chat time', ch.answered_at ? duration((ch.ended_at || now) - ch.answered_at) : '—'],
   ];
   return h('dl', { class: 'details', id: 'chat-details' }, rows.map(([k, v]) => [h('dt', {}, k), h('dd', { dataset: { field: k.toLowerCase().replace(' ', '-') } }, v)]));
 }

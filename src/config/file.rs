@@ -2,6 +2,7 @@
 //! parser, shared by the TOML file, the environment and the flags. A value
 //! is checked where it is read, so a bad one is reported at its line.
 
+use super::schedule_file::{closed_table, shift_table};
 use super::{Config, Origin, Problem};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -113,14 +114,14 @@ fn unknown(section: &str, key: &str) -> String {
     }
 }
 
-fn found(v: &Value) -> String {
+pub(super) fn found(v: &Value) -> String {
     match v {
         Value::String(s) => format!("\"{s}\""),
         other => other.to_string(),
     }
 }
 
-fn string(v: Value) -> Result<String, String> {
+pub(super) fn string(v: Value) -> Result<String, String> {
     match v {
         Value::String(s) => Ok(s),
         other => Err(format!("expected a quoted string, found {}", found(&other))),
@@ -285,7 +286,7 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-type Table = BTreeMap<String, Spanned<Value>>;
+pub(super) type Table = BTreeMap<String, Spanned<Value>>;
 
 /// A top-level entry: a `[section]` table or an array of tables
 /// (`[[shifts]]`, `[[closed]]`), each key with its position.
@@ -328,214 +329,6 @@ impl<'de> serde::Deserialize<'de> for Section {
 }
 
 type Document = BTreeMap<String, Spanned<Section>>;
-
-/// The keys of a `[[shifts]]` table and of a `[[closed]]` table.
-const SHIFT_KEYS: &[&str] = &["name", "days", "start", "end", "zone", "agents", "groups"];
-const CLOSED_KEYS: &[&str] = &["group", "date", "note", "zone"];
-
-fn strings(v: Value) -> Result<Vec<String>, String> {
-    match v {
-        Value::Array(items) => items.into_iter().map(string).collect(),
-        other => Err(format!(
-            "expected a list of quoted strings, found {}",
-            found(&other)
-        )),
-    }
-}
-
-/// Reads one `[[shifts]]` table; problems at their keys.
-fn shift_table(
-    t: Table,
-    table_at: usize,
-    at: &dyn Fn(usize) -> Origin,
-    line: String,
-) -> Result<super::ConfigShift, Vec<Problem>> {
-    let mut unknown_keys = Vec::new();
-    let mut problems = Vec::new();
-    let get = |k: &str| t.get(k).map(|v| (v.span().start, v.get_ref().clone()));
-    for k in t.keys().filter(|k| !SHIFT_KEYS.contains(&k.as_str())) {
-        unknown_keys.push(Problem {
-            origin: at(t[k].span().start),
-            message: format!(
-                "unknown key `{k}` in [[shifts]]; its keys are {}",
-                SHIFT_KEYS.join(", ")
-            ),
-        });
-    }
-    let text = |k: &str, problems: &mut Vec<Problem>| match get(k) {
-        None => {
-            problems.push(Problem {
-                origin: at(table_at),
-                message: format!("[[shifts]] needs `{k}`"),
-            });
-            (table_at, String::new())
-        }
-        Some((o, v)) => match string(v) {
-            Ok(s) => (o, s),
-            Err(m) => {
-                problems.push(Problem {
-                    origin: at(o),
-                    message: format!("shifts.{k}: {m}"),
-                });
-                (o, String::new())
-            }
-        },
-    };
-    let (name_at, name) = text("name", &mut problems);
-    let (start_at, start) = text("start", &mut problems);
-    let (end_at, end) = text("end", &mut problems);
-    let (zone_at, zone) = text("zone", &mut problems);
-    let list = |k: &str, problems: &mut Vec<Problem>| match t.get(k) {
-        None => (table_at, Vec::new()),
-        Some(v) => match strings(v.get_ref().clone()) {
-            Ok(l) => (v.span().start, l),
-            Err(m) => {
-                problems.push(Problem {
-                    origin: at(v.span().start),
-                    message: format!("shifts.{k}: {m}"),
-                });
-                (v.span().start, Vec::new())
-            }
-        },
-    };
-    let (days_at, day_names) = list("days", &mut problems);
-    let (_, agents) = list("agents", &mut problems);
-    let (_, groups) = list("groups", &mut problems);
-    if !problems.is_empty() {
-        problems.extend(unknown_keys);
-        return Err(problems);
-    }
-    let mut days = Vec::new();
-    for d in &day_names {
-        match serde_json::from_value::<crate::domain::shift::Day>(serde_json::Value::String(
-            d.to_lowercase(),
-        )) {
-            Ok(day) => days.push(day),
-            Err(_) => problems.push(Problem {
-                origin: at(days_at),
-                message: format!("shifts.days: {d:?} is not a day; write \"mon\" … \"sun\""),
-            }),
-        }
-    }
-    if agents.is_empty() && groups.is_empty() {
-        problems.push(Problem {
-            origin: at(table_at),
-            message: "[[shifts]] covers nobody: give agents = [\"email\", …] or groups = [\"Group name\", …]".into(),
-        });
-    }
-    if start.trim() == end.trim() && !start.is_empty() {
-        problems.push(Problem {
-            origin: at(end_at),
-            message: format!("shifts.end: equals the start ({start}): a shift needs a length (an end before the start runs past midnight)"),
-        });
-    }
-    let rule = crate::domain::shift::ShiftRule {
-        name,
-        days,
-        start,
-        end,
-        zone,
-        agents: Vec::new(),
-        groups: Vec::new(),
-    };
-    let checked = match rule.validated() {
-        Ok(v) => Some(v.rule),
-        Err(e) => {
-            let o = match e.field {
-                "name" => name_at,
-                "start" => start_at,
-                "end" => end_at,
-                "zone" => zone_at,
-                "days" => days_at,
-                _ => table_at,
-            };
-            problems.push(Problem {
-                origin: at(o),
-                message: format!("shifts.{e}"),
-            });
-            None
-        }
-    };
-    problems.extend(unknown_keys);
-    match checked {
-        Some(rule) if problems.is_empty() => Ok(super::ConfigShift {
-            rule,
-            agents,
-            groups,
-            at: line,
-        }),
-        _ => Err(problems),
-    }
-}
-
-/// Reads one `[[closed]]` table; problems at their keys.
-fn closed_table(
-    t: Table,
-    table_at: usize,
-    at: &dyn Fn(usize) -> Origin,
-    line: String,
-) -> Result<super::ConfigClosed, Vec<Problem>> {
-    let mut problems = Vec::new();
-    for k in t.keys().filter(|k| !CLOSED_KEYS.contains(&k.as_str())) {
-        problems.push(Problem {
-            origin: at(t[k].span().start),
-            message: format!(
-                "unknown key `{k}` in [[closed]]; its keys are {}",
-                CLOSED_KEYS.join(", ")
-            ),
-        });
-    }
-    let mut field = |k: &str, needed: bool| -> Option<String> {
-        match t.get(k) {
-            None if needed => {
-                problems.push(Problem {
-                    origin: at(table_at),
-                    message: format!("[[closed]] needs `{k}`"),
-                });
-                None
-            }
-            None => None,
-            Some(v) => {
-                let o = v.span().start;
-                let checked = string(v.get_ref().clone()).and_then(|s| match k {
-                    "date" => crate::domain::hours::date("date", &s)
-                        .map(|d| d.format("%Y-%m-%d").to_string())
-                        .map_err(|e| e.message),
-                    "zone" => crate::domain::shift::zone(&s)
-                        .map(|z| z.name().to_string())
-                        .map_err(|e| e.message),
-                    "note" => {
-                        crate::domain::validate::text("note", &s, 1, 200).map_err(|e| e.message)
-                    }
-                    _ => crate::domain::validate::text("group", &s, 1, 60).map_err(|e| e.message),
-                });
-                match checked {
-                    Ok(s) => Some(s),
-                    Err(m) => {
-                        problems.push(Problem {
-                            origin: at(o),
-                            message: format!("closed.{k}: {m}"),
-                        });
-                        None
-                    }
-                }
-            }
-        }
-    };
-    let group = field("group", true);
-    let date = field("date", true);
-    let note = field("note", false);
-    let zone = field("zone", false);
-    match (group, date) {
-        (Some(group), Some(date)) if problems.is_empty() => Ok(super::ConfigClosed {
-            group,
-            date: crate::domain::hours::ClosedDate { date, note },
-            zone,
-            at: line,
-        }),
-        _ => Err(problems),
-    }
-}
 
 /// Applies a TOML document; returns every problem, each at its position.
 pub(super) fn apply_document(c: &mut Config, name: &str, text: &str) -> Vec<Problem> {

@@ -5,6 +5,7 @@
 //! and what to write instead. Loading collects every problem, not the first.
 
 pub mod file;
+mod schedule_file;
 
 use std::fmt;
 use std::net::SocketAddr;

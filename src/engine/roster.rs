@@ -185,7 +185,10 @@ impl Core {
     /// (a console that just connected).
     pub(super) fn publish_roster(&mut self, only: Option<StaffId>) {
         let (staff, groups) = self.roster();
-        let changed = self.roster_sent.as_ref() != Some(&(staff.clone(), groups.clone()));
+        let changed = !self
+            .roster_sent
+            .as_ref()
+            .is_some_and(|(s, g)| *s == staff && *g == groups);
         if !changed && only.is_none() {
             return;
         }
