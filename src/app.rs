@@ -57,6 +57,7 @@ pub struct RunningApp {
     /// The only strong reference the jobs' weak ones resolve to.
     jobs_state: Arc<AppState>,
     engine_tasks: EngineTasks,
+    follow_ups: tokio::task::JoinHandle<()>,
 }
 
 /// Binds the configured address.
@@ -129,6 +130,7 @@ pub async fn start(
     let scheduler = jobs::start(&jobs_state)
         .await
         .map_err(|e| StartError::Other(format!("cannot start the job scheduler: {e}")))?;
+    let follow_ups = jobs::follow_ups::spawn(Arc::downgrade(&jobs_state), state.shutdown.clone());
     let workers = match state.config.server.workers {
         0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
         n => n,
@@ -158,6 +160,7 @@ pub async fn start(
         scheduler,
         jobs_state,
         engine_tasks,
+        follow_ups,
     })
 }
 
@@ -169,6 +172,7 @@ impl RunningApp {
         self.handle.stop(true).await;
         let _ = self.server.await;
         let _ = self.scheduler.shutdown().await;
+        let _ = self.follow_ups.await;
         drop(self.jobs_state);
         self.engine_tasks.join().await;
         let store = self.state.store.clone();

@@ -94,6 +94,11 @@ pub struct Chat {
     /// Groups the chat was moved out of, oldest first.
     #[serde(default)]
     pub past_groups: Vec<GroupId>,
+    /// The ticket this chat needs, decided when it ended (a missed chat, a
+    /// wrap-up reason that makes tickets); the store queues it for the
+    /// ticket maker in the transaction that ends the chat.
+    #[serde(default)]
+    pub follow_up: Option<super::ticket::Source>,
 }
 
 impl Chat {
@@ -119,6 +124,7 @@ impl Chat {
             conference: Vec::new(),
             handoffs: Vec::new(),
             past_groups: Vec::new(),
+            follow_up: None,
         }
     }
 }

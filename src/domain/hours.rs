@@ -169,6 +169,18 @@ impl GroupHours {
     }
 }
 
+/// The start of the local day `days` days before the one holding `now`
+/// in `tz` (0: today's midnight), as ms since the epoch.
+pub fn local_midnight_days_before(tz: Tz, now: Millis, days: u64) -> Millis {
+    let d = local_date(tz, now) - chrono::Days::new(days);
+    midnight(tz, d)
+}
+
+/// Today's local midnight in `tz`.
+pub fn local_midnight(tz: Tz, now: Millis) -> Millis {
+    local_midnight_days_before(tz, now, 0)
+}
+
 fn local_date(tz: Tz, now: Millis) -> NaiveDate {
     chrono::DateTime::<chrono::Utc>::from_timestamp_millis(now as i64)
         .unwrap_or_default()

@@ -62,6 +62,28 @@ impl StaffView {
         m
     }
 
+    /// A ticket as staff see it: the requester's name, the subject (often
+    /// their question) and what they wrote masked; their email stays in
+    /// clear, as on offline messages: it is where they are answered.
+    pub fn ticket(self, mut t: super::ticket::Ticket) -> super::ticket::Ticket {
+        if self.masked {
+            t.subject = mask(&t.subject);
+            t.requester.name = mask(&t.requester.name);
+            for n in &mut t.notes {
+                if n.kind == super::ticket::NoteKind::Requester {
+                    n.body = mask(&n.body);
+                }
+            }
+            for c in &mut t.history {
+                if c.field == "subject" {
+                    c.from = c.from.as_deref().map(mask);
+                    c.to = c.to.as_deref().map(mask);
+                }
+            }
+        }
+        t
+    }
+
     /// A message as staff see it: visitor bodies masked.
     pub fn message(self, mut message: Message) -> Message {
         if self.masked && message.kind == MessageKind::Visitor {

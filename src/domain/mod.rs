@@ -16,6 +16,8 @@ pub mod routing;
 pub mod shift;
 pub mod staff;
 pub mod status;
+pub mod ticket;
+pub mod ticket_list;
 pub mod validate;
 
 pub use clock::{Clock, ManualClock, Millis, SharedClock, SystemClock};

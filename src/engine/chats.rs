@@ -12,6 +12,7 @@ use crate::domain::chat::{
     self, Chat, ChatState, EndedBy, Message, MessageKind, StartChatRequest, SystemEvent,
 };
 use crate::domain::status::Status;
+use crate::domain::ticket;
 
 use crate::domain::{ChatId, GroupId, Routing, StaffId};
 use crate::error::AppError;
@@ -266,11 +267,13 @@ impl Core {
             g.queue.remove(&key);
         }
         let now = self.now();
+        let ticket_reasons = self.ticket_reasons.clone();
         let message = self.append(id, Draft::system(text, SystemEvent::Ended), |c| {
             c.state = ChatState::Ended;
             c.ended_at = Some(now);
             c.ended_by = Some(ended_by);
             c.wrap_up = wrap_up;
+            c.follow_up = ticket::follow_up_of(c, &ticket_reasons);
         })?;
         if let Some(live) = self.chats.remove(&id) {
             for staff in live.chat.conference.iter().chain(&live.monitors) {
@@ -428,6 +431,7 @@ impl Core {
                 });
             }
             chat.wrap_up = Some(reason);
+            chat.follow_up = ticket::follow_up_of(&chat, &self.ticket_reasons);
             self.store.put_chat(&chat)?;
             Ok(())
         })();

@@ -154,6 +154,8 @@ pub(super) struct Core {
     pub positions_due: BTreeSet<GroupId>,
     /// Reasons an agent may give when ending or transferring a chat.
     pub wrap_up_reasons: Vec<String>,
+    /// Those of them whose chats become tickets.
+    pub ticket_reasons: Vec<String>,
     /// Chats whose stored record lags their messages (seq, activity).
     pub stale_records: BTreeSet<ChatId>,
     /// The shifts.
@@ -194,6 +196,7 @@ impl Core {
             dirty: BTreeSet::new(),
             positions_due: BTreeSet::new(),
             wrap_up_reasons: Vec::new(),
+            ticket_reasons: Vec::new(),
             stale_records: BTreeSet::new(),
             schedule: Default::default(),
             overrides: HashMap::new(),
@@ -203,6 +206,7 @@ impl Core {
             config_schedule: Default::default(),
         };
         core.wrap_up_reasons = core.store.wrap_up_reasons()?;
+        core.ticket_reasons = core.store.ticket_reasons()?;
         // Every group and everyone is on the roster, connected or not.
         for group in core.store.list_groups()? {
             let _ = core.ensure_group(group.id);
@@ -460,7 +464,10 @@ impl Core {
             Command::DeleteGroup(group, reply) => {
                 let _ = reply.send(self.delete_group(group));
             }
-            Command::WrapUpReasonsChanged(reasons) => self.wrap_up_reasons = reasons,
+            Command::WrapUpReasonsChanged(reasons, tickets) => {
+                self.wrap_up_reasons = reasons;
+                self.ticket_reasons = tickets;
+            }
             Command::Tick(done) => {
                 self.tick();
                 self.schedule_tick();

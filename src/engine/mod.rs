@@ -177,8 +177,9 @@ pub enum Command {
     SessionsEnded(StaffId, Option<TokenHash>),
     /// One session was signed out: close its connections.
     SessionClosed(StaffId, TokenHash),
-    /// The admin-managed wrap-up reasons changed.
-    WrapUpReasonsChanged(Vec<String>),
+    /// The admin-managed wrap-up reasons changed (all, and those that
+    /// make tickets).
+    WrapUpReasonsChanged(Vec<String>, Vec<String>),
     /// A group's settings changed (by whom, when a person did it).
     GroupChanged(crate::domain::GroupId, Option<frames::StaffRef>),
     /// Delete a group (the caller checked the right to): refused with

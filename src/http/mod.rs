@@ -39,7 +39,7 @@ fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
 fn path_error(err: PathError, _req: &HttpRequest) -> actix_web::Error {
     AppError::BadRequest {
         code: "invalid_id",
-        message: format!("the id in the path is not valid: {err}; ids are UUIDs"),
+        message: format!("the id in the path is not valid: {err}; ids are UUIDs and ticket numbers whole numbers"),
     }
     .into()
 }
@@ -127,6 +127,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .route(get().to(groups::get_group))
                         .route(patch().to(groups::patch_group))
                         .route(delete().to(groups::delete_group)),
+                )
+                .service(
+                    resource("/tickets")
+                        .route(get().to(api::tickets::list_tickets))
+                        .route(post().to(api::tickets::post_ticket)),
+                )
+                .service(resource("/tickets/summary").route(get().to(api::tickets::get_summary)))
+                .service(
+                    resource("/tickets/{number}")
+                        .route(get().to(api::tickets::get_ticket))
+                        .route(patch().to(api::tickets::patch_ticket)),
+                )
+                .service(
+                    resource("/tickets/{number}/notes").route(post().to(api::tickets::post_note)),
                 )
                 .service(
                     resource("/wrap-up-reasons")

@@ -3,6 +3,7 @@
 //! time; this file only schedules them: housekeeping and backups.
 
 pub mod backup;
+pub mod follow_ups;
 pub mod housekeeping;
 
 use crate::state::AppState;

@@ -106,7 +106,7 @@ pub struct Transcript {
     pub handoffs: Vec<Handoff>,
 }
 
-async fn names(
+pub(crate) async fn names(
     state: &AppState,
 ) -> Result<(HashMap<GroupId, String>, HashMap<StaffId, String>), AppError> {
     state

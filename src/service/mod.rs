@@ -12,6 +12,7 @@ pub mod rate;
 pub mod setup;
 pub mod shifts;
 pub mod staff;
+pub mod tickets;
 pub mod widget;
 
 /// A list's page and page size, checked (`page` 1 to 1,000,000, default

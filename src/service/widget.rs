@@ -175,6 +175,8 @@ pub async fn info(
 pub struct OfflineLeft {
     /// The stored message.
     pub id: OfflineMessageId,
+    /// The number of the ticket it is on (shown to the visitor as `#1001`).
+    pub ticket: Option<u64>,
 }
 
 /// Stores a visitor's offline message durably.
@@ -196,8 +198,15 @@ pub async fn leave(
     };
     check_site(&g, foreign.as_deref())?;
     let id = m.id;
-    state.write(move |s| s.insert_offline_message(&m)).await?;
-    Ok(OfflineLeft { id })
+    let now = state.now();
+    let made = state
+        .write(move |s| super::tickets::store_offline_message(s, &m, now))
+        .await?;
+    let ticket = match made {
+        crate::store::Made::Created(t) | crate::store::Made::Existing(t) => Some(t.number),
+        crate::store::Made::Nothing => None,
+    };
+    Ok(OfflineLeft { id, ticket })
 }
 
 /// Query of `GET /api/offline_messages`.

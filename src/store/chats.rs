@@ -125,18 +125,26 @@ impl Store {
         )
     }
 
-    /// Replaces a chat's record (state, owner, activity).
+    /// Replaces a chat's record (state, owner, activity). An ended chat
+    /// that needs a ticket (a wrap-up given after the visitor left) is
+    /// queued for the ticket maker in the same transaction; queuing one
+    /// that has its ticket already makes none.
     pub fn put_chat(&self, chat: &Chat) -> Result<(), StoreError> {
         let _w = self.gate.writing();
         let t = &self.trees;
+        let follow_up = chat.state == ChatState::Ended && chat.follow_up.is_some();
         tx_done(
             (
                 &t.chatid_chat,
                 &t.open_chatid,
                 &t.groupid_chatid,
                 &t.staffid_chatid,
+                &t.followup_chatid,
             )
-                .transaction(|(chats, open, by_group, by_staff)| {
+                .transaction(|(chats, open, by_group, by_staff, outbox)| {
+                    if follow_up {
+                        outbox.insert(&chat.id.to_bytes()[..], &[][..])?;
+                    }
                     write_chat(
                         &ChatTrees {
                             chats,
@@ -147,7 +155,11 @@ impl Store {
                         chat,
                     )
                 }),
-        )
+        )?;
+        if follow_up {
+            self.follow_ups.notify_one();
+        }
+        Ok(())
     }
 
     /// Appends an ordinary message, one that leaves its chat's state, group
@@ -197,6 +209,12 @@ impl Store {
         }
         self.room()?;
         let t = &self.trees;
+        // A chat ending that needs a ticket is queued for the ticket maker
+        // in the same transaction (ARCHITECTURE: follow-up is written with
+        // its cause).
+        let follow_up = prev.state != ChatState::Ended
+            && chat.state == ChatState::Ended
+            && chat.follow_up.is_some();
         tx_done(
             (
                 &t.chatid_chat,
@@ -205,25 +223,34 @@ impl Store {
                 &t.chatid_clientid_seq,
                 &t.groupid_chatid,
                 &t.staffid_chatid,
+                &t.followup_chatid,
             )
-                .transaction(|(chats, open, messages, clients, by_group, by_staff)| {
-                    if let Some(c) = &message.client_id {
-                        if clients.get(chat_client(message.chat_id, c))?.is_some() {
-                            return abort(StoreError::ChangedMeanwhile);
+                .transaction(
+                    |(chats, open, messages, clients, by_group, by_staff, outbox)| {
+                        if let Some(c) = &message.client_id {
+                            if clients.get(chat_client(message.chat_id, c))?.is_some() {
+                                return abort(StoreError::ChangedMeanwhile);
+                            }
                         }
-                    }
-                    write_message(messages, clients, message)?;
-                    write_chat(
-                        &ChatTrees {
-                            chats,
-                            open,
-                            by_group,
-                            by_staff,
-                        },
-                        chat,
-                    )
-                }),
+                        write_message(messages, clients, message)?;
+                        if follow_up {
+                            outbox.insert(&chat.id.to_bytes()[..], &[][..])?;
+                        }
+                        write_chat(
+                            &ChatTrees {
+                                chats,
+                                open,
+                                by_group,
+                                by_staff,
+                            },
+                            chat,
+                        )
+                    },
+                ),
         )?;
+        if follow_up {
+            self.follow_ups.notify_one();
+        }
         Ok(Appended::WithChat)
     }
 

@@ -19,13 +19,15 @@ mod setup;
 mod shifts;
 mod space;
 mod staff;
+mod tickets;
 pub mod trees;
 
 pub use chats::Appended;
 pub use keys::TokenHash;
 pub use migrate::SCHEMA_VERSION;
 pub use records::{SessionRow, StaffRow};
-pub use settings::DEFAULT_WRAP_UP_REASONS;
+pub use settings::{DEFAULT_TICKET_REASONS, DEFAULT_WRAP_UP_REASONS};
+pub use tickets::{Existing, Made, Maker};
 
 use crate::domain::GroupId;
 use commit::GroupCommit;
@@ -141,6 +143,10 @@ pub struct Store {
     gate: gate::Gate,
     space: Space,
     path: PathBuf,
+    /// The ticket list's rows (see `tickets.rs`).
+    ticket_index: std::sync::RwLock<tickets::TicketIndex>,
+    /// Notified when a chat ends needing a ticket.
+    follow_ups: tokio::sync::Notify,
 }
 
 impl Store {
@@ -163,6 +169,7 @@ impl Store {
             .map_err(|e| open_err(e.to_string()))?;
         let trees = Trees::open(&db)?;
         migrate::run(&db, &trees)?;
+        let ticket_index = std::sync::RwLock::new(Self::load_ticket_index(&trees)?);
         Ok(Self {
             commit: GroupCommit::start(db.clone()),
             db,
@@ -171,6 +178,8 @@ impl Store {
             gate: gate::Gate::default(),
             space: Space::new(lock, reserve_bytes),
             path: dir.to_path_buf(),
+            ticket_index,
+            follow_ups: tokio::sync::Notify::new(),
         })
     }
 

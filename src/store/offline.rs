@@ -22,19 +22,14 @@ impl From<OfflineRecord> for OfflineMessage {
     }
 }
 
-impl Store {
-    /// Stores an offline message (durable after the next group commit:
-    /// wait with [`Store::durable`]).
-    pub fn insert_offline_message(&self, m: &OfflineMessage) -> Result<(), StoreError> {
-        let _w = self.gate.writing();
-        self.room()?;
-        self.trees
-            .offlineid_message
-            .insert(m.id.to_bytes(), encode(&OfflineRecord::V1(m.clone())))?;
-        Ok(())
-    }
+/// The stored form of an offline message.
+pub(super) fn record(m: &OfflineMessage) -> Vec<u8> {
+    encode(&OfflineRecord::V1(m.clone()))
+}
 
-    /// Every offline message that `keep` accepts, newest first.
+impl Store {
+    /// Every offline message that `keep` accepts, newest first (stored with
+    /// their tickets by [`Store::insert_offline_message`]).
     pub fn offline_messages(
         &self,
         keep: impl Fn(&OfflineMessage) -> bool,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 const WRAP_UP_KEY: &[u8] = b"wrap_up_reasons";
 const MASK_KEY: &[u8] = b"mask_pii";
+const TICKET_REASONS_KEY: &[u8] = b"ticket_reasons";
 
 /// Versions of the wrap-up reasons record.
 #[derive(Serialize, Deserialize)]
@@ -34,7 +35,44 @@ pub const DEFAULT_WRAP_UP_REASONS: &[&str] = &[
     "Other",
 ];
 
+/// The wrap-up reasons that make a ticket on a new desk.
+pub const DEFAULT_TICKET_REASONS: &[&str] = &["Follow-up needed"];
+
 impl Store {
+    /// The wrap-up reasons whose chats become tickets.
+    pub fn ticket_reasons(&self) -> Result<Vec<String>, StoreError> {
+        match self.trees.meta.get(TICKET_REASONS_KEY)? {
+            None => Ok(DEFAULT_TICKET_REASONS
+                .iter()
+                .map(|s| s.to_string())
+                .collect()),
+            Some(b) => decode::<WrapUpRecord, Vec<String>>("ticket reasons", &b),
+        }
+    }
+
+    /// Replaces the wrap-up reasons and those of them that make tickets,
+    /// together.
+    pub fn set_wrap_up_reasons_and_tickets(
+        &self,
+        reasons: &[String],
+        tickets: &[String],
+    ) -> Result<(), StoreError> {
+        let _w = self.gate.writing();
+        self.room()?;
+        let all = WrapUpRecord::V1 {
+            reasons: reasons.to_vec(),
+        };
+        let some = WrapUpRecord::V1 {
+            reasons: tickets.to_vec(),
+        };
+        let t = &self.trees.meta;
+        let mut batch = sled::Batch::default();
+        batch.insert(WRAP_UP_KEY, encode(&all));
+        batch.insert(TICKET_REASONS_KEY, encode(&some));
+        t.apply_batch(batch)?;
+        Ok(())
+    }
+
     /// The wrap-up reasons agents choose from.
     pub fn wrap_up_reasons(&self) -> Result<Vec<String>, StoreError> {
         match self.trees.meta.get(WRAP_UP_KEY)? {

@@ -44,6 +44,13 @@ pub const STAFFID_CHATID: &str = "staffid_chatid";
 /// Offline message id (time-ordered) → versioned offline message record.
 pub const OFFLINEID_MESSAGE: &str = "offlineid_message";
 
+/// Ticket number (u64 BE) → versioned ticket record.
+pub const TICKETNO_TICKET: &str = "ticketno_ticket";
+/// Id of what a ticket follows (a chat or an offline message) → ticket number.
+pub const CAUSE_TICKETNO: &str = "cause_ticketno";
+/// Chat id → empty: ended chats whose ticket is still to be made (the outbox).
+pub const FOLLOWUP_CHATID: &str = "followup_chatid";
+
 /// Shift id → versioned shift record.
 pub const SHIFTID_SHIFT: &str = "shiftid_shift";
 /// Group id → versioned record of its own hours and closed dates.
@@ -71,6 +78,9 @@ pub const ALL: &[&str] = &[
     OFFLINEID_MESSAGE,
     SHIFTID_SHIFT,
     GROUPID_HOURS,
+    TICKETNO_TICKET,
+    CAUSE_TICKETNO,
+    FOLLOWUP_CHATID,
 ];
 
 /// The opened trees.
@@ -96,6 +106,9 @@ pub struct Trees {
     pub(crate) offlineid_message: Tree,
     pub(crate) shiftid_shift: Tree,
     pub(crate) groupid_hours: Tree,
+    pub(crate) ticketno_ticket: Tree,
+    pub(crate) cause_ticketno: Tree,
+    pub(crate) followup_chatid: Tree,
 }
 
 impl Trees {
@@ -121,6 +134,9 @@ impl Trees {
             offlineid_message: db.open_tree(OFFLINEID_MESSAGE)?,
             shiftid_shift: db.open_tree(SHIFTID_SHIFT)?,
             groupid_hours: db.open_tree(GROUPID_HOURS)?,
+            ticketno_ticket: db.open_tree(TICKETNO_TICKET)?,
+            cause_ticketno: db.open_tree(CAUSE_TICKETNO)?,
+            followup_chatid: db.open_tree(FOLLOWUP_CHATID)?,
         })
     }
 }

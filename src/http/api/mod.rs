@@ -11,6 +11,7 @@ pub mod settings;
 pub mod setup;
 pub mod shifts;
 pub mod staff;
+pub mod tickets;
 pub mod visitor;
 pub mod widget;
 
@@ -67,6 +68,12 @@ use utoipa::{Modify, OpenApi};
         shifts::delete_shift,
         shifts::get_hours,
         shifts::put_hours,
+        tickets::list_tickets,
+        tickets::post_ticket,
+        tickets::get_summary,
+        tickets::get_ticket,
+        tickets::patch_ticket,
+        tickets::post_note,
     ),
     components(schemas(
         crate::service::chats::Scope,
@@ -84,6 +91,7 @@ use utoipa::{Modify, OpenApi};
         (name = "visitor", description = "The chat widget's endpoints"),
         (name = "backup", description = "Backups of the running desk"),
         (name = "shifts", description = "Shifts that switch agents on and off"),
+        (name = "tickets", description = "Tickets made from chats and offline messages"),
     )
 )]
 pub struct ApiDoc;

@@ -16,7 +16,14 @@ use utoipa::ToSchema;
 pub struct WrapUpReasons {
     /// 1 to 50 reasons, each 1 to 80 characters; one given twice
     /// (ignoring case) is kept once.
+    #[schema(min_items = 1, max_items = 50)]
     pub reasons: Vec<String>,
+    /// Those of `reasons` whose chats become tickets when a chat ends with
+    /// them (a new desk: "Follow-up needed"). Left out of a PUT: kept as
+    /// they were, less any reason no longer listed.
+    #[serde(default)]
+    #[schema(max_items = 50)]
+    pub creates_ticket: Option<Vec<String>>,
 }
 
 /// The wrap-up reasons.
@@ -26,8 +33,13 @@ pub async fn get_wrap_up_reasons(
     state: web::Data<AppState>,
     _who: StaffAuth,
 ) -> Result<HttpResponse, AppError> {
-    let reasons = state.read(|s| s.wrap_up_reasons()).await?;
-    Ok(HttpResponse::Ok().json(WrapUpReasons { reasons }))
+    let (reasons, tickets) = state
+        .read(|s| Ok((s.wrap_up_reasons()?, s.ticket_reasons()?)))
+        .await?;
+    Ok(HttpResponse::Ok().json(WrapUpReasons {
+        reasons,
+        creates_ticket: Some(tickets),
+    }))
 }
 
 /// Replaces the wrap-up reasons (owner and admins).
@@ -54,13 +66,51 @@ pub async fn put_wrap_up_reasons(
             reasons.push(r);
         }
     }
-    let stored = reasons.clone();
-    state.write(move |s| s.set_wrap_up_reasons(&stored)).await?;
+    let listed = |r: &str| reasons.iter().find(|x| x.eq_ignore_ascii_case(r.trim())).cloned();
+    let tickets: Vec<String> = match &body.creates_ticket {
+        Some(given) => {
+            if given.len() > 50 {
+                return Err(AppError::BadRequest {
+                    code: "invalid_field",
+                    message: "creates_ticket: at most 50 reasons".into(),
+                });
+            }
+            let mut out = Vec::new();
+            for r in given {
+                let Some(r) = listed(r) else {
+                    return Err(AppError::Field(validate::FieldError {
+                        field: "creates_ticket",
+                        message: format!("{r:?} is not one of the reasons; list it in reasons too"),
+                    }));
+                };
+                if !out.contains(&r) {
+                    out.push(r);
+                }
+            }
+            out
+        }
+        None => state
+            .read(|s| s.ticket_reasons())
+            .await?
+            .iter()
+            .filter_map(|r| listed(r))
+            .collect(),
+    };
+    let (stored, stored_t) = (reasons.clone(), tickets.clone());
+    state
+        .write(move |s| s.set_wrap_up_reasons_and_tickets(&stored, &stored_t))
+        .await?;
     state
         .engine
-        .send(Command::WrapUpReasonsChanged(reasons.clone()))
+        .send(Command::WrapUpReasonsChanged(
+            reasons.clone(),
+            tickets.clone(),
+        ))
         .await;
-    Ok(HttpResponse::Ok().json(WrapUpReasons { reasons }))
+    Ok(HttpResponse::Ok().json(WrapUpReasons {
+        reasons,
+        creates_ticket: Some(tickets),
+    }))
 }
 
 /// The desk's settings as admins see them.

@@ -1,0 +1,305 @@
+//! The ticket list: the compact row kept per ticket in the store's
+//! in-memory index, and the query over those rows (filters, text search,
+//! sort, paging). Pure: the store keeps the rows in step with every write.
+
+use super::clock::Millis;
+use super::ids::{ChatId, GroupId, StaffId};
+use super::ticket::{Priority, Source, Ticket, TicketStatus};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+/// What the index keeps of one ticket.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TicketRow {
+    /// Number.
+    pub number: u64,
+    /// Subject.
+    pub subject: String,
+    /// Requester's name.
+    pub requester_name: String,
+    /// Requester's email.
+    pub requester_email: Option<String>,
+    /// Group.
+    pub group: GroupId,
+    /// Assignee.
+    pub assignee: Option<StaffId>,
+    /// Status.
+    pub status: TicketStatus,
+    /// Priority.
+    pub priority: Priority,
+    /// Source.
+    pub source: Source,
+    /// The chat it follows.
+    pub chat: Option<ChatId>,
+    /// Made at.
+    pub created_at: Millis,
+    /// Changed at.
+    pub updated_at: Millis,
+    /// Subject, name and email, lower-cased, for text search.
+    haystack: String,
+}
+
+impl TicketRow {
+    /// The row of `t`.
+    pub fn of(t: &Ticket) -> Self {
+        let email = t.requester.email.as_deref().unwrap_or("");
+        Self {
+            number: t.number,
+            subject: t.subject.clone(),
+            requester_name: t.requester.name.clone(),
+            requester_email: t.requester.email.clone(),
+            group: t.group,
+            assignee: t.assignee,
+            status: t.status,
+            priority: t.priority,
+            source: t.source,
+            chat: t.chat,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+            haystack: format!("{}\n{}\n{}", t.subject, t.requester.name, email).to_lowercase(),
+        }
+    }
+
+    /// Whether every word of `words` (lower-cased) is in the subject, the
+    /// requester's name or their email.
+    pub fn matches(&self, words: &[String]) -> bool {
+        words.iter().all(|w| self.haystack.contains(w.as_str()))
+    }
+}
+
+/// Sort columns of the ticket list.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketSort {
+    /// The number (the order they were made in).
+    Number,
+    /// When made.
+    Created,
+    /// When last changed (default).
+    #[default]
+    Updated,
+    /// Urgent above low.
+    Priority,
+    /// Open, pending, solved, closed.
+    Status,
+    /// Subject, A to Z.
+    Subject,
+    /// Requester's name, A to Z.
+    Requester,
+}
+
+/// Whose tickets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AssigneeFilter {
+    /// Anyone's or nobody's.
+    Any,
+    /// Nobody's.
+    Nobody,
+    /// This staff member's.
+    Staff(StaffId),
+}
+
+/// A query of the ticket list.
+#[derive(Clone, Debug)]
+pub struct TicketQuery {
+    /// Any of these statuses (empty: all).
+    pub statuses: Vec<TicketStatus>,
+    /// Any of these priorities (empty: all).
+    pub priorities: Vec<Priority>,
+    /// Any of these sources (empty: all).
+    pub sources: Vec<Source>,
+    /// Only this group.
+    pub group: Option<GroupId>,
+    /// Whose.
+    pub assignee: AssigneeFilter,
+    /// Lower-cased words, each of which must be found.
+    pub words: Vec<String>,
+    /// Sort column.
+    pub sort: TicketSort,
+    /// Largest first.
+    pub desc: bool,
+    /// Page, from 1.
+    pub page: usize,
+    /// Rows per page.
+    pub per_page: usize,
+}
+
+impl TicketQuery {
+    fn keeps(&self, r: &TicketRow) -> bool {
+        (self.statuses.is_empty() || self.statuses.contains(&r.status))
+            && (self.priorities.is_empty() || self.priorities.contains(&r.priority))
+            && (self.sources.is_empty() || self.sources.contains(&r.source))
+            && self.group.is_none_or(|g| g == r.group)
+            && match self.assignee {
+                AssigneeFilter::Any => true,
+                AssigneeFilter::Nobody => r.assignee.is_none(),
+                AssigneeFilter::Staff(s) => r.assignee == Some(s),
+            }
+            && r.matches(&self.words)
+    }
+
+    fn order(&self, a: &TicketRow, b: &TicketRow) -> std::cmp::Ordering {
+        use std::cmp::Ordering;
+        let by = match self.sort {
+            TicketSort::Number => Ordering::Equal,
+            TicketSort::Created => a.created_at.cmp(&b.created_at),
+            TicketSort::Updated => a.updated_at.cmp(&b.updated_at),
+            TicketSort::Priority => a.priority.cmp(&b.priority),
+            TicketSort::Status => a.status.cmp(&b.status),
+            TicketSort::Subject => fold(&a.subject).cmp(&fold(&b.subject)),
+            TicketSort::Requester => fold(&a.requester_name).cmp(&fold(&b.requester_name)),
+        };
+        // The number breaks ties, so pages never overlap.
+        let by = by.then(a.number.cmp(&b.number));
+        if self.desc {
+            by.reverse()
+        } else {
+            by
+        }
+    }
+
+    /// The rows `visible` lets the caller see that the query keeps: how
+    /// many in all, and those of the asked page in order. Only the rows up
+    /// to the page's end are fully sorted.
+    pub fn run<'a>(
+        &self,
+        rows: impl Iterator<Item = &'a TicketRow>,
+        visible: impl Fn(&TicketRow) -> bool,
+    ) -> (usize, Vec<&'a TicketRow>) {
+        let mut kept: Vec<&TicketRow> = rows.filter(|r| visible(r) && self.keeps(r)).collect();
+        let total = kept.len();
+        let start = (self.page - 1).saturating_mul(self.per_page);
+        if start >= total {
+            return (total, Vec::new());
+        }
+        let end = start.saturating_add(self.per_page).min(total);
+        if end < total {
+            kept.select_nth_unstable_by(end - 1, |a, b| self.order(a, b));
+            kept.truncate(end);
+        }
+        kept.sort_unstable_by(|a, b| self.order(a, b));
+        (total, kept.split_off(start))
+    }
+}
+
+/// A case-folded sort key (cheap for ASCII).
+fn fold(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
+        std::borrow::Cow::Owned(s.to_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+/// Splits a search text into lower-cased words (at most 8, each at most
+/// 80 characters).
+pub fn words(text: &str) -> Vec<String> {
+    text.split_whitespace()
+        .take(8)
+        .map(|w| w.chars().take(80).collect::<String>().to_lowercase())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ticket::{Requester, TicketDraft};
+
+    fn ticket(n: u64, subject: &str, name: &str, group: GroupId, status: TicketStatus) -> Ticket {
+        let mut t = TicketDraft {
+            subject: subject.into(),
+            requester: Requester {
+                name: name.into(),
+                email: Some(format!("{}@example.com", name.to_lowercase())),
+            },
+            group,
+            source: Source::Chat,
+            chat: None,
+            offline_message: None,
+            priority: Priority::Normal,
+            assignee: None,
+            by: None,
+            first_note: None,
+        }
+        .into_ticket(n, n * 10);
+        t.status = status;
+        t
+    }
+
+    fn query() -> TicketQuery {
+        TicketQuery {
+            statuses: vec![],
+            priorities: vec![],
+            sources: vec![],
+            group: None,
+            assignee: AssigneeFilter::Any,
+            words: vec![],
+            sort: TicketSort::Number,
+            desc: false,
+            page: 1,
+            per_page: 2,
+        }
+    }
+
+    #[test]
+    fn filters_search_sort_and_pages_agree_with_a_full_sort() {
+        let g = GroupId::generate();
+        let h = GroupId::generate();
+        let rows: Vec<TicketRow> = [
+            ticket(1001, "Refund for order", "Ünal", g, TicketStatus::Open),
+            ticket(1002, "Where is my parcel", "bob", g, TicketStatus::Pending),
+            ticket(1003, "refund again", "Carla", h, TicketStatus::Open),
+            ticket(1004, "Invoice", "anna", g, TicketStatus::Closed),
+            ticket(1005, "Parcel lost", "Dave", g, TicketStatus::Open),
+        ]
+        .iter()
+        .map(TicketRow::of)
+        .collect();
+        let nums = |(total, rows): (usize, Vec<&TicketRow>)| {
+            (total, rows.iter().map(|r| r.number).collect::<Vec<_>>())
+        };
+        let all = |_: &TicketRow| true;
+        assert_eq!(nums(query().run(rows.iter(), all)), (5, vec![1001, 1002]));
+        let mut q = query();
+        q.page = 3;
+        assert_eq!(nums(q.run(rows.iter(), all)), (5, vec![1005]));
+        q.page = 4;
+        assert_eq!(nums(q.run(rows.iter(), all)), (5, vec![]));
+        let mut q = query();
+        q.words = words("REFUND");
+        q.per_page = 10;
+        assert_eq!(nums(q.run(rows.iter(), all)), (2, vec![1001, 1003]));
+        q.group = Some(g);
+        assert_eq!(nums(q.run(rows.iter(), all)), (1, vec![1001]));
+        let mut q = query();
+        q.words = words("ünal");
+        assert_eq!(nums(q.run(rows.iter(), all)), (1, vec![1001]));
+        let mut q = query();
+        q.statuses = vec![TicketStatus::Open, TicketStatus::Pending];
+        q.sort = TicketSort::Requester;
+        q.per_page = 10;
+        assert_eq!(
+            nums(q.run(rows.iter(), all)),
+            (4, vec![1002, 1003, 1005, 1001])
+        );
+        // Every page of a sorted list is the slice of the fully sorted list.
+        for sort in [TicketSort::Subject, TicketSort::Status, TicketSort::Updated] {
+            for desc in [false, true] {
+                let mut q = query();
+                q.sort = sort;
+                q.desc = desc;
+                q.per_page = 5;
+                let (_, whole) = nums(q.run(rows.iter(), all));
+                q.per_page = 2;
+                let mut paged = Vec::new();
+                for page in 1..=3 {
+                    q.page = page;
+                    paged.extend(nums(q.run(rows.iter(), all)).1);
+                }
+                assert_eq!(paged, whole, "{sort:?} desc={desc}");
+            }
+        }
+        let (total, _) = query().run(rows.iter(), |r| r.group == h);
+        assert_eq!(total, 1);
+    }
+}

@@ -1,0 +1,302 @@
+//! Tickets: `ticketno_ticket` (number → record), `cause_ticketno` (the chat
+//! or offline message a ticket follows → its number: one ticket per cause),
+//! `followup_chatid` (ended chats whose ticket is still to be made: the
+//! durable outbox, written in the transaction that ends the chat) and the
+//! next number in `meta`. A ticket, its cause and the next number change in
+//! one transaction, so numbers are gap-free and never reused and a cause
+//! never makes two tickets, whatever crashes and retries happen.
+//!
+//! Lists are served from an in-memory index of compact rows
+//! ([`TicketRow`]), built at open and kept in step with every write under
+//! one lock; the trees stay the truth.
+
+use super::keys::{parse_chat_id, parse_u64, u64_be};
+use super::records::{decode, encode};
+use super::{abort, tx_done, Store, StoreError, TxResult};
+use crate::domain::offline::OfflineMessage;
+use crate::domain::ticket::{Ticket, FIRST_NUMBER};
+use crate::domain::ticket_list::TicketRow;
+use crate::domain::ChatId;
+use serde::{Deserialize, Serialize};
+use sled::transaction::TransactionalTree;
+use sled::Transactional;
+use std::collections::BTreeMap;
+
+const NEXT_KEY: &[u8] = b"ticket_next";
+
+/// Versions of the ticket record.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "v")]
+enum TicketRecord {
+    #[serde(rename = "1")]
+    V1(Ticket),
+}
+
+#[derive(Serialize)]
+#[serde(tag = "v")]
+enum TicketRecordRef<'a> {
+    #[serde(rename = "1")]
+    V1(&'a Ticket),
+}
+
+impl From<TicketRecord> for Ticket {
+    fn from(r: TicketRecord) -> Self {
+        match r {
+            TicketRecord::V1(t) => t,
+        }
+    }
+}
+
+/// The in-memory rows of every ticket, by number.
+pub(super) type TicketIndex = BTreeMap<u64, TicketRow>;
+
+/// What a ticket maker is given: the ticket its cause already has, or the
+/// number a new one gets.
+pub enum Existing {
+    /// The cause's ticket.
+    Found(Ticket),
+    /// No ticket yet: this is the next number.
+    Next(u64),
+}
+
+/// What [`Store::make_ticket`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Made {
+    /// A new ticket.
+    Created(Ticket),
+    /// The cause's ticket, as now stored (possibly changed).
+    Existing(Ticket),
+    /// The maker wanted none.
+    Nothing,
+}
+
+/// A ticket-making closure (it may run more than once: transactions retry).
+pub type Maker<'a> = &'a dyn Fn(Existing) -> Option<Ticket>;
+
+struct TicketTrees<'a> {
+    meta: &'a TransactionalTree,
+    tickets: &'a TransactionalTree,
+    causes: &'a TransactionalTree,
+    outbox: &'a TransactionalTree,
+}
+
+fn read_ticket(tree: &TransactionalTree, number: u64) -> TxResult<Option<Ticket>> {
+    match tree.get(u64_be(number))? {
+        None => Ok(None),
+        Some(b) => match decode::<TicketRecord, Ticket>("ticket", &b) {
+            Ok(t) => Ok(Some(t)),
+            Err(e) => abort(e),
+        },
+    }
+}
+
+/// Makes (or finds and updates) the ticket of `cause` inside a transaction.
+fn make_in(t: &TicketTrees<'_>, cause: Option<[u8; 16]>, maker: Maker<'_>) -> TxResult<Made> {
+    if let Some(c) = cause {
+        t.outbox.remove(&c[..])?;
+        if let Some(n) = t.causes.get(c)? {
+            let n = match parse_u64(&n) {
+                Ok(n) => n,
+                Err(e) => return abort(e),
+            };
+            let Some(found) = read_ticket(t.tickets, n)? else {
+                return abort(StoreError::Corrupt(format!(
+                    "ticket {n} of a cause is missing"
+                )));
+            };
+            return Ok(match maker(Existing::Found(found.clone())) {
+                Some(changed) => {
+                    t.tickets
+                        .insert(&u64_be(n)[..], encode(&TicketRecordRef::V1(&changed)))?;
+                    Made::Existing(changed)
+                }
+                None => Made::Existing(found),
+            });
+        }
+    }
+    let next = match t.meta.get(NEXT_KEY)? {
+        None => FIRST_NUMBER,
+        Some(b) => match parse_u64(&b) {
+            Ok(n) => n,
+            Err(e) => return abort(e),
+        },
+    };
+    let Some(mut ticket) = maker(Existing::Next(next)) else {
+        return Ok(Made::Nothing);
+    };
+    ticket.number = next;
+    t.tickets
+        .insert(&u64_be(next)[..], encode(&TicketRecordRef::V1(&ticket)))?;
+    t.meta.insert(NEXT_KEY, &u64_be(next + 1)[..])?;
+    if let Some(c) = cause {
+        t.causes.insert(&c[..], &u64_be(next)[..])?;
+    }
+    Ok(Made::Created(ticket))
+}
+
+impl Store {
+    /// Reads every ticket into the list index (at open).
+    pub(super) fn load_ticket_index(trees: &super::trees::Trees) -> Result<TicketIndex, StoreError> {
+        let mut index = TicketIndex::new();
+        for kv in trees.ticketno_ticket.iter() {
+            let (_, v) = kv?;
+            let t: Ticket = decode::<TicketRecord, _>("ticket", &v)?;
+            index.insert(t.number, TicketRow::of(&t));
+        }
+        Ok(index)
+    }
+
+    fn index_write(&self) -> std::sync::RwLockWriteGuard<'_, TicketIndex> {
+        self.ticket_index
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn indexed(&self, index: &mut TicketIndex, made: &Made) {
+        if let Made::Created(t) | Made::Existing(t) = made {
+            index.insert(t.number, TicketRow::of(t));
+        }
+    }
+
+    /// Makes the ticket of `cause` (a chat's or an offline message's id;
+    /// none for a ticket of its own) with `maker`, or hands the existing
+    /// one to it, in one transaction with the next number. Clears the
+    /// cause's entry in the follow-up outbox.
+    pub fn make_ticket(&self, cause: Option<[u8; 16]>, maker: Maker<'_>) -> Result<Made, StoreError> {
+        let _w = self.gate.writing();
+        self.room()?;
+        let mut index = self.index_write();
+        let tr = &self.trees;
+        let made = tx_done(
+            (
+                &tr.meta,
+                &tr.ticketno_ticket,
+                &tr.cause_ticketno,
+                &tr.followup_chatid,
+            )
+                .transaction(|(meta, tickets, causes, outbox)| {
+                    make_in(
+                        &TicketTrees {
+                            meta,
+                            tickets,
+                            causes,
+                            outbox,
+                        },
+                        cause,
+                        maker,
+                    )
+                }),
+        )?;
+        self.indexed(&mut index, &made);
+        Ok(made)
+    }
+
+    /// Stores an offline message and makes its ticket (or adds it to the
+    /// ticket of the chat it follows: `cause`) in one transaction.
+    pub fn insert_offline_message(
+        &self,
+        m: &OfflineMessage,
+        cause: [u8; 16],
+        maker: Maker<'_>,
+    ) -> Result<Made, StoreError> {
+        let _w = self.gate.writing();
+        self.room()?;
+        let mut index = self.index_write();
+        let tr = &self.trees;
+        let record = super::offline::record(m);
+        let made = tx_done(
+            (
+                &tr.meta,
+                &tr.ticketno_ticket,
+                &tr.cause_ticketno,
+                &tr.followup_chatid,
+                &tr.offlineid_message,
+            )
+                .transaction(|(meta, tickets, causes, outbox, offline)| {
+                    offline.insert(&m.id.to_bytes()[..], record.clone())?;
+                    make_in(
+                        &TicketTrees {
+                            meta,
+                            tickets,
+                            causes,
+                            outbox,
+                        },
+                        Some(cause),
+                        maker,
+                    )
+                }),
+        )?;
+        self.indexed(&mut index, &made);
+        Ok(made)
+    }
+
+    /// One ticket.
+    pub fn ticket(&self, number: u64) -> Result<Option<Ticket>, StoreError> {
+        match self.trees.ticketno_ticket.get(u64_be(number))? {
+            None => Ok(None),
+            Some(b) => decode::<TicketRecord, _>("ticket", &b).map(Some),
+        }
+    }
+
+    /// The ticket following `cause` (a chat's or offline message's id).
+    pub fn ticket_of(&self, cause: [u8; 16]) -> Result<Option<Ticket>, StoreError> {
+        match self.trees.cause_ticketno.get(cause)? {
+            None => Ok(None),
+            Some(n) => self.ticket(parse_u64(&n)?),
+        }
+    }
+
+    /// Changes ticket `number` with `change` (which says whether it changed
+    /// anything) under the index lock; `None` when there is no such ticket.
+    pub fn update_ticket<E: From<StoreError>>(
+        &self,
+        number: u64,
+        change: impl FnOnce(&mut Ticket) -> Result<bool, E>,
+    ) -> Result<Option<Ticket>, E> {
+        let _w = self.gate.writing();
+        let mut index = self.index_write();
+        let Some(mut t) = self.ticket(number)? else {
+            return Ok(None);
+        };
+        if change(&mut t)? {
+            self.room()?;
+            self.trees
+                .ticketno_ticket
+                .insert(u64_be(number), encode(&TicketRecordRef::V1(&t)))
+                .map_err(StoreError::from)?;
+            index.insert(number, TicketRow::of(&t));
+        }
+        Ok(Some(t))
+    }
+
+    /// Runs `f` over the list index.
+    pub fn with_ticket_rows<T>(&self, f: impl FnOnce(&BTreeMap<u64, TicketRow>) -> T) -> T {
+        let index = self
+            .ticket_index
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&index)
+    }
+
+    /// Ended chats whose ticket is still to be made, oldest first.
+    pub fn pending_follow_ups(&self) -> Result<Vec<ChatId>, StoreError> {
+        self.trees
+            .followup_chatid
+            .iter()
+            .keys()
+            .map(|k| parse_chat_id(&k?))
+            .collect()
+    }
+
+    /// Drops a chat from the follow-up outbox (its chat is gone).
+    pub fn drop_follow_up(&self, chat: ChatId) -> Result<(), StoreError> {
+        let _w = self.gate.writing();
+        self.trees.followup_chatid.remove(chat.to_bytes())?;
+        Ok(())
+    }
+
+    /// Wakes whoever waits for follow-ups (the ticket maker).
+    pub fn follow_ups_waiting(&self) -> &tokio::sync::Notify {
+        &self.follow_ups
+    }
+}
