@@ -339,12 +339,15 @@ function showOffline(kept, group) {
     send.disabled = true;
     error.textContent = '';
     try {
-      await call('POST', '/api/visitor/offline_messages', {
-        group: g.id, name: name.value.trim(), email: email.value.trim(), message: message.value.trim(), page_url: pageUrl(),
-      });
+      const body = { group: g.id, name: name.value.trim(), email: email.value.trim(), message: message.value.trim(), page_url: pageUrl() };
+      // After a missed chat the message joins that chat's ticket.
+      if (kept && kept.token) body.chat_token = kept.token;
+      const r = await call('POST', '/api/visitor/offline_messages', body);
       clear();
       formShown = null;
-      view.appendChild(h('p', { class: 'sent', id: 'offline-sent', role: 'status', text: s('offline_sent') }));
+      const sent = h('p', { class: 'sent', id: 'offline-sent', role: 'status', text: s('offline_sent') });
+      if (r && r.ticket) sent.append(' ', h('span', { class: 'ref', id: 'offline-ref', text: s('offline_ref', { number: r.ticket }) }));
+      view.appendChild(sent);
     } catch (err) {
       error.textContent = err.message;
       send.disabled = false;
@@ -504,7 +507,7 @@ function ended(by) {
   if (box) box.remove();
   if (by.by === 'queue_timeout' || by.by === 'closed') {
     const first = log.messages().find((m) => m.kind === 'visitor');
-    showOffline({ name: kept && kept.name, question: first ? first.body : '', timedOut: by.by === 'queue_timeout', closed: by.by === 'closed' }, look);
+    showOffline({ name: kept && kept.name, token: kept && kept.token, question: first ? first.body : '', timedOut: by.by === 'queue_timeout', closed: by.by === 'closed' }, look);
     return;
   }
   const words = by.by === 'agent' ? s('ended_agent', { name: by.name || s('agent') })

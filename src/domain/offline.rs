@@ -31,6 +31,13 @@ pub struct NewOfflineMessage {
     /// The page they were on.
     #[serde(default)]
     pub page_url: Option<String>,
+    /// The visitor token of the chat this message follows, when the form
+    /// came up because nobody answered that chat: the message then goes on
+    /// the missed chat's ticket instead of making a second one. A token
+    /// that opens no ended chat of the group is ignored.
+    #[serde(default)]
+    #[schema(max_length = 100)]
+    pub chat_token: Option<String>,
 }
 
 /// An offline message as stored and listed.

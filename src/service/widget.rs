@@ -197,6 +197,18 @@ pub async fn leave(
         });
     };
     check_site(&g, foreign.as_deref())?;
+    if let Some(token) = form.chat_token.as_deref().filter(|t| t.len() <= 100) {
+        let hash = super::auth::token_hash(token);
+        let chat = state
+            .read(move |s| match s.chat_id_by_token(&hash)? {
+                Some(id) => s.chat(id),
+                None => Ok(None),
+            })
+            .await?;
+        m.chat = chat
+            .filter(|c| c.state == crate::domain::chat::ChatState::Ended && c.group == group)
+            .map(|c| c.id);
+    }
     let id = m.id;
     let now = state.now();
     let made = state

@@ -33,6 +33,8 @@ mod roster;
 mod setup;
 /// Shifts with a moved clock: local times, zones, daylight saving, overrides.
 mod shifts;
+/// Tickets from offline messages, missed chats, agents and wrap-up reasons.
+mod tickets;
 /// What a visitor connection is told: prev_seq across whispers, names only.
 mod visitor_view;
 /// The staff websocket: greeting, origin check, going-away on shutdown.

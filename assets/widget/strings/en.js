@@ -48,5 +48,6 @@ export default {
   offline_message: 'Message',
   offline_send: 'Send message',
   offline_sent: 'Thank you! Your message was sent. We will reply by email.',
+  offline_ref: 'Your reference: #{number}.',
   unread: '({n}) New message',
 };

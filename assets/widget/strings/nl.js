@@ -47,5 +47,6 @@ export default {
   offline_message: 'Bericht',
   offline_send: 'Bericht versturen',
   offline_sent: 'Bedankt! Uw bericht is verstuurd. We antwoorden per e-mail.',
+  offline_ref: 'Uw referentie: #{number}.',
   unread: '({n}) Nieuw bericht',
 };

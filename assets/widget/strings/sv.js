@@ -47,5 +47,6 @@ export default {
   offline_message: 'Meddelande',
   offline_send: 'Skicka meddelandet',
   offline_sent: 'Tack! Ditt meddelande har skickats. Vi svarar via e-post.',
+  offline_ref: 'Ditt ärendenummer: #{number}.',
   unread: '({n}) Nytt meddelande',
 };
