@@ -100,6 +100,7 @@ mod tests {
             email: email.into(),
             message: message.into(),
             page_url: Some("".into()),
+            chat_token: None,
         }
     }
 

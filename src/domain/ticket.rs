@@ -22,7 +22,9 @@ pub const MAX_NOTE_CHARS: usize = 8000;
 pub const MAX_NOTES: usize = 500;
 
 /// Where a ticket is in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum TicketStatus {
     /// Needs staff action.
@@ -36,7 +38,9 @@ pub enum TicketStatus {
 }
 
 /// How urgent a ticket is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Priority {
     /// Whenever there is time.
@@ -351,7 +355,11 @@ impl TicketPatch {
             }
         }
         if let Some(s) = self.status.filter(|s| *s != t.status) {
-            change("status", Some(t.status.as_str().into()), Some(s.as_str().into()));
+            change(
+                "status",
+                Some(t.status.as_str().into()),
+                Some(s.as_str().into()),
+            );
             t.status = s;
         }
         if let Some(p) = self.priority.filter(|p| *p != t.priority) {

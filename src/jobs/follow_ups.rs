@@ -19,7 +19,10 @@ const EVERY: Duration = Duration::from_secs(5);
 pub const HOLD_ENV: &str = "LIVEDESK_FAULT_HOLD_FOLLOW_UPS";
 
 /// Runs until the desk stops.
-pub fn spawn(state: Weak<AppState>, mut shutdown: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+pub fn spawn(
+    state: Weak<AppState>,
+    mut shutdown: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
     let held = std::env::var_os(HOLD_ENV).is_some();
     if held {
         tracing::warn!("{HOLD_ENV} is set: tickets of missed chats are not made until the desk restarts without it");
@@ -36,7 +39,9 @@ pub fn spawn(state: Weak<AppState>, mut shutdown: watch::Receiver<bool>) -> toki
                 .await;
                 match made {
                     Ok(Ok(_)) => {}
-                    Ok(Err(e)) => tracing::warn!(error = %e, "could not make the tickets of ended chats yet; trying again"),
+                    Ok(Err(e)) => {
+                        tracing::warn!(error = %e, "could not make the tickets of ended chats yet; trying again")
+                    }
                     Err(e) => tracing::warn!(error = %e, "the ticket maker failed; trying again"),
                 }
             }

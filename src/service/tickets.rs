@@ -142,7 +142,8 @@ pub fn store_offline_message(
     };
     store.insert_offline_message(m, cause, &|existing| match existing {
         Existing::Next(n) => Some(draft.clone().into_ticket(n, now)),
-        Existing::Found(mut t) => {
+        Existing::Found(t) => {
+            let mut t = *t;
             if t.offline_message == Some(m.id) {
                 return None; // the same message again
             }
@@ -280,7 +281,10 @@ impl Names {
             .unwrap_or_else(|| "(deleted group)".into())
     }
     fn staff(&self, s: StaffId) -> String {
-        self.staff.get(&s).cloned().unwrap_or_else(|| "(unknown)".into())
+        self.staff
+            .get(&s)
+            .cloned()
+            .unwrap_or_else(|| "(unknown)".into())
     }
     fn label(&self, field: &str, id: Option<&str>) -> Option<String> {
         let id = id?;
@@ -292,7 +296,12 @@ impl Names {
     }
 }
 
-fn list_row(r: &TicketRow, names: &Names, view: crate::domain::masking::StaffView, url: &str) -> TicketListRow {
+fn list_row(
+    r: &TicketRow,
+    names: &Names,
+    view: crate::domain::masking::StaffView,
+    url: &str,
+) -> TicketListRow {
     TicketListRow {
         number: r.number,
         subject: view.text(&r.subject),
@@ -318,10 +327,16 @@ fn ticket_view(state: &AppState, t: Ticket, names: &Names) -> TicketView {
     let t = view.ticket(t);
     let row = TicketRow::of(&t);
     let requester = t.requester.name.clone();
-    let who = |by: Option<StaffId>, desk: &str| by.map_or_else(|| desk.to_string(), |s| names.staff(s));
+    let who =
+        |by: Option<StaffId>, desk: &str| by.map_or_else(|| desk.to_string(), |s| names.staff(s));
     TicketView {
         // Already masked: the row shows it as is.
-        row: list_row(&row, names, crate::domain::masking::StaffView::new(false), &url),
+        row: list_row(
+            &row,
+            names,
+            crate::domain::masking::StaffView::new(false),
+            &url,
+        ),
         offline_message: t.offline_message,
         chat_link: t.chat.map(|c| format!("{url}/#/chats/{c}")),
         notes: t
@@ -540,7 +555,11 @@ pub struct Created {
 /// Makes a ticket from a chat the caller may see (their own, or their
 /// groups' as a manager, any as an admin: the chat lists' rule), or one of
 /// its own. A chat has one ticket: asking again answers the one it has.
-pub async fn create(state: &AppState, ctx: &AuthContext, body: NewTicket) -> Result<Created, AppError> {
+pub async fn create(
+    state: &AppState,
+    ctx: &AuthContext,
+    body: NewTicket,
+) -> Result<Created, AppError> {
     let me = ctx.staff.clone();
     let now = state.now();
     let subject = body.subject.as_deref().map(ticket::subject).transpose()?;
@@ -591,7 +610,9 @@ pub async fn create(state: &AppState, ctx: &AuthContext, body: NewTicket) -> Res
                 .ok_or_else(|| field("requester_name", "give the requester's name"))?;
             let email = match body.requester_email.as_deref().map(str::trim) {
                 None | Some("") => None,
-                Some(e) => Some(validate::email(e).map_err(|e| field("requester_email", e.message))?),
+                Some(e) => {
+                    Some(validate::email(e).map_err(|e| field("requester_email", e.message))?)
+                }
             };
             let d = TicketDraft {
                 subject: subject.ok_or_else(|| field("subject", "give a subject"))?,
@@ -667,16 +688,16 @@ pub async fn update(
     let now = state.now();
     let by = me.id;
     let t = change(state, move |s| {
-            s.update_ticket(number, |t| {
-                // Seen again under the lock: it may have moved meanwhile.
-                if !ticket::can_see(&me, t.group, t.assignee) {
-                    return Err(not_found(number));
-                }
-                Ok(patch.apply(t, by, now)? > 0)
-            })
+        s.update_ticket(number, |t| {
+            // Seen again under the lock: it may have moved meanwhile.
+            if !ticket::can_see(&me, t.group, t.assignee) {
+                return Err(not_found(number));
+            }
+            Ok(patch.apply(t, by, now)? > 0)
         })
-        .await?
-        .ok_or_else(|| not_found(number))?;
+    })
+    .await?
+    .ok_or_else(|| not_found(number))?;
     let names = Names::load(state).await?;
     Ok(ticket_view(state, t, &names))
 }
@@ -702,16 +723,16 @@ pub async fn add_note(
     let me = ctx.staff.clone();
     let now = state.now();
     let t = change(state, move |s| {
-            s.update_ticket(number, |t| {
-                if !ticket::can_see(&me, t.group, t.assignee) {
-                    return Err(not_found(number));
-                }
-                t.add_note(Some(me.id), NoteKind::Note, body, now)?;
-                Ok(true)
-            })
+        s.update_ticket(number, |t| {
+            if !ticket::can_see(&me, t.group, t.assignee) {
+                return Err(not_found(number));
+            }
+            t.add_note(Some(me.id), NoteKind::Note, body, now)?;
+            Ok(true)
         })
-        .await?
-        .ok_or_else(|| not_found(number))?;
+    })
+    .await?
+    .ok_or_else(|| not_found(number))?;
     let names = Names::load(state).await?;
     Ok(ticket_view(state, t, &names))
 }
@@ -808,11 +829,15 @@ pub async fn summary(
         .flat_map(|t| {
             let v = ticket_view(state, t, &names);
             let (number, subject) = (v.row.number, v.row.subject.clone());
-            v.history.into_iter().rev().take(10).map(move |change| RecentChange {
-                number,
-                subject: subject.clone(),
-                change,
-            })
+            v.history
+                .into_iter()
+                .rev()
+                .take(10)
+                .map(move |change| RecentChange {
+                    number,
+                    subject: subject.clone(),
+                    change,
+                })
         })
         .collect();
     recent.sort_by(|a, b| b.change.at.cmp(&a.change.at).then(b.number.cmp(&a.number)));

@@ -54,7 +54,7 @@ pub(super) type TicketIndex = BTreeMap<u64, TicketRow>;
 /// number a new one gets.
 pub enum Existing {
     /// The cause's ticket.
-    Found(Ticket),
+    Found(Box<Ticket>),
     /// No ticket yet: this is the next number.
     Next(u64),
 }
@@ -104,7 +104,7 @@ fn make_in(t: &TicketTrees<'_>, cause: Option<[u8; 16]>, maker: Maker<'_>) -> Tx
                     "ticket {n} of a cause is missing"
                 )));
             };
-            return Ok(match maker(Existing::Found(found.clone())) {
+            return Ok(match maker(Existing::Found(Box::new(found.clone()))) {
                 Some(changed) => {
                     t.tickets
                         .insert(&u64_be(n)[..], encode(&TicketRecordRef::V1(&changed)))?;
@@ -136,7 +136,9 @@ fn make_in(t: &TicketTrees<'_>, cause: Option<[u8; 16]>, maker: Maker<'_>) -> Tx
 
 impl Store {
     /// Reads every ticket into the list index (at open).
-    pub(super) fn load_ticket_index(trees: &super::trees::Trees) -> Result<TicketIndex, StoreError> {
+    pub(super) fn load_ticket_index(
+        trees: &super::trees::Trees,
+    ) -> Result<TicketIndex, StoreError> {
         let mut index = TicketIndex::new();
         for kv in trees.ticketno_ticket.iter() {
             let (_, v) = kv?;
@@ -162,7 +164,11 @@ impl Store {
     /// none for a ticket of its own) with `maker`, or hands the existing
     /// one to it, in one transaction with the next number. Clears the
     /// cause's entry in the follow-up outbox.
-    pub fn make_ticket(&self, cause: Option<[u8; 16]>, maker: Maker<'_>) -> Result<Made, StoreError> {
+    pub fn make_ticket(
+        &self,
+        cause: Option<[u8; 16]>,
+        maker: Maker<'_>,
+    ) -> Result<Made, StoreError> {
         let _w = self.gate.writing();
         self.room()?;
         let mut index = self.index_write();

@@ -227,6 +227,8 @@ pub(crate) struct DeskProcess {
     child: Option<Child>,
     config: PathBuf,
     base: String,
+    /// Environment variables for the next spawn.
+    pub(crate) env: Vec<(String, String)>,
 }
 
 impl DeskProcess {
@@ -235,6 +237,7 @@ impl DeskProcess {
             child: None,
             config: config.to_path_buf(),
             base: base.to_string(),
+            env: Vec::new(),
         };
         d.spawn();
         d
@@ -243,6 +246,7 @@ impl DeskProcess {
     pub(crate) fn spawn(&mut self) {
         let child = Command::new(BIN)
             .args(["serve", "--config", self.config.to_str().expect("utf8")])
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -153,7 +153,10 @@ async fn a_missed_chat_makes_one_ticket_and_the_message_left_after_it_joins_that
     assert_eq!((r.status, r.json["ticket"].as_u64()), (201, Some(number)));
     tickets_until(&desk.owner, "", 1).await;
     let t = desk.owner.get(&format!("/api/tickets/{number}")).await;
-    assert_eq!(t.json["notes"][1]["body"], "Please email me when it is back");
+    assert_eq!(
+        t.json["notes"][1]["body"],
+        "Please email me when it is back"
+    );
     assert_eq!(
         t.json["requester_email"], "nils@example.com",
         "the email given on the form"
@@ -177,7 +180,10 @@ async fn create_ticket_from_a_chat_once_and_wrap_up_reasons_that_make_tickets() 
     let (mut ann, chat, _vera) = desk.owned_chat().await;
     let mut ann_c = desk.app.client();
     assert_eq!(
-        ann_c.login("ann@example.com", "staff password 1").await.status,
+        ann_c
+            .login("ann@example.com", "staff password 1")
+            .await
+            .status,
         200
     );
     let r = ann_c.post("/api/tickets", json!({"chat": chat})).await;
@@ -263,7 +269,12 @@ async fn changes_and_notes_are_in_the_history_and_other_groups_tickets_are_404()
     let sales = desk.app.group(&desk.owner, "Sales").await;
     let (mia, mia_id) = desk
         .app
-        .staff(&desk.owner, "mia@example.com", "agent", &[desk.group.as_str()])
+        .staff(
+            &desk.owner,
+            "mia@example.com",
+            "agent",
+            &[desk.group.as_str()],
+        )
         .await;
     let (olle, olle_id) = desk
         .app
@@ -290,12 +301,14 @@ async fn changes_and_notes_are_in_the_history_and_other_groups_tickets_are_404()
         .patch(&path, json!({"status": "pending", "priority": "urgent"}))
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let r = desk
-        .owner
-        .patch(&path, json!({"assignee": null}))
-        .await;
+    let r = desk.owner.patch(&path, json!({"assignee": null})).await;
     assert_eq!(r.json["assignee"], Value::Null);
-    let r = mia.post(&format!("{path}/notes"), json!({"body": "Refund sent\nref 88"})).await;
+    let r = mia
+        .post(
+            &format!("{path}/notes"),
+            json!({"body": "Refund sent\nref 88"}),
+        )
+        .await;
     assert_eq!(r.status, 201, "{}", r.text);
     let h = &r.json["history"];
     let fields: Vec<&str> = h
@@ -304,7 +317,10 @@ async fn changes_and_notes_are_in_the_history_and_other_groups_tickets_are_404()
         .iter()
         .map(|c| c["field"].as_str().unwrap())
         .collect();
-    assert_eq!(fields, ["created", "status", "priority", "assignee", "note"]);
+    assert_eq!(
+        fields,
+        ["created", "status", "priority", "assignee", "note"]
+    );
     assert_eq!(h[1]["from"], "open");
     assert_eq!(h[1]["to"], "pending");
     assert_eq!(h[1]["by"], mia_id.as_str());
@@ -322,17 +338,20 @@ async fn changes_and_notes_are_in_the_history_and_other_groups_tickets_are_404()
     for resp in [
         olle.get(&path).await,
         olle.patch(&path, json!({"status": "closed"})).await,
-        olle.post(&format!("{path}/notes"), json!({"body": "x"})).await,
+        olle.post(&format!("{path}/notes"), json!({"body": "x"}))
+            .await,
         olle.get("/api/tickets/999999").await,
     ] {
-        assert_eq!((resp.status, resp.code()), (404, "ticket_not_found"), "{}", resp.text);
+        assert_eq!(
+            (resp.status, resp.code()),
+            (404, "ticket_not_found"),
+            "{}",
+            resp.text
+        );
     }
     assert_eq!(olle.get("/api/tickets").await.json["total"], 0);
     // Assigned to them, they see it.
-    let r = desk
-        .owner
-        .patch(&path, json!({"assignee": olle_id}))
-        .await;
+    let r = desk.owner.patch(&path, json!({"assignee": olle_id})).await;
     assert_eq!(
         (r.status, r.code()),
         (400, "invalid_field"),
@@ -350,7 +369,10 @@ async fn changes_and_notes_are_in_the_history_and_other_groups_tickets_are_404()
     // Filters, search and bad queries.
     let o = &desk.owner;
     assert_eq!(o.get("/api/tickets?status=pending").await.json["total"], 1);
-    assert_eq!(o.get("/api/tickets?status=open,solved").await.json["total"], 0);
+    assert_eq!(
+        o.get("/api/tickets?status=open,solved").await.json["total"],
+        0
+    );
     assert_eq!(o.get("/api/tickets?q=REFUND%205521").await.json["total"], 1);
     assert_eq!(o.get("/api/tickets?q=rita@example").await.json["total"], 1);
     assert_eq!(o.get("/api/tickets?q=kettle").await.json["total"], 0);
@@ -383,7 +405,9 @@ async fn changes_and_notes_are_in_the_history_and_other_groups_tickets_are_404()
         assert_eq!(r.status, 400, "{}", r.text);
         assert!(r.text.contains(field), "{}", r.text);
     }
-    let r = o.post(&format!("{path}/notes"), json!({"body": "  "})).await;
+    let r = o
+        .post(&format!("{path}/notes"), json!({"body": "  "}))
+        .await;
     assert_eq!(r.status, 400);
     let r = o.get("/api/tickets/abc").await;
     assert_eq!(r.status, 400);
@@ -393,9 +417,16 @@ async fn changes_and_notes_are_in_the_history_and_other_groups_tickets_are_404()
             json!({"subject": "S", "group": sales, "requester_name": "R"}),
         )
         .await;
-    assert_eq!((r.status, r.code()), (400, "invalid_field"), "not her group");
+    assert_eq!(
+        (r.status, r.code()),
+        (400, "invalid_field"),
+        "not her group"
+    );
     let r = mia
-        .post("/api/tickets", json!({"chat": "0192f1e4-7c2a-7b3e-9a51-3f0c2d8e4b10"}))
+        .post(
+            "/api/tickets",
+            json!({"chat": "0192f1e4-7c2a-7b3e-9a51-3f0c2d8e4b10"}),
+        )
         .await;
     assert_eq!((r.status, r.code()), (404, "chat_not_found"));
     assert_eq!(desk.app.client().get("/api/tickets").await.status, 401);
@@ -403,7 +434,10 @@ async fn changes_and_notes_are_in_the_history_and_other_groups_tickets_are_404()
     // The dashboard's figures.
     let s = o.get("/api/tickets/summary?zone=Europe/Berlin").await;
     assert_eq!(s.status, 200, "{}", s.text);
-    assert_eq!(s.json["from_chats_today"], 0, "a manual ticket is not from a chat");
+    assert_eq!(
+        s.json["from_chats_today"], 0,
+        "a manual ticket is not from a chat"
+    );
     assert_eq!(s.json["unsolved"], 1);
     assert_eq!(s.json["recent"][0]["number"], n);
     assert_eq!(s.json["recent"][0]["field"], "assignee");
@@ -433,4 +467,74 @@ async fn tickets_are_masked_for_staff_but_keep_the_reply_address() {
     let t = desk.owner.get("/api/tickets/1001").await;
     assert!(!t.text.contains("4111 1111 1111"), "{}", t.text);
     assert!(t.text.contains("1111"), "the last four stay");
+}
+
+/// The real binary, SIGKILLed after a missed chat and before its ticket
+/// (the ticket maker held by the fault switch): the restart makes exactly
+/// one ticket, a second restart none, and numbers run on.
+#[actix_web::test]
+async fn a_missed_chat_killed_before_its_ticket_gets_exactly_one_after_restarts() {
+    use crate::browser::{desk_with_owner, free_port};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut desk = desk_with_owner(dir.path(), port, "");
+    // Restart with the maker held.
+    desk.kill();
+    desk.env = vec![("LIVEDESK_FAULT_HOLD_FOLLOW_UPS".into(), "1".into())];
+    desk.spawn();
+    let mut owner = Client::new(&base);
+    let r = owner
+        .login(crate::harness::OWNER_EMAIL, crate::harness::OWNER_PASSWORD)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = owner.post("/api/groups", json!({"name": "Support"})).await;
+    let group = r.json["id"].as_str().expect("id").to_string();
+    let r = Client::new(&base)
+        .post(
+            "/api/visitor/chats",
+            json!({"name": "Vera", "group": group, "question": "Anyone?"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let token = r.json["token"].as_str().expect("token").to_string();
+    let chat = r.json["chat_id"].as_str().expect("chat").to_string();
+    let mut vera = Ws::visitor_unsaid(&base).await;
+    vera.send(crate::harness::visitor_hello(&token, 0)).await;
+    vera.expect("visitor_hello").await;
+    vera.send(json!({"type": "end"})).await;
+    vera.until(|f| f["type"] == "chat_ended").await;
+    let t = owner.get(&format!("/api/chats/{chat}")).await;
+    assert_eq!(t.json["chat"]["state"], "ended", "{}", t.text);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        owner.get("/api/tickets").await.json["total"],
+        0,
+        "held: no ticket yet"
+    );
+
+    desk.kill(); // SIGKILL between the miss and its ticket
+    desk.env.clear();
+    desk.spawn();
+    let mut owner = Client::new(&base);
+    owner
+        .login(crate::harness::OWNER_EMAIL, crate::harness::OWNER_PASSWORD)
+        .await;
+    let list = tickets_until(&owner, "", 1).await;
+    assert_eq!(list["tickets"][0]["number"], 1001);
+    assert_eq!(list["tickets"][0]["source"], "missed_chat");
+    assert_eq!(list["tickets"][0]["chat"], chat.as_str());
+
+    desk.kill();
+    desk.spawn();
+    let mut owner = Client::new(&base);
+    owner
+        .login(crate::harness::OWNER_EMAIL, crate::harness::OWNER_PASSWORD)
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    tickets_until(&owner, "", 1).await;
+    let r = Client::new(&base)
+        .post("/api/visitor/offline_messages", offline(&group, "Later"))
+        .await;
+    assert_eq!(r.json["ticket"], 1002, "{}", r.text);
 }

@@ -66,7 +66,12 @@ pub async fn put_wrap_up_reasons(
             reasons.push(r);
         }
     }
-    let listed = |r: &str| reasons.iter().find(|x| x.eq_ignore_ascii_case(r.trim())).cloned();
+    let listed = |r: &str| {
+        reasons
+            .iter()
+            .find(|x| x.eq_ignore_ascii_case(r.trim()))
+            .cloned()
+    };
     let tickets: Vec<String> = match &body.creates_ticket {
         Some(given) => {
             if given.len() > 50 {

@@ -5,8 +5,7 @@ use crate::domain::ticket::TicketPatch;
 use crate::error::{AppError, ErrorBody};
 use crate::http::extract::StaffAuth;
 use crate::service::tickets::{
-    self, NewNote, NewTicket, SummaryQuery, TicketListQuery, TicketPage, TicketSummary,
-    TicketView,
+    self, NewNote, NewTicket, SummaryQuery, TicketListQuery, TicketPage, TicketSummary, TicketView,
 };
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
