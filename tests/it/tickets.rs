@@ -488,8 +488,29 @@ async fn a_missed_chat_killed_before_its_ticket_gets_exactly_one_after_restarts(
         .login(crate::harness::OWNER_EMAIL, crate::harness::OWNER_PASSWORD)
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let r = owner.post("/api/groups", json!({"name": "Support"})).await;
+    let r = owner
+        .post(
+            "/api/groups",
+            json!({"name": "Support", "routing": "manual"}),
+        )
+        .await;
     let group = r.json["id"].as_str().expect("id").to_string();
+    // Someone is on, so the chat waits in the queue; nobody picks it.
+    let r = owner
+        .post(
+            "/api/staff",
+            json!({"email": "ann@example.com", "display_name": "Ann", "role": "agent",
+                   "password": "staff password 1", "groups": [group]}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let mut ann = Client::new(&base);
+    ann.login("ann@example.com", "staff password 1").await;
+    let (mut ann_ws, _) = Ws::staff_at(&base, &ann).await;
+    ann_ws
+        .send(json!({"type": "set_status", "status": "available"}))
+        .await;
+    ann_ws.expect("done").await;
     let r = Client::new(&base)
         .post(
             "/api/visitor/chats",
