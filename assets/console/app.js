@@ -21,6 +21,7 @@ import { transcriptView } from './transcript.js';
 import { managerView } from './manager.js';
 import { settingsView } from './settings.js';
 import { shiftsView } from './shifts.js';
+import { ticketsView } from './tickets.js';
 
 const SCREENS = [
   // [route, label, view, who sees the link]
@@ -28,6 +29,7 @@ const SCREENS = [
   ['workspace', 'Chats', workspaceView, () => true],
   ['queue', 'Queue', queueView, () => true],
   ['lists', 'History', listsView, () => true],
+  ['tickets', 'Tickets', ticketsView, () => true],
   ['manager', 'Chat manager', managerView, (me) => me.role !== 'agent'],
   ['shifts', 'Shifts', shiftsView, () => true],
   ['staff', 'Staff', staffView, () => true],

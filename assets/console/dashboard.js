@@ -1,9 +1,10 @@
 // The first screen after sign-in: what to do now (go available when
 // offline), my ongoing chats, chats opened recently, who is online, and
-// the tickets panel's place.
+// the tickets panel (tickets from chats, unsolved, recent changes).
 import { h, duration, STATUS_LABEL } from './dom.js';
 import { state, chatList } from './store.js';
 import * as live from './live.js';
+import { ticketsPanel } from './tickets.js';
 
 const RECENT = 'livedesk.recent';
 
@@ -46,9 +47,11 @@ export async function dashboardView(ctx) {
         h('section', { class: 'card', id: 'recent' }, h('h2', {}, 'Recently opened'),
           rec.length ? h('ul', { class: 'plain' }, rec.map((r) => h('li', {}, h('a', { href: `#/chats/${r.id}` }, r.visitor))))
             : h('p', { class: 'muted' }, 'Transcripts you open show here.')),
-        h('section', { class: 'card', id: 'tickets-panel' }, h('h2', {}, 'Tickets'),
-          h('p', { class: 'muted' }, 'Follow-ups from chats and messages will be listed here.'))));
+        h('section', { class: 'card', id: 'tickets-panel' }, h('h2', {}, h('a', { href: '#/tickets' }, 'Tickets')), panel)));
   };
+  // Loaded once per visit of the dashboard; live updates redraw around it.
+  const panel = h('div', { id: 'tickets-figures' }, h('p', { class: 'muted' }, 'Loading…'));
+  ticketsPanel().then((p) => panel.replaceChildren(p));
   ctx.watch((topic) => { if (['status', 'roster', 'chats', 'all', 'chat'].includes(topic)) draw(); });
   draw();
   return root;

@@ -20,7 +20,7 @@ export async function transcriptView(ctx, id) {
   const toName = (to) => (t.handoffs && /^[0-9a-f-]{36}$/.test(to) ? (staffName(to) !== 'a colleague' ? staffName(to) : groupName(to)) : to);
   return h('section', { id: 'transcript' },
     h('p', {}, h('a', { href: '#/lists' }, '← Chat history')),
-    h('h1', {}, `Chat with ${r.visitor_name}`),
+    h('div', { class: 'row spread' }, h('h1', {}, `Chat with ${r.visitor_name}`), ticketButton(r.id)),
     h('dl', { class: 'details card' }, fields.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
     t.handoffs.length ? h('section', { id: 'handoffs' }, h('h2', {}, 'Handoffs'),
       h('ol', {}, t.handoffs.map((x) => h('li', {}, `${clock(x.at)} · ${staffName(x.from)} → ${toName(x.to)} · wrap-up: ${x.reason}`)))) : null,
@@ -28,4 +28,17 @@ export async function transcriptView(ctx, id) {
     h('ol', { class: 'thread transcript', id: 'transcript-messages' }, t.messages.map((m) => h('li', { class: `msg ${m.kind}`, dataset: { seq: m.seq } },
       m.kind === 'system' ? null : h('span', { class: 'author' }, m.kind === 'whisper' ? `${m.author_name} (whisper)` : m.author_name),
       h(m.kind === 'system' ? 'span' : 'p', { class: 'body' }, m.body), h('time', {}, clock(m.at))))));
+}
+
+// "Create ticket": the chat's follow-up; a chat has one ticket, so a
+// second click opens the one it has.
+function ticketButton(chatId) {
+  const err = h('span', { class: 'form-error', role: 'alert' });
+  const go = async () => {
+    try {
+      const t = await api('POST', '/api/tickets', { chat: chatId });
+      location.hash = `#/tickets/${t.number}`;
+    } catch (e) { err.textContent = e.message; }
+  };
+  return h('span', {}, h('button', { type: 'button', id: 'create-ticket', onclick: go }, 'Create ticket'), err);
 }

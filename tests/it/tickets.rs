@@ -559,3 +559,151 @@ async fn a_missed_chat_killed_before_its_ticket_gets_exactly_one_after_restarts(
         .await;
     assert_eq!(r.json["ticket"], 1002, "{}", r.text);
 }
+
+/// The console's ticket screens in Chromium: the dashboard's panel, the
+/// list with a filter, a ticket's status, assignee and note changes in its
+/// history, "create ticket" from a transcript, and a new manual ticket;
+/// screenshots at laptop and phone size, axe on each.
+#[actix_web::test]
+async fn staff_work_tickets_in_the_console() {
+    use crate::browser::*;
+    use crate::harness::{OWNER_EMAIL, OWNER_PASSWORD};
+    use crate::workspace::{choose, shots, until_js};
+    let Some((driver_path, chromium)) = browser_paths() else {
+        return;
+    };
+    let _turn = ONE_BROWSER_TEST.lock().await;
+    let axe_js = axe_source();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let _desk = desk_with_owner(dir.path(), port, "");
+    let mut owner = Client::new(&base);
+    assert_eq!(owner.login(OWNER_EMAIL, OWNER_PASSWORD).await.status, 200);
+    let r = owner
+        .post(
+            "/api/groups",
+            json!({"name": "Support", "routing": "manual"}),
+        )
+        .await;
+    let group = r.json["id"].as_str().expect("id").to_string();
+    let r = owner
+        .post(
+            "/api/staff",
+            json!({"email": "ann@example.com", "display_name": "Ann", "role": "agent",
+                   "password": "staff password 1", "groups": [group]}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let visitor = Client::new(&base);
+    for (name, message) in [
+        ("Nils Öberg", "My parcel never came, order 5521"),
+        ("Rita", "Can I change my delivery address?"),
+    ] {
+        let r = visitor
+            .post(
+                "/api/visitor/offline_messages",
+                json!({"group": group, "name": name, "email": "nils@example.com", "message": message}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    // A chat that Ann wants followed up: she makes its ticket from the
+    // transcript (the owner does here, who may see every chat).
+    let mut ann = Client::new(&base);
+    ann.login("ann@example.com", "staff password 1").await;
+    let (mut ann_ws, _) = Ws::staff_at(&base, &ann).await;
+    ann_ws
+        .send(json!({"type": "set_status", "status": "available"}))
+        .await;
+    ann_ws.expect("done").await;
+    let r = visitor
+        .post(
+            "/api/visitor/chats",
+            json!({"name": "Vera", "group": group, "question": "Do you ship to Norway?"}),
+        )
+        .await;
+    let chat = r.json["chat_id"].as_str().expect("chat").to_string();
+
+    let driver = start_driver(&driver_path);
+    let profile = tempfile::tempdir().expect("profile");
+    let b = open_browser(&driver, &chromium, profile.path()).await;
+    b.set_window_size(1280, 800).await.expect("size");
+    sign_in(&b, &base, OWNER_EMAIL, OWNER_PASSWORD).await;
+    wait_text(&b, "#tickets-today", "2").await;
+    wait_text(&b, "#tickets-unsolved", "2").await;
+    shots(&b, &axe_js, "tickets-dashboard").await;
+
+    b.goto(&format!("{base}/#/tickets")).await.expect("tickets");
+    wait_text(
+        &b,
+        "#tickets-table tr[data-number='1001']",
+        "My parcel never came",
+    )
+    .await;
+    wait_text(&b, "#ticket-total", "2 tickets").await;
+    shots(&b, &axe_js, "tickets-list").await;
+    type_into(&b, "#ticket-q", "parcel").await;
+    click(&b, "#ticket-filters button[type=submit]").await;
+    wait_text(&b, "#ticket-total", "1 ticket").await;
+
+    click(&b, "#tickets-table tr[data-number='1001'] td.subject a").await;
+    wait_text(&b, "#ticket h1", "#1001").await;
+    wait_text(&b, "#ticket-notes", "order 5521").await;
+    choose(&b, "#ticket-set-status", "pending").await;
+    wait_text(&b, "#ticket-history", "set status Pending").await;
+    choose(
+        &b,
+        "#ticket-set-assignee",
+        &r_id(&owner, "ann@example.com").await,
+    )
+    .await;
+    wait_text(&b, "#ticket-history", "assigned Ann").await;
+    type_into(&b, "#ticket-note", "Asked the carrier; waiting").await;
+    click(&b, "#ticket-note-form button[type=submit]").await;
+    wait_text(&b, "#ticket-notes", "Asked the carrier").await;
+    shots(&b, &axe_js, "ticket-view").await;
+    let t = owner.get("/api/tickets/1001").await;
+    let fields: Vec<&str> = t.json["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["created", "status", "assignee", "note"]);
+    assert_eq!(t.json["history"][1]["by_name"], "Olivia Owner");
+
+    // From a chat's transcript: "Create ticket", twice opens the same one.
+    b.goto(&format!("{base}/#/chats/{chat}"))
+        .await
+        .expect("chat");
+    click(&b, "#create-ticket").await;
+    wait_text(&b, "#ticket h1", "Do you ship to Norway?").await;
+    until_js(&b, "location.hash === '#/tickets/1003'", "ticket 1003 open").await;
+    b.goto(&format!("{base}/#/chats/{chat}"))
+        .await
+        .expect("chat");
+    click(&b, "#create-ticket").await;
+    until_js(&b, "location.hash === '#/tickets/1003'", "the same ticket").await;
+
+    // A manual ticket.
+    b.goto(&format!("{base}/#/tickets")).await.expect("tickets");
+    click(&b, "#ticket-new").await;
+    type_into(&b, "#nt-subject", "Call back about the invoice").await;
+    type_into(&b, "#nt-name", "Ulla").await;
+    click(&b, "#ticket-new-form button[type=submit]").await;
+    wait_text(&b, "#ticket h1", "#1004").await;
+    b.close().await.expect("close");
+}
+
+async fn r_id(owner: &Client, email: &str) -> String {
+    let r = owner.get("/api/staff").await;
+    r.json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["email"] == email)
+        .and_then(|s| s["id"].as_str())
+        .unwrap()
+        .to_string()
+}

@@ -19,7 +19,7 @@ const VISITOR: &str = "Vera <img src=x onerror=window.__xss=1>";
 const QUESTION: &str = "<script>window.__xss=1</script>Where is my order?";
 
 /// Screenshots at 1280×800 and 375×667 (`name-wide`, `name-phone`), axe-core on both.
-async fn shots(b: &Browser, axe_js: &Option<String>, name: &str) {
+pub(crate) async fn shots(b: &Browser, axe_js: &Option<String>, name: &str) {
     axe(b, axe_js, name).await;
     screenshot(b, &format!("console-{name}-wide")).await;
     b.set_window_size(375, 667).await.expect("phone size");
@@ -38,7 +38,7 @@ async fn shots(b: &Browser, axe_js: &Option<String>, name: &str) {
 }
 
 /// Waits until `js` (an expression) is truthy in the page.
-async fn until_js(b: &Browser, js: &str, what: &str) {
+pub(crate) async fn until_js(b: &Browser, js: &str, what: &str) {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let v = b
@@ -60,7 +60,7 @@ async fn until_js(b: &Browser, js: &str, what: &str) {
 }
 
 /// Picks `value` in the select `css` as a person would (change event).
-async fn choose(b: &Browser, css: &str, value: &str) {
+pub(crate) async fn choose(b: &Browser, css: &str, value: &str) {
     el(b, css).await;
     b.execute(
         "const s = document.querySelector(arguments[0]); s.value = arguments[1]; s.dispatchEvent(new Event('change', {bubbles: true}));",
