@@ -37,6 +37,18 @@ pub struct TicketRow {
     pub updated_at: Millis,
     /// Subject, name and email, lower-cased, for text search.
     haystack: String,
+    /// The first bytes of the folded subject and name: most sort
+    /// comparisons end here, without reading either string.
+    subject_key: [u8; 12],
+    requester_key: [u8; 12],
+}
+
+fn prefix(s: &str) -> [u8; 12] {
+    let mut k = [0u8; 12];
+    for (d, b) in k.iter_mut().zip(fold(s).bytes()) {
+        *d = b;
+    }
+    k
 }
 
 impl TicketRow {
@@ -57,6 +69,8 @@ impl TicketRow {
             created_at: t.created_at,
             updated_at: t.updated_at,
             haystack: format!("{}\n{}\n{}", t.subject, t.requester.name, email).to_lowercase(),
+            subject_key: prefix(&t.subject),
+            requester_key: prefix(&t.requester.name),
         }
     }
 
@@ -146,8 +160,14 @@ impl TicketQuery {
             TicketSort::Updated => a.updated_at.cmp(&b.updated_at),
             TicketSort::Priority => a.priority.cmp(&b.priority),
             TicketSort::Status => a.status.cmp(&b.status),
-            TicketSort::Subject => fold(&a.subject).cmp(&fold(&b.subject)),
-            TicketSort::Requester => fold(&a.requester_name).cmp(&fold(&b.requester_name)),
+            TicketSort::Subject => a
+                .subject_key
+                .cmp(&b.subject_key)
+                .then_with(|| fold(&a.subject).cmp(&fold(&b.subject))),
+            TicketSort::Requester => a
+                .requester_key
+                .cmp(&b.requester_key)
+                .then_with(|| fold(&a.requester_name).cmp(&fold(&b.requester_name))),
         };
         // The number breaks ties, so pages never overlap.
         let by = by.then(a.number.cmp(&b.number));

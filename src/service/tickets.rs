@@ -469,7 +469,7 @@ pub async fn list(
     let view = state.config.chat.staff_view();
     let url = state.config.public_url();
     let (total, tickets) = state.store.with_ticket_rows(|rows| {
-        let (total, page) = query.run(rows.values(), |r| {
+        let (total, page) = query.run(rows.iter(), |r| {
             ticket::can_see(&staff, r.group, r.assignee)
         });
         let rows: Vec<TicketListRow> = page
@@ -796,7 +796,7 @@ pub async fn summary(
     let staff = ctx.staff.clone();
     let (today_n, week_n, unsolved, mine, latest) = state.store.with_ticket_rows(|rows| {
         let mut out = (0, 0, 0, 0, Vec::<(Millis, u64)>::new());
-        for r in rows.values() {
+        for r in rows.iter() {
             if !ticket::can_see(&staff, r.group, r.assignee) {
                 continue;
             }

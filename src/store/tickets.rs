@@ -20,7 +20,6 @@ use crate::domain::ChatId;
 use serde::{Deserialize, Serialize};
 use sled::transaction::TransactionalTree;
 use sled::Transactional;
-use std::collections::BTreeMap;
 
 const NEXT_KEY: &[u8] = b"ticket_next";
 
@@ -47,8 +46,24 @@ impl From<TicketRecord> for Ticket {
     }
 }
 
-/// The in-memory rows of every ticket, by number.
-pub(super) type TicketIndex = BTreeMap<u64, TicketRow>;
+/// The in-memory rows of every ticket, in number order: numbers are
+/// gap-free from [`FIRST_NUMBER`], so a ticket's row is at `number - 1001`
+/// and the rows lie in one block of memory (a scan of 100,000 is a few ms).
+#[derive(Default)]
+pub(super) struct TicketIndex(Vec<TicketRow>);
+
+impl TicketIndex {
+    fn insert(&mut self, row: TicketRow) {
+        let at = row.number.saturating_sub(FIRST_NUMBER) as usize;
+        match self.0.get_mut(at) {
+            Some(r) if r.number == row.number => *r = row,
+            _ => match self.0.binary_search_by_key(&row.number, |r| r.number) {
+                Ok(i) => self.0[i] = row,
+                Err(i) => self.0.insert(i, row),
+            },
+        }
+    }
+}
 
 /// What a ticket maker is given: the ticket its cause already has, or the
 /// number a new one gets.
@@ -139,11 +154,11 @@ impl Store {
     pub(super) fn load_ticket_index(
         trees: &super::trees::Trees,
     ) -> Result<TicketIndex, StoreError> {
-        let mut index = TicketIndex::new();
+        let mut index = TicketIndex::default();
         for kv in trees.ticketno_ticket.iter() {
             let (_, v) = kv?;
             let t: Ticket = decode::<TicketRecord, _>("ticket", &v)?;
-            index.insert(t.number, TicketRow::of(&t));
+            index.insert(TicketRow::of(&t));
         }
         Ok(index)
     }
@@ -156,7 +171,7 @@ impl Store {
 
     fn indexed(&self, index: &mut TicketIndex, made: &Made) {
         if let Made::Created(t) | Made::Existing(t) = made {
-            index.insert(t.number, TicketRow::of(t));
+            index.insert(TicketRow::of(t));
         }
     }
 
@@ -270,18 +285,18 @@ impl Store {
                 .ticketno_ticket
                 .insert(u64_be(number), encode(&TicketRecordRef::V1(&t)))
                 .map_err(StoreError::from)?;
-            index.insert(number, TicketRow::of(&t));
+            index.insert(TicketRow::of(&t));
         }
         Ok(Some(t))
     }
 
     /// Runs `f` over the list index.
-    pub fn with_ticket_rows<T>(&self, f: impl FnOnce(&BTreeMap<u64, TicketRow>) -> T) -> T {
+    pub fn with_ticket_rows<T>(&self, f: impl FnOnce(&[TicketRow]) -> T) -> T {
         let index = self
             .ticket_index
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        f(&index)
+        f(&index.0)
     }
 
     /// Ended chats whose ticket is still to be made, oldest first.
