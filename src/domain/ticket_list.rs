@@ -74,10 +74,12 @@ impl TicketRow {
         }
     }
 
-    /// Whether every word of `words` (lower-cased) is in the subject, the
-    /// requester's name or their email.
-    pub fn matches(&self, words: &[String]) -> bool {
-        words.iter().all(|w| self.haystack.contains(w.as_str()))
+    /// Whether every word (lower-cased, one finder each) is in the
+    /// subject, the requester's name or their email.
+    fn found_by(&self, finders: &[memchr::memmem::Finder<'_>]) -> bool {
+        finders
+            .iter()
+            .all(|f| f.find(self.haystack.as_bytes()).is_some())
     }
 }
 
@@ -139,7 +141,7 @@ pub struct TicketQuery {
 }
 
 impl TicketQuery {
-    fn keeps(&self, r: &TicketRow) -> bool {
+    fn keeps(&self, r: &TicketRow, finders: &[memchr::memmem::Finder<'_>]) -> bool {
         (self.statuses.is_empty() || self.statuses.contains(&r.status))
             && (self.priorities.is_empty() || self.priorities.contains(&r.priority))
             && (self.sources.is_empty() || self.sources.contains(&r.source))
@@ -149,7 +151,7 @@ impl TicketQuery {
                 AssigneeFilter::Nobody => r.assignee.is_none(),
                 AssigneeFilter::Staff(s) => r.assignee == Some(s),
             }
-            && r.matches(&self.words)
+            && r.found_by(finders)
     }
 
     fn order(&self, a: &TicketRow, b: &TicketRow) -> std::cmp::Ordering {
@@ -186,7 +188,14 @@ impl TicketQuery {
         rows: impl Iterator<Item = &'a TicketRow>,
         visible: impl Fn(&TicketRow) -> bool,
     ) -> (usize, Vec<&'a TicketRow>) {
-        let mut kept: Vec<&TicketRow> = rows.filter(|r| visible(r) && self.keeps(r)).collect();
+        let finders: Vec<memchr::memmem::Finder<'_>> = self
+            .words
+            .iter()
+            .map(|w| memchr::memmem::Finder::new(w.as_bytes()))
+            .collect();
+        let mut kept: Vec<&TicketRow> = rows
+            .filter(|r| visible(r) && self.keeps(r, &finders))
+            .collect();
         let total = kept.len();
         let start = (self.page - 1).saturating_mul(self.per_page);
         if start >= total {
