@@ -375,18 +375,30 @@ fn ticket_view(state: &AppState, t: Ticket, names: &Names) -> TicketView {
 #[serde(deny_unknown_fields)]
 pub struct TicketListQuery {
     /// Comma-separated statuses (`open,pending`); default all.
-    #[param(max_length = 100)]
+    #[param(
+        max_length = 100,
+        pattern = "^(open|pending|solved|closed)(,(open|pending|solved|closed))*$"
+    )]
     pub status: Option<String>,
     /// Comma-separated priorities (`high,urgent`); default all.
-    #[param(max_length = 100)]
+    #[param(
+        max_length = 100,
+        pattern = "^(low|normal|high|urgent)(,(low|normal|high|urgent))*$"
+    )]
     pub priority: Option<String>,
     /// Comma-separated sources (`chat,offline_message,missed_chat,manual`); default all.
-    #[param(max_length = 100)]
+    #[param(
+        max_length = 100,
+        pattern = "^(chat|offline_message|missed_chat|manual)(,(chat|offline_message|missed_chat|manual))*$"
+    )]
     pub source: Option<String>,
     /// Only this group's.
     pub group: Option<GroupId>,
     /// `me`, `none`, or a staff id; default anyone's.
-    #[param(max_length = 36)]
+    #[param(
+        max_length = 36,
+        pattern = "^(me|none|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
+    )]
     pub assignee: Option<String>,
     /// Words that must all be in the subject, the requester's name or email.
     #[param(max_length = 200)]
@@ -412,6 +424,12 @@ fn list_of<T: for<'de> Deserialize<'de>>(
     let Some(text) = text else {
         return Ok(Vec::new());
     };
+    if text.chars().count() > 100 {
+        return Err(AppError::BadRequest {
+            code: "invalid_field",
+            message: format!("{name}: at most 100 characters"),
+        });
+    }
     text.split(',')
         .map(|v| {
             serde_json::from_value(serde_json::Value::String(v.trim().to_string())).map_err(|_| {
@@ -544,6 +562,27 @@ pub struct NewTicket {
     pub note: Option<String>,
 }
 
+/// A group a ticket may go to: 404 when there is none such, 403 when it
+/// is not one of the caller's (admins: any).
+async fn check_group(
+    state: &AppState,
+    me: &crate::domain::Staff,
+    group: GroupId,
+) -> Result<(), AppError> {
+    if state.read(move |s| s.group(group)).await?.is_none() {
+        return Err(AppError::NotFound {
+            code: "group_not_found",
+            message: format!("no group {group}"),
+        });
+    }
+    if !(me.role.is_admin() || me.in_group(group)) {
+        return Err(AppError::Forbidden(
+            "tickets go to one of your own groups".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// A ticket made, or the one the chat had.
 pub struct Created {
     /// The ticket.
@@ -600,10 +639,7 @@ pub async fn create(
             let group = body
                 .group
                 .ok_or_else(|| field("group", "give the group of a ticket without a chat"))?;
-            let known = state.read(move |s| s.group(group)).await?.is_some();
-            if !known || !(me.role.is_admin() || me.in_group(group)) {
-                return Err(field("group", "choose one of your groups"));
-            }
+            check_group(state, &me, group).await?;
             let name = body
                 .requester_name
                 .as_deref()
@@ -671,10 +707,7 @@ pub async fn update(
     let me = ctx.staff.clone();
     let group = patch.group.unwrap_or(before.group);
     if let Some(g) = patch.group {
-        let known = state.read(move |s| s.group(g)).await?.is_some();
-        if !known || !(me.role.is_admin() || me.in_group(g)) {
-            return Err(field("group", "choose one of your groups"));
-        }
+        check_group(state, &me, g).await?;
     }
     if let Some(Some(a)) = patch.assignee {
         let staff = state.read(move |s| s.staff(a)).await?;

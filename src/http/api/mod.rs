@@ -292,6 +292,13 @@ fn rules(config: &crate::config::Config) -> Vec<(&'static str, &'static str, Rul
         ("BulkTransfer", "chat_ids", Items(200)),
         ("BulkDelete", "chat_ids", Items(200)),
         ("GroupHours", "zone", Zone),
+        ("NewTicket", "subject", Text(200)),
+        ("NewTicket", "requester_name", Text(80)),
+        ("NewTicket", "requester_email", EmailOrEmpty),
+        ("NewTicket", "note", Body(8000)),
+        ("TicketPatch", "subject", Text(200)),
+        ("NewNote", "body", Body(8000)),
+        ("WrapUpReasons", "creates_ticket", List(50)),
         (
             "GroupHours",
             "hours",
@@ -395,6 +402,42 @@ pub fn document(config: &crate::config::Config) -> serde_json::Value {
             doc.pointer_mut(&format!("/components/schemas/{schema}/properties/{field}"))
         {
             apply(f, &rule);
+        }
+    }
+    use crate::domain::validate::patterns;
+    use serde_json::json;
+    let set = |field: &mut serde_json::Value, pairs: serde_json::Value| {
+        if let (Some(f), Some(p)) = (field.as_object_mut(), pairs.as_object()) {
+            f.extend(p.clone());
+        }
+    };
+    // What the rules above cannot say: a ticket names a chat, or a subject,
+    // group and requester; the summary's zone is an IANA name; the reasons
+    // that make tickets are texts.
+    if let Some(t) = doc.pointer_mut("/components/schemas/NewTicket") {
+        set(
+            t,
+            json!({"anyOf": [
+                {"required": ["chat"], "properties": {"chat": {"type": "string", "format": "uuid"}}},
+                {"required": ["subject", "group", "requester_name"], "properties": {
+                    "subject": {"type": "string"}, "group": {"type": "string", "format": "uuid"},
+                    "requester_name": {"type": "string"}}}
+            ]}),
+        );
+    }
+    if let Some(items) =
+        doc.pointer_mut("/components/schemas/WrapUpReasons/properties/creates_ticket/items")
+    {
+        set(items, json!({"maxLength": 80, "pattern": patterns::text()}));
+    }
+    if let Some(params) = doc.pointer_mut("/paths/~1api~1tickets~1summary/get/parameters") {
+        let names: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect();
+        for p in params.as_array_mut().into_iter().flatten() {
+            if p["name"] == "zone" {
+                if let Some(schema) = p.get_mut("schema") {
+                    set(schema, json!({"enum": names}));
+                }
+            }
         }
     }
     doc

@@ -19,8 +19,9 @@ pub struct WrapUpReasons {
     #[schema(min_items = 1, max_items = 50)]
     pub reasons: Vec<String>,
     /// Those of `reasons` whose chats become tickets when a chat ends with
-    /// them (a new desk: "Follow-up needed"). Left out of a PUT: kept as
-    /// they were, less any reason no longer listed.
+    /// them (a new desk: "Follow-up needed"); one not in `reasons` is added
+    /// to them (409 `too_many_reasons` past 50 in all). Left out of a PUT:
+    /// kept as they were, less any reason no longer listed.
     #[serde(default)]
     #[schema(max_items = 50)]
     pub creates_ticket: Option<Vec<String>>,
@@ -66,7 +67,7 @@ pub async fn put_wrap_up_reasons(
             reasons.push(r);
         }
     }
-    let listed = |r: &str| {
+    let listed = |reasons: &[String], r: &str| {
         reasons
             .iter()
             .find(|x| x.eq_ignore_ascii_case(r.trim()))
@@ -82,15 +83,28 @@ pub async fn put_wrap_up_reasons(
             }
             let mut out = Vec::new();
             for r in given {
-                let Some(r) = listed(r) else {
-                    return Err(AppError::Field(validate::FieldError {
-                        field: "creates_ticket",
-                        message: format!("{r:?} is not one of the reasons; list it in reasons too"),
-                    }));
+                // A reason that makes tickets is a reason: one not in
+                // `reasons` is added to them.
+                let r = validate::text("creates_ticket", r, 1, 80)?;
+                let r = match listed(&reasons, &r) {
+                    Some(r) => r,
+                    None => {
+                        reasons.push(r.clone());
+                        r
+                    }
                 };
                 if !out.contains(&r) {
                     out.push(r);
                 }
+            }
+            if reasons.len() > 50 {
+                return Err(AppError::Conflict {
+                    code: "too_many_reasons",
+                    message: format!(
+                        "reasons and creates_ticket together name {} reasons; at most 50",
+                        reasons.len()
+                    ),
+                });
             }
             out
         }
@@ -98,7 +112,7 @@ pub async fn put_wrap_up_reasons(
             .read(|s| s.ticket_reasons())
             .await?
             .iter()
-            .filter_map(|r| listed(r))
+            .filter_map(|r| listed(&reasons, r))
             .collect(),
     };
     let (stored, stored_t) = (reasons.clone(), tickets.clone());
