@@ -33,7 +33,7 @@ export async function transcriptView(ctx, id) {
 // "Create ticket": the chat's follow-up; a chat has one ticket, so a
 // second click opens the one it has.
 function ticketButton(chatId) {
-  const err = h('span', { class: 'form-error', role: 'alert' });
+  const err = h('span', { class: 'form-error', role: 'alert', id: 'create-ticket-error' });
   const go = async () => {
     try {
       const t = await api('POST', '/api/tickets', { chat: chatId });
