@@ -18,6 +18,14 @@ struct ChatTrees<'a> {
     open: &'a TransactionalTree,
     by_group: &'a TransactionalTree,
     by_staff: &'a TransactionalTree,
+    /// The follow-up outbox (`followup_chatid`).
+    outbox: &'a TransactionalTree,
+}
+
+/// Whether `chat` is an ended chat that needs a ticket: it then sits in
+/// the follow-up outbox until the ticket maker has made its ticket.
+fn needs_follow_up(chat: &Chat) -> bool {
+    chat.state == ChatState::Ended && chat.follow_up.is_some()
 }
 
 /// An index key: 16 id bytes, then the chat id.
@@ -30,11 +38,17 @@ fn pair(a: [u8; 16], chat: ChatId) -> [u8; 32] {
 
 /// Writes the chat record, the open-chats index and the group and staff
 /// indexes (a chat stays listed under every group and agent it passed).
+/// An ended chat that needs a ticket is put in the follow-up outbox in the
+/// same transaction (ARCHITECTURE: follow-up is written with its cause);
+/// queuing one that has its ticket already makes none.
 fn write_chat(t: &ChatTrees<'_>, chat: &Chat) -> super::TxResult<()> {
     t.chats.insert(
         &chat.id.to_bytes()[..],
         encode(&ChatRecord::V1(chat.clone())),
     )?;
+    if needs_follow_up(chat) {
+        t.outbox.insert(&chat.id.to_bytes()[..], &[][..])?;
+    }
     if chat.state == ChatState::Ended {
         t.open.remove(&chat.id.to_bytes()[..])?;
     } else {
@@ -108,15 +122,17 @@ impl Store {
                 &t.chatid_clientid_seq,
                 &t.groupid_chatid,
                 &t.staffid_chatid,
+                &t.followup_chatid,
             )
                 .transaction(
-                    |(chats, open, tokens, messages, clients, by_group, by_staff)| {
+                    |(chats, open, tokens, messages, clients, by_group, by_staff, outbox)| {
                         tokens.insert(&token[..], &chat.id.to_bytes()[..])?;
                         let t = ChatTrees {
                             chats,
                             open,
                             by_group,
                             by_staff,
+                            outbox,
                         };
                         write_chat(&t, chat)?;
                         write_message(messages, clients, first)
@@ -125,14 +141,10 @@ impl Store {
         )
     }
 
-    /// Replaces a chat's record (state, owner, activity). An ended chat
-    /// that needs a ticket (a wrap-up given after the visitor left) is
-    /// queued for the ticket maker in the same transaction; queuing one
-    /// that has its ticket already makes none.
+    /// Replaces a chat's record (state, owner, activity).
     pub fn put_chat(&self, chat: &Chat) -> Result<(), StoreError> {
         let _w = self.gate.writing();
         let t = &self.trees;
-        let follow_up = chat.state == ChatState::Ended && chat.follow_up.is_some();
         tx_done(
             (
                 &t.chatid_chat,
@@ -142,24 +154,27 @@ impl Store {
                 &t.followup_chatid,
             )
                 .transaction(|(chats, open, by_group, by_staff, outbox)| {
-                    if follow_up {
-                        outbox.insert(&chat.id.to_bytes()[..], &[][..])?;
-                    }
                     write_chat(
                         &ChatTrees {
                             chats,
                             open,
                             by_group,
                             by_staff,
+                            outbox,
                         },
                         chat,
                     )
                 }),
         )?;
-        if follow_up {
+        self.woken_for(chat);
+        Ok(())
+    }
+
+    /// Wakes the ticket maker when `chat` was just queued for it.
+    fn woken_for(&self, chat: &Chat) {
+        if needs_follow_up(chat) {
             self.follow_ups.notify_one();
         }
-        Ok(())
     }
 
     /// Appends an ordinary message, one that leaves its chat's state, group
@@ -209,12 +224,6 @@ impl Store {
         }
         self.room()?;
         let t = &self.trees;
-        // A chat ending that needs a ticket is queued for the ticket maker
-        // in the same transaction (ARCHITECTURE: follow-up is written with
-        // its cause).
-        let follow_up = prev.state != ChatState::Ended
-            && chat.state == ChatState::Ended
-            && chat.follow_up.is_some();
         tx_done(
             (
                 &t.chatid_chat,
@@ -233,24 +242,20 @@ impl Store {
                             }
                         }
                         write_message(messages, clients, message)?;
-                        if follow_up {
-                            outbox.insert(&chat.id.to_bytes()[..], &[][..])?;
-                        }
                         write_chat(
                             &ChatTrees {
                                 chats,
                                 open,
                                 by_group,
                                 by_staff,
+                                outbox,
                             },
                             chat,
                         )
                     },
                 ),
         )?;
-        if follow_up {
-            self.follow_ups.notify_one();
-        }
+        self.woken_for(chat);
         Ok(Appended::WithChat)
     }
 

@@ -184,32 +184,7 @@ impl Store {
         cause: Option<[u8; 16]>,
         maker: Maker<'_>,
     ) -> Result<Made, StoreError> {
-        let _w = self.gate.writing();
-        self.room()?;
-        let mut index = self.index_write();
-        let tr = &self.trees;
-        let made = tx_done(
-            (
-                &tr.meta,
-                &tr.ticketno_ticket,
-                &tr.cause_ticketno,
-                &tr.followup_chatid,
-            )
-                .transaction(|(meta, tickets, causes, outbox)| {
-                    make_in(
-                        &TicketTrees {
-                            meta,
-                            tickets,
-                            causes,
-                            outbox,
-                        },
-                        cause,
-                        maker,
-                    )
-                }),
-        )?;
-        self.indexed(&mut index, &made);
-        Ok(made)
+        self.make_ticket_with(None, cause, maker)
     }
 
     /// Stores an offline message and makes its ticket (or adds it to the
@@ -220,11 +195,22 @@ impl Store {
         cause: [u8; 16],
         maker: Maker<'_>,
     ) -> Result<Made, StoreError> {
+        self.make_ticket_with(Some(m), Some(cause), maker)
+    }
+
+    /// The one ticket-making transaction, with the offline message the
+    /// ticket comes from when there is one.
+    fn make_ticket_with(
+        &self,
+        offline_message: Option<&OfflineMessage>,
+        cause: Option<[u8; 16]>,
+        maker: Maker<'_>,
+    ) -> Result<Made, StoreError> {
         let _w = self.gate.writing();
         self.room()?;
         let mut index = self.index_write();
         let tr = &self.trees;
-        let record = super::offline::record(m);
+        let record = offline_message.map(|m| (m.id.to_bytes(), super::offline::record(m)));
         let made = tx_done(
             (
                 &tr.meta,
@@ -234,7 +220,9 @@ impl Store {
                 &tr.offlineid_message,
             )
                 .transaction(|(meta, tickets, causes, outbox, offline)| {
-                    offline.insert(&m.id.to_bytes()[..], record.clone())?;
+                    if let Some((id, bytes)) = &record {
+                        offline.insert(&id[..], bytes.clone())?;
+                    }
                     make_in(
                         &TicketTrees {
                             meta,
@@ -242,7 +230,7 @@ impl Store {
                             causes,
                             outbox,
                         },
-                        Some(cause),
+                        cause,
                         maker,
                     )
                 }),

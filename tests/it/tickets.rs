@@ -27,6 +27,52 @@ pub async fn tickets_until(client: &Client, query: &str, total: u64) -> Value {
     }
 }
 
+/// A client of the desk at `base`, signed in (checked).
+async fn signed_in(base: &str, email: &str, password: &str) -> Client {
+    let mut c = Client::new(base);
+    let r = c.login(email, password).await;
+    assert_eq!(r.status, 200, "sign-in of {email}: {}", r.text);
+    c
+}
+
+/// The owner of the desk at `base`, signed in.
+async fn owner_at(base: &str) -> Client {
+    signed_in(
+        base,
+        crate::harness::OWNER_EMAIL,
+        crate::harness::OWNER_PASSWORD,
+    )
+    .await
+}
+
+/// A manual-routing group "Support" with agent Ann in it, connected and
+/// available (so a visitor's chat waits in the queue and nobody takes it).
+/// Returns the group's id and Ann's socket.
+async fn manual_group_with_ann_on(owner: &Client, base: &str) -> (String, Ws) {
+    let r = owner
+        .post(
+            "/api/groups",
+            json!({"name": "Support", "routing": "manual"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let group = r.json["id"].as_str().expect("id").to_string();
+    let r = owner
+        .post(
+            "/api/staff",
+            json!({"email": "ann@example.com", "display_name": "Ann", "role": "agent",
+                   "password": "staff password 1", "groups": [group]}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let ann = signed_in(base, "ann@example.com", "staff password 1").await;
+    let (mut ws, _) = Ws::staff_at(base, &ann).await;
+    ws.send(json!({"type": "set_status", "status": "available"}))
+        .await;
+    ws.expect("done").await;
+    (group, ws)
+}
+
 fn offline(group: &str, message: &str) -> Value {
     json!({"group": group, "name": "Nils Öberg", "email": "nils@example.com", "message": message})
 }
@@ -83,14 +129,7 @@ async fn an_offline_message_makes_exactly_one_ticket_and_numbers_run_on_across_a
     .await
     .expect("start");
     let base = format!("http://{}", again.addr);
-    let mut owner = Client::new(&base);
-    assert_eq!(
-        owner
-            .login(crate::harness::OWNER_EMAIL, crate::harness::OWNER_PASSWORD)
-            .await
-            .status,
-        200
-    );
+    let owner = owner_at(&base).await;
     let r = Client::new(&base)
         .post(
             "/api/visitor/offline_messages",
@@ -491,34 +530,8 @@ async fn a_missed_chat_killed_before_its_ticket_gets_exactly_one_after_restarts(
     desk.kill();
     desk.env = vec![("LIVEDESK_FAULT_HOLD_FOLLOW_UPS".into(), "1".into())];
     desk.spawn();
-    let mut owner = Client::new(&base);
-    let r = owner
-        .login(crate::harness::OWNER_EMAIL, crate::harness::OWNER_PASSWORD)
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    let r = owner
-        .post(
-            "/api/groups",
-            json!({"name": "Support", "routing": "manual"}),
-        )
-        .await;
-    let group = r.json["id"].as_str().expect("id").to_string();
-    // Someone is on, so the chat waits in the queue; nobody picks it.
-    let r = owner
-        .post(
-            "/api/staff",
-            json!({"email": "ann@example.com", "display_name": "Ann", "role": "agent",
-                   "password": "staff password 1", "groups": [group]}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let mut ann = Client::new(&base);
-    ann.login("ann@example.com", "staff password 1").await;
-    let (mut ann_ws, _) = Ws::staff_at(&base, &ann).await;
-    ann_ws
-        .send(json!({"type": "set_status", "status": "available"}))
-        .await;
-    ann_ws.expect("done").await;
+    let owner = owner_at(&base).await;
+    let (group, _ann) = manual_group_with_ann_on(&owner, &base).await;
     let r = Client::new(&base)
         .post(
             "/api/visitor/chats",
@@ -545,10 +558,7 @@ async fn a_missed_chat_killed_before_its_ticket_gets_exactly_one_after_restarts(
     desk.kill(); // SIGKILL between the miss and its ticket
     desk.env.clear();
     desk.spawn();
-    let mut owner = Client::new(&base);
-    owner
-        .login(crate::harness::OWNER_EMAIL, crate::harness::OWNER_PASSWORD)
-        .await;
+    let owner = owner_at(&base).await;
     let list = tickets_until(&owner, "", 1).await;
     assert_eq!(list["tickets"][0]["number"], 1001);
     assert_eq!(list["tickets"][0]["source"], "missed_chat");
@@ -556,10 +566,7 @@ async fn a_missed_chat_killed_before_its_ticket_gets_exactly_one_after_restarts(
 
     desk.kill();
     desk.spawn();
-    let mut owner = Client::new(&base);
-    owner
-        .login(crate::harness::OWNER_EMAIL, crate::harness::OWNER_PASSWORD)
-        .await;
+    let owner = owner_at(&base).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     tickets_until(&owner, "", 1).await;
     let r = Client::new(&base)
@@ -586,23 +593,8 @@ async fn staff_work_tickets_in_the_console() {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let _desk = desk_with_owner(dir.path(), port, "");
-    let mut owner = Client::new(&base);
-    assert_eq!(owner.login(OWNER_EMAIL, OWNER_PASSWORD).await.status, 200);
-    let r = owner
-        .post(
-            "/api/groups",
-            json!({"name": "Support", "routing": "manual"}),
-        )
-        .await;
-    let group = r.json["id"].as_str().expect("id").to_string();
-    let r = owner
-        .post(
-            "/api/staff",
-            json!({"email": "ann@example.com", "display_name": "Ann", "role": "agent",
-                   "password": "staff password 1", "groups": [group]}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    let owner = owner_at(&base).await;
+    let (group, _ann) = manual_group_with_ann_on(&owner, &base).await;
     let visitor = Client::new(&base);
     for (name, message) in [
         ("Nils Öberg", "My parcel never came, order 5521"),
@@ -616,15 +608,8 @@ async fn staff_work_tickets_in_the_console() {
             .await;
         assert_eq!(r.status, 201, "{}", r.text);
     }
-    // A chat that Ann wants followed up: she makes its ticket from the
-    // transcript (the owner does here, who may see every chat).
-    let mut ann = Client::new(&base);
-    ann.login("ann@example.com", "staff password 1").await;
-    let (mut ann_ws, _) = Ws::staff_at(&base, &ann).await;
-    ann_ws
-        .send(json!({"type": "set_status", "status": "available"}))
-        .await;
-    ann_ws.expect("done").await;
+    // A chat to follow up: its ticket is made from the transcript (by the
+    // owner here, who may see every chat).
     let r = visitor
         .post(
             "/api/visitor/chats",
