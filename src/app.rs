@@ -58,6 +58,8 @@ pub struct RunningApp {
     jobs_state: Arc<AppState>,
     engine_tasks: EngineTasks,
     follow_ups: tokio::task::JoinHandle<()>,
+    /// The mail sender, when mail is set up.
+    mail: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// Binds the configured address.
@@ -126,11 +128,16 @@ pub async fn start(
         clock,
         shutdown: shutdown_rx,
     };
+    // Before anything can write a ticket: its mails are queued with it.
+    state
+        .store
+        .set_ticket_mail(service::mail::ticket_rule(&state.config));
     let jobs_state = Arc::new(state.clone());
     let scheduler = jobs::start(&jobs_state)
         .await
         .map_err(|e| StartError::Other(format!("cannot start the job scheduler: {e}")))?;
     let follow_ups = jobs::follow_ups::spawn(Arc::downgrade(&jobs_state), state.shutdown.clone());
+    let mail = jobs::mail::spawn(Arc::downgrade(&jobs_state), state.shutdown.clone());
     let workers = match state.config.server.workers {
         0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
         n => n,
@@ -161,6 +168,7 @@ pub async fn start(
         jobs_state,
         engine_tasks,
         follow_ups,
+        mail,
     })
 }
 
@@ -173,6 +181,9 @@ impl RunningApp {
         let _ = self.server.await;
         let _ = self.scheduler.shutdown().await;
         let _ = self.follow_ups.await;
+        if let Some(mail) = self.mail {
+            let _ = mail.await;
+        }
         drop(self.jobs_state);
         self.engine_tasks.join().await;
         let store = self.state.store.clone();

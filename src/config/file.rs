@@ -51,6 +51,12 @@ pub const SCHEMA: &[(&str, &[&str])] = &[
     ),
     ("widget", &["allowed_origins"]),
     ("backup", &["schedule", "folder", "keep"]),
+    (
+        "mail",
+        &[
+            "host", "port", "tls", "username", "password", "from", "reply_to",
+        ],
+    ),
     ("log", &["level"]),
 ];
 
@@ -91,6 +97,13 @@ fn apply(c: &mut Config, section: &str, key: &str, v: Value) -> Result<(), Strin
         ("backup", "schedule") => c.backup.schedule = cron(v)?,
         ("backup", "folder") => c.backup.folder = PathBuf::from(string(v)?),
         ("backup", "keep") => c.backup.keep = int(v, 1, 1000)? as u32,
+        ("mail", "host") => c.mail.host = host_name(v)?,
+        ("mail", "port") => c.mail.port = int(v, 0, 65535)? as u16,
+        ("mail", "tls") => c.mail.tls = mail_tls(v)?,
+        ("mail", "username") => c.mail.username = string(v)?,
+        ("mail", "password") => c.mail.password = string(v)?,
+        ("mail", "from") => c.mail.from = mailbox(v)?,
+        ("mail", "reply_to") => c.mail.reply_to = mailbox(v)?,
         ("log", "level") => c.log.level = log_level(v)?,
         _ => return Err(unknown(section, key)),
     }
@@ -155,6 +168,45 @@ fn int(v: Value, min: i64, max: i64) -> Result<i64, String> {
             "expected a whole number between {min} and {max} (no quotes), found {}",
             found(&other)
         )),
+    }
+}
+
+/// A relay's host name or address, or "" (mail off).
+fn host_name(v: Value) -> Result<String, String> {
+    let s = string(v)?;
+    let ok = s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':' | '[' | ']'));
+    if ok {
+        Ok(s)
+    } else {
+        Err(format!(
+            "expected a host name like \"smtp.example.com\" or an address like \"10.0.0.5\" (no scheme, no port), found \"{s}\""
+        ))
+    }
+}
+
+fn mail_tls(v: Value) -> Result<super::MailTls, String> {
+    let s = string(v)?;
+    match s.as_str() {
+        "starttls" => Ok(super::MailTls::StartTls),
+        "tls" => Ok(super::MailTls::Tls),
+        "none" => Ok(super::MailTls::None),
+        _ => Err(format!(
+            "expected \"starttls\" (port 587), \"tls\" (port 465) or \"none\" (a relay on this machine or network, port 25), found \"{s}\""
+        )),
+    }
+}
+
+/// An address with an optional name (`Help desk <help@example.com>`), or "".
+fn mailbox(v: Value) -> Result<String, String> {
+    let s = string(v)?;
+    if s.is_empty() || s.parse::<lettre::message::Mailbox>().is_ok() {
+        Ok(s)
+    } else {
+        Err(format!(
+            "expected an address like \"help@example.com\" or \"Help desk <help@example.com>\", found \"{s}\""
+        ))
     }
 }
 

@@ -169,6 +169,76 @@ impl Config {
     }
 }
 
+/// How the connection to the mail relay is protected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MailTls {
+    /// Plain connection upgraded with STARTTLS (required), port 587.
+    StartTls,
+    /// TLS from the first byte, port 465.
+    Tls,
+    /// No encryption: a relay on this machine or a trusted network, port 25.
+    None,
+}
+
+/// `[mail]`: the SMTP relay requesters are mailed through; off while
+/// `host` is empty.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MailConfig {
+    /// The relay's host name; empty turns mail off.
+    pub host: String,
+    /// Its port; 0 picks the usual one for `tls`.
+    pub port: u16,
+    /// How the connection is protected.
+    pub tls: MailTls,
+    /// Sign-in name at the relay; empty: no sign-in.
+    pub username: String,
+    /// Its password.
+    pub password: String,
+    /// The sender (`Help desk <help@example.com>`).
+    pub from: String,
+    /// Where requesters' replies go; empty: to `from`.
+    pub reply_to: String,
+}
+
+impl MailConfig {
+    /// Whether mail is set up.
+    pub fn is_on(&self) -> bool {
+        !self.host.is_empty()
+    }
+
+    /// The port used: `port`, or the usual one for the TLS mode.
+    pub fn port(&self) -> u16 {
+        match (self.port, self.tls) {
+            (0, MailTls::StartTls) => 587,
+            (0, MailTls::Tls) => 465,
+            (0, MailTls::None) => 25,
+            (p, _) => p,
+        }
+    }
+}
+
+/// The password never reaches a log line.
+impl fmt::Debug for MailConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MailConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("username", &self.username)
+            .field(
+                "password",
+                &if self.password.is_empty() {
+                    ""
+                } else {
+                    "<set>"
+                },
+            )
+            .field("from", &self.from)
+            .field("reply_to", &self.reply_to)
+            .finish()
+    }
+}
+
 /// `[log]`: what the desk writes to standard error.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogConfig {
@@ -227,6 +297,8 @@ pub struct Config {
     pub widget: WidgetConfig,
     /// `[backup]`.
     pub backup: BackupConfig,
+    /// `[mail]`.
+    pub mail: MailConfig,
     /// `[log]`.
     pub log: LogConfig,
     /// `[[shifts]]` and `[[closed]]`.
@@ -275,6 +347,15 @@ impl Default for Config {
                 schedule: "0 30 3 * * *".into(),
                 folder: PathBuf::new(),
                 keep: 7,
+            },
+            mail: MailConfig {
+                host: String::new(),
+                port: 0,
+                tls: MailTls::StartTls,
+                username: String::new(),
+                password: String::new(),
+                from: String::new(),
+                reply_to: String::new(),
             },
             log: LogConfig {
                 level: "info".into(),
@@ -453,6 +534,14 @@ fn cross_checks(c: &Config) -> Vec<Problem> {
     check(
         c.auth.login_base_delay <= c.auth.login_max_delay,
         "auth.login_base_delay must not be longer than auth.login_max_delay",
+    );
+    check(
+        !c.mail.is_on() || !c.mail.from.is_empty(),
+        "mail.from must be set when mail.host is: the address requesters see mail from, like \"Help desk <help@example.com>\"",
+    );
+    check(
+        c.mail.username.is_empty() == c.mail.password.is_empty(),
+        "mail.username and mail.password go together: set both to sign in at the relay, or neither",
     );
     out
 }

@@ -403,3 +403,53 @@ fn shifts_and_closed_dates_in_the_file_are_read_and_their_problems_located() {
         "a single table is explained"
     );
 }
+
+#[test]
+fn mail_settings_are_checked_where_they_are_written() {
+    let p = problems(
+        "[mail]\nhost = \"smtp://x\"\ntls = \"ssl\"\nfrom = \"help at example\"\nport = 70000\n",
+    );
+    assert_eq!(p.len(), 4, "{p:#?}");
+    assert!(
+        p[0].starts_with("2:8: mail.host: expected a host name"),
+        "{}",
+        p[0]
+    );
+    assert!(
+        p[1].starts_with("3:7: mail.tls: expected \"starttls\""),
+        "{}",
+        p[1]
+    );
+    assert!(
+        p[2].starts_with("4:8: mail.from: expected an address"),
+        "{}",
+        p[2]
+    );
+    assert!(
+        p[3].starts_with("5:8: mail.port: must be between 0 and 65535"),
+        "{}",
+        p[3]
+    );
+    let p = problems("[mail]\nhost = \"smtp.example.com\"\nusername = \"desk\"\n");
+    assert_eq!(p.len(), 2, "{p:#?}");
+    assert!(
+        p[0].contains("mail.from must be set when mail.host is"),
+        "{}",
+        p[0]
+    );
+    assert!(
+        p[1].contains("mail.username and mail.password go together"),
+        "{}",
+        p[1]
+    );
+    let c = from_text("[mail]\nhost = \"smtp.example.com\"\ntls = \"tls\"\nfrom = \"Help desk <help@example.com>\"\nusername = \"desk\"\npassword = \"s3cret\"\n")
+        .expect("valid");
+    assert!(c.mail.is_on());
+    assert_eq!((c.mail.port(), c.mail.tls), (465, MailTls::Tls));
+    assert!(
+        !format!("{:?}", c.mail).contains("s3cret"),
+        "the password is never printed"
+    );
+    assert!(!Config::default().mail.is_on(), "mail is off by default");
+    assert_eq!(Config::default().mail.port(), 587);
+}

@@ -78,6 +78,24 @@ pub struct OfflineMessageId(Uuid);
 #[schema(value_type = String, format = "uuid")]
 pub struct ShiftId(Uuid);
 
+/// Identifies one mail in the outbox.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(transparent)]
+#[schema(value_type = String, format = "uuid")]
+pub struct MailId(Uuid);
+
 /// The error for an id that is not a UUID.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("not a valid id (expected a UUID like 0192f1e4-7c2a-7b3e-9a51-3f0c2d8e4b10)")]
@@ -139,6 +157,16 @@ id_impls!(GroupId);
 id_impls!(ChatId);
 id_impls!(OfflineMessageId);
 id_impls!(ShiftId);
+id_impls!(MailId);
+
+impl MailId {
+    /// The smallest id of a mail made at `at` (ms): ids before it are older.
+    pub fn before_time(at: u64) -> [u8; 16] {
+        let mut b = [0u8; 16];
+        b[..6].copy_from_slice(&at.to_be_bytes()[2..]);
+        b
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -158,5 +186,12 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(2));
         let b = GroupId::generate();
         assert!(a.to_bytes() < b.to_bytes());
+        let m = MailId::generate();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        assert!(MailId::before_time(now - 1000) < m.to_bytes());
+        assert!(MailId::before_time(now + 1000) > m.to_bytes());
     }
 }

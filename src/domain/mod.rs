@@ -8,6 +8,7 @@ pub mod clock;
 pub mod group;
 pub mod hours;
 pub mod ids;
+pub mod mail;
 pub mod masking;
 pub mod offline;
 pub mod permissions;
@@ -22,5 +23,5 @@ pub mod validate;
 
 pub use clock::{Clock, ManualClock, Millis, SharedClock, SystemClock};
 pub use group::{Group, GroupPatch, NewGroup, Routing, WidgetLook};
-pub use ids::{ChatId, GroupId, OfflineMessageId, ShiftId, StaffId};
+pub use ids::{ChatId, GroupId, MailId, OfflineMessageId, ShiftId, StaffId};
 pub use staff::{NewStaff, Role, Staff, StaffPatch};

@@ -192,6 +192,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         ),
                 )
                 .service(
+                    resource("/visitor/transcript")
+                        .route(post().to(api::mail::post_transcript))
+                        .route(
+                            web::method(actix_web::http::Method::OPTIONS)
+                                .to(api::mail::options_transcript),
+                        ),
+                )
+                .service(resource("/mail").route(get().to(api::mail::get_mail)))
+                .service(resource("/mail/{id}/retry").route(post().to(api::mail::post_retry)))
+                .service(
                     resource("/offline_messages")
                         .route(get().to(api::widget::list_offline_messages)),
                 )

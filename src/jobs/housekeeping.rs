@@ -1,9 +1,12 @@
 //! Housekeeping: removes sessions past their absolute expiry (via the
 //! `expiry_tokenhash` index, never a full scan) and forgets quiet sign-in
-//! failure counters.
+//! failure counters and sent mail older than [`KEEP_SENT_MAIL`].
 
 use crate::error::AppError;
 use crate::state::AppState;
+
+/// How long sent mail stays in the outbox's log.
+pub const KEEP_SENT_MAIL: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
 
 /// What one run removed.
 #[derive(Debug, PartialEq, Eq)]
@@ -12,11 +15,15 @@ pub struct Swept {
     pub sessions: usize,
     /// Limiter entries forgotten.
     pub limiter_entries: usize,
+    /// Sent mail forgotten.
+    pub mail: usize,
 }
 
 /// Runs housekeeping as of `now`.
 pub async fn run(state: &AppState, now: u64) -> Result<Swept, AppError> {
     let sessions = state.write(move |s| s.purge_expired_sessions(now)).await?;
+    let before = now.saturating_sub(KEEP_SENT_MAIL.as_millis() as u64);
+    let mail = state.write(move |s| s.prune_sent_mail(before)).await?;
     let limiter_entries = state.limiter.prune(now) + state.visitor_limits.prune(now);
     if sessions > 0 {
         tracing::info!(sessions, "expired sessions removed");
@@ -24,5 +31,6 @@ pub async fn run(state: &AppState, now: u64) -> Result<Swept, AppError> {
     Ok(Swept {
         sessions,
         limiter_entries,
+        mail,
     })
 }

@@ -5,6 +5,7 @@
 pub mod backup;
 pub mod follow_ups;
 pub mod housekeeping;
+pub mod mail;
 
 use crate::state::AppState;
 use std::sync::{Arc, Weak};

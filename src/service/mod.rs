@@ -6,6 +6,7 @@ pub mod auth;
 pub mod chats;
 pub mod groups;
 pub mod limiter;
+pub mod mail;
 pub mod passwords;
 pub mod preview;
 pub mod rate;

@@ -64,6 +64,9 @@ pub struct WidgetInfo {
     pub max_message_chars: usize,
     /// Longest offline message, characters.
     pub max_offline_chars: usize,
+    /// Whether the desk mails transcripts: the ended chat offers
+    /// "Email me the transcript" (`POST /api/visitor/transcript`).
+    pub transcript_by_email: bool,
 }
 
 /// A group id as the `groups` list takes it (the query parameter's pattern
@@ -167,6 +170,7 @@ pub async fn info(
         groups: out,
         max_message_chars: state.config.chat.max_message_chars,
         max_offline_chars: MAX_OFFLINE_CHARS,
+        transcript_by_email: state.config.mail.is_on(),
     })
 }
 

@@ -3,7 +3,7 @@
 //! and a parser that refuses bad bytes.
 
 use super::StoreError;
-use crate::domain::{ChatId, GroupId, StaffId};
+use crate::domain::{ChatId, GroupId, MailId, StaffId};
 
 /// A sha256 of a secret token: the only form secrets are stored in.
 pub type TokenHash = [u8; 32];
@@ -114,6 +114,25 @@ pub fn parse_expiry_token(bytes: &[u8]) -> Result<(u64, TokenHash), StoreError> 
     Ok((parse_u64(&bytes[..8])?, h))
 }
 
+/// `due_mailid` and `ticketno_mailid` key: a u64 (a due time, a ticket
+/// number) + a mail id (16).
+pub fn u64_mail(n: u64, mail: MailId) -> [u8; 24] {
+    let mut k = [0u8; 24];
+    k[..8].copy_from_slice(&u64_be(n));
+    k[8..].copy_from_slice(&mail.to_bytes());
+    k
+}
+
+/// Reads a `u64_mail` key.
+pub fn parse_u64_mail(bytes: &[u8]) -> Result<(u64, MailId), StoreError> {
+    if bytes.len() != 24 {
+        return Err(corrupt("u64+mail", bytes.len()));
+    }
+    let mut id = [0u8; 16];
+    id.copy_from_slice(&bytes[8..]);
+    Ok((parse_u64(&bytes[..8])?, MailId::from_bytes(id)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,6 +147,10 @@ mod tests {
             (42, h)
         );
         assert_eq!(parse_u64(&u64_be(9)).expect("ok"), 9);
+        let m = MailId::generate();
+        assert_eq!(parse_u64_mail(&u64_mail(7, m)).expect("ok"), (7, m));
+        assert!(u64_mail(255, m) < u64_mail(256, MailId::from_bytes([0; 16])));
+        assert!(parse_u64_mail(&[0; 23]).is_err());
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod commit;
 mod gate;
 mod groups;
 pub mod keys;
+mod mail;
 mod migrate;
 mod offline;
 pub mod records;
@@ -24,6 +25,7 @@ pub mod trees;
 
 pub use chats::Appended;
 pub use keys::TokenHash;
+pub use mail::{MailCounts, Queued, TicketMailRule};
 pub use migrate::SCHEMA_VERSION;
 pub use records::{SessionRow, StaffRow};
 pub use settings::{DEFAULT_TICKET_REASONS, DEFAULT_WRAP_UP_REASONS};
@@ -147,6 +149,10 @@ pub struct Store {
     ticket_index: std::sync::RwLock<tickets::TicketIndex>,
     /// Notified when a chat ends needing a ticket.
     follow_ups: tokio::sync::Notify,
+    /// What mails a ticket's write queues (see `mail.rs`).
+    ticket_mail: std::sync::RwLock<Option<TicketMailRule>>,
+    /// Notified when mail is queued.
+    mail_waiting: tokio::sync::Notify,
 }
 
 impl Store {
@@ -180,6 +186,8 @@ impl Store {
             path: dir.to_path_buf(),
             ticket_index,
             follow_ups: tokio::sync::Notify::new(),
+            ticket_mail: std::sync::RwLock::new(None),
+            mail_waiting: tokio::sync::Notify::new(),
         })
     }
 

@@ -11,6 +11,7 @@
 //! one lock; the trees stay the truth.
 
 use super::keys::{parse_chat_id, parse_u64, u64_be};
+use super::mail::MailTrees;
 use super::records::{decode, encode};
 use super::{abort, tx_done, Store, StoreError, TxResult};
 use crate::domain::offline::OfflineMessage;
@@ -90,9 +91,29 @@ pub type Maker<'a> = &'a dyn Fn(Existing) -> Option<Ticket>;
 
 struct TicketTrees<'a> {
     meta: &'a TransactionalTree,
-    tickets: &'a TransactionalTree,
     causes: &'a TransactionalTree,
     outbox: &'a TransactionalTree,
+    write: TicketWrite<'a>,
+}
+
+/// What writing a ticket touches: its record and the mails it queues.
+struct TicketWrite<'a> {
+    tickets: &'a TransactionalTree,
+    mail: MailTrees<'a>,
+    /// The mails a write queues (before, after).
+    mails_of: &'a dyn Fn(Option<&Ticket>, &Ticket) -> Vec<crate::domain::mail::Mail>,
+}
+
+impl TicketWrite<'_> {
+    /// Writes a ticket and queues the mails its change sends.
+    fn put(&self, before: Option<&Ticket>, t: &Ticket) -> TxResult<()> {
+        self.tickets
+            .insert(&u64_be(t.number)[..], encode(&TicketRecordRef::V1(t)))?;
+        for m in (self.mails_of)(before, t) {
+            self.mail.put(&m)?;
+        }
+        Ok(())
+    }
 }
 
 fn read_ticket(tree: &TransactionalTree, number: u64) -> TxResult<Option<Ticket>> {
@@ -114,15 +135,14 @@ fn make_in(t: &TicketTrees<'_>, cause: Option<[u8; 16]>, maker: Maker<'_>) -> Tx
                 Ok(n) => n,
                 Err(e) => return abort(e),
             };
-            let Some(found) = read_ticket(t.tickets, n)? else {
+            let Some(found) = read_ticket(t.write.tickets, n)? else {
                 return abort(StoreError::Corrupt(format!(
                     "ticket {n} of a cause is missing"
                 )));
             };
             return Ok(match maker(Existing::Found(Box::new(found.clone()))) {
                 Some(changed) => {
-                    t.tickets
-                        .insert(&u64_be(n)[..], encode(&TicketRecordRef::V1(&changed)))?;
+                    t.write.put(Some(&found), &changed)?;
                     Made::Existing(changed)
                 }
                 None => Made::Existing(found),
@@ -140,8 +160,7 @@ fn make_in(t: &TicketTrees<'_>, cause: Option<[u8; 16]>, maker: Maker<'_>) -> Tx
         return Ok(Made::Nothing);
     };
     ticket.number = next;
-    t.tickets
-        .insert(&u64_be(next)[..], encode(&TicketRecordRef::V1(&ticket)))?;
+    t.write.put(None, &ticket)?;
     t.meta.insert(NEXT_KEY, &u64_be(next + 1)[..])?;
     if let Some(c) = cause {
         t.causes.insert(&c[..], &u64_be(next)[..])?;
@@ -218,24 +237,40 @@ impl Store {
                 &tr.cause_ticketno,
                 &tr.followup_chatid,
                 &tr.offlineid_message,
+                &tr.mailid_mail,
+                &tr.due_mailid,
+                &tr.ticketno_mailid,
             )
-                .transaction(|(meta, tickets, causes, outbox, offline)| {
-                    if let Some((id, bytes)) = &record {
-                        offline.insert(&id[..], bytes.clone())?;
-                    }
-                    make_in(
-                        &TicketTrees {
-                            meta,
-                            tickets,
-                            causes,
-                            outbox,
-                        },
-                        cause,
-                        maker,
-                    )
-                }),
+                .transaction(
+                    |(meta, tickets, causes, outbox, offline, mails, due, of_ticket)| {
+                        if let Some((id, bytes)) = &record {
+                            offline.insert(&id[..], bytes.clone())?;
+                        }
+                        make_in(
+                            &TicketTrees {
+                                meta,
+                                causes,
+                                outbox,
+                                write: TicketWrite {
+                                    tickets,
+                                    mail: MailTrees {
+                                        mails,
+                                        due,
+                                        of_ticket,
+                                    },
+                                    mails_of: &|before, after| self.mails_of(before, after),
+                                },
+                            },
+                            cause,
+                            maker,
+                        )
+                    },
+                ),
         )?;
         self.indexed(&mut index, &made);
+        if !matches!(made, Made::Nothing) {
+            self.mail_queued();
+        }
         Ok(made)
     }
 
@@ -264,16 +299,35 @@ impl Store {
     ) -> Result<Option<Ticket>, E> {
         let _w = self.gate.writing();
         let mut index = self.index_write();
-        let Some(mut t) = self.ticket(number)? else {
+        let Some(before) = self.ticket(number)? else {
             return Ok(None);
         };
+        let mut t = before.clone();
         if change(&mut t)? {
             self.room()?;
-            self.trees
-                .ticketno_ticket
-                .insert(u64_be(number), encode(&TicketRecordRef::V1(&t)))
-                .map_err(StoreError::from)?;
+            let tr = &self.trees;
+            tx_done(
+                (
+                    &tr.ticketno_ticket,
+                    &tr.mailid_mail,
+                    &tr.due_mailid,
+                    &tr.ticketno_mailid,
+                )
+                    .transaction(|(tickets, mails, due, of_ticket)| {
+                        TicketWrite {
+                            tickets,
+                            mail: MailTrees {
+                                mails,
+                                due,
+                                of_ticket,
+                            },
+                            mails_of: &|b, a| self.mails_of(b, a),
+                        }
+                        .put(Some(&before), &t)
+                    }),
+            )?;
             index.insert(TicketRow::of(&t));
+            self.mail_queued();
         }
         Ok(Some(t))
     }

@@ -51,6 +51,15 @@ pub const CAUSE_TICKETNO: &str = "cause_ticketno";
 /// Chat id → empty: ended chats whose ticket is still to be made (the outbox).
 pub const FOLLOWUP_CHATID: &str = "followup_chatid";
 
+/// Mail id (time-ordered) → versioned mail record: the mail outbox and its log.
+pub const MAILID_MAIL: &str = "mailid_mail";
+/// Due time (u64 BE ms) + mail id → empty: pending mail, for the sender.
+pub const DUE_MAILID: &str = "due_mailid";
+/// Ticket number (u64 BE) + mail id → empty: the mails of each ticket.
+pub const TICKETNO_MAILID: &str = "ticketno_mailid";
+/// Chat id → mail id: the one transcript mail a chat may send.
+pub const CHATID_MAILID: &str = "chatid_mailid";
+
 /// Shift id → versioned shift record.
 pub const SHIFTID_SHIFT: &str = "shiftid_shift";
 /// Group id → versioned record of its own hours and closed dates.
@@ -81,6 +90,10 @@ pub const ALL: &[&str] = &[
     TICKETNO_TICKET,
     CAUSE_TICKETNO,
     FOLLOWUP_CHATID,
+    MAILID_MAIL,
+    DUE_MAILID,
+    TICKETNO_MAILID,
+    CHATID_MAILID,
 ];
 
 /// The opened trees.
@@ -109,6 +122,10 @@ pub struct Trees {
     pub(crate) ticketno_ticket: Tree,
     pub(crate) cause_ticketno: Tree,
     pub(crate) followup_chatid: Tree,
+    pub(crate) mailid_mail: Tree,
+    pub(crate) due_mailid: Tree,
+    pub(crate) ticketno_mailid: Tree,
+    pub(crate) chatid_mailid: Tree,
 }
 
 impl Trees {
@@ -137,6 +154,10 @@ impl Trees {
             ticketno_ticket: db.open_tree(TICKETNO_TICKET)?,
             cause_ticketno: db.open_tree(CAUSE_TICKETNO)?,
             followup_chatid: db.open_tree(FOLLOWUP_CHATID)?,
+            mailid_mail: db.open_tree(MAILID_MAIL)?,
+            due_mailid: db.open_tree(DUE_MAILID)?,
+            ticketno_mailid: db.open_tree(TICKETNO_MAILID)?,
+            chatid_mailid: db.open_tree(CHATID_MAILID)?,
         })
     }
 }

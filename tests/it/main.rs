@@ -23,6 +23,8 @@ mod hostile;
 mod http_surface;
 /// Chat lists and transcripts over REST.
 mod lists;
+/// Mail through a local SMTP sink: ticket mail, retries, restarts, transcripts.
+mod mail;
 /// The real binary: CLI commands, restart keeping data, second process refused.
 mod process;
 /// What each role may and may not do to staff and groups.

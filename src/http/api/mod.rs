@@ -7,6 +7,7 @@ pub mod backup;
 pub mod chats;
 pub mod groups;
 pub mod health;
+pub mod mail;
 pub mod settings;
 pub mod setup;
 pub mod shifts;
@@ -74,6 +75,10 @@ use utoipa::{Modify, OpenApi};
         tickets::get_ticket,
         tickets::patch_ticket,
         tickets::post_note,
+        mail::get_mail,
+        mail::post_retry,
+        mail::post_transcript,
+        mail::options_transcript,
     ),
     components(schemas(
         crate::service::chats::Scope,
@@ -92,6 +97,7 @@ use utoipa::{Modify, OpenApi};
         (name = "backup", description = "Backups of the running desk"),
         (name = "shifts", description = "Shifts that switch agents on and off"),
         (name = "tickets", description = "Tickets made from chats and offline messages"),
+        (name = "mail", description = "Mail to requesters: the outbox"),
     )
 )]
 pub struct ApiDoc;

@@ -9,7 +9,7 @@ mod making;
 mod views;
 
 pub use making::{follow_up, follow_up_all, store_offline_message};
-pub use views::{ChangeView, NoteView, TicketListRow, TicketPage, TicketView};
+pub use views::{ChangeView, NoteView, TicketListRow, TicketMail, TicketPage, TicketView};
 
 use crate::domain::chat_list;
 use crate::domain::ticket::{
@@ -207,8 +207,15 @@ async fn visible(state: &AppState, ctx: &AuthContext, number: u64) -> Result<Tic
 pub async fn get(state: &AppState, ctx: &AuthContext, number: u64) -> Result<TicketView, AppError> {
     let t = visible(state, ctx, number).await?;
     state.store.durable().await?;
+    shown(state, t).await
+}
+
+/// A ticket's view with its mails.
+async fn shown(state: &AppState, t: Ticket) -> Result<TicketView, AppError> {
+    let n = t.number;
+    let mails = state.read(move |s| s.mails_of_ticket(n)).await?;
     let names = Names::load(state).await?;
-    Ok(ticket_view(state, t, &names))
+    Ok(ticket_view(state, t, &names, mails))
 }
 
 /// What staff send to make a ticket.
@@ -362,9 +369,8 @@ pub async fn create(
     if created {
         tracing::info!(ticket = t.number, by = %ctx.staff.id, "ticket made by staff");
     }
-    let names = Names::load(state).await?;
     Ok(Created {
-        ticket: ticket_view(state, t, &names),
+        ticket: shown(state, t).await?,
         created,
     })
 }
@@ -405,8 +411,7 @@ pub async fn update(
     })
     .await?
     .ok_or_else(|| not_found(number))?;
-    let names = Names::load(state).await?;
-    Ok(ticket_view(state, t, &names))
+    shown(state, t).await
 }
 
 /// A note to add.
@@ -440,8 +445,7 @@ pub async fn add_note(
     })
     .await?
     .ok_or_else(|| not_found(number))?;
-    let names = Names::load(state).await?;
-    Ok(ticket_view(state, t, &names))
+    shown(state, t).await
 }
 
 // ---------------------------------------------------------------- summary
@@ -534,7 +538,7 @@ pub async fn summary(
     let mut recent: Vec<RecentChange> = tickets
         .into_iter()
         .flat_map(|t| {
-            let v = ticket_view(state, t, &names);
+            let v = ticket_view(state, t, &names, Vec::new());
             let (number, subject) = (v.row.number, v.row.subject.clone());
             v.history
                 .into_iter()

@@ -110,6 +110,17 @@ pub struct TicketView {
     pub notes: Vec<NoteView>,
     /// Every change, oldest first.
     pub history: Vec<ChangeView>,
+    /// The mails to the requester about it.
+    pub mail: TicketMail,
+}
+
+/// A ticket's mail: whether the desk sends any, and what it sent.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TicketMail {
+    /// Whether mail is set up (`[mail] host`); false: the requester is not mailed.
+    pub configured: bool,
+    /// Its mails, oldest first: pending, sent or failed.
+    pub mails: Vec<crate::service::mail::MailView>,
 }
 
 /// Names of groups and staff.
@@ -165,7 +176,12 @@ pub(super) fn list_row(r: &TicketRow, names: &Names, view: StaffView, url: &str)
     }
 }
 
-pub(super) fn ticket_view(state: &AppState, t: Ticket, names: &Names) -> TicketView {
+pub(super) fn ticket_view(
+    state: &AppState,
+    t: Ticket,
+    names: &Names,
+    mails: Vec<crate::domain::mail::Mail>,
+) -> TicketView {
     let view = state.config.chat.staff_view();
     let url = state.config.public_url();
     let t = view.ticket(t);
@@ -203,5 +219,12 @@ pub(super) fn ticket_view(state: &AppState, t: Ticket, names: &Names) -> TicketV
                 to: c.to,
             })
             .collect(),
+        mail: TicketMail {
+            configured: state.config.mail.is_on(),
+            mails: mails
+                .into_iter()
+                .map(|m| crate::service::mail::view(m, view))
+                .collect(),
+        },
     }
 }
