@@ -1,11 +1,13 @@
 // Admin settings: the wrap-up reasons agents choose from, one per line;
 // the masking switch (kept in the data folder, over the config file's
 // default); and, read from the config file, the sites allowed to embed
-// every group's widget. Each group's widget look, with a live preview,
+// every group's widget; and the mail outbox (pending and failed mail,
+// "Send again"). Each group's widget look, with a live preview,
 // and its snippet are on the Groups screen.
 import { api, notice } from './api.js';
 import { h, errorSlot, announce } from './dom.js';
 import { wrapUpReasons } from './names.js';
+import { outboxCard } from './mail.js';
 
 function maskingCard(settings) {
   const err = errorSlot();
@@ -48,5 +50,5 @@ export async function settingsView() {
     try { await api('PUT', '/api/wrap-up-reasons', { reasons: list }); await wrapUpReasons(true); notice('Wrap-up reasons saved.', 'ok'); }
     catch (e) { err.show(e.message); }
   });
-  return h('section', { id: 'settings-screen' }, h('h1', {}, 'Settings'), form, maskingCard(settings), sitesCard(settings));
+  return h('section', { id: 'settings-screen' }, h('h1', {}, 'Settings'), form, maskingCard(settings), sitesCard(settings), await outboxCard());
 }

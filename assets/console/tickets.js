@@ -3,6 +3,7 @@
 // every change). Stable links: #/tickets and #/tickets/{number}.
 import { api, h, ApiError } from './api.js';
 import { clock } from './dom.js';
+import { ticketMailCard } from './mail.js';
 
 const PER_PAGE = 25;
 const STATUSES = ['open', 'pending', 'solved', 'closed'];
@@ -174,6 +175,7 @@ async function ticketView(ctx, number) {
           noteForm)),
       h('div', {},
         h('section', { class: 'card', id: 'ticket-fields' }, h('h2', {}, 'Ticket'), status, prio, who, err),
+        ticketMailCard(t),
         h('section', { class: 'card', id: 'ticket-history' }, h('h2', {}, 'History'),
           h('ul', { class: 'plain history' }, t.history.slice().reverse().map(historyLine))))));
   return root;

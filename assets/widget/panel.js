@@ -8,10 +8,11 @@
 
 import { ChatLog, Added, newClientId } from '../shared/chatlog.js';
 import { Link } from './link.js';
+import { transcriptForm } from './transcript.js';
 import { h } from '../shared/dom.js';
 
 const LANGUAGES = ['en', 'sv', 'nl'];
-const SAVED = 'livedesk.chat'; // {token, chat_id, group, name, pending, saved_at}
+const SAVED = 'livedesk.chat'; // {token, chat_id, group, name, email, pending, saved_at}
 const KEEP_MS = 24 * 3600 * 1000; // a chat not touched for a day is forgotten
 
 const params = new URLSearchParams(location.search);
@@ -21,7 +22,7 @@ const hostOrigin = params.get('host') || '*';
 let t = {}; // the strings table
 let info = null; // GET /api/visitor/widget
 let look = null; // the group shown in the header
-let chat = null; // the running chat: {token, chat_id, group, name}
+let chat = null; // the running chat: {token, chat_id, group, name, email}
 let link = null;
 let log = new ChatLog();
 let shown = !embedded; // the panel is visible (embedded: the loader says)
@@ -281,7 +282,7 @@ function showForm(kept) {
         page_url: pageUrl(),
       });
       if (r.status === 'offline') { showOffline(visitor, group); return; }
-      chat = { token: r.token, chat_id: r.chat_id, group: group.id, name: visitor.name };
+      chat = { token: r.token, chat_id: r.chat_id, group: group.id, name: visitor.name, email: visitor.email };
       log = new ChatLog();
       save();
       toParent({ type: 'running', on: true });
@@ -514,8 +515,11 @@ function ended(by) {
     : by.by === 'idle' ? s('ended_idle') : s('ended_visitor');
   const again = h('button', { type: 'button', class: 'primary', id: 'new-chat', text: s('new_chat') });
   again.addEventListener('click', () => { log = new ChatLog(); thread = null; showForm(); });
-  const box2 = h('div', { class: 'ended', id: 'ended', role: 'status' }, h('p', { text: words }), h('div', { class: 'actions' }, again));
+  const mail = info.transcript_by_email && kept && kept.token
+    ? transcriptForm({ token: kept.token, email: kept.email, s, call }) : null;
+  const box2 = h('div', { class: 'ended', id: 'ended' }, h('p', { role: 'status', text: words }), mail, h('div', { class: 'actions' }, again));
   view.appendChild(box2);
+  if (thread) thread.scrollTop = thread.scrollHeight; // the last words stay in sight above the notice
   again.focus({ preventScroll: true });
 }
 
@@ -648,7 +652,7 @@ async function main() {
     }
   });
   if (saved) {
-    chat = { token: saved.token, chat_id: saved.chat_id, group: saved.group, name: saved.name };
+    chat = { token: saved.token, chat_id: saved.chat_id, group: saved.group, name: saved.name, email: saved.email };
     log.restorePending(saved.pending);
     toParent({ type: 'running', on: true });
     showChat();

@@ -583,7 +583,7 @@ async fn a_missed_chat_killed_before_its_ticket_gets_exactly_one_after_restarts(
 async fn staff_work_tickets_in_the_console() {
     use crate::browser::*;
     use crate::harness::{OWNER_EMAIL, OWNER_PASSWORD};
-    use crate::workspace::{choose, shots, until_js};
+    use crate::workspace::{choose, shots, shots_of, until_js};
     let Some((driver_path, chromium)) = browser_paths() else {
         return;
     };
@@ -592,7 +592,15 @@ async fn staff_work_tickets_in_the_console() {
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let _desk = desk_with_owner(dir.path(), port, "");
+    let sink = crate::mail::Sink::start();
+    let _desk = desk_with_owner(
+        dir.path(),
+        port,
+        &format!(
+            "[mail]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nfrom = \"Help desk <help@example.com>\"\n",
+            sink.port
+        ),
+    );
     let owner = owner_at(&base).await;
     let (group, _ann) = manual_group_with_ann_on(&owner, &base).await;
     let visitor = Client::new(&base);
@@ -655,6 +663,10 @@ async fn staff_work_tickets_in_the_console() {
     type_into(&b, "#ticket-note", "Asked the carrier; waiting").await;
     click(&b, "#ticket-note-form button[type=submit]").await;
     wait_text(&b, "#ticket-notes", "Asked the carrier").await;
+    sink.until(2).await;
+    b.refresh().await.expect("reload");
+    wait_text(&b, "#ticket-mail", "Sent").await;
+    wait_text(&b, "#ticket-mail", "Ticket received to nils@example.com").await;
     shots(&b, &axe_js, "ticket-view").await;
     let t = owner.get("/api/tickets/1001").await;
     let fields: Vec<&str> = t.json["history"]
@@ -686,6 +698,39 @@ async fn staff_work_tickets_in_the_console() {
     type_into(&b, "#nt-name", "Ulla").await;
     click(&b, "#ticket-new-form button[type=submit]").await;
     wait_text(&b, "#ticket h1", "#1004").await;
+
+    // The outbox on Settings: a refused mail, sent again from there.
+    let r = visitor
+        .post(
+            "/api/visitor/offline_messages",
+            json!({"group": group, "name": "Bo", "email": "bounce@example.com", "message": "Hello?"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while owner.get("/api/mail?state=failed").await.json["counts"]["failed"] != 1 {
+        assert!(Instant::now() < deadline, "the refused mail never failed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    b.goto(&format!("{base}/#/settings"))
+        .await
+        .expect("settings");
+    wait_text(
+        &b,
+        "#mail-setup",
+        &format!("127.0.0.1:{} (none)", sink.port),
+    )
+    .await;
+    wait_text(&b, "#mail-counts", "1 failed").await;
+    wait_text(&b, "#mail-list", "no such mailbox").await;
+    shots_of(&b, &axe_js, "mail-settings", Some("#mail-settings")).await;
+    click(&b, "#mail-list [data-retry]").await;
+    wait_text(
+        &b,
+        "#toast",
+        "Sending the mail to bounce@example.com again.",
+    )
+    .await;
     b.close().await.expect("close");
 }
 

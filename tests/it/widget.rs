@@ -214,10 +214,14 @@ async fn a_visitor_on_a_hostile_shop_page_chats_through_navigation_reload_and_a_
     let (desk_port, shop_port, other_port) = (free_port(), free_port(), free_port());
     let desk_base = format!("http://127.0.0.1:{desk_port}");
     let shop_base = format!("http://localhost:{shop_port}");
+    let sink = crate::mail::Sink::start();
     let mut desk = desk_with_owner(
         dir.path(),
         desk_port,
-        &format!("[widget]\nallowed_origins = [\"{shop_base}\"]\n"),
+        &format!(
+            "[widget]\nallowed_origins = [\"{shop_base}\"]\n\n[mail]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nfrom = \"Shop help <help@example.com>\"\n",
+            sink.port
+        ),
     );
 
     let mut owner = Client::new(&desk_base);
@@ -543,6 +547,26 @@ async fn a_visitor_on_a_hostile_shop_page_chats_through_navigation_reload_and_a_
     axe(&b, &axe_js, "ended").await;
     b.enter_parent_frame().await.expect("parent");
     screenshot(&b, "widget-06-ended").await;
+
+    // The transcript by email, to the address given at the start.
+    enter_panel(&b).await;
+    let prefilled = b
+        .execute("return document.getElementById('t-email').value", vec![])
+        .await
+        .expect("email field");
+    assert_eq!(prefilled, json!("vera@example.com"));
+    click(&b, "#t-send").await;
+    wait_text(&b, "#t-sent", "on its way to vera@example.com").await;
+    let mails = sink.until(1).await;
+    assert_eq!(mails[0].to, ["vera@example.com"]);
+    assert!(
+        mails[0].body().contains("Vera: Where is my order?"),
+        "{}",
+        mails[0].body()
+    );
+    axe(&b, &axe_js, "transcript sent").await;
+    b.enter_parent_frame().await.expect("parent");
+    screenshot(&b, "widget-06b-transcript-sent").await;
 
     // The offline form: a group whose queue is offline.
     b.goto(&format!("{shop_base}/night"))

@@ -20,10 +20,23 @@ const QUESTION: &str = "<script>window.__xss=1</script>Where is my order?";
 
 /// Screenshots at 1280×800 and 375×667 (`name-wide`, `name-phone`), axe-core on both.
 pub(crate) async fn shots(b: &Browser, axe_js: &Option<String>, name: &str) {
+    shots_of(b, axe_js, name, None).await;
+}
+
+/// [`shots`] with the element `css` scrolled into view at both sizes.
+pub(crate) async fn shots_of(b: &Browser, axe_js: &Option<String>, name: &str, css: Option<&str>) {
+    let scroll = || async {
+        if let Some(css) = css {
+            let js = format!("document.querySelector({css:?}).scrollIntoView()");
+            b.execute(&js, vec![]).await.expect("scroll into view");
+        }
+    };
     axe(b, axe_js, name).await;
+    scroll().await;
     screenshot(b, &format!("console-{name}-wide")).await;
     b.set_window_size(375, 667).await.expect("phone size");
     actix_web::rt::time::sleep(Duration::from_millis(150)).await;
+    scroll().await;
     let width = b
         .execute("return document.documentElement.scrollWidth", vec![])
         .await

@@ -49,5 +49,8 @@ export default {
   offline_send: 'Send message',
   offline_sent: 'Thank you! Your message was sent. We will reply by email.',
   offline_ref: 'Your reference: #{number}.',
+  transcript_label: 'Email me the transcript',
+  transcript_send: 'Send',
+  transcript_sent: 'The transcript is on its way to {email}.',
   unread: '({n}) New message',
 };

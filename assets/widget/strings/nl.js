@@ -48,5 +48,8 @@ export default {
   offline_send: 'Bericht versturen',
   offline_sent: 'Bedankt! Uw bericht is verstuurd. We antwoorden per e-mail.',
   offline_ref: 'Uw referentie: #{number}.',
+  transcript_label: 'Stuur mij het gesprek per e-mail',
+  transcript_send: 'Versturen',
+  transcript_sent: 'Het gesprek wordt verstuurd naar {email}.',
   unread: '({n}) Nieuw bericht',
 };

@@ -48,5 +48,8 @@ export default {
   offline_send: 'Skicka meddelandet',
   offline_sent: 'Tack! Ditt meddelande har skickats. Vi svarar via e-post.',
   offline_ref: 'Ditt ärendenummer: #{number}.',
+  transcript_label: 'Mejla mig konversationen',
+  transcript_send: 'Skicka',
+  transcript_sent: 'Konversationen skickas till {email}.',
   unread: '({n}) Nytt meddelande',
 };
