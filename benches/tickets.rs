@@ -175,7 +175,7 @@ fn main() {
         for _ in 0..runs {
             let t = Instant::now();
             let (count, page) = store.with_ticket_rows(|rows| {
-                let (count, page) = q.run(rows.iter(), |r| {
+                let (count, page) = q.run(rows, |r| {
                     !scoped || agent_groups.contains(&r.group) || r.assignee == Some(staff[3])
                 });
                 (count, page.len())

@@ -35,8 +35,11 @@ pub struct TicketRow {
     pub created_at: Millis,
     /// Changed at.
     pub updated_at: Millis,
-    /// Subject, name and email, lower-cased, for text search.
+    /// Subject, name and email, lower-cased, for text search; the first
+    /// two are also the full sort keys (`subject_end`, `name_end`).
     haystack: String,
+    subject_end: u32,
+    name_end: u32,
     /// The first bytes of the folded subject and name: most sort
     /// comparisons end here, without reading either string.
     subject_key: [u8; 12],
@@ -55,6 +58,9 @@ impl TicketRow {
     /// The row of `t`.
     pub fn of(t: &Ticket) -> Self {
         let email = t.requester.email.as_deref().unwrap_or("");
+        let (subject, name) = (t.subject.to_lowercase(), t.requester.name.to_lowercase());
+        let subject_end = subject.len() as u32;
+        let name_end = (subject.len() + 1 + name.len()) as u32;
         Self {
             number: t.number,
             subject: t.subject.clone(),
@@ -68,10 +74,24 @@ impl TicketRow {
             chat: t.chat,
             created_at: t.created_at,
             updated_at: t.updated_at,
-            haystack: format!("{}\n{}\n{}", t.subject, t.requester.name, email).to_lowercase(),
+            haystack: format!("{subject}\n{name}\n{}", email.to_lowercase()),
+            subject_end,
+            name_end,
             subject_key: prefix(&t.subject),
             requester_key: prefix(&t.requester.name),
         }
+    }
+
+    /// The subject, case-folded (its full sort key).
+    fn folded_subject(&self) -> &str {
+        self.haystack.get(..self.subject_end as usize).unwrap_or("")
+    }
+
+    /// The requester's name, case-folded.
+    fn folded_name(&self) -> &str {
+        self.haystack
+            .get(self.subject_end as usize + 1..self.name_end as usize)
+            .unwrap_or("")
     }
 
     /// Whether every word (lower-cased, one finder each) is in the
@@ -162,14 +182,8 @@ impl TicketQuery {
             TicketSort::Updated => a.updated_at.cmp(&b.updated_at),
             TicketSort::Priority => a.priority.cmp(&b.priority),
             TicketSort::Status => a.status.cmp(&b.status),
-            TicketSort::Subject => a
-                .subject_key
-                .cmp(&b.subject_key)
-                .then_with(|| fold(&a.subject).cmp(&fold(&b.subject))),
-            TicketSort::Requester => a
-                .requester_key
-                .cmp(&b.requester_key)
-                .then_with(|| fold(&a.requester_name).cmp(&fold(&b.requester_name))),
+            TicketSort::Subject => by_subject(a, b),
+            TicketSort::Requester => by_requester(a, b),
         };
         // The number breaks ties, so pages never overlap.
         let by = by.then(a.number.cmp(&b.number));
@@ -181,11 +195,12 @@ impl TicketQuery {
     }
 
     /// The rows `visible` lets the caller see that the query keeps: how
-    /// many in all, and those of the asked page in order. Only the rows up
-    /// to the page's end are fully sorted.
+    /// many in all, and those of the asked page in order. A text column's
+    /// page is read off its kept order; other pages are sorted only up to
+    /// the page's end.
     pub fn run<'a>(
         &self,
-        rows: impl Iterator<Item = &'a TicketRow>,
+        rows: &'a TicketRows,
         visible: impl Fn(&TicketRow) -> bool,
     ) -> (usize, Vec<&'a TicketRow>) {
         let finders: Vec<memchr::memmem::Finder<'_>> = self
@@ -193,9 +208,35 @@ impl TicketQuery {
             .iter()
             .map(|w| memchr::memmem::Finder::new(w.as_bytes()))
             .collect();
-        let mut kept: Vec<&TicketRow> = rows
-            .filter(|r| visible(r) && self.keeps(r, &finders))
+        let keep = |r: &TicketRow| visible(r) && self.keeps(r, &finders);
+        let order = match self.sort {
+            TicketSort::Subject => &rows.by_subject,
+            TicketSort::Requester => &rows.by_requester,
+            _ => return self.sorted(rows.iter(), keep),
+        };
+        let total = rows.iter().filter(|r| keep(r)).count();
+        let start = (self.page - 1).saturating_mul(self.per_page);
+        let walk: Box<dyn Iterator<Item = &u32>> = if self.desc {
+            Box::new(order.iter().rev())
+        } else {
+            Box::new(order.iter())
+        };
+        let page = walk
+            .filter_map(|&i| rows.rows.get(i as usize))
+            .filter(|r| keep(r))
+            .skip(start)
+            .take(self.per_page)
             .collect();
+        (total, page)
+    }
+
+    /// A page by sorting the kept rows up to its end.
+    fn sorted<'a>(
+        &self,
+        rows: impl Iterator<Item = &'a TicketRow>,
+        keep: impl Fn(&TicketRow) -> bool,
+    ) -> (usize, Vec<&'a TicketRow>) {
+        let mut kept: Vec<&TicketRow> = rows.filter(|r| keep(r)).collect();
         let total = kept.len();
         let start = (self.page - 1).saturating_mul(self.per_page);
         if start >= total {
@@ -217,6 +258,118 @@ fn fold(s: &str) -> std::borrow::Cow<'_, str> {
         std::borrow::Cow::Owned(s.to_lowercase())
     } else {
         std::borrow::Cow::Borrowed(s)
+    }
+}
+
+/// The subject order, ignoring case; the number breaks ties.
+fn by_subject(a: &TicketRow, b: &TicketRow) -> std::cmp::Ordering {
+    a.subject_key
+        .cmp(&b.subject_key)
+        .then_with(|| a.folded_subject().cmp(b.folded_subject()))
+        .then(a.number.cmp(&b.number))
+}
+
+/// The requester order, ignoring case; the number breaks ties.
+fn by_requester(a: &TicketRow, b: &TicketRow) -> std::cmp::Ordering {
+    a.requester_key
+        .cmp(&b.requester_key)
+        .then_with(|| a.folded_name().cmp(b.folded_name()))
+        .then(a.number.cmp(&b.number))
+}
+
+/// Every ticket's row in number order, with the rows' positions kept in
+/// subject and in requester order, so a page deep in a list sorted by a
+/// text column is a walk, not a sort. Numbers are gap-free from
+/// [`super::ticket::FIRST_NUMBER`], so a ticket's row is found by its number.
+#[derive(Debug, Default)]
+pub struct TicketRows {
+    rows: Vec<TicketRow>,
+    by_subject: Vec<u32>,
+    by_requester: Vec<u32>,
+}
+
+impl TicketRows {
+    /// The index of `rows`, given in number order (at open).
+    pub fn from_rows(mut rows: Vec<TicketRow>) -> Self {
+        rows.sort_unstable_by_key(|r| r.number);
+        rows.dedup_by_key(|r| r.number);
+        let mut index = Self {
+            rows,
+            ..Self::default()
+        };
+        index.reorder();
+        index
+    }
+
+    /// Every row, in number order.
+    pub fn iter(&self) -> std::slice::Iter<'_, TicketRow> {
+        self.rows.iter()
+    }
+
+    fn reorder(&mut self) {
+        let all: Vec<u32> = (0..self.rows.len() as u32).collect();
+        let rows = &self.rows;
+        let mut s = all.clone();
+        s.sort_unstable_by(|&a, &b| by_subject(&rows[a as usize], &rows[b as usize]));
+        let mut r = all;
+        r.sort_unstable_by(|&a, &b| by_requester(&rows[a as usize], &rows[b as usize]));
+        (self.by_subject, self.by_requester) = (s, r);
+    }
+
+    /// Adds or replaces the row of its ticket, keeping both orders.
+    pub fn put(&mut self, row: TicketRow) {
+        let at = row.number.saturating_sub(super::ticket::FIRST_NUMBER) as usize;
+        let found = match self.rows.get(at) {
+            Some(r) if r.number == row.number => Ok(at),
+            _ if self.rows.last().is_none_or(|l| l.number < row.number) => Err(self.rows.len()),
+            _ => self.rows.binary_search_by_key(&row.number, |r| r.number),
+        };
+        match found {
+            Ok(i) => {
+                for (order, cmp) in [
+                    (
+                        &mut self.by_subject,
+                        by_subject as fn(&TicketRow, &TicketRow) -> _,
+                    ),
+                    (&mut self.by_requester, by_requester),
+                ] {
+                    let old = &self.rows[i];
+                    if cmp(old, &row).is_eq() {
+                        continue;
+                    }
+                    if let Ok(p) = order.binary_search_by(|&p| cmp(&self.rows[p as usize], old)) {
+                        order.remove(p);
+                    }
+                    let rows = &self.rows;
+                    let p = order.partition_point(|&p| cmp(&rows[p as usize], &row).is_lt());
+                    order.insert(p, i as u32);
+                }
+                self.rows[i] = row;
+            }
+            Err(i) if i == self.rows.len() => {
+                let rows = &self.rows;
+                let s = self
+                    .by_subject
+                    .partition_point(|&p| by_subject(&rows[p as usize], &row).is_lt());
+                let r = self
+                    .by_requester
+                    .partition_point(|&p| by_requester(&rows[p as usize], &row).is_lt());
+                self.by_subject.insert(s, i as u32);
+                self.by_requester.insert(r, i as u32);
+                self.rows.push(row);
+            }
+            // A number out of line (never in normal operation): rebuild.
+            Err(i) => {
+                self.rows.insert(i, row);
+                self.reorder();
+            }
+        }
+    }
+}
+
+impl FromIterator<TicketRow> for TicketRows {
+    fn from_iter<I: IntoIterator<Item = TicketRow>>(rows: I) -> Self {
+        Self::from_rows(rows.into_iter().collect())
     }
 }
 
@@ -284,33 +437,31 @@ mod tests {
         .iter()
         .map(TicketRow::of)
         .collect();
+        let rows: TicketRows = rows.into_iter().collect();
         let nums = |(total, rows): (usize, Vec<&TicketRow>)| {
             (total, rows.iter().map(|r| r.number).collect::<Vec<_>>())
         };
         let all = |_: &TicketRow| true;
-        assert_eq!(nums(query().run(rows.iter(), all)), (5, vec![1001, 1002]));
+        assert_eq!(nums(query().run(&rows, all)), (5, vec![1001, 1002]));
         let mut q = query();
         q.page = 3;
-        assert_eq!(nums(q.run(rows.iter(), all)), (5, vec![1005]));
+        assert_eq!(nums(q.run(&rows, all)), (5, vec![1005]));
         q.page = 4;
-        assert_eq!(nums(q.run(rows.iter(), all)), (5, vec![]));
+        assert_eq!(nums(q.run(&rows, all)), (5, vec![]));
         let mut q = query();
         q.words = words("REFUND");
         q.per_page = 10;
-        assert_eq!(nums(q.run(rows.iter(), all)), (2, vec![1001, 1003]));
+        assert_eq!(nums(q.run(&rows, all)), (2, vec![1001, 1003]));
         q.group = Some(g);
-        assert_eq!(nums(q.run(rows.iter(), all)), (1, vec![1001]));
+        assert_eq!(nums(q.run(&rows, all)), (1, vec![1001]));
         let mut q = query();
         q.words = words("ünal");
-        assert_eq!(nums(q.run(rows.iter(), all)), (1, vec![1001]));
+        assert_eq!(nums(q.run(&rows, all)), (1, vec![1001]));
         let mut q = query();
         q.statuses = vec![TicketStatus::Open, TicketStatus::Pending];
         q.sort = TicketSort::Requester;
         q.per_page = 10;
-        assert_eq!(
-            nums(q.run(rows.iter(), all)),
-            (4, vec![1002, 1003, 1005, 1001])
-        );
+        assert_eq!(nums(q.run(&rows, all)), (4, vec![1002, 1003, 1005, 1001]));
         // Every page of a sorted list is the slice of the fully sorted list.
         for sort in [TicketSort::Subject, TicketSort::Status, TicketSort::Updated] {
             for desc in [false, true] {
@@ -318,17 +469,57 @@ mod tests {
                 q.sort = sort;
                 q.desc = desc;
                 q.per_page = 5;
-                let (_, whole) = nums(q.run(rows.iter(), all));
+                let (_, whole) = nums(q.run(&rows, all));
                 q.per_page = 2;
                 let mut paged = Vec::new();
                 for page in 1..=3 {
                     q.page = page;
-                    paged.extend(nums(q.run(rows.iter(), all)).1);
+                    paged.extend(nums(q.run(&rows, all)).1);
                 }
                 assert_eq!(paged, whole, "{sort:?} desc={desc}");
             }
         }
-        let (total, _) = query().run(rows.iter(), |r| r.group == h);
+        let (total, _) = query().run(&rows, |r| r.group == h);
         assert_eq!(total, 1);
+    }
+
+    #[test]
+    fn kept_orders_match_a_rebuild_after_inserts_and_changes() {
+        let g = GroupId::generate();
+        let names = ["Zoe", "adam", "Émile", "bob", "Carla", "adam"];
+        let subjects = [
+            "Refund",
+            "invoice",
+            "Parcel lost",
+            "refund",
+            "Àpropos",
+            "Invoice",
+        ];
+        let mut rows = TicketRows::default();
+        let mut seed = 7u64;
+        for i in 0..60u64 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let n = if i < 30 {
+                1001 + i
+            } else {
+                1001 + (seed >> 33) % 30
+            };
+            let t = ticket(
+                n,
+                subjects[((seed >> 20) % 6) as usize],
+                names[((seed >> 40) % 6) as usize],
+                g,
+                TicketStatus::Open,
+            );
+            rows.put(TicketRow::of(&t));
+            let rebuilt = TicketRows::from_rows(rows.iter().cloned().collect());
+            assert_eq!(rows.by_subject, rebuilt.by_subject, "after {i} puts");
+            assert_eq!(rows.by_requester, rebuilt.by_requester, "after {i} puts");
+        }
+        assert_eq!(rows.iter().count(), 30);
+        let numbers: Vec<u64> = rows.iter().map(|r| r.number).collect();
+        assert_eq!(numbers, (1001..1031).collect::<Vec<_>>());
     }
 }

@@ -16,7 +16,7 @@ use super::records::{decode, encode};
 use super::{abort, tx_done, Store, StoreError, TxResult};
 use crate::domain::offline::OfflineMessage;
 use crate::domain::ticket::{Ticket, FIRST_NUMBER};
-use crate::domain::ticket_list::TicketRow;
+use crate::domain::ticket_list::{TicketRow, TicketRows};
 use crate::domain::ChatId;
 use serde::{Deserialize, Serialize};
 use sled::transaction::TransactionalTree;
@@ -47,22 +47,13 @@ impl From<TicketRecord> for Ticket {
     }
 }
 
-/// The in-memory rows of every ticket, in number order: numbers are
-/// gap-free from [`FIRST_NUMBER`], so a ticket's row is at `number - 1001`
-/// and the rows lie in one block of memory (a scan of 100,000 is a few ms).
+/// The in-memory rows of every ticket (see [`TicketRows`]).
 #[derive(Default)]
-pub(super) struct TicketIndex(Vec<TicketRow>);
+pub(super) struct TicketIndex(TicketRows);
 
 impl TicketIndex {
     fn insert(&mut self, row: TicketRow) {
-        let at = row.number.saturating_sub(FIRST_NUMBER) as usize;
-        match self.0.get_mut(at) {
-            Some(r) if r.number == row.number => *r = row,
-            _ => match self.0.binary_search_by_key(&row.number, |r| r.number) {
-                Ok(i) => self.0[i] = row,
-                Err(i) => self.0.insert(i, row),
-            },
-        }
+        self.0.put(row);
     }
 }
 
@@ -173,13 +164,13 @@ impl Store {
     pub(super) fn load_ticket_index(
         trees: &super::trees::Trees,
     ) -> Result<TicketIndex, StoreError> {
-        let mut index = TicketIndex::default();
+        let mut rows = Vec::new();
         for kv in trees.ticketno_ticket.iter() {
             let (_, v) = kv?;
             let t: Ticket = decode::<TicketRecord, _>("ticket", &v)?;
-            index.insert(TicketRow::of(&t));
+            rows.push(TicketRow::of(&t));
         }
-        Ok(index)
+        Ok(TicketIndex(TicketRows::from_rows(rows)))
     }
 
     fn index_write(&self) -> std::sync::RwLockWriteGuard<'_, TicketIndex> {
@@ -333,7 +324,7 @@ impl Store {
     }
 
     /// Runs `f` over the list index.
-    pub fn with_ticket_rows<T>(&self, f: impl FnOnce(&[TicketRow]) -> T) -> T {
+    pub fn with_ticket_rows<T>(&self, f: impl FnOnce(&TicketRows) -> T) -> T {
         let index = self
             .ticket_index
             .read()

@@ -161,9 +161,7 @@ pub async fn list(
     let view = state.config.chat.staff_view();
     let url = state.config.public_url();
     let (total, tickets) = state.store.with_ticket_rows(|rows| {
-        let (total, page) = query.run(rows.iter(), |r| {
-            ticket::can_see(&staff, r.group, r.assignee)
-        });
+        let (total, page) = query.run(rows, |r| ticket::can_see(&staff, r.group, r.assignee));
         let rows: Vec<TicketListRow> = page
             .into_iter()
             .map(|r| list_row(r, &names, view, &url))
