@@ -172,8 +172,9 @@ fn reply_hint(number: u64) -> String {
     format!("To add anything, reply to this mail and keep \"#{number}\" in the subject.\n")
 }
 
-/// The mails a ticket's change sends its requester: one when it is made,
-/// one each time it becomes solved. None without a requester's address.
+/// The mails a ticket's change sends its requester: one when it is made
+/// (or when their address first becomes known), one each time it becomes
+/// solved. None without a requester's address.
 pub fn ticket_mails(
     before: Option<&Ticket>,
     after: &Ticket,
@@ -187,7 +188,9 @@ pub fn ticket_mails(
     let subject = from.text(&after.subject);
     let name = from.text(&after.requester.name);
     let mut out = Vec::new();
-    if before.is_none() {
+    // Made now, or the requester's address is known only now (a message
+    // left after a missed chat): they hear of it once.
+    if before.is_none_or(|b| b.requester.email.is_none()) {
         let mut body = format!(
             "Hello {name},\n\nThank you for getting in touch. We have your request and will answer \
              as soon as we can.\n\nYour reference: #{n}\nSubject: {subject}\n"
@@ -340,9 +343,15 @@ mod tests {
     }
 
     #[test]
-    fn no_address_no_mail() {
+    fn no_address_no_mail_until_one_is_known() {
         let t = ticket(None);
         assert!(ticket_mails(None, &t, &sender(), 1).is_empty());
+        let mut later = t.clone();
+        later.requester.email = Some("vera@example.com".into());
+        let mails = ticket_mails(Some(&t), &later, &sender(), 2);
+        assert_eq!(mails.len(), 1);
+        assert_eq!(mails[0].kind, MailKind::TicketCreated);
+        assert!(ticket_mails(Some(&later), &later, &sender(), 3).is_empty());
     }
 
     #[test]

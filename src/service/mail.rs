@@ -152,6 +152,12 @@ pub async fn outbox(state: &AppState, q: MailQuery) -> Result<MailOutbox, AppErr
             message: "limit: must be between 1 and 200".into(),
         });
     }
+    if q.ticket == Some(0) {
+        return Err(AppError::BadRequest {
+            code: "invalid_field",
+            message: "ticket: ticket numbers start at 1".into(),
+        });
+    }
     let (only, ticket) = (q.state, q.ticket);
     let (mails, counts) = state
         .read(move |s| {

@@ -629,3 +629,65 @@ async fn without_mail_set_up_nothing_is_queued_and_staff_are_told() {
         (409, Some("mail_not_configured"))
     );
 }
+
+#[actix_web::test]
+async fn a_missed_chat_mails_its_requester_once_their_address_is_known() {
+    let sink = Sink::start();
+    let port = sink.port;
+    let desk = Desk::new_with("manual", |c| {
+        no_limits(c);
+        mail_to(c, port);
+    })
+    .await;
+    let r = desk
+        .owner
+        .patch(
+            &format!("/api/groups/{}", desk.group),
+            json!({"queue_timeout_secs": 60}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let (_ann, _) = desk.agent("Ann", 2).await;
+    let (_chat, token) = desk
+        .start_chat("Vera", "Is the blue kettle in stock?")
+        .await;
+    let mut vera = Ws::visitor(&desk.app, &token, 0).await;
+    desk.app.advance(Duration::from_secs(61));
+    desk.app.running().state.engine.tick().await;
+    vera.until(|f| f["type"] == "chat_ended").await;
+    crate::tickets::tickets_until(&desk.owner, "source=missed_chat", 1).await;
+    // No address yet: nothing is mailed.
+    let outbox = outbox_until(&desk.owner, "", |_| true).await;
+    assert_eq!(
+        outbox["counts"],
+        json!({"pending": 0, "failed": 0, "sent": 0})
+    );
+
+    // The message left after the miss names the address: one mail.
+    let mut form = offline(
+        &desk.group,
+        "vera@example.com",
+        "Please email me when it is back",
+    );
+    form["chat_token"] = json!(token);
+    let r = desk
+        .app
+        .client()
+        .post("/api/visitor/offline_messages", form)
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let number = r.json["ticket"].as_u64().expect("ticket");
+    let got = sink.until(1).await;
+    assert_eq!(got[0].to, ["vera@example.com"]);
+    assert_eq!(
+        got[0].header("Subject"),
+        Some(format!("[#{number}] Is the blue kettle in stock?"))
+    );
+    assert!(
+        got[0].body().contains("> Please email me when it is back"),
+        "{}",
+        got[0].body()
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(sink.mails().len(), 1);
+}
