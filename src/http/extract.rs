@@ -101,6 +101,18 @@ impl FromRequest for AdminAuth {
     }
 }
 
+/// A visitor's request that starts something (a chat, an offline message,
+/// a transcript mail): taken from its address's start limit (429 past it),
+/// and the page's origin when it is another site's.
+pub fn visitor_start(state: &AppState, req: &HttpRequest) -> Result<Option<String>, AppError> {
+    state
+        .visitor_limits
+        .starts
+        .take(&client_addr(req), state.now())
+        .map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs })?;
+    Ok(crate::http::middleware::foreign_origin(req))
+}
+
 /// The client's address as seen on the socket (never a forwarded header,
 /// which a client could forge to dodge sign-in limiting).
 pub fn client_addr(req: &HttpRequest) -> String {

@@ -125,7 +125,7 @@ pub struct MailQuery {
     /// Only mail in this state.
     pub state: Option<MailState>,
     /// Only the mails of this ticket.
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 4294967295_u64)]
     pub ticket: Option<u64>,
     /// At most this many, newest first (1 to 200, default 50).
     #[param(minimum = 1, maximum = 200)]
@@ -152,10 +152,10 @@ pub async fn outbox(state: &AppState, q: MailQuery) -> Result<MailOutbox, AppErr
             message: "limit: must be between 1 and 200".into(),
         });
     }
-    if q.ticket == Some(0) {
+    if q.ticket.is_some_and(|n| n == 0 || n > u64::from(u32::MAX)) {
         return Err(AppError::BadRequest {
             code: "invalid_field",
-            message: "ticket: ticket numbers start at 1".into(),
+            message: "ticket: must be a ticket number, between 1 and 4294967295".into(),
         });
     }
     let (only, ticket) = (q.state, q.ticket);

@@ -205,6 +205,18 @@ async fn outbox_until(owner: &Client, query: &str, ok: impl Fn(&Value) -> bool) 
     }
 }
 
+/// A sink, and a desk of `routing` mailing through it.
+async fn mailing_desk(routing: &str) -> (Sink, Desk) {
+    let sink = Sink::start();
+    let port = sink.port;
+    let desk = Desk::new_with(routing, |c| {
+        no_limits(c);
+        mail_to(c, port);
+    })
+    .await;
+    (sink, desk)
+}
+
 /// A desk on the data folder `dir` (again), mailing through `port`.
 async fn desk_on(dir: &std::path::Path, port: u16) -> livedesk::app::RunningApp {
     let mut config = test_config(&dir.join("data"));
@@ -227,13 +239,8 @@ async fn owner_of(app: &livedesk::app::RunningApp) -> Client {
 
 #[actix_web::test]
 async fn the_requester_is_mailed_once_per_event_and_not_again_after_a_restart() {
-    let sink = Sink::start();
+    let (sink, desk) = mailing_desk("round_robin").await;
     let port = sink.port;
-    let desk = Desk::new_with("round_robin", |c| {
-        no_limits(c);
-        mail_to(c, port);
-    })
-    .await;
     let r = desk
         .app
         .client()
@@ -396,13 +403,7 @@ async fn mail_waits_while_the_relay_is_down_and_goes_once_after_a_restart() {
 
 #[actix_web::test]
 async fn a_refused_mail_fails_at_once_and_an_admin_sends_it_again() {
-    let sink = Sink::start();
-    let port = sink.port;
-    let desk = Desk::new_with("round_robin", |c| {
-        no_limits(c);
-        mail_to(c, port);
-    })
-    .await;
+    let (sink, desk) = mailing_desk("round_robin").await;
     let r = desk
         .app
         .client()
@@ -488,13 +489,7 @@ async fn a_refused_mail_fails_at_once_and_an_admin_sends_it_again() {
 
 #[actix_web::test]
 async fn the_visitor_gets_one_transcript_of_an_ended_chat_without_whispers() {
-    let sink = Sink::start();
-    let port = sink.port;
-    let desk = Desk::new_with("round_robin", |c| {
-        no_limits(c);
-        mail_to(c, port);
-    })
-    .await;
+    let (sink, desk) = mailing_desk("round_robin").await;
     let info = desk.app.client().get("/api/visitor/widget").await;
     assert_eq!(info.json["transcript_by_email"], true, "{}", info.text);
     let (mut ann, _) = desk.agent("Ann", 3).await;
@@ -632,29 +627,9 @@ async fn without_mail_set_up_nothing_is_queued_and_staff_are_told() {
 
 #[actix_web::test]
 async fn a_missed_chat_mails_its_requester_once_their_address_is_known() {
-    let sink = Sink::start();
-    let port = sink.port;
-    let desk = Desk::new_with("manual", |c| {
-        no_limits(c);
-        mail_to(c, port);
-    })
-    .await;
-    let r = desk
-        .owner
-        .patch(
-            &format!("/api/groups/{}", desk.group),
-            json!({"queue_timeout_secs": 60}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    let (_ann, _) = desk.agent("Ann", 2).await;
-    let (_chat, token) = desk
-        .start_chat("Vera", "Is the blue kettle in stock?")
-        .await;
-    let mut vera = Ws::visitor(&desk.app, &token, 0).await;
-    desk.app.advance(Duration::from_secs(61));
-    desk.app.running().state.engine.tick().await;
-    vera.until(|f| f["type"] == "chat_ended").await;
+    let (sink, desk) = mailing_desk("manual").await;
+    let (_chat, token, _ann) =
+        crate::tickets::missed_chat(&desk, "Is the blue kettle in stock?").await;
     crate::tickets::tickets_until(&desk.owner, "source=missed_chat", 1).await;
     // No address yet: nothing is mailed.
     let outbox = outbox_until(&desk.owner, "", |_| true).await;

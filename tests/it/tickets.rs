@@ -148,9 +148,10 @@ async fn an_offline_message_makes_exactly_one_ticket_and_numbers_run_on_across_a
     again.stop().await.expect("stop");
 }
 
-#[actix_web::test]
-async fn a_missed_chat_makes_one_ticket_and_the_message_left_after_it_joins_that_ticket() {
-    let desk = Desk::new("manual").await;
+/// Visitor Vera's chat in `desk` (a manual group) waits past a 60 s queue
+/// timeout with agent Ann on and nobody taking it: a missed chat. Returns
+/// (chat id, token, Ann's socket) once Vera is told it ended.
+pub async fn missed_chat(desk: &Desk, question: &str) -> (String, String, Ws) {
     let r = desk
         .owner
         .patch(
@@ -159,14 +160,19 @@ async fn a_missed_chat_makes_one_ticket_and_the_message_left_after_it_joins_that
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let (_ann, _) = desk.agent("Ann", 2).await;
-    let (chat, token) = desk
-        .start_chat("Vera", "Is the blue kettle in stock?")
-        .await;
+    let (ann, _) = desk.agent("Ann", 2).await;
+    let (chat, token) = desk.start_chat("Vera", question).await;
     let mut vera = Ws::visitor(&desk.app, &token, 0).await;
     desk.app.advance(Duration::from_secs(61));
     desk.app.running().state.engine.tick().await;
     vera.until(|f| f["type"] == "chat_ended").await;
+    (chat, token, ann)
+}
+
+#[actix_web::test]
+async fn a_missed_chat_makes_one_ticket_and_the_message_left_after_it_joins_that_ticket() {
+    let desk = Desk::new("manual").await;
+    let (chat, token, _ann) = missed_chat(&desk, "Is the blue kettle in stock?").await;
     let list = tickets_until(&desk.owner, "source=missed_chat", 1).await;
     let row = &list["tickets"][0];
     assert_eq!(row["subject"], "Is the blue kettle in stock?");

@@ -3,8 +3,7 @@
 
 use crate::domain::MailId;
 use crate::error::{AppError, ErrorBody};
-use crate::http::extract::{client_addr, AdminAuth};
-use crate::http::middleware::foreign_origin;
+use crate::http::extract::{visitor_start, AdminAuth};
 use crate::service::mail::{
     self, MailOutbox, MailQuery, MailView, TranscriptQueued, TranscriptRequest,
 };
@@ -55,12 +54,7 @@ pub async fn post_transcript(
     req: HttpRequest,
     body: web::Json<TranscriptRequest>,
 ) -> Result<HttpResponse, AppError> {
-    state
-        .visitor_limits
-        .starts
-        .take(&client_addr(&req), state.now())
-        .map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs })?;
-    let foreign = foreign_origin(&req);
+    let foreign = visitor_start(&state, &req)?;
     let (queued, new) = mail::transcript(&state, body.into_inner(), foreign).await?;
     Ok(if new {
         HttpResponse::Created().json(queued)

@@ -7,7 +7,7 @@ use crate::domain::chat::StartChatRequest;
 use crate::domain::ChatId;
 use crate::engine::{Command, Started};
 use crate::error::{AppError, ErrorBody};
-use crate::http::extract::client_addr;
+use crate::http::extract::visitor_start;
 use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -49,13 +49,7 @@ pub async fn post_chat(
     req: HttpRequest,
     body: web::Json<StartChatRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let addr = client_addr(&req);
-    state
-        .visitor_limits
-        .starts
-        .take(&addr, state.now())
-        .map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs })?;
-    let foreign = crate::http::middleware::foreign_origin(&req);
+    let foreign = visitor_start(&state, &req)?;
     let req = body.into_inner();
     if foreign.is_some() {
         let id = req.group;

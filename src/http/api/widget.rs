@@ -3,7 +3,7 @@
 
 use crate::domain::offline::NewOfflineMessage;
 use crate::error::{AppError, ErrorBody};
-use crate::http::extract::{client_addr, StaffAuth};
+use crate::http::extract::{visitor_start, StaffAuth};
 use crate::http::middleware::foreign_origin;
 use crate::service::widget::{
     self, OfflineLeft, OfflinePage, OfflineQuery, WidgetInfo, WidgetQuery,
@@ -37,12 +37,7 @@ pub async fn post_offline_message(
     req: HttpRequest,
     body: web::Json<NewOfflineMessage>,
 ) -> Result<HttpResponse, AppError> {
-    state
-        .visitor_limits
-        .starts
-        .take(&client_addr(&req), state.now())
-        .map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs })?;
-    let foreign = foreign_origin(&req);
+    let foreign = visitor_start(&state, &req)?;
     Ok(HttpResponse::Created().json(widget::leave(&state, body.into_inner(), foreign).await?))
 }
 
