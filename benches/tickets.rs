@@ -129,6 +129,14 @@ fn main() {
             false,
         ),
         (
+            "admin: search a word every ticket has",
+            TicketQuery {
+                words: words("example.com"),
+                ..base.clone()
+            },
+            false,
+        ),
+        (
             "agent (2 groups): open, by priority",
             TicketQuery {
                 statuses: vec![TicketStatus::Open],

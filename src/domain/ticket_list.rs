@@ -209,6 +209,16 @@ impl TicketQuery {
             .map(|w| memchr::memmem::Finder::new(w.as_bytes()))
             .collect();
         let keep = |r: &TicketRow| visible(r) && self.keeps(r, &finders);
+        if let Some((first, rest)) = finders.split_first() {
+            // A search: the rows whose text has the first word, found in
+            // one pass over the text of every row, then the rest as usual.
+            let found = rows.text.rows_with(first);
+            let keep = |r: &TicketRow| visible(r) && self.keeps(r, rest);
+            return self.sorted(
+                found.iter().filter_map(|&i| rows.rows.get(i as usize)),
+                keep,
+            );
+        }
         let order = match self.sort {
             TicketSort::Subject => &rows.by_subject,
             TicketSort::Requester => &rows.by_requester,
@@ -286,6 +296,83 @@ pub struct TicketRows {
     rows: Vec<TicketRow>,
     by_subject: Vec<u32>,
     by_requester: Vec<u32>,
+    text: SearchText,
+}
+
+/// Every row's search text in one buffer, each ended by a NUL, so a word
+/// is looked for in one pass at memchr's speed instead of one call per
+/// row. A changed row's old text is blanked (NULs match no word) and its
+/// new text appended; the buffer is rebuilt once half of it is blank.
+#[derive(Debug, Default)]
+struct SearchText {
+    bytes: Vec<u8>,
+    /// (start in `bytes`, row position), by start; `u32::MAX`: blanked.
+    spans: Vec<(u32, u32)>,
+    /// Each row's entry in `spans`.
+    span_of: Vec<u32>,
+    blank: usize,
+}
+
+impl SearchText {
+    fn of(rows: &[TicketRow]) -> Self {
+        let mut t = Self::default();
+        for (i, r) in rows.iter().enumerate() {
+            t.append(i as u32, &r.haystack);
+        }
+        t
+    }
+
+    fn append(&mut self, row: u32, text: &str) {
+        let at = self.bytes.len() as u32;
+        // A NUL in a subject would end its text early: never matched there.
+        self.bytes
+            .extend(text.bytes().map(|b| if b == 0 { b' ' } else { b }));
+        self.bytes.push(0);
+        let span = self.spans.len() as u32;
+        self.spans.push((at, row));
+        match self.span_of.get_mut(row as usize) {
+            Some(s) => *s = span,
+            None => self.span_of.push(span),
+        }
+    }
+
+    /// Row `row`'s text is now `text`.
+    fn changed(&mut self, rows: &[TicketRow], row: u32, text: &str) {
+        if let Some(&span) = self.span_of.get(row as usize) {
+            let (start, _) = self.spans[span as usize];
+            let end = self
+                .spans
+                .get(span as usize + 1)
+                .map_or(self.bytes.len(), |s| s.0 as usize);
+            self.bytes[start as usize..end].fill(0);
+            self.spans[span as usize].1 = u32::MAX;
+            self.blank += end - start as usize;
+        }
+        self.append(row, text);
+        if self.blank > self.bytes.len() / 2 {
+            *self = Self::of(rows);
+        }
+    }
+
+    /// Positions of the rows whose text has `word`, ascending, once each.
+    fn rows_with(&self, word: &memchr::memmem::Finder<'_>) -> Vec<u32> {
+        let mut out: Vec<u32> = Vec::new();
+        let mut span = 0usize;
+        for at in word.find_iter(&self.bytes) {
+            let at = at as u32;
+            // Hits come in order: move forward to the span holding `at`.
+            while span + 1 < self.spans.len() && self.spans[span + 1].0 <= at {
+                span += 1;
+            }
+            let row = self.spans[span].1;
+            if row != u32::MAX && out.last() != Some(&row) {
+                out.push(row);
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
 }
 
 impl TicketRows {
@@ -294,6 +381,7 @@ impl TicketRows {
         rows.sort_unstable_by_key(|r| r.number);
         rows.dedup_by_key(|r| r.number);
         let mut index = Self {
+            text: SearchText::of(&rows),
             rows,
             ..Self::default()
         };
@@ -344,7 +432,13 @@ impl TicketRows {
                     let p = order.partition_point(|&p| cmp(&rows[p as usize], &row).is_lt());
                     order.insert(p, i as u32);
                 }
-                self.rows[i] = row;
+                if self.rows[i].haystack != row.haystack {
+                    let text = row.haystack.clone();
+                    self.rows[i] = row;
+                    self.text.changed(&self.rows, i as u32, &text);
+                } else {
+                    self.rows[i] = row;
+                }
             }
             Err(i) if i == self.rows.len() => {
                 let rows = &self.rows;
@@ -356,12 +450,14 @@ impl TicketRows {
                     .partition_point(|&p| by_requester(&rows[p as usize], &row).is_lt());
                 self.by_subject.insert(s, i as u32);
                 self.by_requester.insert(r, i as u32);
+                self.text.append(i as u32, &row.haystack);
                 self.rows.push(row);
             }
             // A number out of line (never in normal operation): rebuild.
             Err(i) => {
                 self.rows.insert(i, row);
                 self.reorder();
+                self.text = SearchText::of(&self.rows);
             }
         }
     }
@@ -517,6 +613,13 @@ mod tests {
             let rebuilt = TicketRows::from_rows(rows.iter().cloned().collect());
             assert_eq!(rows.by_subject, rebuilt.by_subject, "after {i} puts");
             assert_eq!(rows.by_requester, rebuilt.by_requester, "after {i} puts");
+            for word in ["refund", "adam", "é", "parcel lost", "example.com"] {
+                let f = memchr::memmem::Finder::new(word.as_bytes());
+                let scanned: Vec<u32> = (0..rows.rows.len() as u32)
+                    .filter(|&p| rows.rows[p as usize].haystack.contains(word))
+                    .collect();
+                assert_eq!(rows.text.rows_with(&f), scanned, "{word:?} after {i} puts");
+            }
         }
         assert_eq!(rows.iter().count(), 30);
         let numbers: Vec<u64> = rows.iter().map(|r| r.number).collect();
