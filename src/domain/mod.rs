@@ -13,6 +13,7 @@ pub mod masking;
 pub mod offline;
 pub mod permissions;
 pub mod rate;
+pub mod rating;
 pub mod routing;
 pub mod shift;
 pub mod staff;

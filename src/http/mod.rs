@@ -192,6 +192,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         ),
                 )
                 .service(
+                    resource("/visitor/rating")
+                        .route(post().to(api::widget::post_rating))
+                        .route(
+                            web::method(actix_web::http::Method::OPTIONS)
+                                .to(api::widget::options_rating),
+                        ),
+                )
+                .service(
                     resource("/visitor/transcript")
                         .route(post().to(api::mail::post_transcript))
                         .route(

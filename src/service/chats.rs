@@ -104,6 +104,8 @@ pub struct Transcript {
     /// Every transfer, oldest first: who handed it on, to whom (an agent's
     /// or a group's id), the wrap-up reason of their part, and when.
     pub handoffs: Vec<Handoff>,
+    /// The visitor's rating, once given (the comment masked as messages are).
+    pub rating: Option<super::ratings::RatingView>,
 }
 
 pub(crate) async fn names(
@@ -211,6 +213,7 @@ pub async fn transcript(
     // websocket's rule). On a disk that cannot take writes this fails, and
     // the transcript is refused rather than showing a message that a
     // restart would not have.
+    let rating = state.read(move |s| s.rating_of(id)).await?;
     state.store.durable().await?;
     let (groups, staff) = names(state).await?;
     let row = ChatRow::new(
@@ -224,5 +227,6 @@ pub async fn transcript(
         chat: row,
         messages,
         handoffs: chat.handoffs,
+        rating: rating.map(|r| super::ratings::shown(r, view)),
     })
 }

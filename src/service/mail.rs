@@ -237,25 +237,7 @@ pub async fn transcript(
         });
     }
     let to = validate::email(&req.email)?;
-    let unknown = || AppError::NotFound {
-        code: "chat_not_found",
-        message: "no chat has this token".into(),
-    };
-    if req.chat_token.is_empty() || req.chat_token.len() > 100 {
-        return Err(unknown());
-    }
-    let hash = super::auth::token_hash(&req.chat_token);
-    let chat = state
-        .read(move |s| match s.chat_id_by_token(&hash)? {
-            Some(id) => s.chat(id),
-            None => Ok(None),
-        })
-        .await?
-        .ok_or_else(unknown)?;
-    let group = chat.group;
-    if let Some(g) = state.read(move |s| s.group(group)).await? {
-        super::widget::check_site(&g, foreign.as_deref())?;
-    }
+    let chat = super::widget::visitor_chat(state, &req.chat_token, foreign).await?;
     if chat.state != ChatState::Ended {
         return Err(AppError::Conflict {
             code: "chat_not_ended",

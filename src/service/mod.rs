@@ -10,6 +10,7 @@ pub mod mail;
 pub mod passwords;
 pub mod preview;
 pub mod rate;
+pub mod ratings;
 pub mod setup;
 pub mod shifts;
 pub mod staff;

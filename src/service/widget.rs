@@ -174,6 +174,36 @@ pub async fn info(
     })
 }
 
+/// The chat a visitor's token opens, from a page of `foreign` origin when
+/// another site's (checked against the chat's group); 404 `chat_not_found`
+/// for a token that opens none.
+pub(crate) async fn visitor_chat(
+    state: &AppState,
+    token: &str,
+    foreign: Option<String>,
+) -> Result<crate::domain::chat::Chat, AppError> {
+    let unknown = || AppError::NotFound {
+        code: "chat_not_found",
+        message: "no chat has this token".into(),
+    };
+    if token.is_empty() || token.len() > 100 {
+        return Err(unknown());
+    }
+    let hash = super::auth::token_hash(token);
+    let chat = state
+        .read(move |s| match s.chat_id_by_token(&hash)? {
+            Some(id) => s.chat(id),
+            None => Ok(None),
+        })
+        .await?
+        .ok_or_else(unknown)?;
+    let group = chat.group;
+    if let Some(g) = state.read(move |s| s.group(group)).await? {
+        check_site(&g, foreign.as_deref())?;
+    }
+    Ok(chat)
+}
+
 /// The answer to leaving an offline message.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct OfflineLeft {

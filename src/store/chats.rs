@@ -436,10 +436,12 @@ impl Store {
                 &t.open_chatid,
                 &t.groupid_chatid,
                 &t.staffid_chatid,
+                &t.chatid_rating,
             )
-                .transaction(|(chats, open, by_group, by_staff)| {
+                .transaction(|(chats, open, by_group, by_staff, ratings)| {
                     chats.remove(&id.to_bytes()[..])?;
                     open.remove(&id.to_bytes()[..])?;
+                    ratings.remove(&id.to_bytes()[..])?;
                     for g in &groups {
                         by_group.remove(&pair(*g, id)[..])?;
                     }

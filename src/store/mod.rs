@@ -13,6 +13,7 @@ pub mod keys;
 mod mail;
 mod migrate;
 mod offline;
+mod ratings;
 pub mod records;
 mod sessions;
 mod settings;

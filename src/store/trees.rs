@@ -60,6 +60,9 @@ pub const TICKETNO_MAILID: &str = "ticketno_mailid";
 /// Chat id → mail id: the one transcript mail a chat may send.
 pub const CHATID_MAILID: &str = "chatid_mailid";
 
+/// Chat id → versioned rating record: the visitor's one rating of a chat.
+pub const CHATID_RATING: &str = "chatid_rating";
+
 /// Shift id → versioned shift record.
 pub const SHIFTID_SHIFT: &str = "shiftid_shift";
 /// Group id → versioned record of its own hours and closed dates.
@@ -94,6 +97,7 @@ pub const ALL: &[&str] = &[
     DUE_MAILID,
     TICKETNO_MAILID,
     CHATID_MAILID,
+    CHATID_RATING,
 ];
 
 /// The opened trees.
@@ -126,6 +130,7 @@ pub struct Trees {
     pub(crate) due_mailid: Tree,
     pub(crate) ticketno_mailid: Tree,
     pub(crate) chatid_mailid: Tree,
+    pub(crate) chatid_rating: Tree,
 }
 
 impl Trees {
@@ -158,6 +163,7 @@ impl Trees {
             due_mailid: db.open_tree(DUE_MAILID)?,
             ticketno_mailid: db.open_tree(TICKETNO_MAILID)?,
             chatid_mailid: db.open_tree(CHATID_MAILID)?,
+            chatid_rating: db.open_tree(CHATID_RATING)?,
         })
     }
 }

@@ -1,7 +1,7 @@
 //! The widget's REST side over HTTP: what a page is told about its groups,
 //! offline messages (validation, storage, who sees them, masking), the
 //! queue timeout that ends a chat as missed, sneak peek off, and the
-//! panel's framing policy.
+//! panel's framing policy; the visitor's rating of a chat.
 
 use crate::harness::*;
 use serde_json::json;
@@ -436,4 +436,97 @@ async fn a_group_may_list_its_own_sites_for_its_widget() {
     };
     assert!(csp(sales.clone()).await.contains(sales_site));
     assert!(!csp(desk.group.clone()).await.contains(sales_site));
+}
+
+#[actix_web::test]
+async fn a_visitor_rates_an_answered_chat_once_and_staff_see_it_masked() {
+    let desk = Desk::new("round_robin").await;
+    let (mut ann, _) = desk.agent("Ann", 3).await;
+    let (chat, token) = desk.start_chat("Vera", "Hi").await;
+    ann.expect("offer").await;
+    ann.send(json!({"type": "accept", "chat_id": chat})).await;
+    ann.expect("chat_joined").await;
+    let visitor = desk.app.client();
+    let rate = |score: &str, comment: &str| json!({"chat_token": token, "score": score, "comment": comment});
+    let r = visitor.post("/api/visitor/rating", rate("good", "")).await;
+    assert_eq!(
+        (r.status, r.json["error"]["code"].as_str()),
+        (409, Some("chat_not_ended")),
+        "{}",
+        r.text
+    );
+
+    let mut vera = Ws::visitor(&desk.app, &token, 0).await;
+    vera.send(json!({"type": "end"})).await;
+    ann.expect("chat_ended").await;
+    let r = visitor.post("/api/visitor/rating", rate("meh", "")).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    let r = visitor
+        .post("/api/visitor/rating", rate("good", &"x".repeat(1001)))
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    let r = visitor
+        .post(
+            "/api/visitor/rating",
+            json!({"chat_token": "nope", "score": "good"}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.json["error"]["code"].as_str()),
+        (404, Some("chat_not_found"))
+    );
+    let r = visitor
+        .post(
+            "/api/visitor/rating",
+            rate("good", "  Quick help, call me on +447966197542  "),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.json["score"], "good");
+    assert_eq!(
+        r.json["comment"], "Quick help, call me on +447966197542",
+        "their own words, trimmed"
+    );
+    let r = visitor
+        .post("/api/visitor/rating", rate("bad", "changed my mind"))
+        .await;
+    assert_eq!(
+        (r.status, r.json["error"]["code"].as_str()),
+        (409, Some("already_rated"))
+    );
+
+    // Ann sees it on the transcript, the number masked.
+    let mut ann_c = desk.app.client();
+    ann_c.login("ann@example.com", "staff password 1").await;
+    let t = ann_c.get(&format!("/api/chats/{chat}")).await;
+    assert_eq!(t.status, 200, "{}", t.text);
+    assert_eq!(t.json["rating"]["score"], "good");
+    assert_eq!(
+        t.json["rating"]["comment"],
+        "Quick help, call me on *********7542"
+    );
+    // A chat nobody rated says so.
+    let (other, _) = desk.start_chat("Walt", "Hello").await;
+    let t = desk.owner.get(&format!("/api/chats/{other}")).await;
+    assert!(t.json["rating"].is_null(), "{}", t.text);
+}
+
+#[actix_web::test]
+async fn a_missed_chat_cannot_be_rated() {
+    let desk = Desk::new("manual").await;
+    let (_chat, token, _ann) = crate::tickets::missed_chat(&desk, "Anyone?").await;
+    let r = desk
+        .app
+        .client()
+        .post(
+            "/api/visitor/rating",
+            json!({"chat_token": token, "score": "bad"}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.json["error"]["code"].as_str()),
+        (409, Some("chat_not_answered")),
+        "{}",
+        r.text
+    );
 }

@@ -53,6 +53,8 @@ use utoipa::{Modify, OpenApi};
         widget::get_widget,
         widget::post_offline_message,
         widget::options_offline_messages,
+        widget::post_rating,
+        widget::options_rating,
         widget::list_offline_messages,
         chats::list_chats,
         chats::get_chat,

@@ -5,6 +5,7 @@ use crate::domain::offline::NewOfflineMessage;
 use crate::error::{AppError, ErrorBody};
 use crate::http::extract::{visitor_start, StaffAuth};
 use crate::http::middleware::foreign_origin;
+use crate::service::ratings::{self, RatingRequest, RatingView};
 use crate::service::widget::{
     self, OfflineLeft, OfflinePage, OfflineQuery, WidgetInfo, WidgetQuery,
 };
@@ -39,6 +40,33 @@ pub async fn post_offline_message(
 ) -> Result<HttpResponse, AppError> {
     let foreign = visitor_start(&state, &req)?;
     Ok(HttpResponse::Created().json(widget::leave(&state, body.into_inner(), foreign).await?))
+}
+
+/// Rates an ended chat an agent answered, once (the widget asks when the
+/// chat ends).
+#[utoipa::path(post, path = "/api/visitor/rating", tag = "visitor", request_body = RatingRequest, responses(
+    (status = 201, body = RatingView), (status = 400, body = ErrorBody),
+    (status = 404, body = ErrorBody, description = "`chat_not_found`: no chat has this token"),
+    (status = 403, body = ErrorBody, description = "`origin_not_allowed`"),
+    (status = 409, body = ErrorBody, description = "`already_rated`, `chat_not_ended`, or `chat_not_answered` (a missed chat)"),
+    (status = 429, body = ErrorBody, description = "Too many from this address; see Retry-After")))]
+pub async fn post_rating(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<RatingRequest>,
+) -> Result<HttpResponse, AppError> {
+    let foreign = visitor_start(&state, &req)?;
+    Ok(HttpResponse::Created().json(ratings::rate(&state, body.into_inner(), foreign).await?))
+}
+
+/// The CORS preflight of the rating (as for `/api/visitor/chats`).
+#[utoipa::path(options, path = "/api/visitor/rating", tag = "visitor", responses(
+    (status = 204, description = "Allowed; see the Access-Control-* headers"),
+    (status = 403, body = ErrorBody, description = "`origin_not_allowed`")))]
+pub async fn options_rating() -> HttpResponse {
+    HttpResponse::NoContent()
+        .insert_header(("Allow", "POST, OPTIONS"))
+        .finish()
 }
 
 /// The CORS preflight of the message form (as for `/api/visitor/chats`).
