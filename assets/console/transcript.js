@@ -1,6 +1,6 @@
 // A chat's transcript, opened by its stable link #/chats/{id}: start and
 // end, every message and event (whispers marked), the handoffs with their
-// wrap-up reasons, and the final wrap-up. Remembered in "recently opened".
+// wrap-up reasons, the final wrap-up and the visitor's rating. Remembered in "recently opened".
 import { api } from './api.js';
 import { h, duration, clock } from './dom.js';
 import { remember } from './dashboard.js';
@@ -16,6 +16,8 @@ export async function transcriptView(ctx, id) {
     ['Visitor', r.visitor_name], ['Email', r.visitor_email || '—'], ['Group', r.group_name], ['Agent', r.agent_name || '—'],
     ['Started', clock(r.started_at)], ['Ended', r.ended_at ? clock(r.ended_at) : 'still open'],
     ['Duration', duration(r.duration_secs * 1000)], ['Wrap-up', r.wrap_up || '—'],
+    ['Rating', t.rating ? h('span', { id: 'transcript-rating' }, h('span', { class: `pill rating-${t.rating.score}` }, t.rating.score === 'good' ? 'Good' : 'Bad'),
+      t.rating.comment ? ` “${t.rating.comment}”` : '') : 'not rated'],
   ];
   const toName = (to) => (t.handoffs && /^[0-9a-f-]{36}$/.test(to) ? (staffName(to) !== 'a colleague' ? staffName(to) : groupName(to)) : to);
   return h('section', { id: 'transcript' },

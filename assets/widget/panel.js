@@ -9,6 +9,7 @@
 import { ChatLog, Added, newClientId } from '../shared/chatlog.js';
 import { Link } from './link.js';
 import { transcriptForm } from './transcript.js';
+import { ratingForm } from './rating.js';
 import { h } from '../shared/dom.js';
 
 const LANGUAGES = ['en', 'sv', 'nl'];
@@ -515,9 +516,11 @@ function ended(by) {
     : by.by === 'idle' ? s('ended_idle') : s('ended_visitor');
   const again = h('button', { type: 'button', class: 'primary', id: 'new-chat', text: s('new_chat') });
   again.addEventListener('click', () => { log = new ChatLog(); thread = null; showForm(); });
+  const answered = agentName || log.messages().some((m) => m.kind === 'agent');
+  const rate = answered && kept && kept.token ? ratingForm({ token: kept.token, s, call }) : null;
   const mail = info.transcript_by_email && kept && kept.token
     ? transcriptForm({ token: kept.token, email: kept.email, s, call }) : null;
-  const box2 = h('div', { class: 'ended', id: 'ended' }, h('p', { role: 'status', text: words }), mail, h('div', { class: 'actions' }, again));
+  const box2 = h('div', { class: 'ended', id: 'ended' }, h('p', { role: 'status', text: words }), rate, mail, h('div', { class: 'actions' }, again));
   view.appendChild(box2);
   if (thread) thread.scrollTop = thread.scrollHeight; // the last words stay in sight above the notice
   again.focus({ preventScroll: true });

@@ -548,8 +548,17 @@ async fn a_visitor_on_a_hostile_shop_page_chats_through_navigation_reload_and_a_
     b.enter_parent_frame().await.expect("parent");
     screenshot(&b, "widget-06-ended").await;
 
-    // The transcript by email, to the address given at the start.
+    // The rating: good, with a comment; Ann's transcript shows it.
     enter_panel(&b).await;
+    click(&b, "#rate-good").await;
+    type_into(&b, "#rate-comment", "Quick and kind").await;
+    click(&b, "#rate-send").await;
+    wait_text(&b, "#rate-thanks", "Thank you for your rating!").await;
+    let rated = ann_api.get(&format!("/api/chats/{chat_id}")).await;
+    assert_eq!(rated.json["rating"]["score"], "good", "{}", rated.text);
+    assert_eq!(rated.json["rating"]["comment"], "Quick and kind");
+
+    // The transcript by email, to the address given at the start.
     let prefilled = b
         .execute("return document.getElementById('t-email').value", vec![])
         .await

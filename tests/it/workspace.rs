@@ -393,8 +393,15 @@ async fn two_agents_and_a_manager_run_a_chat_end_to_end_in_the_console() {
     click(&bob, "#wrapup-submit").await;
     vera.expect("chat_ended").await;
     wait_text(&bob, "#ended-note", "Wrap-up: Resolved").await;
+    let r = visitor
+        .post(
+            "/api/visitor/rating",
+            json!({"chat_token": token, "score": "bad", "comment": "Took a while"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
 
-    // The transcript by its stable link shows it all.
+    // The transcript by its stable link shows it all, the rating too.
     bob.goto(&format!("{base}/#/chats/{chat}"))
         .await
         .expect("transcript");
@@ -404,6 +411,7 @@ async fn two_agents_and_a_manager_run_a_chat_end_to_end_in_the_console() {
     wait_text(&bob, "#handoffs", "Ann → Bob").await;
     wait_text(&bob, "#handoffs", "Transferred").await;
     wait_text(&bob, "#transcript", "Resolved").await;
+    wait_text(&bob, "#transcript-rating", "Bad “Took a while”").await;
     no_script_ran(&bob).await;
     shots(&bob, &axe_js, "09-transcript").await;
 
