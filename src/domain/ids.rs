@@ -96,6 +96,24 @@ pub struct ShiftId(Uuid);
 #[schema(value_type = String, format = "uuid")]
 pub struct MailId(Uuid);
 
+/// Identifies one canned response.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(transparent)]
+#[schema(value_type = String, format = "uuid")]
+pub struct CannedId(Uuid);
+
 /// The error for an id that is not a UUID.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("not a valid id (expected a UUID like 0192f1e4-7c2a-7b3e-9a51-3f0c2d8e4b10)")]
@@ -158,6 +176,7 @@ id_impls!(ChatId);
 id_impls!(OfflineMessageId);
 id_impls!(ShiftId);
 id_impls!(MailId);
+id_impls!(CannedId);
 
 impl MailId {
     /// The smallest id of a mail made at `at` (ms): ids before it are older.

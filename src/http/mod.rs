@@ -207,6 +207,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                                 .to(api::mail::options_transcript),
                         ),
                 )
+                .service(
+                    resource("/canned")
+                        .route(get().to(api::canned::list_canned))
+                        .route(post().to(api::canned::post_canned)),
+                )
+                .service(
+                    resource("/canned/{id}")
+                        .route(patch().to(api::canned::patch_canned))
+                        .route(delete().to(api::canned::delete_canned)),
+                )
                 .service(resource("/mail").route(get().to(api::mail::get_mail)))
                 .service(resource("/mail/{id}/retry").route(post().to(api::mail::post_retry)))
                 .service(

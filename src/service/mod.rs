@@ -3,6 +3,7 @@
 //! permission rules, then reads or writes the store through `AppState`.
 
 pub mod auth;
+pub mod canned;
 pub mod chats;
 pub mod groups;
 pub mod limiter;

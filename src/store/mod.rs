@@ -5,6 +5,7 @@
 //! above this module names sled.
 
 pub mod backup;
+mod canned;
 mod chats;
 mod commit;
 mod gate;
@@ -24,6 +25,7 @@ mod staff;
 mod tickets;
 pub mod trees;
 
+pub use canned::CannedRefused;
 pub use chats::Appended;
 pub use keys::TokenHash;
 pub use mail::{MailCounts, Queued, TicketMailRule};

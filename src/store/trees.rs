@@ -63,6 +63,9 @@ pub const CHATID_MAILID: &str = "chatid_mailid";
 /// Chat id → versioned rating record: the visitor's one rating of a chat.
 pub const CHATID_RATING: &str = "chatid_rating";
 
+/// Canned response id → versioned canned response record.
+pub const CANNEDID_CANNED: &str = "cannedid_canned";
+
 /// Shift id → versioned shift record.
 pub const SHIFTID_SHIFT: &str = "shiftid_shift";
 /// Group id → versioned record of its own hours and closed dates.
@@ -98,6 +101,7 @@ pub const ALL: &[&str] = &[
     TICKETNO_MAILID,
     CHATID_MAILID,
     CHATID_RATING,
+    CANNEDID_CANNED,
 ];
 
 /// The opened trees.
@@ -131,6 +135,7 @@ pub struct Trees {
     pub(crate) ticketno_mailid: Tree,
     pub(crate) chatid_mailid: Tree,
     pub(crate) chatid_rating: Tree,
+    pub(crate) cannedid_canned: Tree,
 }
 
 impl Trees {
@@ -164,6 +169,7 @@ impl Trees {
             ticketno_mailid: db.open_tree(TICKETNO_MAILID)?,
             chatid_mailid: db.open_tree(CHATID_MAILID)?,
             chatid_rating: db.open_tree(CHATID_RATING)?,
+            cannedid_canned: db.open_tree(CANNEDID_CANNED)?,
         })
     }
 }

@@ -12,6 +12,8 @@ mod auth;
 mod backup;
 /// The staff console in headless Chromium.
 mod browser;
+/// Canned responses: shared and personal, rights, errors.
+mod canned;
 /// The live desk over websockets: routing, offers, RONA, messages, replay.
 mod chat;
 /// What outside tests found (issue 13): rights on open sockets, floods,

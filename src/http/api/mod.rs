@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod backup;
+pub mod canned;
 pub mod chats;
 pub mod groups;
 pub mod health;
@@ -77,6 +78,10 @@ use utoipa::{Modify, OpenApi};
         tickets::get_ticket,
         tickets::patch_ticket,
         tickets::post_note,
+        canned::list_canned,
+        canned::post_canned,
+        canned::patch_canned,
+        canned::delete_canned,
         mail::get_mail,
         mail::post_retry,
         mail::post_transcript,
@@ -100,6 +105,7 @@ use utoipa::{Modify, OpenApi};
         (name = "shifts", description = "Shifts that switch agents on and off"),
         (name = "tickets", description = "Tickets made from chats and offline messages"),
         (name = "mail", description = "Mail to requesters: the outbox"),
+        (name = "canned", description = "Canned responses"),
     )
 )]
 pub struct ApiDoc;
