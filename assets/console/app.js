@@ -22,6 +22,7 @@ import { managerView } from './manager.js';
 import { settingsView } from './settings.js';
 import { shiftsView } from './shifts.js';
 import { ticketsView } from './tickets.js';
+import { responsesView } from './canned.js';
 
 const SCREENS = [
   // [route, label, view, who sees the link]
@@ -35,6 +36,7 @@ const SCREENS = [
   ['staff', 'Staff', staffView, () => true],
   ['groups', 'Groups', groupsView, () => true],
   ['messages', 'Messages', messagesView, () => true],
+  ['responses', 'Responses', responsesView, () => true],
   ['settings', 'Settings', settingsView, (me) => ['owner', 'admin'].includes(me.role)],
   ['account', 'My account', accountView, () => false],
 ];

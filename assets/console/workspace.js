@@ -3,6 +3,7 @@
 // (Enter sends, Shift+Enter a new line, a live counter, pending messages
 // shown until acknowledged); transfer, invite, leave, end with a wrap-up;
 // monitored chats take whispers only.
+import { attachPicker } from './canned.js';
 import { h, dialog, errorSlot, duration, clock, announce, STATUS_LABEL } from './dom.js';
 import { state, chatList, changed } from './store.js';
 import * as live from './live.js';
@@ -171,7 +172,9 @@ function pane(c, limit) {
   const counter = h('span', { class: 'counter', id: 'compose-counter', 'aria-live': 'polite' });
   const sendErr = h('p', { class: 'form-error', id: 'compose-error', role: 'alert', hidden: true });
   const send = h('button', { type: 'submit', id: 'compose-send' }, 'Send');
-  const form = h('form', { class: 'compose', id: 'compose-form' }, box,
+  // Canned responses (`/` or `#`): its keys come before the box's own.
+  const picker = attachPicker(box, () => ({ visitor: c.chat.visitor.name, agent: me.display_name }));
+  const form = h('form', { class: 'compose', id: 'compose-form' }, picker, box,
     h('div', { class: 'row' }, h('label', { class: 'check' }, whisper, 'Whisper (staff only)'), counter, h('span', { class: 'spacer' }), send), sendErr);
   let typingSent = false; let typingTimer = null;
   const count = () => {

@@ -8,7 +8,7 @@ use crate::error::AppError;
 use crate::state::AppState;
 use crate::store::CannedRefused;
 use serde::Deserialize;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 /// A new canned response.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -58,10 +58,36 @@ fn refused(r: CannedRefused, shortcut: &str) -> AppError {
     }
 }
 
-/// What the caller can insert, by shortcut.
-pub async fn list(state: &AppState, ctx: &AuthContext) -> Result<Vec<Canned>, AppError> {
+/// Query of `GET /api/canned`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct CannedQuery {
+    /// `true`: every response you see, shared ones your own hide included
+    /// (for keeping them); default: what you can insert.
+    pub all: Option<bool>,
+}
+
+/// What the caller can insert, by shortcut (or, `all`, every one they see).
+pub async fn list(
+    state: &AppState,
+    ctx: &AuthContext,
+    q: CannedQuery,
+) -> Result<Vec<Canned>, AppError> {
     let me = ctx.staff.clone();
     let all = state.read(|s| s.all_canned()).await?;
+    if q.all == Some(true) {
+        let mut seen: Vec<Canned> = all
+            .into_iter()
+            .filter(|c| canned::visible(&me, c))
+            .collect();
+        seen.sort_by(|a, b| {
+            a.shortcut
+                .cmp(&b.shortcut)
+                .then(a.owner.is_none().cmp(&b.owner.is_none()))
+        });
+        return Ok(seen);
+    }
     Ok(canned::usable_by(&me, all))
 }
 

@@ -705,6 +705,26 @@ async fn staff_work_tickets_in_the_console() {
     click(&b, "#ticket-new-form button[type=submit]").await;
     wait_text(&b, "#ticket h1", "#1004").await;
 
+    // Canned responses: a shared one added on the Responses screen.
+    b.goto(&format!("{base}/#/responses"))
+        .await
+        .expect("responses");
+    wait_text(&b, "#canned-mine", "None yet").await;
+    type_into(&b, "#canned-shortcut", "refund").await;
+    type_into(
+        &b,
+        "#canned-body",
+        "Hello {visitor_name}, your refund is on its way.",
+    )
+    .await;
+    click(&b, "#canned-shared").await;
+    click(&b, "#canned-save").await;
+    wait_text(&b, "#canned-shared-list", "/refund").await;
+    shots(&b, &axe_js, "responses").await;
+    let r = owner.get("/api/canned").await;
+    assert_eq!(r.json[0]["shortcut"], "refund", "{}", r.text);
+    assert!(r.json[0]["owner"].is_null(), "shared");
+
     // The outbox on Settings: a refused mail, sent again from there.
     let r = visitor
         .post(

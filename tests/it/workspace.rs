@@ -127,6 +127,13 @@ async fn two_agents_and_a_manager_run_a_chat_end_to_end_in_the_console() {
     let support = r.json["id"].as_str().expect("id").to_string();
     let r = owner
         .post(
+            "/api/canned",
+            json!({"shortcut": "thanks", "body": "Thanks for waiting, {visitor_first_name}! {agent_name} here.", "shared": true}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    let r = owner
+        .post(
             "/api/groups",
             json!({"name": "Sales", "offline_when_nobody_online": false}),
         )
@@ -269,6 +276,32 @@ async fn two_agents_and_a_manager_run_a_chat_end_to_end_in_the_console() {
         .await;
     assert_eq!(m["message"]["kind"], "agent");
     wait_text(&ann, "#thread", "It ships today.").await;
+
+    // A canned response: "/tha" opens the picker, Enter inserts it with
+    // the placeholders filled in, Enter again sends it.
+    type_into(&ann, "#compose", "/tha").await;
+    wait_text(&ann, ".canned-list", "/thanks").await;
+    shots_of(&ann, &axe_js, "04b-canned-picker", Some("#compose-form")).await;
+    el(&ann, "#compose")
+        .await
+        .send_keys("\u{E007}")
+        .await
+        .expect("enter");
+    until_js(
+        &ann,
+        "document.getElementById('compose').value === 'Thanks for waiting, Vera! Ann here.'",
+        "the response inserted with the names",
+    )
+    .await;
+    el(&ann, "#compose")
+        .await
+        .send_keys("\u{E007}")
+        .await
+        .expect("enter");
+    vera.until(|f| {
+        f["type"] == "message" && f["message"]["body"] == "Thanks for waiting, Vera! Ann here."
+    })
+    .await;
     until_js(
         &ann,
         "!document.querySelector('#thread .pending')",

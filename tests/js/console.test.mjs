@@ -39,3 +39,18 @@ test('a weekly rule becomes day bands, a night shift split at midnight', async (
   assert.deepEqual(bands({ days: ['sun'], start: '22:00', end: '06:00' }), [[6, 1320, 1440], [0, 0, 360]]);
   assert.deepEqual(bands({ days: ['tue'], start: '08:00', end: '08:00' }), [[1, 480, 1440], [2, 0, 480]], 'end equal to start: 24 hours');
 });
+
+test('canned responses: placeholders filled, the typed shortcut found, fitting ones first', async () => {
+  const { expand, typedShortcut, matching } = await import('../../assets/console/canned.js');
+  assert.equal(expand('Hello {visitor_first_name}, I am {agent_name}. {visitor_name}!', { visitor: 'Vera Lind', agent: 'Ann' }),
+    'Hello Vera, I am Ann. Vera Lind!');
+  assert.equal(expand('{unknown} stays', { visitor: 'V', agent: 'A' }), '{unknown} stays');
+  assert.deepEqual(typedShortcut('Thanks! /gre'), { query: 'gre', start: 8 });
+  assert.deepEqual(typedShortcut('#'), { query: '', start: 0 });
+  assert.equal(typedShortcut('a/b'), null, 'a slash inside a word is no shortcut');
+  assert.equal(typedShortcut('/gre '), null, 'a space ends it');
+  const list = [{ shortcut: 'bye', body: 'See you' }, { shortcut: 'greet', body: 'Hello' }, { shortcut: 'regret', body: 'Sorry' }];
+  assert.deepEqual(matching(list, 'gre').map((c) => c.shortcut), ['greet', 'regret']);
+  assert.deepEqual(matching(list, 'see').map((c) => c.shortcut), ['bye'], 'the text counts too');
+  assert.equal(matching(list, '').length, 3);
+});

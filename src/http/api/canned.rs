@@ -4,7 +4,7 @@ use crate::domain::canned::Canned;
 use crate::domain::CannedId;
 use crate::error::{AppError, ErrorBody};
 use crate::http::extract::StaffAuth;
-use crate::service::canned::{self, CannedPatch, NewCanned};
+use crate::service::canned::{self, CannedPatch, CannedQuery, NewCanned};
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 
@@ -16,14 +16,16 @@ fn id_of(raw: &str) -> Result<CannedId, AppError> {
 }
 
 /// What the caller can insert: the shared responses and their own (their
-/// own hides a shared one with the same shortcut), by shortcut.
-#[utoipa::path(get, path = "/api/canned", tag = "canned", responses(
-    (status = 200, body = [Canned]), (status = 401, body = ErrorBody)))]
+/// own hides a shared one with the same shortcut), by shortcut; with
+/// `all=true` every one they see.
+#[utoipa::path(get, path = "/api/canned", tag = "canned", params(CannedQuery), responses(
+    (status = 200, body = [Canned]), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn list_canned(
     state: web::Data<AppState>,
     who: StaffAuth,
+    query: web::Query<CannedQuery>,
 ) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(canned::list(&state, &who.0).await?))
+    Ok(HttpResponse::Ok().json(canned::list(&state, &who.0, query.into_inner()).await?))
 }
 
 /// Adds a personal response, or a shared one (admins).
