@@ -102,17 +102,7 @@ mod tests {
     use crate::domain::staff::{Role, Staff};
 
     fn staff(role: Role) -> Staff {
-        Staff {
-            id: StaffId::generate(),
-            email: "a@example.com".into(),
-            display_name: "A".into(),
-            role,
-            chat_enabled: true,
-            max_concurrent_chats: 3,
-            groups: vec![],
-            disabled: false,
-            created_at: 0,
-        }
+        Staff::for_tests(role, vec![])
     }
 
     fn canned(shortcut: &str, owner: Option<StaffId>) -> Canned {

@@ -6,136 +6,30 @@ use std::fmt;
 use std::str::FromStr;
 use uuid::Uuid;
 
-/// Identifies one staff member (a login).
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
-#[serde(transparent)]
-#[schema(value_type = String, format = "uuid")]
-pub struct StaffId(Uuid);
-
-/// Identifies one group (a department with its own queue).
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
-#[serde(transparent)]
-#[schema(value_type = String, format = "uuid")]
-pub struct GroupId(Uuid);
-
-/// Identifies one offline message (left with the widget's message form).
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
-#[serde(transparent)]
-#[schema(value_type = String, format = "uuid")]
-pub struct OfflineMessageId(Uuid);
-
-/// Identifies one shift.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
-#[serde(transparent)]
-#[schema(value_type = String, format = "uuid")]
-pub struct ShiftId(Uuid);
-
-/// Identifies one mail in the outbox.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
-#[serde(transparent)]
-#[schema(value_type = String, format = "uuid")]
-pub struct MailId(Uuid);
-
-/// Identifies one canned response.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
-#[serde(transparent)]
-#[schema(value_type = String, format = "uuid")]
-pub struct CannedId(Uuid);
-
-/// The error for an id that is not a UUID.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("not a valid id (expected a UUID like 0192f1e4-7c2a-7b3e-9a51-3f0c2d8e4b10)")]
-pub struct BadId;
-
-/// Identifies one chat.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
-#[serde(transparent)]
-#[schema(value_type = String, format = "uuid")]
-pub struct ChatId(Uuid);
+/// An id type: a UUIDv7 newtype, serialized as its text, with
+/// [`id_impls`].
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(
+            Clone,
+            Copy,
+            Debug,
+            PartialEq,
+            Eq,
+            Hash,
+            PartialOrd,
+            Ord,
+            Serialize,
+            Deserialize,
+            utoipa::ToSchema,
+        )]
+        #[serde(transparent)]
+        #[schema(value_type = String, format = "uuid")]
+        pub struct $name(Uuid);
+        id_impls!($name);
+    };
+}
 
 /// The impls every id type shares: generation, key bytes, text form.
 macro_rules! id_impls {
@@ -170,13 +64,45 @@ macro_rules! id_impls {
     };
 }
 
-id_impls!(StaffId);
-id_impls!(GroupId);
-id_impls!(ChatId);
-id_impls!(OfflineMessageId);
-id_impls!(ShiftId);
-id_impls!(MailId);
-id_impls!(CannedId);
+id_type! {
+    /// Identifies one staff member (a login).
+    StaffId
+}
+
+id_type! {
+    /// Identifies one group (a department with its own queue).
+    GroupId
+}
+
+id_type! {
+    /// Identifies one offline message (left with the widget's message form).
+    OfflineMessageId
+}
+
+id_type! {
+    /// Identifies one shift.
+    ShiftId
+}
+
+id_type! {
+    /// Identifies one mail in the outbox.
+    MailId
+}
+
+id_type! {
+    /// Identifies one canned response.
+    CannedId
+}
+
+/// The error for an id that is not a UUID.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a valid id (expected a UUID like 0192f1e4-7c2a-7b3e-9a51-3f0c2d8e4b10)")]
+pub struct BadId;
+
+id_type! {
+    /// Identifies one chat.
+    ChatId
+}
 
 impl MailId {
     /// The smallest id of a mail made at `at` (ms): ids before it are older.

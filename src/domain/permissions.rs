@@ -135,7 +135,7 @@ pub fn edit_group(actor: &Staff, group: &Group) -> Result<(), Denied> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{NewGroup, StaffId};
+    use crate::domain::NewGroup;
 
     #[test]
     fn chats_are_supervised_by_admins_and_the_managers_of_their_group() {
@@ -148,17 +148,7 @@ mod tests {
     }
 
     fn staff(role: Role, groups: Vec<GroupId>) -> Staff {
-        Staff {
-            id: StaffId::generate(),
-            email: format!("{}@x.io", role.as_str()),
-            display_name: role.as_str().into(),
-            role,
-            chat_enabled: true,
-            max_concurrent_chats: 3,
-            groups,
-            disabled: false,
-            created_at: 0,
-        }
+        Staff::for_tests(role, groups)
     }
 
     fn group() -> Group {

@@ -64,6 +64,22 @@ pub struct Staff {
 }
 
 impl Staff {
+    /// An active staff member of `role` in `groups`, for tests.
+    #[cfg(test)]
+    pub(crate) fn for_tests(role: Role, groups: Vec<GroupId>) -> Self {
+        Self {
+            id: StaffId::generate(),
+            email: format!("{}@x.io", role.as_str()),
+            display_name: role.as_str().into(),
+            role,
+            chat_enabled: true,
+            max_concurrent_chats: 3,
+            groups,
+            disabled: false,
+            created_at: 0,
+        }
+    }
+
     /// Whether this staff member belongs to `group`.
     pub fn in_group(&self, group: GroupId) -> bool {
         self.groups.contains(&group)

@@ -457,17 +457,7 @@ mod tests {
     }
 
     fn staff(role: Role, groups: Vec<GroupId>) -> Staff {
-        Staff {
-            id: StaffId::generate(),
-            email: "a@example.com".into(),
-            display_name: "A".into(),
-            role,
-            chat_enabled: true,
-            max_concurrent_chats: 3,
-            groups,
-            disabled: false,
-            created_at: 0,
-        }
+        Staff::for_tests(role, groups)
     }
 
     #[test]

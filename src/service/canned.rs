@@ -106,9 +106,14 @@ pub async fn create(state: &AppState, ctx: &AuthContext, n: NewCanned) -> Result
         owner: (!n.shared).then_some(ctx.staff.id),
         updated_at: state.now(),
     };
-    let stored = c.clone();
+    stored(state, c).await
+}
+
+/// Writes `c`, or says why the store refused it.
+async fn stored(state: &AppState, c: Canned) -> Result<Canned, AppError> {
+    let copy = c.clone();
     state
-        .write(move |s| s.put_canned(&stored))
+        .write(move |s| s.put_canned(&copy))
         .await?
         .map_err(|r| refused(r, &c.shortcut))?;
     Ok(c)
@@ -145,12 +150,7 @@ pub async fn update(
         c.body = canned::body(b)?;
     }
     c.updated_at = state.now();
-    let stored = c.clone();
-    state
-        .write(move |s| s.put_canned(&stored))
-        .await?
-        .map_err(|r| refused(r, &c.shortcut))?;
-    Ok(c)
+    stored(state, c).await
 }
 
 /// Deletes one of the caller's (or, for admins, a shared one).

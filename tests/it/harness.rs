@@ -561,14 +561,21 @@ impl Desk {
         (ws, id)
     }
 
-    /// Agent Ann (limit 3) owns visitor Vera's chat; both have seen its
-    /// first two messages. Returns (Ann's socket, chat id, Vera's socket).
-    pub async fn owned_chat(&self) -> (Ws, String, Ws) {
+    /// Agent Ann (limit 3) accepted visitor Vera's chat that asks
+    /// `question`. Returns (Ann's socket, chat id, Vera's token).
+    pub async fn answered_chat(&self, question: &str) -> (Ws, String, String) {
         let (mut ann, _) = self.agent("Ann", 3).await;
-        let (chat, token) = self.start_chat("Vera", "Hi").await;
+        let (chat, token) = self.start_chat("Vera", question).await;
         ann.expect("offer").await;
         ann.send(json!({"type": "accept", "chat_id": chat})).await;
         ann.expect("chat_joined").await;
+        (ann, chat, token)
+    }
+
+    /// Agent Ann (limit 3) owns visitor Vera's chat; both have seen its
+    /// first two messages. Returns (Ann's socket, chat id, Vera's socket).
+    pub async fn owned_chat(&self) -> (Ws, String, Ws) {
+        let (mut ann, chat, token) = self.answered_chat("Hi").await;
         ann.messages_until(2).await;
         let mut vera = Ws::visitor(&self.app, &token, 0).await;
         vera.messages_until(2).await;

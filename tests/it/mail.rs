@@ -492,13 +492,7 @@ async fn the_visitor_gets_one_transcript_of_an_ended_chat_without_whispers() {
     let (sink, desk) = mailing_desk("round_robin").await;
     let info = desk.app.client().get("/api/visitor/widget").await;
     assert_eq!(info.json["transcript_by_email"], true, "{}", info.text);
-    let (mut ann, _) = desk.agent("Ann", 3).await;
-    let (chat, token) = desk
-        .start_chat("Vera", "Is the blue kettle in stock?")
-        .await;
-    ann.expect("offer").await;
-    ann.send(json!({"type": "accept", "chat_id": chat})).await;
-    ann.expect("chat_joined").await;
+    let (mut ann, chat, token) = desk.answered_chat("Is the blue kettle in stock?").await;
     ann.send(json!({"type": "message", "chat_id": chat, "client_id": "w1", "body": "psst, VIP customer", "whisper": true}))
         .await;
     ann.expect("ack").await;

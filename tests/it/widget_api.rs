@@ -441,11 +441,7 @@ async fn a_group_may_list_its_own_sites_for_its_widget() {
 #[actix_web::test]
 async fn a_visitor_rates_an_answered_chat_once_and_staff_see_it_masked() {
     let desk = Desk::new("round_robin").await;
-    let (mut ann, _) = desk.agent("Ann", 3).await;
-    let (chat, token) = desk.start_chat("Vera", "Hi").await;
-    ann.expect("offer").await;
-    ann.send(json!({"type": "accept", "chat_id": chat})).await;
-    ann.expect("chat_joined").await;
+    let (mut ann, chat, token) = desk.answered_chat("Hi").await;
     let visitor = desk.app.client();
     let rate = |score: &str, comment: &str| json!({"chat_token": token, "score": score, "comment": comment});
     let r = visitor.post("/api/visitor/rating", rate("good", "")).await;
