@@ -160,8 +160,8 @@ export async function responsesView(ctx) {
       e.preventDefault();
       err.clear();
       try {
-        if (editing) await api('PATCH', `/api/canned/${editing.id}`, { shortcut: shortcut.value, body: body.value });
-        else await api('POST', '/api/canned', { shortcut: shortcut.value, body: body.value, shared: shared ? shared.checked : false });
+        if (editing) await api('PATCH', `/api/canned/${editing.id}`, { shortcut: shortcut.value.trim(), body: body.value });
+        else await api('POST', '/api/canned', { shortcut: shortcut.value.trim(), body: body.value, shared: shared ? shared.checked : false });
         announce(editing ? 'Response saved.' : 'Response added.');
         await draw();
       } catch (e2) {

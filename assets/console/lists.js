@@ -87,7 +87,7 @@ export async function listsView(ctx) {
       h('button', { type: 'button', class: 'sort', dataset: { sort: key }, onclick: () => {
         if (q.sort === key) q.order = q.order === 'asc' ? 'desc' : 'asc'; else { q.sort = key; q.order = key === 'started' ? 'desc' : 'asc'; }
         load();
-      } }, label, q.sort === key ? (q.order === 'asc' ? ' ▲' : ' ▼') : ''))), h('th', { scope: 'col' }, 'Wrap-up'));
+      } }, label, q.sort === key ? (q.order === 'asc' ? ' ▲' : ' ▼') : ''))), h('th', { scope: 'col' }, 'Wrap-up'), h('th', { scope: 'col' }, 'Rating'));
     const rows = page.chats.map((r) => h('tr', { dataset: { chat: r.id } },
       h('td', {}, h('input', { type: 'checkbox', 'aria-label': `Select the chat with ${r.visitor_name}`, checked: selected.has(r.id),
         onchange: (e) => { if (e.target.checked) selected.add(r.id); else selected.delete(r.id); drawBulk(); } })),
@@ -95,7 +95,8 @@ export async function listsView(ctx) {
       h('td', {}, r.visitor_email || '—'), h('td', {}, r.group_name), h('td', {}, r.agent_name || '—'),
       h('td', {}, clock(r.started_at)), h('td', {}, duration(r.duration_secs * 1000)),
       h('td', {}, r.idle_secs === null || r.idle_secs === undefined ? '—' : duration(r.idle_secs * 1000)),
-      h('td', {}, r.wrap_up || '—')));
+      h('td', {}, r.wrap_up || '—'),
+      h('td', {}, r.rating ? h('span', { class: `pill rating-${r.rating}` }, r.rating === 'good' ? 'Good' : 'Bad') : '—')));
     tableBox.replaceChildren(page.chats.length ? h('table', { id: 'chats-table' }, h('thead', {}, head), h('tbody', {}, rows))
       : h('p', { class: 'muted card', id: 'chats-empty' }, 'No chats here yet.'));
     const pages = Math.max(1, Math.ceil(page.total / page.per_page));

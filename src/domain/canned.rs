@@ -35,9 +35,16 @@ pub struct Canned {
     pub updated_at: Millis,
 }
 
-/// A shortcut as stored: trimmed, lower-cased, 1 to 32 of `a-z 0-9 - _`.
+/// What a shortcut may be as sent (the API document says the same).
+pub const SHORTCUT_PATTERN: &str = "^[/#]?[A-Za-z0-9_-]{1,32}$";
+
+/// A shortcut as stored: 1 to 32 of `a-z 0-9 - _` (capitals lowered), a
+/// leading `/` or `#` dropped.
 pub fn shortcut(value: &str) -> Result<String, FieldError> {
-    let v = value.trim().trim_start_matches(['/', '#']).to_lowercase();
+    let v = value
+        .strip_prefix(['/', '#'])
+        .unwrap_or(value)
+        .to_lowercase();
     let ok = !v.is_empty()
         && v.chars().count() <= MAX_SHORTCUT_CHARS
         && v.chars()
@@ -48,7 +55,7 @@ pub fn shortcut(value: &str) -> Result<String, FieldError> {
         Err(FieldError {
             field: "shortcut",
             message: format!(
-                "use 1 to {MAX_SHORTCUT_CHARS} letters a-z, digits, '-' or '_' (like \"greet\" or \"refund-policy\")"
+                "use 1 to {MAX_SHORTCUT_CHARS} letters a-z, digits, '-' or '_', no spaces (like \"greet\" or \"refund-policy\")"
             ),
         })
     }
@@ -117,9 +124,13 @@ mod tests {
 
     #[test]
     fn shortcuts_and_bodies_are_checked() {
-        assert_eq!(shortcut(" /Greet "), Ok("greet".into()));
+        assert_eq!(shortcut("/Greet"), Ok("greet".into()));
+        assert!(
+            shortcut(" greet").is_err(),
+            "no spaces: as the document's pattern says"
+        );
         assert_eq!(shortcut("#refund-policy_2"), Ok("refund-policy_2".into()));
-        for bad in ["", "/", "two words", "émile", &"x".repeat(33)] {
+        for bad in ["", "/", "//a", "two words", "émile", &"x".repeat(33)] {
             assert_eq!(
                 shortcut(bad).map_err(|e| e.field),
                 Err("shortcut"),

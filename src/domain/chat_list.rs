@@ -53,6 +53,9 @@ pub struct ChatRow {
     pub wrap_up: Option<String>,
     /// Stable link that opens the chat in the console.
     pub link: String,
+    /// The visitor's rating (`good` or `bad`), once given.
+    #[serde(default)]
+    pub rating: Option<super::rating::Score>,
 }
 
 impl ChatRow {
@@ -88,6 +91,7 @@ impl ChatRow {
                 .clone()
                 .or_else(|| chat.handoffs.last().map(|h| h.reason.clone())),
             link: format!("{console_url}/#/chats/{}", chat.id),
+            rating: None,
         }
     }
 }
@@ -162,6 +166,7 @@ mod tests {
             idle_secs: idle,
             wrap_up: None,
             link: String::new(),
+            rating: None,
         }
     }
 

@@ -139,8 +139,11 @@ impl GroupHours {
         let mut closed: Vec<(NaiveDate, Option<String>)> = Vec::new();
         for c in &self.closed {
             let d = date("date", &c.date)?;
-            let note = match c.note.as_deref().map(str::trim) {
-                None | Some("") => None,
+            // The limit counts what was sent (with its spaces), as the
+            // API document's maxLength does.
+            let note = match c.note.as_deref() {
+                None => None,
+                Some(n) if n.trim().is_empty() => None,
                 Some(n) => Some(validate::text("note", n, 1, 200)?),
             };
             if !closed.iter().any(|(x, _)| *x == d) {

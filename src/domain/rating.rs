@@ -55,14 +55,15 @@ pub fn rate(
     comment: Option<&str>,
     now: Millis,
 ) -> Result<Result<Rating, NotRatable>, FieldError> {
+    // The limit counts what was sent, as the API document's maxLength does.
+    if comment.is_some_and(|c| c.chars().count() > MAX_COMMENT_CHARS) {
+        return Err(FieldError {
+            field: "comment",
+            message: format!("must be at most {MAX_COMMENT_CHARS} characters"),
+        });
+    }
     let comment = match comment.map(str::trim) {
         None | Some("") => None,
-        Some(c) if c.chars().count() > MAX_COMMENT_CHARS => {
-            return Err(FieldError {
-                field: "comment",
-                message: format!("must be at most {MAX_COMMENT_CHARS} characters"),
-            })
-        }
         Some(c) => Some(c.to_string()),
     };
     if chat.state != ChatState::Ended {

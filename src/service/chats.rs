@@ -171,11 +171,22 @@ pub async fn list(
     state.store.durable().await?; // as for transcripts
     sort_rows(&mut rows, q.sort.unwrap_or(SortKey::Started), desc);
     let total = rows.len();
-    let chats = rows
+    let mut chats: Vec<ChatRow> = rows
         .into_iter()
         .skip((page - 1) * per_page)
         .take(per_page)
         .collect();
+    let ids: Vec<ChatId> = chats.iter().map(|r| r.id).collect();
+    let ratings = state
+        .read(move |s| {
+            ids.into_iter()
+                .map(|id| s.rating_of(id))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await?;
+    for (row, rating) in chats.iter_mut().zip(ratings) {
+        row.rating = rating.map(|r| r.score);
+    }
     Ok(ChatPage {
         total,
         page,
@@ -223,6 +234,8 @@ pub async fn transcript(
         state.now(),
         &state.config.public_url(),
     );
+    let mut row = row;
+    row.rating = rating.as_ref().map(|r| r.score);
     Ok(Transcript {
         chat: row,
         messages,

@@ -660,3 +660,38 @@ async fn a_missed_chat_mails_its_requester_once_their_address_is_known() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(sink.mails().len(), 1);
 }
+
+#[actix_web::test]
+async fn a_relay_without_starttls_keeps_the_mail_waiting_with_a_clear_error() {
+    let sink = Sink::start();
+    let port = sink.port;
+    let desk = Desk::new_with("round_robin", |c| {
+        no_limits(c);
+        mail_to(c, port);
+        c.mail.tls = MailTls::StartTls;
+    })
+    .await;
+    let r = desk
+        .app
+        .client()
+        .post(
+            "/api/visitor/offline_messages",
+            offline(&desk.group, "nils@example.com", "Hello?"),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let outbox = outbox_until(&desk.owner, "?state=pending", |o| {
+        o["mails"][0]["attempts"].as_u64() >= Some(1)
+    })
+    .await;
+    let error = outbox["mails"][0]["last_error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_lowercase();
+    assert!(error.contains("tls"), "the error names TLS: {error}");
+    assert_eq!(
+        outbox["setup"]["relay"],
+        format!("127.0.0.1:{port} (starttls)")
+    );
+    assert!(sink.mails().is_empty(), "nothing goes out unencrypted");
+}

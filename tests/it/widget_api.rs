@@ -501,6 +501,9 @@ async fn a_visitor_rates_an_answered_chat_once_and_staff_see_it_masked() {
         t.json["rating"]["comment"],
         "Quick help, call me on *********7542"
     );
+    assert_eq!(t.json["chat"]["rating"], "good");
+    let list = ann_c.get("/api/chats?scope=mine&state=completed").await;
+    assert_eq!(list.json["chats"][0]["rating"], "good", "{}", list.text);
     // A chat nobody rated says so.
     let (other, _) = desk.start_chat("Walt", "Hello").await;
     let t = desk.owner.get(&format!("/api/chats/{other}")).await;

@@ -236,6 +236,8 @@ enum Rule {
     List(u64),
     /// A date `YYYY-MM-DD`.
     Date,
+    /// A canned response's shortcut.
+    Shortcut,
 }
 
 /// The field rules of `domain::validate` per request schema and field: the
@@ -328,6 +330,19 @@ fn rules(config: &crate::config::Config) -> Vec<(&'static str, &'static str, Rul
         ("HoursRule", "end", Time),
         ("ClosedDate", "date", Date),
         ("ClosedDate", "note", TextOrEmpty(200)),
+        ("NewCanned", "shortcut", Shortcut),
+        (
+            "NewCanned",
+            "body",
+            Body(crate::domain::canned::MAX_BODY_CHARS as u64),
+        ),
+        ("CannedPatch", "shortcut", Shortcut),
+        (
+            "CannedPatch",
+            "body",
+            Body(crate::domain::canned::MAX_BODY_CHARS as u64),
+        ),
+        ("TranscriptRequest", "email", Email),
     ]
 }
 
@@ -403,6 +418,10 @@ fn apply(field: &mut serde_json::Value, rule: &Rule) {
         Rule::Body(max) => set(
             field,
             json!({"maxLength": max, "pattern": patterns::body()}),
+        ),
+        Rule::Shortcut => set(
+            field,
+            json!({"maxLength": 33, "pattern": crate::domain::canned::SHORTCUT_PATTERN}),
         ),
     }
 }
