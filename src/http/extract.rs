@@ -120,3 +120,50 @@ pub fn client_addr(req: &HttpRequest) -> String {
         .map(|a| a.ip().to_string())
         .unwrap_or_else(|| "unknown".into())
 }
+
+/// A JSON request body that must be an object, read as `T`. serde reads a
+/// struct from an array too (`[null, null]` as a patch of two fields);
+/// every body of this API is an object, and the document says so, so
+/// anything else answers 400 `invalid_json`.
+pub struct Json<T>(pub T);
+
+impl<T> Json<T> {
+    /// The body.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Json<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: serde::de::DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = web::Json::<serde_json::Value>::from_request(req, payload);
+        Box::pin(async move {
+            let value = body.await?.into_inner();
+            if !value.is_object() {
+                return Err(AppError::BadRequest {
+                    code: "invalid_json",
+                    message: "the request body must be a JSON object ({\"field\": value, …})"
+                        .into(),
+                }
+                .into());
+            }
+            serde_json::from_value(value).map(Json).map_err(|d| {
+                AppError::BadRequest {
+                    code: "invalid_json",
+                    message: format!("the request body does not fit this endpoint: {d}"),
+                }
+                .into()
+            })
+        })
+    }
+}

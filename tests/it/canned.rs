@@ -146,6 +146,16 @@ async fn shared_and_personal_responses_with_their_rights() {
         );
     }
     assert_eq!(ann.patch("/api/canned/nope", json!({})).await.status, 400);
+    // A patch as an array is no patch (serde alone would read one from it).
+    let r = ann
+        .patch(&format!("/api/canned/{ann_greet}"), json!([null, null]))
+        .await;
+    assert_eq!(
+        (r.status, r.json["error"]["code"].as_str()),
+        (400, Some("invalid_json")),
+        "{}",
+        r.text
+    );
 
     // Deleting: own yes, shared only by admins.
     assert_eq!(

@@ -14,6 +14,10 @@ async fn bad_bodies_get_clear_json_errors() {
         (b"{not json".to_vec(), JSON, 400, "invalid_json"),
         (b"".to_vec(), JSON, 400, "invalid_json"),
         (br#"{"name": 5}"#.to_vec(), JSON, 400, "invalid_json"),
+        // serde would read a struct from an array: every body is an object.
+        (br#"["A"]"#.to_vec(), JSON, 400, "invalid_json"),
+        (br#"[null, null]"#.to_vec(), JSON, 400, "invalid_json"),
+        (br#""A""#.to_vec(), JSON, 400, "invalid_json"),
         (
             br#"{"name": "A", "colour": "x"}"#.to_vec(),
             JSON,

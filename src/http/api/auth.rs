@@ -3,6 +3,7 @@
 use crate::domain::Staff;
 use crate::engine::Command;
 use crate::error::{AppError, ErrorBody};
+use crate::http::extract::Json;
 use crate::http::extract::{client_addr, StaffAuth, SESSION_COOKIE};
 use crate::service::auth::{self, IssuedSession};
 use crate::state::AppState;
@@ -70,7 +71,7 @@ pub fn signed_in(state: &AppState, issued: IssuedSession) -> HttpResponse {
 pub async fn post_login(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<LoginRequest>,
+    body: Json<LoginRequest>,
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
     let issued = auth::sign_in(&state, &body.email, body.password, &client_addr(&req)).await?;
@@ -111,7 +112,7 @@ pub async fn get_me(who: StaffAuth) -> HttpResponse {
 pub async fn post_password(
     state: web::Data<AppState>,
     who: StaffAuth,
-    body: web::Json<ChangePasswordRequest>,
+    body: Json<ChangePasswordRequest>,
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
     auth::change_own_password(&state, &who.0, body.current_password, body.new_password).await?;

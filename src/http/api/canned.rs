@@ -3,6 +3,7 @@
 use crate::domain::canned::Canned;
 use crate::domain::CannedId;
 use crate::error::{AppError, ErrorBody};
+use crate::http::extract::Json;
 use crate::http::extract::StaffAuth;
 use crate::service::canned::{self, CannedPatch, CannedQuery, NewCanned};
 use crate::state::AppState;
@@ -36,7 +37,7 @@ pub async fn list_canned(
 pub async fn post_canned(
     state: web::Data<AppState>,
     who: StaffAuth,
-    body: web::Json<NewCanned>,
+    body: Json<NewCanned>,
 ) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::Created().json(canned::create(&state, &who.0, body.into_inner()).await?))
 }
@@ -52,7 +53,7 @@ pub async fn patch_canned(
     state: web::Data<AppState>,
     who: StaffAuth,
     id: web::Path<String>,
-    body: web::Json<CannedPatch>,
+    body: Json<CannedPatch>,
 ) -> Result<HttpResponse, AppError> {
     let id = id_of(&id)?;
     Ok(HttpResponse::Ok().json(canned::update(&state, &who.0, id, body.into_inner()).await?))

@@ -4,6 +4,7 @@ use crate::domain::chat::ChatState;
 use crate::domain::{ChatId, GroupId};
 use crate::engine::Command;
 use crate::error::{AppError, ErrorBody};
+use crate::http::extract::Json;
 use crate::http::extract::StaffAuth;
 use crate::http::extract::{AdminAuth, ManagerAuth};
 use crate::service::chats::{self, ChatListQuery, ChatPage, Transcript};
@@ -101,7 +102,7 @@ fn result(chat_id: ChatId, r: Result<(), AppError>) -> BulkResult {
 pub async fn post_bulk_transfer(
     state: web::Data<AppState>,
     who: ManagerAuth,
-    body: web::Json<BulkTransfer>,
+    body: Json<BulkTransfer>,
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
     bulk_size(body.chat_ids.len())?;
@@ -129,7 +130,7 @@ pub async fn post_bulk_transfer(
 pub async fn post_bulk_delete(
     state: web::Data<AppState>,
     _who: AdminAuth,
-    body: web::Json<BulkDelete>,
+    body: Json<BulkDelete>,
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
     bulk_size(body.chat_ids.len())?;

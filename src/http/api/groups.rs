@@ -3,6 +3,7 @@
 use crate::domain::{Group, GroupId, GroupPatch, NewGroup};
 use crate::engine::Command;
 use crate::error::{AppError, ErrorBody};
+use crate::http::extract::Json;
 use crate::http::extract::{AdminAuth, ManagerAuth, StaffAuth};
 use crate::service::groups;
 use crate::state::AppState;
@@ -24,7 +25,7 @@ pub async fn list_groups(
 pub async fn post_group(
     state: web::Data<AppState>,
     who: AdminAuth,
-    body: web::Json<NewGroup>,
+    body: Json<NewGroup>,
 ) -> Result<HttpResponse, AppError> {
     let group = groups::create(&state, &who.0, body.into_inner()).await?;
     state
@@ -53,7 +54,7 @@ pub async fn patch_group(
     state: web::Data<AppState>,
     who: ManagerAuth,
     id: web::Path<GroupId>,
-    body: web::Json<GroupPatch>,
+    body: Json<GroupPatch>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let group = groups::update(&state, &who.0, id, body.into_inner()).await?;

@@ -3,6 +3,7 @@
 
 use crate::domain::MailId;
 use crate::error::{AppError, ErrorBody};
+use crate::http::extract::Json;
 use crate::http::extract::{visitor_start, AdminAuth};
 use crate::service::mail::{
     self, MailOutbox, MailQuery, MailView, TranscriptQueued, TranscriptRequest,
@@ -52,7 +53,7 @@ pub async fn post_retry(
 pub async fn post_transcript(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<TranscriptRequest>,
+    body: Json<TranscriptRequest>,
 ) -> Result<HttpResponse, AppError> {
     let foreign = visitor_start(&state, &req)?;
     let (queued, new) = mail::transcript(&state, body.into_inner(), foreign).await?;

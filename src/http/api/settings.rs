@@ -4,6 +4,7 @@
 use crate::domain::validate;
 use crate::engine::Command;
 use crate::error::{AppError, ErrorBody};
+use crate::http::extract::Json;
 use crate::http::extract::{AdminAuth, StaffAuth};
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
@@ -49,7 +50,7 @@ pub async fn get_wrap_up_reasons(
 pub async fn put_wrap_up_reasons(
     state: web::Data<AppState>,
     _who: AdminAuth,
-    body: web::Json<WrapUpReasons>,
+    body: Json<WrapUpReasons>,
 ) -> Result<HttpResponse, AppError> {
     // The list as sent counts (as the document's maxItems says), before
     // repeats are merged.
@@ -182,7 +183,7 @@ pub async fn get_settings(
 pub async fn patch_settings(
     state: web::Data<AppState>,
     who: AdminAuth,
-    body: web::Json<SettingsPatch>,
+    body: Json<SettingsPatch>,
 ) -> Result<HttpResponse, AppError> {
     if let Some(on) = body.mask_pii {
         state.write(move |s| s.set_mask_setting(on)).await?;

@@ -2,6 +2,7 @@
 
 use super::auth::{signed_in, SignedIn};
 use crate::error::{AppError, ErrorBody};
+use crate::http::extract::Json;
 use crate::service::setup::{self, SetupCheck, SetupRequest};
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
@@ -13,7 +14,7 @@ use actix_web::{web, HttpResponse};
     (status = 409, body = ErrorBody)))]
 pub async fn post_setup(
     state: web::Data<AppState>,
-    body: web::Json<SetupRequest>,
+    body: Json<SetupRequest>,
 ) -> Result<HttpResponse, AppError> {
     let issued = setup::complete(&state, body.into_inner()).await?;
     Ok(signed_in(&state, issued))
@@ -27,7 +28,7 @@ pub async fn post_setup(
     (status = 404, description = "`setup_link_invalid`: the link is unknown, used or expired", body = ErrorBody)))]
 pub async fn post_setup_check(
     state: web::Data<AppState>,
-    body: web::Json<SetupCheck>,
+    body: Json<SetupCheck>,
 ) -> Result<HttpResponse, AppError> {
     setup::check(&state, body.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())

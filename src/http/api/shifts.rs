@@ -3,6 +3,7 @@
 use crate::domain::shift::{ShiftRule, StoredShift};
 use crate::domain::ShiftId;
 use crate::error::{AppError, ErrorBody};
+use crate::http::extract::Json;
 use crate::http::extract::{ManagerAuth, StaffAuth};
 use crate::service::shifts;
 use crate::state::AppState;
@@ -27,7 +28,7 @@ pub async fn list_shifts(
 pub async fn post_shift(
     state: web::Data<AppState>,
     who: ManagerAuth,
-    body: web::Json<ShiftRule>,
+    body: Json<ShiftRule>,
 ) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::Created().json(shifts::create(&state, &who.0, body.into_inner()).await?))
 }
@@ -41,7 +42,7 @@ pub async fn put_shift(
     state: web::Data<AppState>,
     who: ManagerAuth,
     id: web::Path<ShiftId>,
-    body: web::Json<ShiftRule>,
+    body: Json<ShiftRule>,
 ) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::Ok()
         .json(shifts::replace(&state, &who.0, id.into_inner(), body.into_inner()).await?))
@@ -83,7 +84,7 @@ pub async fn put_hours(
     state: web::Data<AppState>,
     who: ManagerAuth,
     id: web::Path<crate::domain::GroupId>,
-    body: web::Json<crate::domain::hours::GroupHours>,
+    body: Json<crate::domain::hours::GroupHours>,
 ) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::Ok()
         .json(shifts::set_hours(&state, &who.0, id.into_inner(), body.into_inner()).await?))

@@ -3,6 +3,7 @@
 use crate::domain::{NewStaff, Staff, StaffId, StaffPatch};
 use crate::engine::Command;
 use crate::error::{AppError, ErrorBody};
+use crate::http::extract::Json;
 use crate::http::extract::{AdminAuth, StaffAuth};
 use crate::service::staff;
 use crate::state::AppState;
@@ -36,7 +37,7 @@ pub async fn list_staff(
 pub async fn post_staff(
     state: web::Data<AppState>,
     who: AdminAuth,
-    body: web::Json<NewStaff>,
+    body: Json<NewStaff>,
 ) -> Result<HttpResponse, AppError> {
     let created = staff::create(&state, &who.0, body.into_inner()).await?;
     state
@@ -65,7 +66,7 @@ pub async fn patch_staff(
     state: web::Data<AppState>,
     who: StaffAuth,
     id: web::Path<StaffId>,
-    body: web::Json<StaffPatch>,
+    body: Json<StaffPatch>,
 ) -> Result<HttpResponse, AppError> {
     let updated = staff::update(&state, &who.0, id.into_inner(), body.into_inner()).await?;
     state
@@ -83,7 +84,7 @@ pub async fn post_staff_password(
     state: web::Data<AppState>,
     who: AdminAuth,
     id: web::Path<StaffId>,
-    body: web::Json<SetPasswordRequest>,
+    body: Json<SetPasswordRequest>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     staff::reset_password(&state, &who.0, id, body.into_inner().password).await?;

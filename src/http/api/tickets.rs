@@ -3,6 +3,7 @@
 
 use crate::domain::ticket::TicketPatch;
 use crate::error::{AppError, ErrorBody};
+use crate::http::extract::Json;
 use crate::http::extract::StaffAuth;
 use crate::service::tickets::{
     self, NewNote, NewTicket, SummaryQuery, TicketListQuery, TicketPage, TicketSummary, TicketView,
@@ -31,7 +32,7 @@ pub async fn list_tickets(
 pub async fn post_ticket(
     state: web::Data<AppState>,
     who: StaffAuth,
-    body: web::Json<NewTicket>,
+    body: Json<NewTicket>,
 ) -> Result<HttpResponse, AppError> {
     let made = tickets::create(&state, &who.0, body.into_inner()).await?;
     Ok(if made.created {
@@ -62,7 +63,7 @@ pub async fn patch_ticket(
     state: web::Data<AppState>,
     who: StaffAuth,
     number: web::Path<u64>,
-    body: web::Json<TicketPatch>,
+    body: Json<TicketPatch>,
 ) -> Result<HttpResponse, AppError> {
     let t = tickets::update(&state, &who.0, number.into_inner(), body.into_inner()).await?;
     Ok(HttpResponse::Ok().json(t))
@@ -76,7 +77,7 @@ pub async fn post_note(
     state: web::Data<AppState>,
     who: StaffAuth,
     number: web::Path<u64>,
-    body: web::Json<NewNote>,
+    body: Json<NewNote>,
 ) -> Result<HttpResponse, AppError> {
     let t = tickets::add_note(&state, &who.0, number.into_inner(), body.into_inner()).await?;
     Ok(HttpResponse::Created().json(t))

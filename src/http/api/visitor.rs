@@ -8,6 +8,7 @@ use crate::domain::ChatId;
 use crate::engine::{Command, Started};
 use crate::error::{AppError, ErrorBody};
 use crate::http::extract::visitor_start;
+use crate::http::extract::Json;
 use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -47,7 +48,7 @@ pub async fn options_chats() -> HttpResponse {
 pub async fn post_chat(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<StartChatRequest>,
+    body: Json<StartChatRequest>,
 ) -> Result<HttpResponse, AppError> {
     let foreign = visitor_start(&state, &req)?;
     let req = body.into_inner();

@@ -3,6 +3,7 @@
 
 use crate::domain::offline::NewOfflineMessage;
 use crate::error::{AppError, ErrorBody};
+use crate::http::extract::Json;
 use crate::http::extract::{visitor_start, StaffAuth};
 use crate::http::middleware::foreign_origin;
 use crate::service::ratings::{self, RatingRequest, RatingView};
@@ -36,7 +37,7 @@ pub async fn get_widget(
 pub async fn post_offline_message(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<NewOfflineMessage>,
+    body: Json<NewOfflineMessage>,
 ) -> Result<HttpResponse, AppError> {
     let foreign = visitor_start(&state, &req)?;
     Ok(HttpResponse::Created().json(widget::leave(&state, body.into_inner(), foreign).await?))
@@ -53,7 +54,7 @@ pub async fn post_offline_message(
 pub async fn post_rating(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<RatingRequest>,
+    body: Json<RatingRequest>,
 ) -> Result<HttpResponse, AppError> {
     let foreign = visitor_start(&state, &req)?;
     Ok(HttpResponse::Created().json(ratings::rate(&state, body.into_inner(), foreign).await?))
