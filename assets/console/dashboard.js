@@ -1,12 +1,30 @@
 // The first screen after sign-in: what to do now (go available when
 // offline), my ongoing chats, chats opened recently, who is online, and
-// the tickets panel (tickets from chats, unsolved, recent changes).
+// the tickets panel (tickets from chats, unsolved, recent changes) and
+// satisfaction over the last 7 days.
 import { h, duration, STATUS_LABEL } from './dom.js';
 import { state, chatList } from './store.js';
 import * as live from './live.js';
 import { ticketsPanel } from './tickets.js';
+import { api } from './api.js';
 
 const RECENT = 'livedesk.recent';
+
+/** Satisfaction over the last 7 days, as the caller may see it. */
+async function satisfactionPanel() {
+  let s;
+  try { s = await api('GET', '/api/ratings/summary?days=7'); } catch (e) {
+    return h('p', { class: 'muted' }, 'Ratings could not be loaded.');
+  }
+  const all = s.good + s.bad;
+  if (!all) return h('p', { class: 'muted', id: 'ratings-none' }, 'No ratings in the last 7 days.');
+  return h('div', {},
+    h('p', { id: 'ratings-figures' }, h('strong', {}, `${Math.round((100 * s.good) / all)} % good`),
+      ` · ${s.good} good, ${s.bad} bad in the last 7 days`),
+    s.recent.length ? h('ul', { class: 'plain', id: 'ratings-recent' }, s.recent.map((r) => h('li', {},
+      h('span', { class: `pill rating-${r.score}` }, r.score === 'good' ? 'Good' : 'Bad'), ' ',
+      h('a', { href: `#/chats/${r.chat}` }, `“${r.comment}”`)))) : null);
+}
 
 /** Remembers a chat as recently opened (this browser only). */
 export function remember(item) {
@@ -47,11 +65,14 @@ export async function dashboardView(ctx) {
         h('section', { class: 'card', id: 'recent' }, h('h2', {}, 'Recently opened'),
           rec.length ? h('ul', { class: 'plain' }, rec.map((r) => h('li', {}, h('a', { href: `#/chats/${r.id}` }, r.visitor))))
             : h('p', { class: 'muted' }, 'Transcripts you open show here.')),
-        h('section', { class: 'card', id: 'tickets-panel' }, h('h2', {}, h('a', { href: '#/tickets' }, 'Tickets')), panel)));
+        h('section', { class: 'card', id: 'tickets-panel' }, h('h2', {}, h('a', { href: '#/tickets' }, 'Tickets')), panel),
+        h('section', { class: 'card', id: 'satisfaction' }, h('h2', {}, 'Satisfaction'), ratings)));
   };
   // Loaded once per visit of the dashboard; live updates redraw around it.
   const panel = h('div', { id: 'tickets-figures' }, h('p', { class: 'muted' }, 'Loading…'));
   ticketsPanel().then((p) => panel.replaceChildren(p));
+  const ratings = h('div', { id: 'ratings-panel' }, h('p', { class: 'muted' }, 'Loading…'));
+  satisfactionPanel().then((p) => ratings.replaceChildren(p));
   ctx.watch((topic) => { if (['status', 'roster', 'chats', 'all', 'chat'].includes(topic)) draw(); });
   draw();
   return root;

@@ -43,6 +43,13 @@ macro_rules! id_impls {
             pub fn to_bytes(self) -> [u8; 16] {
                 *self.0.as_bytes()
             }
+            /// The smallest key of an id made at `at` (ms): keys below it
+            /// are of older ones (UUIDv7 starts with its time).
+            pub fn before_time(at: u64) -> [u8; 16] {
+                let mut b = [0u8; 16];
+                b[..6].copy_from_slice(&at.to_be_bytes()[2..]);
+                b
+            }
             /// Rebuilds an id from its 16 key bytes.
             pub fn from_bytes(bytes: [u8; 16]) -> Self {
                 Self(Uuid::from_bytes(bytes))
@@ -102,15 +109,6 @@ pub struct BadId;
 id_type! {
     /// Identifies one chat.
     ChatId
-}
-
-impl MailId {
-    /// The smallest id of a mail made at `at` (ms): ids before it are older.
-    pub fn before_time(at: u64) -> [u8; 16] {
-        let mut b = [0u8; 16];
-        b[..6].copy_from_slice(&at.to_be_bytes()[2..]);
-        b
-    }
 }
 
 #[cfg(test)]

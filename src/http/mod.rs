@@ -218,6 +218,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .route(delete().to(api::canned::delete_canned)),
                 )
                 .service(resource("/mail").route(get().to(api::mail::get_mail)))
+                .service(
+                    resource("/ratings/summary").route(get().to(api::widget::get_rating_summary)),
+                )
                 .service(resource("/mail/{id}/retry").route(post().to(api::mail::post_retry)))
                 .service(
                     resource("/offline_messages")

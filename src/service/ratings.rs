@@ -77,3 +77,81 @@ pub async fn rate(
         }),
     }
 }
+
+/// Query of `GET /api/ratings/summary`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct SummaryQuery {
+    /// Over the last this many days (1 to 90, default 7).
+    #[param(minimum = 1, maximum = 90)]
+    pub days: Option<u32>,
+}
+
+/// Satisfaction over some days, as the caller may see it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RatingSummary {
+    /// The days counted.
+    pub days: u32,
+    /// Good ratings.
+    pub good: usize,
+    /// Bad ratings.
+    pub bad: usize,
+    /// The five latest ratings with a comment, newest first.
+    pub recent: Vec<RecentRating>,
+}
+
+/// A rating with a comment, for the dashboard.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RecentRating {
+    /// The chat (its transcript: `#/chats/{chat}`).
+    pub chat: crate::domain::ChatId,
+    /// The rating (the comment masked as chat text is).
+    #[serde(flatten)]
+    pub rating: RatingView,
+}
+
+/// Ratings given in the last `days` days: admins all, managers their
+/// groups' and their own, agents their own.
+pub async fn summary(
+    state: &AppState,
+    ctx: &super::auth::AuthContext,
+    q: SummaryQuery,
+) -> Result<RatingSummary, AppError> {
+    let days = q.days.unwrap_or(7);
+    if !(1..=90).contains(&days) {
+        return Err(AppError::BadRequest {
+            code: "invalid_field",
+            message: "days: must be between 1 and 90".into(),
+        });
+    }
+    let since = state.now().saturating_sub(u64::from(days) * 86_400_000);
+    // A chat is rated after it ends: chats started a day before the window
+    // can hold ratings inside it.
+    let from = since.saturating_sub(86_400_000);
+    let mut seen: Vec<Rating> = state
+        .read(move |s| s.ratings_of_chats_since(from))
+        .await?
+        .into_iter()
+        .filter(|r| r.at >= since && rating::counts_for(&ctx.staff, r))
+        .collect();
+    let good = seen.iter().filter(|r| r.score == Score::Good).count();
+    let bad = seen.len() - good;
+    seen.retain(|r| r.comment.is_some());
+    seen.sort_by(|a, b| b.at.cmp(&a.at));
+    let view = state.config.chat.staff_view();
+    let recent = seen
+        .into_iter()
+        .take(5)
+        .map(|r| RecentRating {
+            chat: r.chat,
+            rating: shown(r, view),
+        })
+        .collect();
+    Ok(RatingSummary {
+        days,
+        good,
+        bad,
+        recent,
+    })
+}

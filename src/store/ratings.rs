@@ -49,4 +49,16 @@ impl Store {
             Some(b) => decode::<RatingRecord, _>("rating", &b).map(Some),
         }
     }
+
+    /// The ratings of chats started from `at` on (ms), oldest chat first.
+    pub fn ratings_of_chats_since(
+        &self,
+        at: crate::domain::Millis,
+    ) -> Result<Vec<Rating>, StoreError> {
+        self.trees
+            .chatid_rating
+            .range(ChatId::before_time(at)..)
+            .map(|kv| decode::<RatingRecord, Rating>("rating", &kv?.1))
+            .collect()
+    }
 }

@@ -504,6 +504,39 @@ async fn a_visitor_rates_an_answered_chat_once_and_staff_see_it_masked() {
     assert_eq!(t.json["chat"]["rating"], "good");
     let list = ann_c.get("/api/chats?scope=mine&state=completed").await;
     assert_eq!(list.json["chats"][0]["rating"], "good", "{}", list.text);
+    // The dashboard's figures: Ann's own, everyone's for the owner, none
+    // for another agent.
+    let sum = ann_c.get("/api/ratings/summary").await;
+    assert_eq!(sum.status, 200, "{}", sum.text);
+    assert_eq!(
+        (
+            sum.json["days"].as_u64(),
+            sum.json["good"].as_u64(),
+            sum.json["bad"].as_u64()
+        ),
+        (Some(7), Some(1), Some(0))
+    );
+    assert_eq!(sum.json["recent"][0]["chat"], chat.as_str());
+    assert_eq!(
+        sum.json["recent"][0]["comment"],
+        "Quick help, call me on *********7542"
+    );
+    let sum = desk.owner.get("/api/ratings/summary?days=1").await;
+    assert_eq!(sum.json["good"], 1, "{}", sum.text);
+    desk.agent("Bob", 2).await;
+    let mut bob = desk.app.client();
+    bob.login("Bob@example.com", "staff password 1").await;
+    let sum = bob.get("/api/ratings/summary").await;
+    assert_eq!(
+        (sum.json["good"].as_u64(), sum.json["bad"].as_u64()),
+        (Some(0), Some(0)),
+        "{}",
+        sum.text
+    );
+    assert_eq!(
+        desk.owner.get("/api/ratings/summary?days=0").await.status,
+        400
+    );
     // A chat nobody rated says so.
     let (other, _) = desk.start_chat("Walt", "Hello").await;
     let t = desk.owner.get(&format!("/api/chats/{other}")).await;

@@ -448,6 +448,25 @@ async fn two_agents_and_a_manager_run_a_chat_end_to_end_in_the_console() {
     no_script_ran(&bob).await;
     shots(&bob, &axe_js, "09-transcript").await;
 
+    // Bob's dashboard counts the rating of his chat.
+    bob.goto(&format!("{base}/#/dashboard"))
+        .await
+        .expect("dashboard");
+    wait_text(
+        &bob,
+        "#satisfaction",
+        "0 % good · 0 good, 1 bad in the last 7 days",
+    )
+    .await;
+    wait_text(&bob, "#ratings-recent", "Took a while").await;
+    shots_of(
+        &bob,
+        &axe_js,
+        "09b-dashboard-satisfaction",
+        Some("#satisfaction"),
+    )
+    .await;
+
     // Lists: two more chats, offered to Ann; sorted by visitor, selected
     // all, moved to Sales in bulk by the manager (Ann's offers withdrawn).
     // (A restarted desk starts everyone offline: Ann goes available again.)

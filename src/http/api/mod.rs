@@ -56,6 +56,7 @@ use utoipa::{Modify, OpenApi};
         widget::options_offline_messages,
         widget::post_rating,
         widget::options_rating,
+        widget::get_rating_summary,
         widget::list_offline_messages,
         chats::list_chats,
         chats::get_chat,

@@ -60,6 +60,19 @@ pub async fn post_rating(
     Ok(HttpResponse::Created().json(ratings::rate(&state, body.into_inner(), foreign).await?))
 }
 
+/// Satisfaction over the last days: good and bad ratings and the latest
+/// comments (admins: every chat; managers: their groups' and their own;
+/// agents: their own).
+#[utoipa::path(get, path = "/api/ratings/summary", tag = "chats", params(ratings::SummaryQuery), responses(
+    (status = 200, body = ratings::RatingSummary), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn get_rating_summary(
+    state: web::Data<AppState>,
+    who: StaffAuth,
+    query: web::Query<ratings::SummaryQuery>,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(ratings::summary(&state, &who.0, query.into_inner()).await?))
+}
+
 /// The CORS preflight of the rating (as for `/api/visitor/chats`).
 #[utoipa::path(options, path = "/api/visitor/rating", tag = "visitor", responses(
     (status = 204, description = "Allowed; see the Access-Control-* headers"),
