@@ -138,7 +138,7 @@ pub async fn summary(
     let good = seen.iter().filter(|r| r.score == Score::Good).count();
     let bad = seen.len() - good;
     seen.retain(|r| r.comment.is_some());
-    seen.sort_by(|a, b| b.at.cmp(&a.at));
+    seen.sort_by_key(|r| std::cmp::Reverse(r.at));
     let view = state.config.chat.staff_view();
     let recent = seen
         .into_iter()
