@@ -187,6 +187,20 @@ fn offline(group: &str, email: &str, message: &str) -> Value {
     json!({"group": group, "name": "Nils Oberg", "email": email, "message": message})
 }
 
+/// Visitor Nils leaves an offline message from `email` in `desk`'s group
+/// (checked): its ticket mails him.
+async fn leave_message(desk: &Desk, email: &str, message: &str) {
+    let r = desk
+        .app
+        .client()
+        .post(
+            "/api/visitor/offline_messages",
+            offline(&desk.group, email, message),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+}
+
 /// Waits (bounded) until `GET /api/mail` satisfies `ok`, and returns it.
 async fn outbox_until(owner: &Client, query: &str, ok: impl Fn(&Value) -> bool) -> Value {
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -361,15 +375,7 @@ async fn mail_waits_while_the_relay_is_down_and_goes_once_after_a_restart() {
         mail_to(c, port);
     })
     .await;
-    let r = desk
-        .app
-        .client()
-        .post(
-            "/api/visitor/offline_messages",
-            offline(&desk.group, "nils@example.com", "Where is my order?"),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    leave_message(&desk, "nils@example.com", "Where is my order?").await;
     let outbox = outbox_until(&desk.owner, "?state=pending", |o| {
         o["mails"][0]["attempts"].as_u64() >= Some(1)
     })
@@ -404,15 +410,7 @@ async fn mail_waits_while_the_relay_is_down_and_goes_once_after_a_restart() {
 #[actix_web::test]
 async fn a_refused_mail_fails_at_once_and_an_admin_sends_it_again() {
     let (sink, desk) = mailing_desk("round_robin").await;
-    let r = desk
-        .app
-        .client()
-        .post(
-            "/api/visitor/offline_messages",
-            offline(&desk.group, "bounce@example.com", "Hello?"),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    leave_message(&desk, "bounce@example.com", "Hello?").await;
     let outbox = outbox_until(&desk.owner, "?state=failed", |o| o["counts"]["failed"] == 1).await;
     let m = &outbox["mails"][0];
     assert_eq!(
@@ -579,15 +577,7 @@ async fn without_mail_set_up_nothing_is_queued_and_staff_are_told() {
     let desk = Desk::new("round_robin").await;
     let info = desk.app.client().get("/api/visitor/widget").await;
     assert_eq!(info.json["transcript_by_email"], false);
-    let r = desk
-        .app
-        .client()
-        .post(
-            "/api/visitor/offline_messages",
-            offline(&desk.group, "nils@example.com", "Hello?"),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    leave_message(&desk, "nils@example.com", "Hello?").await;
     let t = desk.owner.get("/api/tickets/1001").await;
     assert_eq!(
         t.json["mail"],
@@ -671,15 +661,7 @@ async fn a_relay_without_starttls_keeps_the_mail_waiting_with_a_clear_error() {
         c.mail.tls = MailTls::StartTls;
     })
     .await;
-    let r = desk
-        .app
-        .client()
-        .post(
-            "/api/visitor/offline_messages",
-            offline(&desk.group, "nils@example.com", "Hello?"),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    leave_message(&desk, "nils@example.com", "Hello?").await;
     let outbox = outbox_until(&desk.owner, "?state=pending", |o| {
         o["mails"][0]["attempts"].as_u64() >= Some(1)
     })
