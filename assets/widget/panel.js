@@ -10,6 +10,9 @@ import { ChatLog, Added, newClientId } from '../shared/chatlog.js';
 import { Link } from './link.js';
 import { transcriptForm } from './transcript.js';
 import { ratingForm } from './rating.js';
+import { formHelpers } from './forms.js';
+import { apiCaller } from './api.js';
+import { playBeep, bell } from './sound.js';
 import { h } from '../shared/dom.js';
 
 const LANGUAGES = ['en', 'sv', 'nl'];
@@ -40,6 +43,11 @@ function s(key, vars) {
   const raw = t[key] || key;
   return raw.replace(/\{(\w+)\}/g, (_, k) => (vars && vars[k] !== undefined ? String(vars[k]) : ''));
 }
+
+// Labels, live character counters and checks of the panel's forms.
+const { field, counter, check } = formHelpers(s);
+// The widget's REST calls, errors worded for the visitor.
+const call = apiCaller(s);
 
 function toParent(msg) {
   if (embedded) window.parent.postMessage(Object.assign({ livedesk: true }, msg), hostOrigin);
@@ -81,28 +89,6 @@ function save() {
 
 function forget() {
   try { localStorage.removeItem(SAVED); } catch (e) { /* ignore */ }
-}
-
-// ---- API -------------------------------------------------------------
-
-async function call(method, path, body) {
-  let res;
-  try {
-    res = await fetch(path, {
-      method, credentials: 'omit',
-      headers: body ? { 'Content-Type': 'application/json' } : {},
-      body: body ? JSON.stringify(body) : undefined,
-    });
-  } catch (e) {
-    throw new Error(s('error_generic'));
-  }
-  const data = await res.json().catch(() => null);
-  if (!res.ok) {
-    const err = new Error((data && data.error && data.error.message) || s('error_generic'));
-    err.code = data && data.error && data.error.code;
-    throw err;
-  }
-  return data;
 }
 
 // ---- the live connection (assets/widget/link.js) ---------------------
@@ -192,22 +178,6 @@ function clear() {
   view.replaceChildren();
 }
 
-function field(labelText, input, hint) {
-  return h('label', {}, labelText, input, hint || null);
-}
-
-function counter(input, max) {
-  const out = h('span', { class: 'hint', 'aria-live': 'polite' });
-  const update = () => {
-    const n = [...input.value].length;
-    out.textContent = n > max ? s('chars_over', { n: n - max }) : s('chars_left', { n: max - n });
-    out.classList.toggle('over', n > max);
-  };
-  input.addEventListener('input', update);
-  update();
-  return out;
-}
-
 function groupPicker() {
   if (info.groups.length < 2) return null;
   const select = h('select', { name: 'group', id: 'f-group' },
@@ -220,33 +190,6 @@ function chosenGroup(form) {
   return info.groups.find((g) => g.id === (picked ? picked.value : info.groups[0].id)) || info.groups[0];
 }
 
-const emailOk = (v) => /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v);
-
-/** Marks required fields left empty and bad emails; true when all is well. */
-function check(form) {
-  let ok = true;
-  for (const el of form.querySelectorAll('input, textarea')) {
-    const v = el.value.trim();
-    let msg = '';
-    if (el.required && !v) msg = s('required');
-    else if (el.type === 'email' && v && !emailOk(v)) msg = s('email_invalid');
-    else if (el.dataset.max && [...el.value].length > Number(el.dataset.max)) msg = s('chars_over', { n: [...el.value].length - Number(el.dataset.max) });
-    el.setAttribute('aria-invalid', msg ? 'true' : 'false');
-    const id = el.id + '-err';
-    let err = document.getElementById(id);
-    if (msg) {
-      if (!err) { err = h('p', { class: 'err', id }); el.insertAdjacentElement('afterend', err); }
-      err.textContent = msg;
-      el.setAttribute('aria-describedby', id);
-      if (ok) el.focus();
-      ok = false;
-    } else if (err) {
-      err.remove();
-      el.removeAttribute('aria-describedby');
-    }
-  }
-  return ok;
-}
 
 function showForm(kept) {
   clear();
@@ -559,20 +502,8 @@ async function recheck() {
 
 // ---- sound and unread ------------------------------------------------
 
-let audio = null;
 function beep() {
-  if (!soundOn) return;
-  try {
-    audio = audio || new AudioContext();
-    const o = audio.createOscillator();
-    const g = audio.createGain();
-    o.frequency.value = 880;
-    g.gain.setValueAtTime(0.08, audio.currentTime);
-    g.gain.exponentialRampToValueAtTime(0.0001, audio.currentTime + 0.25);
-    o.connect(g).connect(audio.destination);
-    o.start();
-    o.stop(audio.currentTime + 0.25);
-  } catch (e) { /* no audio here */ }
+  if (soundOn) playBeep();
 }
 
 function seen() {
@@ -580,25 +511,6 @@ function seen() {
     unread = 0;
     toParent({ type: 'unread', count: 0 });
   }
-}
-
-/** A bell icon (struck through when off); no font or emoji needed. */
-function bell(on) {
-  const ns = 'http://www.w3.org/2000/svg';
-  const svg = document.createElementNS(ns, 'svg');
-  svg.setAttribute('viewBox', '0 0 24 24');
-  svg.setAttribute('width', '22');
-  svg.setAttribute('height', '22');
-  svg.setAttribute('aria-hidden', 'true');
-  const d = ['M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22zm7-6V11a7 7 0 0 0-5.5-6.84V3a1.5 1.5 0 0 0-3 0v1.16A7 7 0 0 0 5 11v5l-2 2v1h18v-1l-2-2z'];
-  if (!on) d.push('M3.3 2.3l18.4 18.4-1.4 1.4L1.9 3.7z');
-  for (const p of d) {
-    const path = document.createElementNS(ns, 'path');
-    path.setAttribute('fill', 'currentColor');
-    path.setAttribute('d', p);
-    svg.appendChild(path);
-  }
-  return svg;
 }
 
 // ---- start -----------------------------------------------------------

@@ -2,8 +2,7 @@
 // sends mail (GET /api/visitor/widget says transcript_by_email). A chat
 // sends one transcript: asking again names the address it went to.
 import { h } from '../shared/dom.js';
-
-const emailOk = (v) => /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v);
+import { emailOk } from './forms.js';
 
 /**
  * The form for the ended chat `token`, prefilled with `email`; `s` is the

@@ -20,6 +20,7 @@ pub mod shift;
 pub mod staff;
 pub mod status;
 pub mod ticket;
+pub mod ticket_index;
 pub mod ticket_list;
 pub mod validate;
 

@@ -115,15 +115,14 @@ pub fn spawn(
             let st = store.clone();
             let due_by = if first { u64::MAX } else { now };
             first = false;
-            let batch = crate::state::blocking(move || st.due_mail(due_by, BATCH)).await;
-            let batch = match batch {
+            let batch = match crate::state::blocking(move || st.due_mail(due_by, BATCH)).await {
                 Ok(Ok(b)) => b,
-                Ok(Err(e)) => {
-                    tracing::warn!(error = %e, "cannot read the mail outbox; trying again");
-                    Vec::new()
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot read the mail outbox; trying again");
+                failed => {
+                    let error = failed.map_or_else(
+                        |e| e.to_string(),
+                        |r| r.err().map(|e| e.to_string()).unwrap_or_default(),
+                    );
+                    tracing::warn!(%error, "cannot read the mail outbox; trying again");
                     Vec::new()
                 }
             };
