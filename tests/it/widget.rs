@@ -576,6 +576,11 @@ async fn a_visitor_on_a_hostile_shop_page_chats_through_navigation_reload_and_a_
     axe(&b, &axe_js, "transcript sent").await;
     b.enter_parent_frame().await.expect("parent");
     screenshot(&b, "widget-06b-transcript-sent").await;
+    b.set_window_size(375, 667).await.expect("phone size");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    screenshot(&b, "widget-06b-transcript-sent-phone").await;
+    b.set_window_size(1280, 800).await.expect("size");
+    tokio::time::sleep(Duration::from_millis(300)).await;
 
     // The offline form: a group whose queue is offline.
     b.goto(&format!("{shop_base}/night"))
