@@ -73,6 +73,9 @@ pub struct Chat {
     pub requeued: bool,
     /// When an agent first accepted it.
     pub answered_at: Option<Millis>,
+    /// When an agent first wrote to the visitor (for reports).
+    #[serde(default)]
+    pub first_response_at: Option<Millis>,
     /// When it ended.
     pub ended_at: Option<Millis>,
     /// Who ended it.
@@ -115,6 +118,7 @@ impl Chat {
             queued_at: now,
             requeued: false,
             answered_at: None,
+            first_response_at: None,
             ended_at: None,
             ended_by: None,
             wrap_up: None,

@@ -15,6 +15,7 @@ pub mod offline;
 pub mod permissions;
 pub mod rate;
 pub mod rating;
+pub mod report;
 pub mod routing;
 pub mod shift;
 pub mod staff;

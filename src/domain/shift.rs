@@ -343,6 +343,24 @@ impl Schedule {
         None
     }
 
+    /// How many ms of `[from, to)` the group is open (its business hours):
+    /// the report's times counted in business hours only.
+    pub fn open_ms(&self, group: GroupId, from: Millis, to: Millis) -> Millis {
+        let (mut t, mut open) = (from, 0);
+        // A boundary at most every few hours: a long span is bounded too.
+        for _ in 0..100_000 {
+            if t >= to {
+                break;
+            }
+            let next = self.next_boundary(t).map_or(to, |b| b.clamp(t + 1, to));
+            if self.group_open(group, t) {
+                open += next - t;
+            }
+            t = next;
+        }
+        open
+    }
+
     /// The next instant after `now` at which any shift, own hours or closed
     /// date turns.
     pub fn next_boundary(&self, now: Millis) -> Option<Millis> {

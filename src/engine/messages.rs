@@ -408,7 +408,11 @@ fn moved_on(chat: &mut Chat, message: &Message) {
     chat.last_seq = message.seq;
     match message.kind {
         MessageKind::Visitor => chat.visitor_active_at = message.at,
-        MessageKind::Agent | MessageKind::Whisper => chat.agent_active_at = message.at,
+        MessageKind::Agent => {
+            chat.agent_active_at = message.at;
+            chat.first_response_at.get_or_insert(message.at);
+        }
+        MessageKind::Whisper => chat.agent_active_at = message.at,
         MessageKind::System => {}
     }
 }

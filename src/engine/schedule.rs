@@ -25,6 +25,8 @@ impl Core {
         for p in &problems {
             tracing::warn!("config schedule entry skipped: {p}");
         }
+        // The store counts report times in business hours by it.
+        self.store.set_schedule(schedule.clone());
         self.schedule = schedule;
         self.apply_schedule();
     }

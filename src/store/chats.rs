@@ -6,7 +6,9 @@
 
 use super::keys::{chat_client, chat_seq, parse_chat_id, parse_u64, u64_be, TokenHash};
 use super::records::{decode, encode, ChatRecord, MessageRecord, MessageRecordRef};
+use super::reports::ReportTrees;
 use super::{abort, tx_done, Store, StoreError};
+use crate::domain::report::OpenTime;
 use crate::domain::chat::{Chat, ChatState, Message};
 use crate::domain::ChatId;
 use sled::transaction::TransactionalTree;
@@ -20,12 +22,21 @@ struct ChatTrees<'a> {
     by_staff: &'a TransactionalTree,
     /// The follow-up outbox (`followup_chatid`).
     outbox: &'a TransactionalTree,
+    /// The reports' counters: a chat that ends is counted with it.
+    report: ReportTrees<'a>,
+    /// The business hours, for the counters.
+    open_time: OpenTime<'a>,
 }
 
 /// Whether `chat` is an ended chat that needs a ticket: it then sits in
 /// the follow-up outbox until the ticket maker has made its ticket.
 fn needs_follow_up(chat: &Chat) -> bool {
     chat.state == ChatState::Ended && chat.follow_up.is_some()
+}
+
+/// Counts all time as open (a new chat never ends in its first write).
+fn all_time(_: crate::domain::GroupId, a: crate::domain::Millis, b: crate::domain::Millis) -> crate::domain::Millis {
+    b.saturating_sub(a)
 }
 
 /// An index key: 16 id bytes, then the chat id.
@@ -49,6 +60,7 @@ fn write_chat(t: &ChatTrees<'_>, chat: &Chat) -> super::TxResult<()> {
     if needs_follow_up(chat) {
         t.outbox.insert(&chat.id.to_bytes()[..], &[][..])?;
     }
+    super::reports::count_ended(&t.report, chat, t.open_time)?;
     if chat.state == ChatState::Ended {
         t.open.remove(&chat.id.to_bytes()[..])?;
     } else {
@@ -123,9 +135,24 @@ impl Store {
                 &t.groupid_chatid,
                 &t.staffid_chatid,
                 &t.followup_chatid,
+                &t.startedchat_fact,
+                &t.day_group_staff_tally,
+                &t.hour_group_staff_tally,
             )
                 .transaction(
-                    |(chats, open, tokens, messages, clients, by_group, by_staff, outbox)| {
+                    |(
+                        chats,
+                        open,
+                        tokens,
+                        messages,
+                        clients,
+                        by_group,
+                        by_staff,
+                        outbox,
+                        facts,
+                        days,
+                        hours,
+                    )| {
                         tokens.insert(&token[..], &chat.id.to_bytes()[..])?;
                         let t = ChatTrees {
                             chats,
@@ -133,6 +160,8 @@ impl Store {
                             by_group,
                             by_staff,
                             outbox,
+                            report: ReportTrees { facts, days, hours },
+                            open_time: &all_time,
                         };
                         write_chat(&t, chat)?;
                         write_message(messages, clients, first)
@@ -145,6 +174,8 @@ impl Store {
     pub fn put_chat(&self, chat: &Chat) -> Result<(), StoreError> {
         let _w = self.gate.writing();
         let t = &self.trees;
+        let schedule = self.schedule();
+        let open_time = |g, a, b| schedule.open_ms(g, a, b);
         tx_done(
             (
                 &t.chatid_chat,
@@ -152,8 +183,11 @@ impl Store {
                 &t.groupid_chatid,
                 &t.staffid_chatid,
                 &t.followup_chatid,
+                &t.startedchat_fact,
+                &t.day_group_staff_tally,
+                &t.hour_group_staff_tally,
             )
-                .transaction(|(chats, open, by_group, by_staff, outbox)| {
+                .transaction(|(chats, open, by_group, by_staff, outbox, facts, days, hours)| {
                     write_chat(
                         &ChatTrees {
                             chats,
@@ -161,6 +195,8 @@ impl Store {
                             by_group,
                             by_staff,
                             outbox,
+                            report: ReportTrees { facts, days, hours },
+                            open_time: &open_time,
                         },
                         chat,
                     )
@@ -224,6 +260,8 @@ impl Store {
         }
         self.room()?;
         let t = &self.trees;
+        let schedule = self.schedule();
+        let open_time = |g, a, b| schedule.open_ms(g, a, b);
         tx_done(
             (
                 &t.chatid_chat,
@@ -233,9 +271,23 @@ impl Store {
                 &t.groupid_chatid,
                 &t.staffid_chatid,
                 &t.followup_chatid,
+                &t.startedchat_fact,
+                &t.day_group_staff_tally,
+                &t.hour_group_staff_tally,
             )
                 .transaction(
-                    |(chats, open, messages, clients, by_group, by_staff, outbox)| {
+                    |(
+                        chats,
+                        open,
+                        messages,
+                        clients,
+                        by_group,
+                        by_staff,
+                        outbox,
+                        facts,
+                        days,
+                        hours,
+                    )| {
                         if let Some(c) = &message.client_id {
                             if clients.get(chat_client(message.chat_id, c))?.is_some() {
                                 return abort(StoreError::ChangedMeanwhile);
@@ -249,6 +301,8 @@ impl Store {
                                 by_group,
                                 by_staff,
                                 outbox,
+                                report: ReportTrees { facts, days, hours },
+                                open_time: &open_time,
                             },
                             chat,
                         )
@@ -437,8 +491,12 @@ impl Store {
                 &t.groupid_chatid,
                 &t.staffid_chatid,
                 &t.chatid_rating,
+                &t.startedchat_fact,
+                &t.day_group_staff_tally,
+                &t.hour_group_staff_tally,
             )
-                .transaction(|(chats, open, by_group, by_staff, ratings)| {
+                .transaction(|(chats, open, by_group, by_staff, ratings, facts, days, hours)| {
+                    super::reports::uncount(&ReportTrees { facts, days, hours }, &chat)?;
                     chats.remove(&id.to_bytes()[..])?;
                     open.remove(&id.to_bytes()[..])?;
                     ratings.remove(&id.to_bytes()[..])?;

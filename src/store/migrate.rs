@@ -7,17 +7,25 @@ use super::trees::Trees;
 use super::StoreError;
 
 /// The schema this binary writes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 pub(super) const VERSION_KEY: &[u8] = b"schema_version";
 
 type Migration = fn(&Trees) -> Result<(), StoreError>;
 
 /// `MIGRATIONS[n]` turns schema `n` into `n + 1`.
-const MIGRATIONS: &[Migration] = &[v0_to_v1];
+const MIGRATIONS: &[Migration] = &[v0_to_v1, v1_to_v2];
 
 /// Version 0 is an empty folder: nothing to convert, the trees exist.
 fn v0_to_v1(_trees: &Trees) -> Result<(), StoreError> {
+    Ok(())
+}
+
+/// Version 2 keeps the reports' counters: every chat that ended before is
+/// counted once.
+fn v1_to_v2(trees: &Trees) -> Result<(), StoreError> {
+    let n = super::reports::backfill(trees)?;
+    tracing::info!(chats = n, "counted the stored chats for reports");
     Ok(())
 }
 

@@ -15,6 +15,7 @@ mod mail;
 mod migrate;
 mod offline;
 mod ratings;
+mod reports;
 pub mod records;
 mod sessions;
 mod settings;
@@ -156,6 +157,8 @@ pub struct Store {
     ticket_mail: std::sync::RwLock<Option<TicketMailRule>>,
     /// Notified when mail is queued.
     mail_waiting: tokio::sync::Notify,
+    /// The desk's schedule, for the reports' business-hours times.
+    schedule: std::sync::RwLock<std::sync::Arc<crate::domain::shift::Schedule>>,
 }
 
 impl Store {
@@ -191,6 +194,7 @@ impl Store {
             follow_ups: tokio::sync::Notify::new(),
             ticket_mail: std::sync::RwLock::new(None),
             mail_waiting: tokio::sync::Notify::new(),
+            schedule: Default::default(),
         })
     }
 

@@ -22,24 +22,43 @@ impl From<RatingRecord> for Rating {
     }
 }
 
+/// Reads a stored rating.
+pub(super) fn decode_rating(b: &[u8]) -> Result<Rating, StoreError> {
+    decode::<RatingRecord, Rating>("rating", b)
+}
+
 impl Store {
     /// Stores a chat's rating unless it has one: `Err(the one it has)` then.
+    /// The chat's report counters take the rating in the same transaction.
     pub fn rate_chat(&self, rating: &Rating) -> Result<Result<(), Rating>, StoreError> {
+        use sled::Transactional;
         let _w = self.gate.writing();
         self.room()?;
+        let started = self
+            .chat(rating.chat)?
+            .ok_or_else(|| StoreError::Corrupt(format!("chat {} not found", rating.chat)))?
+            .started_at;
         let key = rating.chat.to_bytes();
         let bytes = encode(&RatingRecord::V1(rating.clone()));
-        match self
-            .trees
-            .chatid_rating
-            .compare_and_swap(key, None as Option<&[u8]>, Some(bytes))?
-        {
-            Ok(()) => Ok(Ok(())),
-            Err(e) => match e.current {
-                Some(b) => Ok(Err(decode::<RatingRecord, _>("rating", &b)?)),
-                None => Err(StoreError::ChangedMeanwhile),
-            },
-        }
+        let t = &self.trees;
+        super::tx_done(
+            (
+                &t.chatid_rating,
+                &t.startedchat_fact,
+                &t.day_group_staff_tally,
+                &t.hour_group_staff_tally,
+            )
+                .transaction(|(ratings, facts, days, hours)| {
+                    if let Some(b) = ratings.get(key)? {
+                        return Ok(Err(decode_rating(&b)
+                            .map_err(sled::transaction::ConflictableTransactionError::Abort)?));
+                    }
+                    ratings.insert(&key[..], bytes.clone())?;
+                    let t = super::reports::ReportTrees { facts, days, hours };
+                    super::reports::count_rating(&t, started, rating.chat, rating.score)?;
+                    Ok(Ok(()))
+                }),
+        )
     }
 
     /// A chat's rating.

@@ -63,6 +63,16 @@ pub const CHATID_MAILID: &str = "chatid_mailid";
 /// Chat id → versioned rating record: the visitor's one rating of a chat.
 pub const CHATID_RATING: &str = "chatid_rating";
 
+/// Chat start (u64 BE ms) + chat id → versioned report fact: an ended chat
+/// as the reports count it (its presence: counted).
+pub const STARTEDCHAT_FACT: &str = "startedchat_fact";
+/// UTC day (u32 BE days since the epoch) + group id + staff id (zeros:
+/// none) → report counters.
+pub const DAY_GROUP_STAFF_TALLY: &str = "day_group_staff_tally";
+/// UTC hour (u32 BE hours since the epoch) + group id + staff id →
+/// report counters (the edges of a report's range).
+pub const HOUR_GROUP_STAFF_TALLY: &str = "hour_group_staff_tally";
+
 /// Canned response id → versioned canned response record.
 pub const CANNEDID_CANNED: &str = "cannedid_canned";
 
@@ -102,6 +112,9 @@ pub const ALL: &[&str] = &[
     CHATID_MAILID,
     CHATID_RATING,
     CANNEDID_CANNED,
+    STARTEDCHAT_FACT,
+    DAY_GROUP_STAFF_TALLY,
+    HOUR_GROUP_STAFF_TALLY,
 ];
 
 /// The opened trees.
@@ -136,6 +149,9 @@ pub struct Trees {
     pub(crate) chatid_mailid: Tree,
     pub(crate) chatid_rating: Tree,
     pub(crate) cannedid_canned: Tree,
+    pub(crate) startedchat_fact: Tree,
+    pub(crate) day_group_staff_tally: Tree,
+    pub(crate) hour_group_staff_tally: Tree,
 }
 
 impl Trees {
@@ -170,6 +186,9 @@ impl Trees {
             chatid_mailid: db.open_tree(CHATID_MAILID)?,
             chatid_rating: db.open_tree(CHATID_RATING)?,
             cannedid_canned: db.open_tree(CANNEDID_CANNED)?,
+            startedchat_fact: db.open_tree(STARTEDCHAT_FACT)?,
+            day_group_staff_tally: db.open_tree(DAY_GROUP_STAFF_TALLY)?,
+            hour_group_staff_tally: db.open_tree(HOUR_GROUP_STAFF_TALLY)?,
         })
     }
 }
