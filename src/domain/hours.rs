@@ -184,14 +184,16 @@ pub fn local_midnight(tz: Tz, now: Millis) -> Millis {
     local_midnight_days_before(tz, now, 0)
 }
 
-fn local_date(tz: Tz, now: Millis) -> NaiveDate {
+/// The local date of `now` in `tz`.
+pub fn local_date(tz: Tz, now: Millis) -> NaiveDate {
     chrono::DateTime::<chrono::Utc>::from_timestamp_millis(now as i64)
         .unwrap_or_default()
         .with_timezone(&tz)
         .date_naive()
 }
 
-fn midnight(tz: Tz, d: NaiveDate) -> Millis {
+/// The local midnight starting `d` in `tz`.
+pub fn midnight(tz: Tz, d: NaiveDate) -> Millis {
     super::shift::resolve(tz, d, NaiveTime::MIN)
         .timestamp_millis()
         .max(0) as Millis

@@ -85,9 +85,7 @@ pub fn rate(
 /// Whether `staff` sees `r` in figures: admins all; managers their
 /// groups' and their own; agents their own.
 pub fn counts_for(staff: &super::staff::Staff, r: &Rating) -> bool {
-    staff.role.is_admin()
-        || r.agent == Some(staff.id)
-        || (staff.role == super::staff::Role::Manager && staff.in_group(r.group))
+    super::report::visible_to(staff, r.group, r.agent)
 }
 
 #[cfg(test)]

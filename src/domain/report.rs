@@ -68,7 +68,7 @@ pub struct Fact {
     pub times: Durations,
     /// Its durations counted in its group's business hours only.
     pub open_times: Durations,
-    /// Its end made a ticket.
+    /// A ticket was made from it (before or after it ended).
     pub ticket: bool,
     /// The visitor's rating, once given.
     pub rating: Option<Score>,
@@ -79,8 +79,14 @@ pub struct Fact {
 pub type OpenTime<'a> = &'a dyn Fn(GroupId, Millis, Millis) -> Millis;
 
 impl Fact {
-    /// The fact of an ended chat (`None` while it runs).
-    pub fn of(chat: &Chat, rating: Option<Score>, open: OpenTime<'_>) -> Option<Fact> {
+    /// The fact of an ended chat (`None` while it runs); `ticket`: a
+    /// ticket was made from it.
+    pub fn of(
+        chat: &Chat,
+        rating: Option<Score>,
+        ticket: bool,
+        open: OpenTime<'_>,
+    ) -> Option<Fact> {
         let ended = chat.ended_at?;
         let answered = chat.answered_at;
         let outcome = match (answered, chat.ended_by) {
@@ -107,7 +113,7 @@ impl Fact {
             outcome,
             times: times(&span),
             open_times: times(&|a, b| if b > a { open(chat.group, a, b) } else { 0 }),
-            ticket: chat.follow_up.is_some(),
+            ticket,
             rating,
         })
     }
@@ -124,6 +130,14 @@ impl Fact {
             Measure::Bad => self.rating == Some(Score::Bad),
         }
     }
+}
+
+/// Whether `staff` sees the figures of `group` and `agent`: admins every
+/// one, managers their groups' and their own, agents their own.
+pub fn visible_to(staff: &super::staff::Staff, group: GroupId, agent: Option<StaffId>) -> bool {
+    staff.role.is_admin()
+        || agent == Some(staff.id)
+        || (staff.role == super::staff::Role::Manager && staff.in_group(group))
 }
 
 /// A figure whose chats can be listed.
@@ -580,7 +594,7 @@ mod tests {
 
     #[test]
     fn a_fact_names_its_outcome_and_times() {
-        let f = Fact::of(&ended(Some(30), EndedBy::Visitor), None, &all).expect("ended");
+        let f = Fact::of(&ended(Some(30), EndedBy::Visitor), None, false, &all).expect("ended");
         assert_eq!(f.outcome, Outcome::Answered);
         assert_eq!(
             f.times,
@@ -590,16 +604,16 @@ mod tests {
                 handling: Some(970_000)
             }
         );
-        let missed = Fact::of(&ended(None, EndedBy::QueueTimeout), None, &all).expect("ended");
+        let missed = Fact::of(&ended(None, EndedBy::QueueTimeout), None, false, &all).expect("ended");
         assert_eq!((missed.outcome, missed.agent), (Outcome::Missed, None));
-        let left = Fact::of(&ended(None, EndedBy::Visitor), None, &all).expect("ended");
+        let left = Fact::of(&ended(None, EndedBy::Visitor), None, false, &all).expect("ended");
         assert_eq!(left.outcome, Outcome::Abandoned);
         let closed = |_: GroupId, _: Millis, _: Millis| 0;
-        let f = Fact::of(&ended(Some(30), EndedBy::Visitor), None, &closed).expect("ended");
+        let f = Fact::of(&ended(Some(30), EndedBy::Visitor), None, false, &closed).expect("ended");
         assert_eq!(f.open_times.wait, Some(0));
         let mut running = ended(Some(1), EndedBy::Visitor);
         running.ended_at = None;
-        assert_eq!(Fact::of(&running, None, &all), None);
+        assert_eq!(Fact::of(&running, None, false, &all), None);
     }
 
     #[test]
@@ -633,7 +647,7 @@ mod tests {
 
     #[test]
     fn a_tally_adds_and_takes_away_and_round_trips() {
-        let f = Fact::of(&ended(Some(30), EndedBy::Visitor), Some(Score::Good), &all)
+        let f = Fact::of(&ended(Some(30), EndedBy::Visitor), Some(Score::Good), false, &all)
             .expect("ended");
         let mut t = Tally::default();
         t.apply(&f, true);

@@ -12,6 +12,7 @@ pub mod passwords;
 pub mod preview;
 pub mod rate;
 pub mod ratings;
+pub mod reports;
 pub mod setup;
 pub mod shifts;
 pub mod staff;

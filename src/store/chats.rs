@@ -160,7 +160,7 @@ impl Store {
                             by_group,
                             by_staff,
                             outbox,
-                            report: ReportTrees { facts, days, hours },
+                            report: ReportTrees { facts, days, hours, causes: None },
                             open_time: &all_time,
                         };
                         write_chat(&t, chat)?;
@@ -186,8 +186,9 @@ impl Store {
                 &t.startedchat_fact,
                 &t.day_group_staff_tally,
                 &t.hour_group_staff_tally,
+                &t.cause_ticketno,
             )
-                .transaction(|(chats, open, by_group, by_staff, outbox, facts, days, hours)| {
+                .transaction(|(chats, open, by_group, by_staff, outbox, facts, days, hours, causes)| {
                     write_chat(
                         &ChatTrees {
                             chats,
@@ -195,7 +196,7 @@ impl Store {
                             by_group,
                             by_staff,
                             outbox,
-                            report: ReportTrees { facts, days, hours },
+                            report: ReportTrees { facts, days, hours, causes: Some(causes) },
                             open_time: &open_time,
                         },
                         chat,
@@ -274,6 +275,7 @@ impl Store {
                 &t.startedchat_fact,
                 &t.day_group_staff_tally,
                 &t.hour_group_staff_tally,
+                &t.cause_ticketno,
             )
                 .transaction(
                     |(
@@ -287,6 +289,7 @@ impl Store {
                         facts,
                         days,
                         hours,
+                        causes,
                     )| {
                         if let Some(c) = &message.client_id {
                             if clients.get(chat_client(message.chat_id, c))?.is_some() {
@@ -301,7 +304,7 @@ impl Store {
                                 by_group,
                                 by_staff,
                                 outbox,
-                                report: ReportTrees { facts, days, hours },
+                                report: ReportTrees { facts, days, hours, causes: Some(causes) },
                                 open_time: &open_time,
                             },
                             chat,
@@ -496,7 +499,7 @@ impl Store {
                 &t.hour_group_staff_tally,
             )
                 .transaction(|(chats, open, by_group, by_staff, ratings, facts, days, hours)| {
-                    super::reports::uncount(&ReportTrees { facts, days, hours }, &chat)?;
+                    super::reports::uncount(&ReportTrees { facts, days, hours, causes: None }, &chat)?;
                     chats.remove(&id.to_bytes()[..])?;
                     open.remove(&id.to_bytes()[..])?;
                     ratings.remove(&id.to_bytes()[..])?;

@@ -54,7 +54,7 @@ impl Store {
                             .map_err(sled::transaction::ConflictableTransactionError::Abort)?));
                     }
                     ratings.insert(&key[..], bytes.clone())?;
-                    let t = super::reports::ReportTrees { facts, days, hours };
+                    let t = super::reports::ReportTrees { facts, days, hours, causes: None };
                     super::reports::count_rating(&t, started, rating.chat, rating.score)?;
                     Ok(Ok(()))
                 }),

@@ -46,6 +46,9 @@ pub(super) struct ReportTrees<'a> {
     pub facts: &'a TransactionalTree,
     pub days: &'a TransactionalTree,
     pub hours: &'a TransactionalTree,
+    /// `cause_ticketno`, where a chat may end: a ticket made from the
+    /// chat while it ran is counted when it ends.
+    pub causes: Option<&'a TransactionalTree>,
 }
 
 /// Changes the day and the hour tally of (`at`, `group`, `agent`) by `f`.
@@ -86,7 +89,11 @@ pub(super) fn count_ended(t: &ReportTrees<'_>, chat: &Chat, open: OpenTime<'_>) 
     if t.facts.get(key)?.is_some() {
         return Ok(());
     }
-    let Some(fact) = Fact::of(chat, None, open) else {
+    let ticket = match t.causes {
+        Some(causes) => causes.get(chat.id.to_bytes())?.is_some(),
+        None => false,
+    };
+    let Some(fact) = Fact::of(chat, None, ticket, open) else {
         return Ok(());
     };
     t.facts.insert(&key[..], encode(&FactRecord::V1(fact.clone())))?;
@@ -106,6 +113,25 @@ pub(super) fn uncount(t: &ReportTrees<'_>, chat: &Chat) -> TxResult<()> {
     t.facts.remove(&key[..])?;
     change(t, fact.started_at, fact.group, fact.agent, &|x| {
         x.apply(&fact, false)
+    })
+}
+
+/// Counts a ticket just made from an ended chat (one made while the chat
+/// runs is counted when it ends, by [`count_ended`]).
+pub(super) fn count_ticket(t: &ReportTrees<'_>, started_at: Millis, chat: ChatId) -> TxResult<()> {
+    let key = fact_key(started_at, chat);
+    let Some(b) = t.facts.get(key)? else {
+        return Ok(());
+    };
+    let mut fact: Fact = decode::<FactRecord, Fact>("report fact", &b)
+        .map_err(sled::transaction::ConflictableTransactionError::Abort)?;
+    if fact.ticket {
+        return Ok(());
+    }
+    fact.ticket = true;
+    t.facts.insert(&key[..], encode(&FactRecord::V1(fact.clone())))?;
+    change(t, fact.started_at, fact.group, fact.agent, &|x| {
+        x.tickets = x.tickets.saturating_add(1)
     })
 }
 
@@ -151,9 +177,15 @@ pub(super) fn backfill(trees: &super::trees::Trees) -> Result<usize, StoreError>
                 &trees.startedchat_fact,
                 &trees.day_group_staff_tally,
                 &trees.hour_group_staff_tally,
+                &trees.cause_ticketno,
             )
-                .transaction(|(facts, days, hours)| {
-                    let t = ReportTrees { facts, days, hours };
+                .transaction(|(facts, days, hours, causes)| {
+                    let t = ReportTrees {
+                        facts,
+                        days,
+                        hours,
+                        causes: Some(causes),
+                    };
                     count_ended(&t, &chat, &|_, a, b| b - a)?;
                     if let Some(score) = rating {
                         count_rating(&t, chat.started_at, chat.id, score)?;
@@ -195,7 +227,12 @@ impl Store {
                 &t.hour_group_staff_tally,
             )
                 .transaction(|(facts, days, hours)| {
-                    let t = ReportTrees { facts, days, hours };
+                    let t = ReportTrees {
+                        facts,
+                        days,
+                        hours,
+                        causes: None,
+                    };
                     change(&t, at, group, None, &|x| {
                         x.solved = x.solved.saturating_add(1)
                     })

@@ -221,6 +221,12 @@ impl Store {
         let mut index = self.index_write();
         let tr = &self.trees;
         let record = offline_message.map(|m| (m.id.to_bytes(), super::offline::record(m)));
+        // A ticket made from a chat counts in the reports: its fact is
+        // found by the chat's start.
+        let chat_started = match cause {
+            Some(c) => self.chat(ChatId::from_bytes(c))?.map(|c| (c.id, c.started_at)),
+            None => None,
+        };
         let made = tx_done(
             (
                 &tr.meta,
@@ -231,13 +237,28 @@ impl Store {
                 &tr.mailid_mail,
                 &tr.due_mailid,
                 &tr.ticketno_mailid,
+                &tr.startedchat_fact,
+                &tr.day_group_staff_tally,
+                &tr.hour_group_staff_tally,
             )
                 .transaction(
-                    |(meta, tickets, causes, outbox, offline, mails, due, of_ticket)| {
+                    |(
+                        meta,
+                        tickets,
+                        causes,
+                        outbox,
+                        offline,
+                        mails,
+                        due,
+                        of_ticket,
+                        facts,
+                        days,
+                        hours,
+                    )| {
                         if let Some((id, bytes)) = &record {
                             offline.insert(&id[..], bytes.clone())?;
                         }
-                        make_in(
+                        let made = make_in(
                             &TicketTrees {
                                 meta,
                                 causes,
@@ -254,7 +275,19 @@ impl Store {
                             },
                             cause,
                             maker,
-                        )
+                        )?;
+                        if let (Made::Created(t), Some((chat, started))) = (&made, chat_started) {
+                            if t.chat == Some(chat) {
+                                let report = super::reports::ReportTrees {
+                                    facts,
+                                    days,
+                                    hours,
+                                    causes: None,
+                                };
+                                super::reports::count_ticket(&report, started, chat)?;
+                            }
+                        }
+                        Ok(made)
                     },
                 ),
         )?;

@@ -9,6 +9,7 @@ pub mod chats;
 pub mod groups;
 pub mod health;
 pub mod mail;
+pub mod reports;
 pub mod settings;
 pub mod setup;
 pub mod shifts;
@@ -87,6 +88,9 @@ use utoipa::{Modify, OpenApi};
         mail::post_retry,
         mail::post_transcript,
         mail::options_transcript,
+        reports::get_report,
+        reports::get_report_chats,
+        reports::get_report_csv,
     ),
     components(schemas(
         crate::service::chats::Scope,
@@ -107,6 +111,7 @@ use utoipa::{Modify, OpenApi};
         (name = "tickets", description = "Tickets made from chats and offline messages"),
         (name = "mail", description = "Mail to requesters: the outbox"),
         (name = "canned", description = "Canned responses"),
+        (name = "reports", description = "Reports: figures per group and agent, their chats, CSV"),
     )
 )]
 pub struct ApiDoc;
@@ -464,9 +469,15 @@ pub fn document(config: &crate::config::Config) -> serde_json::Value {
     {
         set(items, json!({"maxLength": 80, "pattern": patterns::text()}));
     }
-    if let Some(params) = doc.pointer_mut("/paths/~1api~1tickets~1summary/get/parameters") {
-        let names: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect();
-        for p in params.as_array_mut().into_iter().flatten() {
+    let names: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect();
+    for path in [
+        "/paths/~1api~1tickets~1summary/get/parameters",
+        "/paths/~1api~1reports/get/parameters",
+        "/paths/~1api~1reports~1chats/get/parameters",
+        "/paths/~1api~1reports~1csv/get/parameters",
+    ] {
+        let params = doc.pointer_mut(path).and_then(|p| p.as_array_mut());
+        for p in params.into_iter().flatten() {
             if p["name"] == "zone" {
                 if let Some(schema) = p.get_mut("schema") {
                     set(schema, json!({"enum": names}));

@@ -1,0 +1,686 @@
+//! Reports for a date range in a time zone, as the caller may see them:
+//! figures per group and per agent, a heat map of chats by weekday and
+//! hour, chats per day, the chats behind any figure, and each table as
+//! CSV. Summed from the day and hour counters the store keeps as chats
+//! end (`domain::report`), never from the chats themselves.
+
+use super::auth::AuthContext;
+use crate::domain::chat_list::ChatRow;
+use crate::domain::report::{self, Fact, Figures, Measure, Outcome, Sum};
+use crate::domain::{ChatId, GroupId, Millis, StaffId};
+use crate::error::AppError;
+use crate::state::AppState;
+use chrono::{Datelike, NaiveDate, Timelike};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use utoipa::{IntoParams, ToSchema};
+
+/// The longest range a report covers, in days.
+pub const MAX_DAYS: i64 = 731;
+/// Facts one page of the chats behind a figure reads at most; a page
+/// can then come back short with `next` set.
+const SCAN_PER_PAGE: usize = 200_000;
+/// Rows of the chats CSV at most.
+pub const CSV_MAX_CHATS: usize = 10_000;
+
+/// Query of `GET /api/reports`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ReportQuery {
+    /// First day, `YYYY-MM-DD` in `zone` (default: six days before `to`).
+    #[param(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+    pub from: Option<String>,
+    /// Last day, inclusive (default: today in `zone`). At most 731 days
+    /// after `from`.
+    #[param(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+    pub to: Option<String>,
+    /// The IANA time zone of the days and the heat map (default UTC).
+    pub zone: Option<String>,
+    /// Count times in business hours only (default false).
+    pub business_hours: Option<bool>,
+    /// Only this group.
+    pub group: Option<GroupId>,
+}
+
+/// Query of `GET /api/reports/chats` and `GET /api/reports/csv`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ReportChatsQuery {
+    /// First day, `YYYY-MM-DD` in `zone` (default: six days before `to`).
+    #[param(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+    pub from: Option<String>,
+    /// Last day, inclusive (default: today in `zone`).
+    #[param(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+    pub to: Option<String>,
+    /// The IANA time zone of the days (default UTC).
+    pub zone: Option<String>,
+    /// Times counted in business hours only (default false).
+    pub business_hours: Option<bool>,
+    /// Only this group.
+    pub group: Option<GroupId>,
+    /// Only this agent's chats.
+    pub agent: Option<StaffId>,
+    /// The figure: `chats` (default), `answered`, `missed`, `abandoned`,
+    /// `tickets`, `good` or `bad`.
+    #[param(inline)]
+    pub measure: Option<Measure>,
+    /// The `next` of the previous page.
+    #[param(max_length = 60)]
+    pub after: Option<String>,
+    /// Rows per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// For `GET /api/reports/csv`: `groups` (default), `agents`, `days`,
+    /// `heatmap` or `chats`.
+    #[param(inline)]
+    pub table: Option<Table>,
+}
+
+/// A table of the report, for CSV.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Table {
+    /// A row per group.
+    #[default]
+    Groups,
+    /// A row per agent.
+    Agents,
+    /// Chats per day.
+    Days,
+    /// Chats by weekday and hour.
+    Heatmap,
+    /// The chats behind the figure `measure`.
+    Chats,
+}
+
+/// One group's figures.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct GroupFigures {
+    /// The group.
+    pub group: GroupId,
+    /// Its name (empty once deleted).
+    pub name: String,
+    /// Its figures.
+    #[serde(flatten)]
+    pub figures: Figures,
+}
+
+/// One agent's figures.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AgentFigures {
+    /// The agent.
+    pub agent: StaffId,
+    /// Their name.
+    pub name: String,
+    /// Their figures.
+    #[serde(flatten)]
+    pub figures: Figures,
+}
+
+/// Chats started on one day.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DayCount {
+    /// The day in the report's zone, `YYYY-MM-DD`.
+    pub date: String,
+    /// Ended chats that started on it.
+    pub chats: u32,
+}
+
+/// A report.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Report {
+    /// First day.
+    pub from: String,
+    /// Last day (inclusive).
+    pub to: String,
+    /// The zone of the days and hours.
+    pub zone: String,
+    /// Whether times count business hours only.
+    pub business_hours: bool,
+    /// Everything the caller may see.
+    pub total: Figures,
+    /// Per group, by name.
+    pub groups: Vec<GroupFigures>,
+    /// Per agent, by name.
+    pub agents: Vec<AgentFigures>,
+    /// Chats started, by local weekday (Monday first) and hour (0 to 23).
+    pub heatmap: Vec<Vec<u32>>,
+    /// Chats started per local day, every day of the range.
+    pub days: Vec<DayCount>,
+}
+
+/// One chat behind a figure.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReportChat {
+    /// The chat as a list row (its link opens the transcript).
+    #[serde(flatten)]
+    pub chat: ChatRow,
+    /// How it came out.
+    pub outcome: Outcome,
+    /// Start to first accept, ms (in business hours when asked).
+    pub wait_ms: Option<Millis>,
+    /// Start to the first agent message, ms.
+    pub first_response_ms: Option<Millis>,
+    /// First accept to end, ms.
+    pub handling_ms: Option<Millis>,
+    /// Its end made a ticket.
+    pub ticket: bool,
+}
+
+/// A page of the chats behind a figure, in start order.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReportChatPage {
+    /// The chats.
+    pub chats: Vec<ReportChat>,
+    /// Pass as `after` for the next page; none at the end. A page may hold
+    /// fewer than `limit` rows and still have a next one.
+    pub next: Option<String>,
+}
+
+fn bad(message: String) -> AppError {
+    AppError::BadRequest {
+        code: "invalid_field",
+        message,
+    }
+}
+
+/// A report's range: its days and zone, and the UTC instants they span
+/// (floored to the hour, the counters' grain).
+struct Window {
+    from: NaiveDate,
+    to: NaiveDate,
+    zone: Tz,
+    start: Millis,
+    end: Millis,
+}
+
+fn window(
+    from: Option<&str>,
+    to: Option<&str>,
+    zone: Option<&str>,
+    now: Millis,
+) -> Result<Window, AppError> {
+    let zone: Tz = match zone {
+        None => chrono_tz::UTC,
+        Some(z) => crate::domain::shift::zone(z).map_err(|e| bad(format!("zone: {}", e.message)))?,
+    };
+    let day = |field: &'static str, s: &str| {
+        crate::domain::hours::date(field, s).map_err(|e| bad(format!("{field}: {}", e.message)))
+    };
+    let to = match to {
+        Some(t) => day("to", t)?,
+        None => crate::domain::hours::local_date(zone, now),
+    };
+    let from = match from {
+        Some(f) => day("from", f)?,
+        None => to - chrono::Days::new(6),
+    };
+    let days = (to - from).num_days();
+    if days < 0 {
+        return Err(bad("from: must be on or before to".into()));
+    }
+    if days >= MAX_DAYS {
+        return Err(bad(format!(
+            "to: a report covers at most {MAX_DAYS} days; choose a shorter range"
+        )));
+    }
+    let hour = 3_600_000;
+    let start = crate::domain::hours::midnight(zone, from) / hour * hour;
+    let end = crate::domain::hours::midnight(zone, to + chrono::Days::new(1)) / hour * hour;
+    Ok(Window {
+        from,
+        to,
+        zone,
+        start,
+        end,
+    })
+}
+
+fn local(zone: Tz, at: Millis) -> chrono::DateTime<Tz> {
+    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(at as i64)
+        .unwrap_or_default()
+        .with_timezone(&zone)
+}
+
+/// The report for `q`, as the caller may see it.
+pub async fn report(
+    state: &AppState,
+    ctx: &AuthContext,
+    q: ReportQuery,
+) -> Result<Report, AppError> {
+    let w = window(
+        q.from.as_deref(),
+        q.to.as_deref(),
+        q.zone.as_deref(),
+        state.now(),
+    )?;
+    let business = q.business_hours.unwrap_or(false);
+    let staff = ctx.staff.clone();
+    let only = q.group;
+    let (days, hours) = report::spans(w.start, w.end);
+    let (total, groups, agents, starts) = state
+        .read(move |s| {
+            let mut total = Sum::default();
+            let mut groups: HashMap<GroupId, Sum> = HashMap::new();
+            let mut agents: HashMap<StaffId, Sum> = HashMap::new();
+            let mut starts: BTreeMap<u32, u32> = BTreeMap::new();
+            s.for_each_tally(days, &hours, &mut |base, group, agent, t| {
+                if only.is_some_and(|g| g != group) || !report::visible_to(&staff, group, agent)
+                {
+                    return;
+                }
+                total.add(t);
+                groups.entry(group).or_default().add(t);
+                if let Some(a) = agent {
+                    agents.entry(a).or_default().add(t);
+                }
+                for (i, n) in t.hours.iter().enumerate().filter(|(_, n)| **n > 0) {
+                    *starts.entry(base / 24 * 24 + i as u32).or_default() += n;
+                }
+            })?;
+            Ok((total, groups, agents, starts))
+        })
+        .await?;
+    let (group_names, staff_names) = super::chats::names(state).await?;
+    let mut groups: Vec<GroupFigures> = groups
+        .into_iter()
+        .map(|(group, sum)| GroupFigures {
+            group,
+            name: group_names.get(&group).cloned().unwrap_or_default(),
+            figures: sum.row(business),
+        })
+        .collect();
+    groups.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    let mut agents: Vec<AgentFigures> = agents
+        .into_iter()
+        .map(|(agent, sum)| AgentFigures {
+            agent,
+            name: staff_names.get(&agent).cloned().unwrap_or_default(),
+            figures: sum.row(business),
+        })
+        .collect();
+    agents.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    let mut heatmap = vec![vec![0u32; 24]; 7];
+    let mut per_day: BTreeMap<NaiveDate, u32> = BTreeMap::new();
+    for (hour, n) in starts {
+        let t = local(w.zone, u64::from(hour) * 3_600_000);
+        heatmap[t.weekday().num_days_from_monday() as usize][t.hour() as usize] += n;
+        *per_day.entry(t.date_naive()).or_default() += n;
+    }
+    let days = w
+        .from
+        .iter_days()
+        .take_while(|d| *d <= w.to)
+        .map(|d| DayCount {
+            date: d.format("%Y-%m-%d").to_string(),
+            chats: per_day.get(&d).copied().unwrap_or(0),
+        })
+        .collect();
+    Ok(Report {
+        from: w.from.format("%Y-%m-%d").to_string(),
+        to: w.to.format("%Y-%m-%d").to_string(),
+        zone: w.zone.name().to_string(),
+        business_hours: business,
+        total: total.row(business),
+        groups,
+        agents,
+        heatmap,
+        days,
+    })
+}
+
+fn cursor(raw: &str) -> Result<(Millis, ChatId), AppError> {
+    raw.split_once('_')
+        .and_then(|(ms, id)| Some((ms.parse().ok()?, id.parse().ok()?)))
+        .ok_or_else(|| bad("after: not a cursor from a previous page's next".into()))
+}
+
+/// Facts behind `q`'s figure the caller may see, from `after`, up to
+/// `limit`, reading at most `scan` facts; and the cursor to go on from.
+async fn facts(
+    state: &AppState,
+    ctx: &AuthContext,
+    q: &ReportChatsQuery,
+    limit: usize,
+    scan: usize,
+) -> Result<(Window, Vec<Fact>, Option<String>), AppError> {
+    let w = window(
+        q.from.as_deref(),
+        q.to.as_deref(),
+        q.zone.as_deref(),
+        state.now(),
+    )?;
+    let after = q.after.as_deref().map(cursor).transpose()?;
+    let (staff, group, agent) = (ctx.staff.clone(), q.group, q.agent);
+    let measure = q.measure.unwrap_or_default();
+    let (start, end) = (w.start, w.end);
+    let (found, next) = state
+        .read(move |s| {
+            let mut found = Vec::new();
+            let (mut read, mut last, mut stopped) = (0, None, false);
+            s.for_each_fact(start, end, after, &mut |f| {
+                read += 1;
+                last = Some((f.started_at, f.chat));
+                if group.is_none_or(|g| g == f.group)
+                    && agent.is_none_or(|a| Some(a) == f.agent)
+                    && report::visible_to(&staff, f.group, f.agent)
+                    && f.counts_in(measure)
+                {
+                    found.push(f);
+                }
+                stopped = found.len() >= limit || read >= scan;
+                !stopped
+            })?;
+            let next = last
+                .filter(|_| stopped)
+                .map(|(ms, id)| format!("{ms}_{id}"));
+            Ok((found, next))
+        })
+        .await?;
+    Ok((w, found, next))
+}
+
+/// A page of the chats behind a figure.
+pub async fn chats(
+    state: &AppState,
+    ctx: &AuthContext,
+    q: ReportChatsQuery,
+) -> Result<ReportChatPage, AppError> {
+    let limit = q.limit.unwrap_or(50) as usize;
+    if !(1..=200).contains(&limit) {
+        return Err(bad("limit: must be between 1 and 200".into()));
+    }
+    let business = q.business_hours.unwrap_or(false);
+    let (_, found, next) = facts(state, ctx, &q, limit, SCAN_PER_PAGE).await?;
+    Ok(ReportChatPage {
+        chats: rows(state, found, business).await?,
+        next,
+    })
+}
+
+/// The chats of `facts` as rows (a chat deleted since is left out).
+async fn rows(
+    state: &AppState,
+    facts: Vec<Fact>,
+    business: bool,
+) -> Result<Vec<ReportChat>, AppError> {
+    let ids: Vec<ChatId> = facts.iter().map(|f| f.chat).collect();
+    let chats = state
+        .read(move |s| {
+            ids.into_iter()
+                .map(|id| s.chat(id))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await?;
+    let (groups, staff) = super::chats::names(state).await?;
+    let (view, now, url) = (
+        state.config.chat.staff_view(),
+        state.now(),
+        state.config.public_url(),
+    );
+    Ok(facts
+        .into_iter()
+        .zip(chats)
+        .filter_map(|(f, chat)| {
+            let chat = view.chat(chat?);
+            let mut row = ChatRow::new(
+                &chat,
+                groups.get(&chat.group).cloned().unwrap_or_default(),
+                chat.owner.and_then(|o| staff.get(&o).cloned()),
+                now,
+                &url,
+            );
+            row.rating = f.rating;
+            let t = if business { f.open_times } else { f.times };
+            Some(ReportChat {
+                chat: row,
+                outcome: f.outcome,
+                wait_ms: t.wait,
+                first_response_ms: t.first_response,
+                handling_ms: t.handling,
+                ticket: f.ticket,
+            })
+        })
+        .collect())
+}
+
+/// A CSV file: its name and body.
+pub struct Csv {
+    /// `livedesk-<table>-<from>-<to>.csv`.
+    pub filename: String,
+    /// UTF-8 with a byte-order mark, every field quoted, CRLF line ends.
+    pub body: String,
+    /// Whether the chats table stopped at [`CSV_MAX_CHATS`] rows.
+    pub truncated: bool,
+}
+
+/// One CSV field: quoted, quotes doubled; text a spreadsheet would run as
+/// a formula (starting `=`, `+`, `-`, `@`, tab or CR) gets a leading `'`.
+fn field(out: &mut String, value: &str) {
+    out.push('"');
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        out.push('\'');
+    }
+    out.push_str(&value.replace('"', "\"\""));
+    out.push('"');
+}
+
+fn line(out: &mut String, fields: &[String]) {
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        field(out, f);
+    }
+    out.push_str("\r\n");
+}
+
+fn secs(ms: Option<Millis>) -> String {
+    ms.map(|m| ((m + 500) / 1000).to_string()).unwrap_or_default()
+}
+
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+const FIGURE_HEADERS: [&str; 13] = [
+    "Chats",
+    "Answered",
+    "Missed",
+    "Abandoned",
+    "Average wait (s)",
+    "90th percentile wait (s)",
+    "Average first response (s)",
+    "Average handling (s)",
+    "Rated good",
+    "Rated bad",
+    "Satisfaction (%)",
+    "Solved by article",
+    "Tickets",
+];
+
+fn figure_fields(name: &str, f: &Figures) -> Vec<String> {
+    vec![
+        name.to_string(),
+        f.chats.to_string(),
+        f.answered.to_string(),
+        f.missed.to_string(),
+        f.abandoned.to_string(),
+        secs(f.wait_avg_ms),
+        secs(f.wait_p90_ms),
+        secs(f.first_response_avg_ms),
+        secs(f.handling_avg_ms),
+        f.rated_good.to_string(),
+        f.rated_bad.to_string(),
+        opt(f.satisfaction_pct),
+        f.solved_by_article.to_string(),
+        f.tickets.to_string(),
+    ]
+}
+
+fn headers(first: &[&str], rest: &[&str]) -> Vec<String> {
+    first.iter().chain(rest).map(|s| s.to_string()).collect()
+}
+
+const WEEKDAYS: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+
+/// One table of the report as CSV.
+pub async fn csv(
+    state: &AppState,
+    ctx: &AuthContext,
+    q: ReportChatsQuery,
+) -> Result<Csv, AppError> {
+    let table = q.table.unwrap_or_default();
+    let mut out = String::from("\u{feff}");
+    let mut truncated = false;
+    let (from, to) = if table == Table::Chats {
+        let business = q.business_hours.unwrap_or(false);
+        let (w, found, next) = facts(state, ctx, &q, CSV_MAX_CHATS, usize::MAX).await?;
+        truncated = next.is_some();
+        line(
+            &mut out,
+            &headers(
+                &[
+                    "Chat",
+                    "Started",
+                    "Visitor",
+                    "Email",
+                    "Group",
+                    "Agent",
+                    "Outcome",
+                    "Wait (s)",
+                    "First response (s)",
+                    "Handling (s)",
+                    "Rating",
+                    "Ticket",
+                    "Link",
+                ],
+                &[],
+            ),
+        );
+        for r in rows(state, found, business).await? {
+            let outcome = serde_json::to_value(r.outcome).unwrap_or_default();
+            let rating = r.chat.rating.map(|s| serde_json::to_value(s).unwrap_or_default());
+            line(
+                &mut out,
+                &[
+                    r.chat.id.to_string(),
+                    local(w.zone, r.chat.started_at)
+                        .format("%Y-%m-%d %H:%M:%S")
+                        .to_string(),
+                    r.chat.visitor_name,
+                    r.chat.visitor_email.unwrap_or_default(),
+                    r.chat.group_name,
+                    r.chat.agent_name.unwrap_or_default(),
+                    outcome.as_str().unwrap_or_default().to_string(),
+                    secs(r.wait_ms),
+                    secs(r.first_response_ms),
+                    secs(r.handling_ms),
+                    rating
+                        .as_ref()
+                        .and_then(|v| v.as_str())
+                        .unwrap_or_default()
+                        .to_string(),
+                    if r.ticket { "yes" } else { "no" }.to_string(),
+                    r.chat.link,
+                ],
+            );
+        }
+        (w.from, w.to)
+    } else {
+        let rq = ReportQuery {
+            from: q.from,
+            to: q.to,
+            zone: q.zone,
+            business_hours: q.business_hours,
+            group: q.group,
+        };
+        let r = report(state, ctx, rq).await?;
+        match table {
+            Table::Groups => {
+                line(&mut out, &headers(&["Group"], &FIGURE_HEADERS));
+                for g in &r.groups {
+                    line(&mut out, &figure_fields(&g.name, &g.figures));
+                }
+                line(&mut out, &figure_fields("Total", &r.total));
+            }
+            Table::Agents => {
+                line(&mut out, &headers(&["Agent"], &FIGURE_HEADERS));
+                for a in &r.agents {
+                    line(&mut out, &figure_fields(&a.name, &a.figures));
+                }
+            }
+            Table::Days => {
+                line(&mut out, &headers(&["Date", "Chats"], &[]));
+                for d in &r.days {
+                    line(&mut out, &[d.date.clone(), d.chats.to_string()]);
+                }
+            }
+            Table::Heatmap | Table::Chats => {
+                let hours: Vec<String> = (0..24).map(|h| format!("{h:02}:00")).collect();
+                let hours: Vec<&str> = hours.iter().map(String::as_str).collect();
+                line(&mut out, &headers(&["Weekday"], &hours));
+                for (day, counts) in WEEKDAYS.iter().zip(&r.heatmap) {
+                    let mut f = vec![day.to_string()];
+                    f.extend(counts.iter().map(|n| n.to_string()));
+                    line(&mut out, &f);
+                }
+            }
+        }
+        (
+            NaiveDate::parse_from_str(&r.from, "%Y-%m-%d").unwrap_or_default(),
+            NaiveDate::parse_from_str(&r.to, "%Y-%m-%d").unwrap_or_default(),
+        )
+    };
+    let name = serde_json::to_value(table).unwrap_or_default();
+    Ok(Csv {
+        filename: format!(
+            "livedesk-{}-{}-{}.csv",
+            name.as_str().unwrap_or("report"),
+            from.format("%Y-%m-%d"),
+            to.format("%Y-%m-%d")
+        ),
+        body: out,
+        truncated,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_and_formulas_defused() {
+        let mut out = String::new();
+        line(
+            &mut out,
+            &["Åsa \"Ö\"".into(), "=1+1".into(), "-2".into(), "".into()],
+        );
+        assert_eq!(out, "\"Åsa \"\"Ö\"\"\",\"'=1+1\",\"'-2\",\"\"\r\n");
+    }
+
+    #[test]
+    fn a_window_is_local_days_floored_to_hours_and_bounded() {
+        let w = window(Some("2026-03-01"), Some("2026-03-01"), Some("Europe/Stockholm"), 0)
+            .expect("valid");
+        // Stockholm is UTC+1 in March: 23:00 UTC the day before, 24 hours.
+        assert_eq!(w.end - w.start, 24 * 3_600_000);
+        assert_eq!(w.start % 86_400_000, 23 * 3_600_000);
+        assert!(window(Some("2026-03-02"), Some("2026-03-01"), None, 0).is_err());
+        assert!(window(Some("2024-01-01"), Some("2026-03-01"), None, 0).is_err());
+        assert!(window(Some("2026-13-01"), None, None, 0).is_err());
+        assert!(window(None, None, Some("Mars/Olympus"), 0).is_err());
+        assert!(cursor("12_nope").is_err());
+    }
+}
