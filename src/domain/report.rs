@@ -297,10 +297,7 @@ impl Tally {
             self.times[3 * i + 2].add(d.handling, plus);
             bump_slot(&mut self.waits[i], d.wait, plus);
         }
-        bump(
-            &mut self.hours[(hour_of(f.started_at) % 24) as usize],
-            plus,
-        );
+        bump(&mut self.hours[(hour_of(f.started_at) % 24) as usize], plus);
     }
 
     /// Adds (or takes away) a rating.
@@ -472,8 +469,9 @@ impl Sum {
             handling_avg_ms: t.times[o + 2].average(),
             rated_good: t.good,
             rated_bad: t.bad,
-            satisfaction_pct: (rated > 0)
-                .then(|| ((u64::from(t.good) * 100 + u64::from(rated) / 2) / u64::from(rated)) as u32),
+            satisfaction_pct: (rated > 0).then(|| {
+                ((u64::from(t.good) * 100 + u64::from(rated) / 2) / u64::from(rated)) as u32
+            }),
             solved_by_article: t.solved,
             tickets: t.tickets,
         }
@@ -604,7 +602,8 @@ mod tests {
                 handling: Some(970_000)
             }
         );
-        let missed = Fact::of(&ended(None, EndedBy::QueueTimeout), None, false, &all).expect("ended");
+        let missed =
+            Fact::of(&ended(None, EndedBy::QueueTimeout), None, false, &all).expect("ended");
         assert_eq!((missed.outcome, missed.agent), (Outcome::Missed, None));
         let left = Fact::of(&ended(None, EndedBy::Visitor), None, false, &all).expect("ended");
         assert_eq!(left.outcome, Outcome::Abandoned);
@@ -647,8 +646,13 @@ mod tests {
 
     #[test]
     fn a_tally_adds_and_takes_away_and_round_trips() {
-        let f = Fact::of(&ended(Some(30), EndedBy::Visitor), Some(Score::Good), false, &all)
-            .expect("ended");
+        let f = Fact::of(
+            &ended(Some(30), EndedBy::Visitor),
+            Some(Score::Good),
+            false,
+            &all,
+        )
+        .expect("ended");
         let mut t = Tally::default();
         t.apply(&f, true);
         t.apply(&f, true);
@@ -659,14 +663,22 @@ mod tests {
         assert_eq!(Tally::decode(&t.encode()[1..]), None);
         t.apply(&f, false);
         t.apply(&f, false);
-        assert_eq!((t.chats, t.waits[0].len(), t.times[0]), (0, 0, Times::default()));
+        assert_eq!(
+            (t.chats, t.waits[0].len(), t.times[0]),
+            (0, 0, Times::default())
+        );
         let mut s = Sum::default();
         t.apply(&f, true);
         s.add(&t);
         s.add(&t);
         let row = s.row(false);
         assert_eq!(
-            (row.chats, row.wait_avg_ms, row.wait_p90_ms, row.satisfaction_pct),
+            (
+                row.chats,
+                row.wait_avg_ms,
+                row.wait_p90_ms,
+                row.satisfaction_pct
+            ),
             (2, Some(30_000), Some(30_000), Some(100))
         );
     }
@@ -686,7 +698,10 @@ mod tests {
         assert_eq!(days, 11..13);
         assert_eq!(hours, [(10 * 24 + 22)..(11 * 24), (13 * 24)..(13 * 24 + 2)]);
         let (days, hours) = spans((10 * 24 + 1) * h, (10 * 24 + 5) * h);
-        assert_eq!((days, hours[0].clone()), (0..0, (10 * 24 + 1)..(10 * 24 + 5)));
+        assert_eq!(
+            (days, hours[0].clone()),
+            (0..0, (10 * 24 + 1)..(10 * 24 + 5))
+        );
         let (days, hours) = spans(240 * h, 264 * h);
         assert_eq!((days, hours), (10..11, [240..240, 264..264]));
     }

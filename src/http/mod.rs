@@ -219,9 +219,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 )
                 .service(resource("/mail").route(get().to(api::mail::get_mail)))
                 .service(resource("/reports").route(get().to(api::reports::get_report)))
-                .service(
-                    resource("/reports/chats").route(get().to(api::reports::get_report_chats)),
-                )
+                .service(resource("/reports/chats").route(get().to(api::reports::get_report_chats)))
                 .service(resource("/reports/csv").route(get().to(api::reports::get_report_csv)))
                 .service(
                     resource("/ratings/summary").route(get().to(api::widget::get_rating_summary)),

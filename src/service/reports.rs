@@ -205,7 +205,9 @@ fn window(
 ) -> Result<Window, AppError> {
     let zone: Tz = match zone {
         None => chrono_tz::UTC,
-        Some(z) => crate::domain::shift::zone(z).map_err(|e| bad(format!("zone: {}", e.message)))?,
+        Some(z) => {
+            crate::domain::shift::zone(z).map_err(|e| bad(format!("zone: {}", e.message)))?
+        }
     };
     let day = |field: &'static str, s: &str| {
         crate::domain::hours::date(field, s).map_err(|e| bad(format!("{field}: {}", e.message)))
@@ -261,15 +263,14 @@ pub async fn report(
     let staff = ctx.staff.clone();
     let only = q.group;
     let (days, hours) = report::spans(w.start, w.end);
-    let (total, groups, agents, starts) = state
+    let (total, mut groups, mut agents, starts) = state
         .read(move |s| {
             let mut total = Sum::default();
             let mut groups: HashMap<GroupId, Sum> = HashMap::new();
             let mut agents: HashMap<StaffId, Sum> = HashMap::new();
             let mut starts: BTreeMap<u32, u32> = BTreeMap::new();
             s.for_each_tally(days, &hours, &mut |base, group, agent, t| {
-                if only.is_some_and(|g| g != group) || !report::visible_to(&staff, group, agent)
-                {
+                if only.is_some_and(|g| g != group) || !report::visible_to(&staff, group, agent) {
                     return;
                 }
                 total.add(t);
@@ -284,7 +285,32 @@ pub async fn report(
             Ok((total, groups, agents, starts))
         })
         .await?;
-    let (group_names, staff_names) = super::chats::names(state).await?;
+    let me = ctx.staff.clone();
+    let (all_groups, all_staff) = state
+        .read(|s| Ok((s.list_groups()?, s.list_staff()?)))
+        .await?;
+    // Every group and agent the caller looks after has a row, with zeros
+    // when no chat of the range is theirs.
+    for g in all_groups.iter().filter(|g| only.is_none_or(|o| o == g.id)) {
+        if me.role.is_admin() || me.in_group(g.id) {
+            groups.entry(g.id).or_default();
+        }
+    }
+    for r in all_staff.iter().map(|r| &r.staff) {
+        let takes_chats = r.chat_enabled && !r.disabled && !r.groups.is_empty();
+        let seen = r.id == me.id
+            || me.role.is_admin()
+            || (me.role == crate::domain::staff::Role::Manager && r.shares_group_with(&me));
+        if takes_chats && seen && only.is_none_or(|o| r.in_group(o)) {
+            agents.entry(r.id).or_default();
+        }
+    }
+    let group_names: HashMap<GroupId, String> =
+        all_groups.into_iter().map(|g| (g.id, g.name)).collect();
+    let staff_names: HashMap<StaffId, String> = all_staff
+        .into_iter()
+        .map(|r| (r.staff.id, r.staff.display_name))
+        .collect();
     let mut groups: Vec<GroupFigures> = groups
         .into_iter()
         .map(|(group, sum)| GroupFigures {
@@ -479,7 +505,8 @@ fn line(out: &mut String, fields: &[String]) {
 }
 
 fn secs(ms: Option<Millis>) -> String {
-    ms.map(|m| ((m + 500) / 1000).to_string()).unwrap_or_default()
+    ms.map(|m| ((m + 500) / 1000).to_string())
+        .unwrap_or_default()
 }
 
 fn opt<T: ToString>(v: Option<T>) -> String {
@@ -571,7 +598,10 @@ pub async fn csv(
         );
         for r in rows(state, found, business).await? {
             let outcome = serde_json::to_value(r.outcome).unwrap_or_default();
-            let rating = r.chat.rating.map(|s| serde_json::to_value(s).unwrap_or_default());
+            let rating = r
+                .chat
+                .rating
+                .map(|s| serde_json::to_value(s).unwrap_or_default());
             line(
                 &mut out,
                 &[
@@ -672,8 +702,13 @@ mod tests {
 
     #[test]
     fn a_window_is_local_days_floored_to_hours_and_bounded() {
-        let w = window(Some("2026-03-01"), Some("2026-03-01"), Some("Europe/Stockholm"), 0)
-            .expect("valid");
+        let w = window(
+            Some("2026-03-01"),
+            Some("2026-03-01"),
+            Some("Europe/Stockholm"),
+            0,
+        )
+        .expect("valid");
         // Stockholm is UTC+1 in March: 23:00 UTC the day before, 24 hours.
         assert_eq!(w.end - w.start, 24 * 3_600_000);
         assert_eq!(w.start % 86_400_000, 23 * 3_600_000);

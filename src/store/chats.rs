@@ -8,8 +8,8 @@ use super::keys::{chat_client, chat_seq, parse_chat_id, parse_u64, u64_be, Token
 use super::records::{decode, encode, ChatRecord, MessageRecord, MessageRecordRef};
 use super::reports::ReportTrees;
 use super::{abort, tx_done, Store, StoreError};
-use crate::domain::report::OpenTime;
 use crate::domain::chat::{Chat, ChatState, Message};
+use crate::domain::report::OpenTime;
 use crate::domain::ChatId;
 use sled::transaction::TransactionalTree;
 use sled::Transactional;
@@ -35,7 +35,11 @@ fn needs_follow_up(chat: &Chat) -> bool {
 }
 
 /// Counts all time as open (a new chat never ends in its first write).
-fn all_time(_: crate::domain::GroupId, a: crate::domain::Millis, b: crate::domain::Millis) -> crate::domain::Millis {
+fn all_time(
+    _: crate::domain::GroupId,
+    a: crate::domain::Millis,
+    b: crate::domain::Millis,
+) -> crate::domain::Millis {
     b.saturating_sub(a)
 }
 
@@ -160,7 +164,12 @@ impl Store {
                             by_group,
                             by_staff,
                             outbox,
-                            report: ReportTrees { facts, days, hours, causes: None },
+                            report: ReportTrees {
+                                facts,
+                                days,
+                                hours,
+                                causes: None,
+                            },
                             open_time: &all_time,
                         };
                         write_chat(&t, chat)?;
@@ -188,20 +197,27 @@ impl Store {
                 &t.hour_group_staff_tally,
                 &t.cause_ticketno,
             )
-                .transaction(|(chats, open, by_group, by_staff, outbox, facts, days, hours, causes)| {
-                    write_chat(
-                        &ChatTrees {
-                            chats,
-                            open,
-                            by_group,
-                            by_staff,
-                            outbox,
-                            report: ReportTrees { facts, days, hours, causes: Some(causes) },
-                            open_time: &open_time,
-                        },
-                        chat,
-                    )
-                }),
+                .transaction(
+                    |(chats, open, by_group, by_staff, outbox, facts, days, hours, causes)| {
+                        write_chat(
+                            &ChatTrees {
+                                chats,
+                                open,
+                                by_group,
+                                by_staff,
+                                outbox,
+                                report: ReportTrees {
+                                    facts,
+                                    days,
+                                    hours,
+                                    causes: Some(causes),
+                                },
+                                open_time: &open_time,
+                            },
+                            chat,
+                        )
+                    },
+                ),
         )?;
         self.woken_for(chat);
         Ok(())
@@ -304,7 +320,12 @@ impl Store {
                                 by_group,
                                 by_staff,
                                 outbox,
-                                report: ReportTrees { facts, days, hours, causes: Some(causes) },
+                                report: ReportTrees {
+                                    facts,
+                                    days,
+                                    hours,
+                                    causes: Some(causes),
+                                },
                                 open_time: &open_time,
                             },
                             chat,
@@ -498,19 +519,29 @@ impl Store {
                 &t.day_group_staff_tally,
                 &t.hour_group_staff_tally,
             )
-                .transaction(|(chats, open, by_group, by_staff, ratings, facts, days, hours)| {
-                    super::reports::uncount(&ReportTrees { facts, days, hours, causes: None }, &chat)?;
-                    chats.remove(&id.to_bytes()[..])?;
-                    open.remove(&id.to_bytes()[..])?;
-                    ratings.remove(&id.to_bytes()[..])?;
-                    for g in &groups {
-                        by_group.remove(&pair(*g, id)[..])?;
-                    }
-                    for s in &staff {
-                        by_staff.remove(&pair(*s, id)[..])?;
-                    }
-                    Ok(())
-                }),
+                .transaction(
+                    |(chats, open, by_group, by_staff, ratings, facts, days, hours)| {
+                        super::reports::uncount(
+                            &ReportTrees {
+                                facts,
+                                days,
+                                hours,
+                                causes: None,
+                            },
+                            &chat,
+                        )?;
+                        chats.remove(&id.to_bytes()[..])?;
+                        open.remove(&id.to_bytes()[..])?;
+                        ratings.remove(&id.to_bytes()[..])?;
+                        for g in &groups {
+                            by_group.remove(&pair(*g, id)[..])?;
+                        }
+                        for s in &staff {
+                            by_staff.remove(&pair(*s, id)[..])?;
+                        }
+                        Ok(())
+                    },
+                ),
         )?;
         let mut batch = sled::Batch::default();
         for key in t.chatid_seq_message.scan_prefix(id.to_bytes()).keys() {

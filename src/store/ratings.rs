@@ -50,11 +50,17 @@ impl Store {
             )
                 .transaction(|(ratings, facts, days, hours)| {
                     if let Some(b) = ratings.get(key)? {
-                        return Ok(Err(decode_rating(&b)
-                            .map_err(sled::transaction::ConflictableTransactionError::Abort)?));
+                        return Ok(Err(decode_rating(&b).map_err(
+                            sled::transaction::ConflictableTransactionError::Abort,
+                        )?));
                     }
                     ratings.insert(&key[..], bytes.clone())?;
-                    let t = super::reports::ReportTrees { facts, days, hours, causes: None };
+                    let t = super::reports::ReportTrees {
+                        facts,
+                        days,
+                        hours,
+                        causes: None,
+                    };
                     super::reports::count_rating(&t, started, rating.chat, rating.score)?;
                     Ok(Ok(()))
                 }),

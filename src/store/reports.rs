@@ -96,7 +96,8 @@ pub(super) fn count_ended(t: &ReportTrees<'_>, chat: &Chat, open: OpenTime<'_>) 
     let Some(fact) = Fact::of(chat, None, ticket, open) else {
         return Ok(());
     };
-    t.facts.insert(&key[..], encode(&FactRecord::V1(fact.clone())))?;
+    t.facts
+        .insert(&key[..], encode(&FactRecord::V1(fact.clone())))?;
     change(t, fact.started_at, fact.group, fact.agent, &|x| {
         x.apply(&fact, true)
     })
@@ -129,7 +130,8 @@ pub(super) fn count_ticket(t: &ReportTrees<'_>, started_at: Millis, chat: ChatId
         return Ok(());
     }
     fact.ticket = true;
-    t.facts.insert(&key[..], encode(&FactRecord::V1(fact.clone())))?;
+    t.facts
+        .insert(&key[..], encode(&FactRecord::V1(fact.clone())))?;
     change(t, fact.started_at, fact.group, fact.agent, &|x| {
         x.tickets = x.tickets.saturating_add(1)
     })
@@ -152,7 +154,8 @@ pub(super) fn count_rating(
         return Ok(());
     }
     fact.rating = Some(score);
-    t.facts.insert(&key[..], encode(&FactRecord::V1(fact.clone())))?;
+    t.facts
+        .insert(&key[..], encode(&FactRecord::V1(fact.clone())))?;
     change(t, fact.started_at, fact.group, fact.agent, &|x| {
         x.rate(Some(score), true)
     })
@@ -249,8 +252,11 @@ impl Store {
         f: &mut dyn FnMut(u32, GroupId, Option<StaffId>, &Tally),
     ) -> Result<(), StoreError> {
         let t = &self.trees;
-        let spans = std::iter::once((&t.day_group_staff_tally, days, 24))
-            .chain(hours.iter().map(|h| (&t.hour_group_staff_tally, h.clone(), 1)));
+        let spans = std::iter::once((&t.day_group_staff_tally, days, 24)).chain(
+            hours
+                .iter()
+                .map(|h| (&t.hour_group_staff_tally, h.clone(), 1)),
+        );
         for (tree, span, width) in spans {
             if span.is_empty() {
                 continue;

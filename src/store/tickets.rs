@@ -224,7 +224,9 @@ impl Store {
         // A ticket made from a chat counts in the reports: its fact is
         // found by the chat's start.
         let chat_started = match cause {
-            Some(c) => self.chat(ChatId::from_bytes(c))?.map(|c| (c.id, c.started_at)),
+            Some(c) => self
+                .chat(ChatId::from_bytes(c))?
+                .map(|c| (c.id, c.started_at)),
             None => None,
         };
         let made = tx_done(

@@ -516,7 +516,20 @@ impl Desk {
 
     /// A desk with an adjusted configuration.
     pub async fn new_with(routing: &str, adjust: impl FnOnce(&mut Config)) -> Desk {
-        let app = TestApp::start_with(adjust).await;
+        Self::new_at(routing, ManualClock::starting_now(), adjust).await
+    }
+
+    /// A desk whose clock starts at `clock`, visitor limits out of the way.
+    pub async fn at(routing: &str, clock: ManualClock) -> Desk {
+        Self::new_at(routing, clock, |c| {
+            c.chat.visitor_starts_per_minute = 100_000;
+            c.chat.visitor_messages_per_minute = 100_000;
+        })
+        .await
+    }
+
+    async fn new_at(routing: &str, clock: ManualClock, adjust: impl FnOnce(&mut Config)) -> Desk {
+        let app = TestApp::start_at(clock, adjust).await;
         let owner = app.owner().await;
         let r = owner
             .post(

@@ -29,6 +29,8 @@ mod lists;
 mod mail;
 /// The real binary: CLI commands, restart keeping data, second process refused.
 mod process;
+/// Reports: hand-computed figures, drill-down, roles, CSV, business hours.
+mod reports;
 /// What each role may and may not do to staff and groups.
 mod roles;
 /// The live roster: statuses, loads and chats, scoped by role; queue switches.
