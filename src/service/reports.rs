@@ -319,7 +319,7 @@ pub async fn report(
             figures: sum.row(business),
         })
         .collect();
-    groups.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    groups.sort_by_key(|a| a.name.to_lowercase());
     let mut agents: Vec<AgentFigures> = agents
         .into_iter()
         .map(|(agent, sum)| AgentFigures {
@@ -328,7 +328,7 @@ pub async fn report(
             figures: sum.row(business),
         })
         .collect();
-    agents.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    agents.sort_by_key(|a| a.name.to_lowercase());
     let mut heatmap = vec![vec![0u32; 24]; 7];
     let mut per_day: BTreeMap<NaiveDate, u32> = BTreeMap::new();
     for (hour, n) in starts {

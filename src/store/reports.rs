@@ -17,6 +17,10 @@ use sled::transaction::TransactionalTree;
 use sled::Transactional;
 use std::ops::Range;
 
+/// What [`Store::for_each_tally`] calls per tally: (first UTC hour it
+/// covers, group, agent, tally).
+pub type TallyVisitor<'a> = dyn FnMut(u32, GroupId, Option<StaffId>, &Tally) + 'a;
+
 /// Versions of the fact record.
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "v")]
@@ -249,7 +253,7 @@ impl Store {
         &self,
         days: Range<u32>,
         hours: &[Range<u32>],
-        f: &mut dyn FnMut(u32, GroupId, Option<StaffId>, &Tally),
+        f: &mut TallyVisitor<'_>,
     ) -> Result<(), StoreError> {
         let t = &self.trees;
         let spans = std::iter::once((&t.day_group_staff_tally, days, 24)).chain(
