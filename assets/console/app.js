@@ -23,6 +23,7 @@ import { settingsView } from './settings.js';
 import { shiftsView } from './shifts.js';
 import { ticketsView } from './tickets.js';
 import { responsesView } from './canned.js';
+import { reportsView } from './reports.js';
 
 const SCREENS = [
   // [route, label, view, who sees the link]
@@ -31,6 +32,7 @@ const SCREENS = [
   ['queue', 'Queue', queueView, () => true],
   ['lists', 'History', listsView, () => true],
   ['tickets', 'Tickets', ticketsView, () => true],
+  ['reports', 'Reports', reportsView, () => true],
   ['manager', 'Chat manager', managerView, (me) => me.role !== 'agent'],
   ['shifts', 'Shifts', shiftsView, () => true],
   ['staff', 'Staff', staffView, () => true],

@@ -478,7 +478,11 @@ async fn hostile_names_render_as_text_in_every_screen() {
     let b = open_browser(&driver, &chromium, profile.path()).await;
     sign_in(&b, &app.base, OWNER_EMAIL, OWNER_PASSWORD).await;
     wait_text(&b, "#whoami", "owner").await;
-    for (screen, table) in [("#/staff", "#staff-table"), ("#/groups", "#groups-table")] {
+    for (screen, table) in [
+        ("#/staff", "#staff-table"),
+        ("#/groups", "#groups-table"),
+        ("#/reports", "#report-body"),
+    ] {
         click(&b, &format!("a[href='{screen}']")).await;
         for p in payloads {
             if screen == "#/groups" && p == payloads[1] {

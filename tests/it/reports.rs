@@ -566,3 +566,123 @@ async fn bad_report_queries_say_what_to_fix() {
     assert_eq!(r.json["days"].as_array().unwrap().len(), 7);
     assert_eq!(r.json["heatmap"].as_array().unwrap().len(), 7);
 }
+
+#[actix_web::test]
+async fn the_reports_screen_shows_the_figures_charts_and_the_chats_behind_a_number() {
+    use crate::browser::*;
+    use crate::workspace::{choose, shots, shots_of, until_js};
+    let Some((driver_path, chromium)) = browser_paths() else {
+        return;
+    };
+    let _turn = ONE_BROWSER_TEST.lock().await;
+    let axe_js = axe_source();
+    let s = seeded().await;
+    let base = s.desk.app.base.clone();
+    let driver = start_driver(&driver_path);
+    let profile = tempfile::tempdir().unwrap();
+    let b = open_browser(&driver, &chromium, profile.path()).await;
+    b.set_window_size(1280, 800).await.unwrap();
+    sign_in(&b, &base, OWNER_EMAIL, OWNER_PASSWORD).await;
+    el(&b, "#nav a[data-view=reports]").await;
+    click(&b, "#nav a[data-view=reports]").await;
+    // The desk's today is 2026-11-02: the default week ends on it.
+    wait_text(&b, "#fig-chats", "4").await;
+    wait_text(&b, "#fig-missed", "1").await;
+    wait_text(&b, "#fig-satisfaction", "50 %").await;
+    wait_text(&b, "#report-groups tbody tr:nth-child(1)", "Support").await;
+    wait_text(&b, "#report-groups tbody tr:nth-child(2)", "Säljare Åsa").await;
+    wait_text(&b, "#report-groups tr.total", "Total").await;
+    wait_text(&b, "#report-agents", "Ann").await;
+    // Stockholm: Monday 10:00 holds all four chats.
+    choose(&b, "#report-zone", "Europe/Stockholm").await;
+    click(&b, "#report-apply").await;
+    until_js(
+        &b,
+        "document.querySelector('#heatmap-svg rect[data-cell=\"0-10\"]')?.dataset.count === '4'",
+        "the heat map's Monday 10:00 cell counts 4",
+    )
+    .await;
+    let label = b
+        .execute(
+            "return document.querySelector('#heatmap-svg').getAttribute('aria-label')",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        label.as_str().unwrap().contains("Monday 10:00 with 4"),
+        "{label}"
+    );
+    shots(&b, &axe_js, "reports").await;
+    shots_of(&b, &axe_js, "reports-charts", Some("#chart-days")).await;
+    shots_of(&b, &axe_js, "reports-tables", Some("#report-groups")).await;
+
+    // A number drills down to its chats; a row opens the transcript.
+    click(&b, "#fig-answered button").await;
+    wait_text(&b, "#drill-title", "answered").await;
+    wait_text(&b, "#drill-table", "Vera").await;
+    wait_text(&b, "#drill-table", "Walt").await;
+    wait_text(&b, "#drill-count", "2 chats shown, all of them").await;
+    let rows = b
+        .execute(
+            "return document.querySelectorAll('#drill-table tbody tr').length",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(rows, json!(2));
+    shots_of(&b, &axe_js, "reports-drill", Some("#report-drill")).await;
+    click(
+        &b,
+        "#report-groups tbody tr:nth-child(1) td:nth-of-type(4) button",
+    )
+    .await;
+    wait_text(&b, "#drill-title", "Support · abandoned").await;
+    wait_text(&b, "#drill-table", "Xena").await;
+    click(&b, "#drill-table a").await;
+    until_js(
+        &b,
+        &format!("location.hash === '#/chats/{}'", s.chats[2]),
+        "the transcript opens",
+    )
+    .await;
+    b.back().await.unwrap();
+    wait_text(&b, "#fig-chats", "4").await;
+    let zone = b
+        .execute(
+            "return document.querySelector('#report-zone').value",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(zone, json!("Europe/Stockholm"), "the filters are kept");
+
+    // The CSV link downloads what Python reads, names intact.
+    let csv = b
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             fetch(document.querySelector('#csv-groups').href).then(r => r.arrayBuffer())
+               .then(a => done(Array.from(new Uint8Array(a))));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let bytes: Vec<u8> = serde_json::from_value(csv).unwrap();
+    assert!(
+        bytes.starts_with(&[0xEF, 0xBB, 0xBF]),
+        "a BOM for spreadsheets"
+    );
+    if let Some(rows) = python_csv(&bytes) {
+        assert!(rows.iter().any(|r| r[0] == "Säljare Åsa"), "{rows:?}");
+    }
+    // Bad dates say what to fix by the form.
+    b.execute(
+        "document.querySelector('#report-from').value = '2026-11-09'; document.querySelector('#report-to').value = '2026-11-02';",
+        vec![],
+    )
+    .await
+    .unwrap();
+    click(&b, "#report-apply").await;
+    wait_text(&b, "#reports .form-error", "before").await;
+    let _ = b.close().await;
+}
