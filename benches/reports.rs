@@ -100,7 +100,7 @@ fn main() {
     let server = start_server(dir.path(), "cache_mb = 64", "");
     let ok = actix_web::rt::System::new().block_on(async move {
         let api = set_up_owner(&server, "owner@example.com", "owner password 1").await;
-        let year = "from=2025-12-01&to=2026-11-30";
+        let year = "to=2026-11-30&days=365";
         let requests = [
             ("a year's report, UTC", format!("/api/reports?{year}"), true),
             (
@@ -110,7 +110,7 @@ fn main() {
             ),
             (
                 "a week's report",
-                "/api/reports?from=2026-11-24&to=2026-11-30".to_string(),
+                "/api/reports?to=2026-11-30&days=7".to_string(),
                 false,
             ),
             (

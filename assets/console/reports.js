@@ -79,10 +79,15 @@ function figureText(field, v) {
   return String(v);
 }
 
+/** Days from `from` to `to` (both "YYYY-MM-DD"), both counted. */
+function dayCount(from, to) {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86400000) + 1;
+}
+
 function query(extra = {}) {
   const p = new URLSearchParams();
-  if (q.from) p.set('from', q.from);
   if (q.to) p.set('to', q.to);
+  if (q.from && q.to) p.set('days', String(dayCount(q.from, q.to)));
   p.set('zone', q.zone);
   if (q.group) p.set('group', q.group);
   if (q.business) p.set('business_hours', 'true');
@@ -257,6 +262,11 @@ export async function reportsView(ctx) {
   async function load() {
     q.from = fromIn.value; q.to = toIn.value; q.zone = zone.value; q.group = group.value; q.business = business.checked;
     drill.hidden = true;
+    if (q.from && q.to) {
+      const n = dayCount(q.from, q.to);
+      if (n < 1) { err.show('“From” must be on or before “To”.'); return; }
+      if (n > 731) { err.show('A report covers at most 731 days (two years): choose a later “From”.'); return; }
+    }
     let rep;
     try { rep = await api('GET', `/api/reports?${query()}`); err.clear(); } catch (e) { err.show(e.message); return; }
     // The server's dates (its "today" in the zone when none were chosen).

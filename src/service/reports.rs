@@ -29,13 +29,13 @@ pub const CSV_MAX_CHATS: usize = 10_000;
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ReportQuery {
-    /// First day, `YYYY-MM-DD` in `zone` (default: six days before `to`).
-    #[param(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
-    pub from: Option<String>,
-    /// Last day, inclusive (default: today in `zone`). At most 731 days
-    /// after `from`.
-    #[param(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+    /// The last day of the range, `YYYY-MM-DD` in `zone` (default: today
+    /// there).
+    #[param(value_type = Option<String>, format = Date)]
     pub to: Option<String>,
+    /// How many days the range covers, ending on `to`: 1 to 731 (default 7).
+    #[param(minimum = 1, maximum = 731)]
+    pub days: Option<u32>,
     /// The IANA time zone of the days and the heat map (default UTC).
     pub zone: Option<String>,
     /// Count times in business hours only (default false).
@@ -49,12 +49,13 @@ pub struct ReportQuery {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ReportChatsQuery {
-    /// First day, `YYYY-MM-DD` in `zone` (default: six days before `to`).
-    #[param(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
-    pub from: Option<String>,
-    /// Last day, inclusive (default: today in `zone`).
-    #[param(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+    /// The last day of the range, `YYYY-MM-DD` in `zone` (default: today
+    /// there).
+    #[param(value_type = Option<String>, format = Date)]
     pub to: Option<String>,
+    /// How many days the range covers, ending on `to`: 1 to 731 (default 7).
+    #[param(minimum = 1, maximum = 731)]
+    pub days: Option<u32>,
     /// The IANA time zone of the days (default UTC).
     pub zone: Option<String>,
     /// Times counted in business hours only (default false).
@@ -68,7 +69,7 @@ pub struct ReportChatsQuery {
     #[param(inline)]
     pub measure: Option<Measure>,
     /// The `next` of the previous page.
-    #[param(max_length = 60)]
+    #[param(pattern = r"^[0-9]{1,15}_[0-9a-f]{32}$")]
     pub after: Option<String>,
     /// Rows per page, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
@@ -198,8 +199,8 @@ struct Window {
 }
 
 fn window(
-    from: Option<&str>,
     to: Option<&str>,
+    days: Option<u32>,
     zone: Option<&str>,
     now: Millis,
 ) -> Result<Window, AppError> {
@@ -216,19 +217,15 @@ fn window(
         Some(t) => day("to", t)?,
         None => crate::domain::hours::local_date(zone, now),
     };
-    let from = match from {
-        Some(f) => day("from", f)?,
-        None => to - chrono::Days::new(6),
-    };
-    let days = (to - from).num_days();
-    if days < 0 {
-        return Err(bad("from: must be on or before to".into()));
-    }
-    if days >= MAX_DAYS {
+    let days = i64::from(days.unwrap_or(7));
+    if !(1..=MAX_DAYS).contains(&days) {
         return Err(bad(format!(
-            "to: a report covers at most {MAX_DAYS} days; choose a shorter range"
+            "days: a report covers 1 to {MAX_DAYS} days; choose a shorter range"
         )));
     }
+    let from = to
+        .checked_sub_days(chrono::Days::new(days as u64 - 1))
+        .ok_or_else(|| bad("to: too early a date".into()))?;
     let hour = 3_600_000;
     let start = crate::domain::hours::midnight(zone, from) / hour * hour;
     let end = crate::domain::hours::midnight(zone, to + chrono::Days::new(1)) / hour * hour;
@@ -253,12 +250,7 @@ pub async fn report(
     ctx: &AuthContext,
     q: ReportQuery,
 ) -> Result<Report, AppError> {
-    let w = window(
-        q.from.as_deref(),
-        q.to.as_deref(),
-        q.zone.as_deref(),
-        state.now(),
-    )?;
+    let w = window(q.to.as_deref(), q.days, q.zone.as_deref(), state.now())?;
     let business = q.business_hours.unwrap_or(false);
     let staff = ctx.staff.clone();
     let only = q.group;
@@ -358,8 +350,14 @@ pub async fn report(
     })
 }
 
+/// A page's `next`: the last fact's start and chat (`{ms}_{32 hex}`).
+fn next_cursor(at: Millis, chat: ChatId) -> String {
+    format!("{at}_{}", hex::encode(chat.to_bytes()))
+}
+
 fn cursor(raw: &str) -> Result<(Millis, ChatId), AppError> {
     raw.split_once('_')
+        .filter(|(ms, id)| ms.len() <= 15 && id.len() == 32)
         .and_then(|(ms, id)| Some((ms.parse().ok()?, id.parse().ok()?)))
         .ok_or_else(|| bad("after: not a cursor from a previous page's next".into()))
 }
@@ -373,12 +371,7 @@ async fn facts(
     limit: usize,
     scan: usize,
 ) -> Result<(Window, Vec<Fact>, Option<String>), AppError> {
-    let w = window(
-        q.from.as_deref(),
-        q.to.as_deref(),
-        q.zone.as_deref(),
-        state.now(),
-    )?;
+    let w = window(q.to.as_deref(), q.days, q.zone.as_deref(), state.now())?;
     let after = q.after.as_deref().map(cursor).transpose()?;
     let (staff, group, agent) = (ctx.staff.clone(), q.group, q.agent);
     let measure = q.measure.unwrap_or_default();
@@ -400,9 +393,7 @@ async fn facts(
                 stopped = found.len() >= limit || read >= scan;
                 !stopped
             })?;
-            let next = last
-                .filter(|_| stopped)
-                .map(|(ms, id)| format!("{ms}_{id}"));
+            let next = last.filter(|_| stopped).map(|(ms, id)| next_cursor(ms, id));
             Ok((found, next))
         })
         .await?;
@@ -630,8 +621,8 @@ pub async fn csv(
         (w.from, w.to)
     } else {
         let rq = ReportQuery {
-            from: q.from,
             to: q.to,
+            days: q.days,
             zone: q.zone,
             business_hours: q.business_hours,
             group: q.group,
@@ -702,20 +693,22 @@ mod tests {
 
     #[test]
     fn a_window_is_local_days_floored_to_hours_and_bounded() {
-        let w = window(
-            Some("2026-03-01"),
-            Some("2026-03-01"),
-            Some("Europe/Stockholm"),
-            0,
-        )
-        .expect("valid");
+        let w = window(Some("2026-03-01"), Some(1), Some("Europe/Stockholm"), 0).expect("valid");
         // Stockholm is UTC+1 in March: 23:00 UTC the day before, 24 hours.
         assert_eq!(w.end - w.start, 24 * 3_600_000);
         assert_eq!(w.start % 86_400_000, 23 * 3_600_000);
-        assert!(window(Some("2026-03-02"), Some("2026-03-01"), None, 0).is_err());
-        assert!(window(Some("2024-01-01"), Some("2026-03-01"), None, 0).is_err());
+        let week = window(Some("2026-03-01"), None, None, 0).expect("valid");
+        assert_eq!(week.from.to_string(), "2026-02-23");
+        // Any date a schema-valid client sends is a range, even far off.
+        for to in ["0001-01-01", "9999-12-31"] {
+            assert!(window(Some(to), Some(731), None, 0).is_ok(), "{to}");
+        }
+        assert!(window(Some("2026-03-01"), Some(0), None, 0).is_err());
+        assert!(window(Some("2026-03-01"), Some(732), None, 0).is_err());
         assert!(window(Some("2026-13-01"), None, None, 0).is_err());
         assert!(window(None, None, Some("Mars/Olympus"), 0).is_err());
+        let id = ChatId::generate();
+        assert_eq!(cursor(&next_cursor(42, id)).ok(), Some((42, id)));
         assert!(cursor("12_nope").is_err());
     }
 }
