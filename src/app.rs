@@ -117,7 +117,16 @@ pub async fn start(
             None
         }
     };
+    // The knowledge base's search index, beside the store it is rebuilt from.
+    let articles = Arc::new(
+        crate::search::ArticleIndex::open(
+            &store.path().join("search-articles"),
+            &store.all_articles()?,
+        )
+        .map_err(|e| StartError::Other(e.to_string()))?,
+    );
     let state = AppState {
+        articles,
         backup_token,
         engine,
         visitor_limits,

@@ -10,6 +10,7 @@ pub mod engine;
 pub mod error;
 pub mod http;
 pub mod jobs;
+pub mod search;
 pub mod service;
 pub mod state;
 pub mod store;

@@ -34,6 +34,8 @@ pub struct AppState {
     /// lets `livedesk backup` on this box download a backup (none when it
     /// could not be written).
     pub backup_token: Option<crate::store::TokenHash>,
+    /// The knowledge base's search index.
+    pub articles: Arc<crate::search::ArticleIndex>,
 }
 
 /// Runs blocking work (sled, argon2) off the async threads, keeping the

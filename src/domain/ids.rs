@@ -101,6 +101,11 @@ id_type! {
     CannedId
 }
 
+id_type! {
+    /// Identifies one knowledge-base article.
+    ArticleId
+}
+
 /// The error for an id that is not a UUID.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("not a valid id (expected a UUID like 0192f1e4-7c2a-7b3e-9a51-3f0c2d8e4b10)")]

@@ -2,6 +2,7 @@
 //! roles, groups, and who may do what. No I/O lives here: no sled, no actix,
 //! no tokio. Every layer above uses these types; the rules are unit tested here.
 
+pub mod article;
 pub mod canned;
 pub mod chat;
 pub mod chat_list;
@@ -27,5 +28,5 @@ pub mod validate;
 
 pub use clock::{Clock, ManualClock, Millis, SharedClock, SystemClock};
 pub use group::{Group, GroupPatch, NewGroup, Routing, WidgetLook};
-pub use ids::{CannedId, ChatId, GroupId, MailId, OfflineMessageId, ShiftId, StaffId};
+pub use ids::{ArticleId, CannedId, ChatId, GroupId, MailId, OfflineMessageId, ShiftId, StaffId};
 pub use staff::{NewStaff, Role, Staff, StaffPatch};

@@ -91,6 +91,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource("/widget/panel").route(get().to(assets::widget_panel)))
         .service(resource("/chat").route(get().to(assets::widget_panel)))
         .service(resource("/assets/{path:.*}").route(get().to(assets::asset)))
+        .service(resource("/kb/{id}").route(get().to(api::articles::article_page)))
         .service(
             web::scope("/api")
                 .service(resource("/openapi.json").route(get().to(api::openapi_json)))
@@ -218,6 +219,35 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .route(delete().to(api::canned::delete_canned)),
                 )
                 .service(resource("/mail").route(get().to(api::mail::get_mail)))
+                .service(
+                    resource("/articles")
+                        .route(get().to(api::articles::list_articles))
+                        .route(post().to(api::articles::post_article)),
+                )
+                .service(
+                    resource("/articles/preview").route(post().to(api::articles::post_preview)),
+                )
+                .service(
+                    resource("/articles/{id}")
+                        .route(get().to(api::articles::get_article))
+                        .route(patch().to(api::articles::patch_article))
+                        .route(delete().to(api::articles::delete_article)),
+                )
+                .service(
+                    resource("/visitor/articles").route(get().to(api::articles::get_suggestions)),
+                )
+                .service(
+                    resource("/visitor/articles/{id}")
+                        .route(get().to(api::articles::get_public_article)),
+                )
+                .service(
+                    resource("/visitor/articles/{id}/solved")
+                        .route(post().to(api::articles::post_solved))
+                        .route(
+                            web::method(actix_web::http::Method::OPTIONS)
+                                .to(api::articles::options_solved),
+                        ),
+                )
                 .service(resource("/reports").route(get().to(api::reports::get_report)))
                 .service(resource("/reports/chats").route(get().to(api::reports::get_report_chats)))
                 .service(resource("/reports/csv").route(get().to(api::reports::get_report_csv)))

@@ -2,6 +2,7 @@
 //! staff and group administration. Each function checks the domain's
 //! permission rules, then reads or writes the store through `AppState`.
 
+pub mod articles;
 pub mod auth;
 pub mod canned;
 pub mod chats;

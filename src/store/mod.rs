@@ -4,6 +4,7 @@
 //! writes durable. Callers get domain types and [`StoreError`]s; nothing
 //! above this module names sled.
 
+mod articles;
 pub mod backup;
 mod canned;
 mod chats;

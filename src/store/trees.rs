@@ -76,6 +76,9 @@ pub const HOUR_GROUP_STAFF_TALLY: &str = "hour_group_staff_tally";
 /// Canned response id → versioned canned response record.
 pub const CANNEDID_CANNED: &str = "cannedid_canned";
 
+/// Article id → versioned knowledge-base article record.
+pub const ARTICLEID_ARTICLE: &str = "articleid_article";
+
 /// Shift id → versioned shift record.
 pub const SHIFTID_SHIFT: &str = "shiftid_shift";
 /// Group id → versioned record of its own hours and closed dates.
@@ -112,6 +115,7 @@ pub const ALL: &[&str] = &[
     CHATID_MAILID,
     CHATID_RATING,
     CANNEDID_CANNED,
+    ARTICLEID_ARTICLE,
     STARTEDCHAT_FACT,
     DAY_GROUP_STAFF_TALLY,
     HOUR_GROUP_STAFF_TALLY,
@@ -149,6 +153,7 @@ pub struct Trees {
     pub(crate) chatid_mailid: Tree,
     pub(crate) chatid_rating: Tree,
     pub(crate) cannedid_canned: Tree,
+    pub(crate) articleid_article: Tree,
     pub(crate) startedchat_fact: Tree,
     pub(crate) day_group_staff_tally: Tree,
     pub(crate) hour_group_staff_tally: Tree,
@@ -186,6 +191,7 @@ impl Trees {
             chatid_mailid: db.open_tree(CHATID_MAILID)?,
             chatid_rating: db.open_tree(CHATID_RATING)?,
             cannedid_canned: db.open_tree(CANNEDID_CANNED)?,
+            articleid_article: db.open_tree(ARTICLEID_ARTICLE)?,
             startedchat_fact: db.open_tree(STARTEDCHAT_FACT)?,
             day_group_staff_tally: db.open_tree(DAY_GROUP_STAFF_TALLY)?,
             hour_group_staff_tally: db.open_tree(HOUR_GROUP_STAFF_TALLY)?,

@@ -6,6 +6,8 @@
 
 mod harness;
 
+/// The knowledge base: articles, suggestions with typos, roles, the page, rebuilds.
+mod articles;
 /// Sign-in, limiting, sessions, expiry, logout, password change, CSRF.
 mod auth;
 /// Backup of a running desk under load, restore, and a desk on the copy.

@@ -2,6 +2,7 @@
 //! their extractor, call a service, and map the result; nothing else.
 //! Every handler is listed in [`ApiDoc`], served at `/api/openapi.json`.
 
+pub mod articles;
 pub mod auth;
 pub mod backup;
 pub mod canned;
@@ -91,6 +92,16 @@ use utoipa::{Modify, OpenApi};
         reports::get_report,
         reports::get_report_chats,
         reports::get_report_csv,
+        articles::list_articles,
+        articles::post_article,
+        articles::get_article,
+        articles::patch_article,
+        articles::delete_article,
+        articles::post_preview,
+        articles::get_suggestions,
+        articles::get_public_article,
+        articles::post_solved,
+        articles::options_solved,
     ),
     components(schemas(
         crate::service::chats::Scope,
@@ -112,6 +123,7 @@ use utoipa::{Modify, OpenApi};
         (name = "mail", description = "Mail to requesters: the outbox"),
         (name = "canned", description = "Canned responses"),
         (name = "reports", description = "Reports: figures per group and agent, their chats, CSV"),
+        (name = "articles", description = "The knowledge base: articles, search, suggestions"),
     )
 )]
 pub struct ApiDoc;
@@ -244,6 +256,10 @@ enum Rule {
     Date,
     /// A canned response's shortcut.
     Shortcut,
+    /// An article's tags.
+    Tags,
+    /// An article's language.
+    ArticleLanguage,
 }
 
 /// The field rules of `domain::validate` per request schema and field: the
@@ -349,6 +365,30 @@ fn rules(config: &crate::config::Config) -> Vec<(&'static str, &'static str, Rul
             Body(crate::domain::canned::MAX_BODY_CHARS as u64),
         ),
         ("TranscriptRequest", "email", Email),
+        (
+            "NewArticle",
+            "title",
+            Text(crate::domain::article::MAX_TITLE_CHARS as u64),
+        ),
+        (
+            "ArticlePatch",
+            "title",
+            Text(crate::domain::article::MAX_TITLE_CHARS as u64),
+        ),
+        (
+            "NewArticle",
+            "body",
+            Body(crate::domain::article::MAX_BODY_CHARS as u64),
+        ),
+        (
+            "ArticlePatch",
+            "body",
+            Body(crate::domain::article::MAX_BODY_CHARS as u64),
+        ),
+        ("NewArticle", "tags", Tags),
+        ("ArticlePatch", "tags", Tags),
+        ("NewArticle", "language", ArticleLanguage),
+        ("ArticlePatch", "language", ArticleLanguage),
     ]
 }
 
@@ -421,6 +461,16 @@ fn apply(field: &mut serde_json::Value, rule: &Rule) {
                 }
             }
         }
+        Rule::Tags => {
+            set(field, json!({"maxItems": crate::domain::article::MAX_TAGS}));
+            if let Some(items) = field.get_mut("items") {
+                set(
+                    items,
+                    json!({"pattern": crate::domain::article::TAG_PATTERN}),
+                );
+            }
+        }
+        Rule::ArticleLanguage => set(field, json!({"enum": crate::domain::article::LANGUAGES})),
         Rule::Body(max) => set(
             field,
             json!({"maxLength": max, "pattern": patterns::body()}),

@@ -1,0 +1,388 @@
+//! The knowledge base over the real server: admins write articles, a
+//! visitor's question (with a typo) finds the right one first, drafts and
+//! other groups' articles are never suggested, "this solved it" is counted
+//! and starts no chat, staff see what their role allows, the page of an
+//! article is safe HTML, and a lost index is rebuilt from the store.
+
+use crate::harness::*;
+use serde_json::{json, Value};
+
+async fn write(owner: &Client, body: Value) -> String {
+    let r = owner.post("/api/articles", body).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    r.json["id"].as_str().unwrap().to_string()
+}
+
+fn titles(v: &Value) -> Vec<String> {
+    v["articles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["title"].as_str().unwrap().to_string())
+        .collect()
+}
+
+struct Kb {
+    desk: Desk,
+    sales: String,
+    returns: String,
+    draft: String,
+    shipping: String,
+}
+
+async fn kb() -> Kb {
+    let desk = Desk::new("round_robin").await;
+    let sales = desk.app.group(&desk.owner, "Sales").await;
+    let o = &desk.owner;
+    let returns = write(
+        o,
+        json!({"title": "Returning a kettle", "tags": ["returns", "Kettle"], "published": true,
+               "body": "Send the **kettle** back within 30 days and we refund you.\n\n<script>window.x=1</script>"}),
+    )
+    .await;
+    write(
+        o,
+        json!({"title": "Opening hours", "published": true,
+               "body": "We answer chats on weekdays from 9 to 17."}),
+    )
+    .await;
+    let draft = write(
+        o,
+        json!({"title": "Refund policy for returned kettles (draft)",
+               "body": "Kettles returned within 30 days are refunded."}),
+    )
+    .await;
+    let shipping = write(
+        o,
+        json!({"title": "Shipping a kettle abroad", "group": sales, "published": true,
+               "body": "Kettles ship to Norway and Denmark in 4 days."}),
+    )
+    .await;
+    write(
+        o,
+        json!({"title": "Returnera en vattenkokare", "language": "sv", "published": true,
+               "body": "Skicka tillbaka vattenkokaren inom 30 dagar."}),
+    )
+    .await;
+    Kb {
+        desk,
+        sales,
+        returns,
+        draft,
+        shipping,
+    }
+}
+
+async fn suggest(desk: &Desk, group: &str, q: &str) -> Value {
+    let r = desk
+        .app
+        .client()
+        .get(&format!(
+            "/api/visitor/articles?group={group}&q={}",
+            q.replace(' ', "%20")
+        ))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.json
+}
+
+#[actix_web::test]
+async fn a_question_with_a_typo_finds_its_article_first_and_drafts_are_never_suggested() {
+    let k = kb().await;
+    let d = &k.desk;
+    let s = suggest(d, &d.group, "How do I retrun my ketle?").await;
+    assert_eq!(s["articles"][0]["id"], k.returns.as_str(), "{s}");
+    assert!(
+        s["articles"][0]["excerpt"]
+            .as_str()
+            .unwrap()
+            .starts_with("Send the kettle back"),
+        "{s}"
+    );
+    for (group, q) in [
+        (&d.group, "refund policy returned kettles"),
+        (&k.sales, "refund policy returned kettles draft"),
+    ] {
+        let s = suggest(d, group, q).await;
+        assert!(
+            !s.to_string().contains(&k.draft),
+            "a draft is never suggested: {s}"
+        );
+    }
+    // Another group's article only to that group's visitors.
+    let s = suggest(d, &d.group, "shipping abroad Norway").await;
+    assert!(!s.to_string().contains(&k.shipping), "{s}");
+    let s = suggest(d, &k.sales, "shipping abroad Norway").await;
+    assert_eq!(s["articles"][0]["id"], k.shipping.as_str(), "{s}");
+    // Stemming per language; at most three; nothing for nothing.
+    let s = suggest(d, &d.group, "vattenkokaren").await;
+    assert_eq!(titles(&s), ["Returnera en vattenkokare"]);
+    assert!(
+        suggest(d, &d.group, "kettle").await["articles"]
+            .as_array()
+            .unwrap()
+            .len()
+            <= 3
+    );
+    assert_eq!(suggest(d, &d.group, "   ").await["articles"], json!([]));
+    let unknown = d
+        .app
+        .client()
+        .get("/api/visitor/articles?group=0192f1e4-7c2a-7b3e-9a51-3f0c2d8e4b10&q=kettle")
+        .await;
+    assert_eq!((unknown.status, unknown.code()), (404, "group_not_found"));
+
+    // The widget reads a published article as safe HTML; a draft is 404.
+    let a = d
+        .app
+        .client()
+        .get(&format!("/api/visitor/articles/{}", k.returns))
+        .await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    let html = a.json["html"].as_str().unwrap();
+    assert!(
+        html.contains("<strong>kettle</strong>") && !html.contains("<script"),
+        "{html}"
+    );
+    let draft = d
+        .app
+        .client()
+        .get(&format!("/api/visitor/articles/{}", k.draft))
+        .await;
+    assert_eq!((draft.status, draft.code()), (404, "article_not_found"));
+    // Its page, the link an agent sends.
+    let page = d.app.client().get(&format!("/kb/{}", k.returns)).await;
+    assert_eq!(page.status, 200);
+    assert!(page
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(
+        page.text.contains("<h1>Returning a kettle</h1>") && !page.text.contains("<script"),
+        "{}",
+        page.text
+    );
+    assert!(page
+        .header("content-security-policy")
+        .unwrap()
+        .contains("default-src 'none'"));
+    assert_eq!(
+        d.app.client().get(&format!("/kb/{}", k.draft)).await.status,
+        404
+    );
+}
+
+#[actix_web::test]
+async fn this_solved_it_is_counted_in_the_reports_and_starts_no_chat() {
+    let k = kb().await;
+    let d = &k.desk;
+    let solved = |id: String, group: String| {
+        let c = d.app.client();
+        async move {
+            c.post(
+                &format!("/api/visitor/articles/{id}/solved"),
+                json!({"group": group}),
+            )
+            .await
+        }
+    };
+    assert_eq!(solved(k.returns.clone(), d.group.clone()).await.status, 204);
+    assert_eq!(solved(k.returns.clone(), d.group.clone()).await.status, 204);
+    let r = solved(k.draft.clone(), d.group.clone()).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (404, "article_not_found"),
+        "not a draft"
+    );
+    let r = solved(k.shipping.clone(), d.group.clone()).await;
+    assert_eq!(r.status, 404, "not another group's article");
+    let rep = d.owner.get("/api/reports?days=1").await;
+    assert_eq!(rep.json["total"]["solved_by_article"], 2, "{}", rep.text);
+    assert_eq!(rep.json["total"]["chats"], 0);
+    let support = rep.json["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["group"] == d.group.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(support["solved_by_article"], 2);
+    assert_eq!(
+        d.owner.get("/api/chats?scope=group").await.json["total"],
+        0,
+        "no chat started"
+    );
+}
+
+#[actix_web::test]
+async fn staff_read_what_their_role_allows_and_admins_write() {
+    let k = kb().await;
+    let d = &k.desk;
+    let (ann, _) = d
+        .app
+        .staff(&d.owner, "ann@example.com", "agent", &[&d.group])
+        .await;
+    let list = ann.get("/api/articles").await;
+    assert_eq!(list.status, 200, "{}", list.text);
+    assert_eq!(
+        titles(&list.json),
+        [
+            "Opening hours",
+            "Returnera en vattenkokare",
+            "Returning a kettle"
+        ],
+        "published, of her group or none, by title"
+    );
+    let found = ann.get("/api/articles?q=refunded%20kettles").await;
+    assert!(!found.text.contains(&k.draft), "{}", found.text);
+    assert_eq!(
+        found.json["articles"][0]["id"],
+        k.returns.as_str(),
+        "{}",
+        found.text
+    );
+    assert!(found.json["articles"][0]["link"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("/kb/{}", k.returns)));
+    let admin = d.owner.get("/api/articles?q=refund%20policy").await;
+    assert_eq!(
+        admin.json["articles"][0]["id"],
+        k.draft.as_str(),
+        "admins find drafts"
+    );
+    assert_eq!(
+        ann.get(&format!("/api/articles/{}", k.draft)).await.status,
+        404
+    );
+    assert_eq!(
+        ann.get(&format!("/api/articles/{}", k.shipping))
+            .await
+            .status,
+        404
+    );
+    let one = ann.get(&format!("/api/articles/{}", k.returns)).await;
+    assert!(
+        one.json["html"].as_str().unwrap().contains("<strong>"),
+        "{}",
+        one.text
+    );
+    for (method, path, body) in [
+        (
+            "POST",
+            "/api/articles".to_string(),
+            json!({"title": "Mine", "body": "x"}),
+        ),
+        (
+            "PATCH",
+            format!("/api/articles/{}", k.returns),
+            json!({"title": "Mine"}),
+        ),
+        (
+            "DELETE",
+            format!("/api/articles/{}", k.returns),
+            json!(null),
+        ),
+    ] {
+        let r = ann.call(method, &path, body).await;
+        assert_eq!(r.status, 403, "{method} {path}: {}", r.text);
+    }
+    assert_eq!(d.app.client().get("/api/articles").await.status, 401);
+
+    // Publishing a draft makes it a suggestion; deleting an article ends it.
+    let r = d
+        .owner
+        .patch(
+            &format!("/api/articles/{}", k.draft),
+            json!({"published": true, "group": null}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, &r.json["published"]),
+        (200, &json!(true)),
+        "{}",
+        r.text
+    );
+    let s = suggest(d, &d.group, "refund policy").await;
+    assert_eq!(s["articles"][0]["id"], k.draft.as_str(), "{s}");
+    assert_eq!(
+        d.owner
+            .delete(&format!("/api/articles/{}", k.draft))
+            .await
+            .status,
+        204
+    );
+    assert!(!suggest(d, &d.group, "refund policy")
+        .await
+        .to_string()
+        .contains(&k.draft));
+    assert_eq!(
+        d.owner
+            .delete(&format!("/api/articles/{}", k.draft))
+            .await
+            .status,
+        404
+    );
+
+    // Bad input says what to fix.
+    for (body, field) in [
+        (json!({"title": "", "body": "x"}), "title"),
+        (
+            json!({"title": "T", "body": "x", "tags": ["two words"]}),
+            "tags",
+        ),
+        (
+            json!({"title": "T", "body": "x", "language": "xx"}),
+            "language",
+        ),
+        (json!({"title": "T", "body": "   "}), "body"),
+    ] {
+        let r = d.owner.post("/api/articles", body.clone()).await;
+        assert_eq!(r.status, 400, "{body}: {}", r.text);
+        assert!(r.text.contains(field), "{body}: {}", r.text);
+    }
+    let r = d
+        .owner
+        .post(
+            "/api/articles",
+            json!({"title": "T", "body": "x", "group": "0192f1e4-7c2a-7b3e-9a51-3f0c2d8e4b10"}),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (404, "group_not_found"));
+    let p = d
+        .owner
+        .post(
+            "/api/articles/preview",
+            json!({"body": "*hi* <img src=x onerror=alert(1)>"}),
+        )
+        .await;
+    assert_eq!(p.status, 200);
+    assert!(
+        p.json["html"].as_str().unwrap().contains("<em>hi</em>") && !p.text.contains("onerror")
+    );
+}
+
+#[actix_web::test]
+async fn a_lost_index_is_rebuilt_from_the_store_at_the_next_start() {
+    let k = kb().await;
+    let returns = k.returns.clone();
+    let dir = k.desk.app.stop().await;
+    let data = dir.path().join("data");
+    std::fs::remove_dir_all(data.join("search-articles")).expect("the index is in the data folder");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let clock = std::sync::Arc::new(livedesk::domain::ManualClock::starting_now());
+    let again = livedesk::app::start(test_config(&data), listener, clock)
+        .await
+        .expect("start");
+    let base = format!("http://{}", again.addr);
+    let mut owner = Client::new(&base);
+    assert_eq!(owner.login(OWNER_EMAIL, OWNER_PASSWORD).await.status, 200);
+    let found = owner.get("/api/articles?q=ketle").await;
+    assert_eq!(
+        found.json["articles"][0]["id"],
+        returns.as_str(),
+        "{}",
+        found.text
+    );
+    again.stop().await.expect("stop");
+}
