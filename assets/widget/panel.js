@@ -13,6 +13,7 @@ import { ratingForm } from './rating.js';
 import { formHelpers } from './forms.js';
 import { apiCaller } from './api.js';
 import { playBeep, bell } from './sound.js';
+import { suggestStep } from './suggest.js';
 import { h } from '../shared/dom.js';
 
 const LANGUAGES = ['en', 'sv', 'nl'];
@@ -219,8 +220,15 @@ function showForm(kept) {
     start.disabled = true;
     start.textContent = s('starting');
     error.textContent = '';
+    let step = 'chat';
     try {
-      await beforeChat(visitor, group);
+      step = await beforeChat(visitor, group);
+      if (step === 'back') { showForm(visitor); return; }
+      if (step === 'solved') {
+        view.appendChild(h('div', { class: 'actions kb-again' },
+          h('button', { type: 'button', class: 'plain', id: 'kb-new-chat', text: s('new_chat'), onclick: () => showForm({ name: visitor.name, email: visitor.email }) })));
+        return;
+      }
       const r = await call('POST', '/api/visitor/chats', {
         name: visitor.name, email: visitor.email || null, group: group.id, question: visitor.question,
         page_url: pageUrl(),
@@ -232,7 +240,10 @@ function showForm(kept) {
       toParent({ type: 'running', on: true });
       showChat();
     } catch (err) {
-      error.textContent = err.message;
+      // After the suggestions the form is back, with what was typed.
+      if (!form.isConnected) showForm(visitor);
+      const shownError = view.querySelector('#prechat .err') || error;
+      shownError.textContent = err.message;
       start.disabled = false;
       start.textContent = s('start');
     }
@@ -242,11 +253,17 @@ function showForm(kept) {
 }
 
 /**
- * The step between the question and the chat. The knowledge-base issue
- * shows suggested articles here (the visitor may say one solved it, and
- * no chat starts); until then the chat starts at once.
+ * The step between the question and the chat: suggested articles
+ * (`suggest.js`). Resolves to 'chat', 'solved' (no chat starts) or 'back'.
+ * The form is off screen meanwhile, so a group opening or closing does
+ * not swap it.
  */
-async function beforeChat() {}
+async function beforeChat(visitor, group) {
+  formShown = null;
+  const step = await suggestStep({ call, s, view, visitor, group });
+  if (step === 'chat') formShown = 'chat';
+  return step;
+}
 
 function pageUrl() {
   if (!embedded) return document.referrer || null;

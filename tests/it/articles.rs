@@ -386,3 +386,87 @@ async fn a_lost_index_is_rebuilt_from_the_store_at_the_next_start() {
     );
     again.stop().await.expect("stop");
 }
+
+/// Screenshots of the widget at 1280×800 and 375×667, axe-core on both.
+async fn widget_shots(b: &fantoccini::Client, axe_js: &Option<String>, name: &str) {
+    use crate::browser::{axe, screenshot};
+    axe(b, axe_js, name).await;
+    screenshot(b, &format!("widget-{name}-wide")).await;
+    b.set_window_size(375, 667).await.unwrap();
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(150)).await;
+    screenshot(b, &format!("widget-{name}-phone")).await;
+    axe(b, axe_js, &format!("{name} (phone)")).await;
+    b.set_window_size(1280, 800).await.unwrap();
+}
+
+#[actix_web::test]
+async fn the_widget_suggests_articles_before_the_chat_and_this_solved_it_starts_none() {
+    use crate::browser::*;
+    use crate::workspace::until_js;
+    let Some((driver_path, chromium)) = browser_paths() else {
+        return;
+    };
+    let _turn = ONE_BROWSER_TEST.lock().await;
+    let axe_js = axe_source();
+    let k = kb().await;
+    let d = &k.desk;
+    let (mut ann, _) = d.agent("Ann", 3).await;
+    let driver = start_driver(&driver_path);
+    let profile = tempfile::tempdir().unwrap();
+    let b = open_browser(&driver, &chromium, profile.path()).await;
+    b.set_window_size(1280, 800).await.unwrap();
+    b.goto(&format!("{}/chat?groups={}", d.app.base, d.group))
+        .await
+        .unwrap();
+    until_js(
+        &b,
+        "document.body.dataset.ready === 'true'",
+        "the panel is ready",
+    )
+    .await;
+    type_into(&b, "#f-name", "Vera").await;
+    type_into(&b, "#f-question", "How do I retrun my ketle?").await;
+    click(&b, "#f-start").await;
+    wait_text(&b, "#kb-list .kb-item", "Returning a kettle").await;
+    let listed = b
+        .execute(
+            "return [...document.querySelectorAll('.kb-item strong')].map(e => e.textContent)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(listed[0], json!("Returning a kettle"), "{listed}");
+    assert!(!listed.to_string().contains("draft"), "{listed}");
+    widget_shots(&b, &axe_js, "kb-suggestions").await;
+
+    // The visitor reads it and says it solved the problem: no chat.
+    click(&b, "#kb-list .kb-item").await;
+    wait_text(&b, "#kb-body", "Send the kettle back").await;
+    let safe = b
+        .execute("return [window.x === undefined, !!document.querySelector('#kb-body strong'), document.querySelectorAll('#kb-body script').length]", vec![])
+        .await
+        .unwrap();
+    assert_eq!(safe, json!([true, true, 0]), "markup rendered, no script");
+    widget_shots(&b, &axe_js, "kb-article").await;
+    click(&b, "#kb-solved").await;
+    wait_text(&b, "#kb-thanks", "Glad it helped").await;
+    assert_eq!(d.owner.get("/api/chats?scope=group").await.json["total"], 0);
+    let rep = d.owner.get("/api/reports?days=1").await;
+    assert_eq!(rep.json["total"]["solved_by_article"], 1, "{}", rep.text);
+    widget_shots(&b, &axe_js, "kb-solved").await;
+
+    // Another question: past the suggestions to the chat, question kept.
+    click(&b, "#kb-new-chat").await;
+    let name = b
+        .execute("return document.querySelector('#f-name').value", vec![])
+        .await
+        .unwrap();
+    assert_eq!(name, json!("Vera"), "the name is kept");
+    type_into(&b, "#f-question", "My kettle refund?").await;
+    click(&b, "#f-start").await;
+    el(&b, "#kb-list").await;
+    click(&b, "#kb-chat").await;
+    let offer = ann.until(|f| f["type"] == "offer").await;
+    assert_eq!(offer["chat"]["question"], "My kettle refund?", "{offer}");
+    let _ = b.close().await;
+}

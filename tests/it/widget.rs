@@ -887,6 +887,7 @@ async fn the_widget_fits_its_size_budgets() {
         "/assets/widget/panel.css",
         "/assets/widget/panel.js",
         "/assets/widget/link.js",
+        "/assets/widget/suggest.js",
         "/assets/shared/chatlog.js",
         "/assets/shared/dom.js",
         "/assets/widget/strings/en.js",

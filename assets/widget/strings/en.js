@@ -59,4 +59,10 @@ export default {
   transcript_send: 'Send',
   transcript_sent: 'The transcript is on its way to {email}.',
   unread: '({n}) New message',
+  kb_title: 'Maybe one of these answers your question',
+  kb_chat: 'Start the chat',
+  kb_back: 'Back',
+  kb_solved: 'Yes, this solved it',
+  kb_helped: 'Did this answer your question? If not, we are glad to chat.',
+  kb_thanks: 'Glad it helped! You can start a chat any time.',
 };

@@ -58,4 +58,10 @@ export default {
   transcript_send: 'Versturen',
   transcript_sent: 'Het gesprek wordt verstuurd naar {email}.',
   unread: '({n}) Nieuw bericht',
+  kb_title: 'Misschien beantwoordt een van deze artikelen uw vraag',
+  kb_chat: 'Chat starten',
+  kb_back: 'Terug',
+  kb_solved: 'Ja, dit heeft het opgelost',
+  kb_helped: 'Heeft dit uw vraag beantwoord? Zo niet, dan chatten we graag.',
+  kb_thanks: 'Fijn dat het hielp! U kunt altijd een chat starten.',
 };

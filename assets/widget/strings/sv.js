@@ -58,4 +58,10 @@ export default {
   transcript_send: 'Skicka',
   transcript_sent: 'Konversationen skickas till {email}.',
   unread: '({n}) Nytt meddelande',
+  kb_title: 'Kanske svarar någon av de här artiklarna på din fråga',
+  kb_chat: 'Starta chatten',
+  kb_back: 'Tillbaka',
+  kb_solved: 'Ja, det löste det',
+  kb_helped: 'Fick du svar på din fråga? Annars chattar vi gärna.',
+  kb_thanks: 'Vad bra att det hjälpte! Du kan starta en chatt när du vill.',
 };
