@@ -24,6 +24,7 @@ import { shiftsView } from './shifts.js';
 import { ticketsView } from './tickets.js';
 import { responsesView } from './canned.js';
 import { reportsView } from './reports.js';
+import { articlesView } from './articles.js';
 
 const SCREENS = [
   // [route, label, view, who sees the link]
@@ -32,6 +33,7 @@ const SCREENS = [
   ['queue', 'Queue', queueView, () => true],
   ['lists', 'History', listsView, () => true],
   ['tickets', 'Tickets', ticketsView, () => true],
+  ['articles', 'Articles', articlesView, () => true],
   ['reports', 'Reports', reportsView, () => true],
   ['manager', 'Chat manager', managerView, (me) => me.role !== 'agent'],
   ['shifts', 'Shifts', shiftsView, () => true],

@@ -4,6 +4,7 @@
 // shown until acknowledged); transfer, invite, leave, end with a wrap-up;
 // monitored chats take whispers only.
 import { attachPicker } from './canned.js';
+import { articleSearch } from './articles.js';
 import { h, dialog, errorSlot, duration, clock, announce, STATUS_LABEL } from './dom.js';
 import { state, chatList, changed } from './store.js';
 import * as live from './live.js';
@@ -174,8 +175,14 @@ function pane(c, limit) {
   const send = h('button', { type: 'submit', id: 'compose-send' }, 'Send');
   // Canned responses (`/` or `#`): its keys come before the box's own.
   const picker = attachPicker(box, () => ({ visitor: c.chat.visitor.name, agent: me.display_name }));
+  // A knowledge-base article's link, sent in one click (or put in the box).
+  const kb = monitor ? null : h('button', { type: 'button', class: 'secondary', id: 'compose-articles', onclick: () => articleSearch({
+    question: c.chat.question || '',
+    send: (text) => live.sendMessage(c.id, text, false),
+    insert: (text) => { box.value = box.value ? `${box.value} ${text}` : text; count(); box.focus(); },
+  }) }, 'Articles');
   const form = h('form', { class: 'compose', id: 'compose-form' }, picker, box,
-    h('div', { class: 'row' }, h('label', { class: 'check' }, whisper, 'Whisper (staff only)'), counter, h('span', { class: 'spacer' }), send), sendErr);
+    h('div', { class: 'row' }, h('label', { class: 'check' }, whisper, 'Whisper (staff only)'), counter, h('span', { class: 'spacer' }), kb, send), sendErr);
   let typingSent = false; let typingTimer = null;
   const count = () => {
     const n = [...box.value].length;

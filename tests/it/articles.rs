@@ -470,3 +470,74 @@ async fn the_widget_suggests_articles_before_the_chat_and_this_solved_it_starts_
     assert_eq!(offer["chat"]["question"], "My kettle refund?", "{offer}");
     let _ = b.close().await;
 }
+
+#[actix_web::test]
+async fn admins_write_articles_in_the_console_with_a_live_preview() {
+    use crate::browser::*;
+    use crate::workspace::{shots, until_js};
+    let Some((driver_path, chromium)) = browser_paths() else {
+        return;
+    };
+    let _turn = ONE_BROWSER_TEST.lock().await;
+    let axe_js = axe_source();
+    let k = kb().await;
+    let d = &k.desk;
+    let driver = start_driver(&driver_path);
+    let profile = tempfile::tempdir().unwrap();
+    let b = open_browser(&driver, &chromium, profile.path()).await;
+    b.set_window_size(1280, 800).await.unwrap();
+    sign_in(&b, &d.app.base, OWNER_EMAIL, OWNER_PASSWORD).await;
+    click(&b, "#nav a[data-view=articles]").await;
+    wait_text(&b, "#articles-table", "Returning a kettle").await;
+    wait_text(&b, "#articles-table", "Draft").await;
+    type_into(&b, "#articles-search", "retrun ketle").await;
+    wait_text(
+        &b,
+        "#articles-table tbody tr:first-child",
+        "Returning a kettle",
+    )
+    .await;
+    shots(&b, &axe_js, "articles").await;
+
+    click(&b, "#article-new").await;
+    type_into(&b, "#article-title", "Descaling <b>a</b> kettle").await;
+    type_into(
+        &b,
+        "#article-body",
+        "Use **vinegar** and water.\n\n<img src=x onerror=window.__xss=1>",
+    )
+    .await;
+    wait_text(&b, "#article-preview strong", "vinegar").await;
+    click(&b, "#article-published").await;
+    click(&b, "#article-save").await;
+    until_js(
+        &b,
+        "/^#\\/articles\\/[0-9a-f-]{36}$/.test(location.hash)",
+        "the saved article opens",
+    )
+    .await;
+    let ran = b
+        .execute("return [window.__xss === undefined, document.querySelectorAll('#article-preview [onerror], #article-preview b').length]", vec![])
+        .await
+        .unwrap();
+    assert_eq!(ran, json!([true, 0]), "no markup ran or became elements");
+    wait_text(&b, "#article-preview strong", "vinegar").await;
+    let kept = b
+        .execute(
+            "return document.querySelector('#article-body').value",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        kept.as_str().unwrap().starts_with("Use **vinegar**"),
+        "the saved text is in the editor: {kept}"
+    );
+    shots(&b, &axe_js, "article-editor").await;
+    let s = suggest(d, &d.group, "how to descale a kettle with vinegar").await;
+    assert_eq!(
+        s["articles"][0]["title"], "Descaling <b>a</b> kettle",
+        "{s}"
+    );
+    let _ = b.close().await;
+}
