@@ -79,6 +79,15 @@ fn resource(path: &str) -> Resource {
     web::resource(path).default_service(web::to(wrong_method))
 }
 
+/// Article bodies are longer than anything else a client sends: 50,000
+/// characters, each up to 12 bytes as JSON escapes, whatever
+/// `max_body_bytes` says.
+fn article_json() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(crate::domain::article::MAX_BODY_CHARS * 12 + 8192)
+        .error_handler(json_error)
+}
+
 /// Registers every route.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use api::{auth, groups, health, setup, staff};
@@ -221,14 +230,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .service(resource("/mail").route(get().to(api::mail::get_mail)))
                 .service(
                     resource("/articles")
+                        .app_data(article_json())
                         .route(get().to(api::articles::list_articles))
                         .route(post().to(api::articles::post_article)),
                 )
                 .service(
-                    resource("/articles/preview").route(post().to(api::articles::post_preview)),
+                    resource("/articles/preview")
+                        .app_data(article_json())
+                        .route(post().to(api::articles::post_preview)),
                 )
                 .service(
                     resource("/articles/{id}")
+                        .app_data(article_json())
                         .route(get().to(api::articles::get_article))
                         .route(patch().to(api::articles::patch_article))
                         .route(delete().to(api::articles::delete_article)),

@@ -12,8 +12,10 @@ use crate::state::{blocking, AppState};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-/// Longest question searched, characters (the rest is ignored).
+/// Longest staff search, characters.
 const MAX_QUERY_CHARS: usize = 500;
+/// Longest visitor question searched, characters.
+const MAX_QUESTION_CHARS: usize = 2000;
 /// Suggestions a visitor sees at most.
 pub const SUGGESTIONS: usize = 3;
 
@@ -210,8 +212,15 @@ fn view(state: &AppState, a: Article) -> ArticleView {
     }
 }
 
-fn query_text(q: &str) -> String {
-    q.chars().take(MAX_QUERY_CHARS).collect()
+/// A search's words, at most `max` characters (400 `invalid_field` past it).
+fn query_text(q: &str, max: usize) -> Result<String, AppError> {
+    if q.chars().count() > max {
+        return Err(AppError::BadRequest {
+            code: "invalid_field",
+            message: format!("q: at most {max} characters; shorten the search"),
+        });
+    }
+    Ok(q.to_string())
 }
 
 /// Runs a search off the async threads.
@@ -250,7 +259,13 @@ pub async fn list(
         seen.sort_by_key(|a| a.title.to_lowercase());
     } else {
         let groups = (!me.role.is_admin()).then(|| me.groups.clone());
-        let ids = search(&state.articles, query_text(words), groups, 20).await?;
+        let ids = search(
+            &state.articles,
+            query_text(words, MAX_QUERY_CHARS)?,
+            groups,
+            20,
+        )
+        .await?;
         seen = ids
             .iter()
             .filter_map(|id| seen.iter().find(|a| a.id == *id).copied())
@@ -402,6 +417,7 @@ pub async fn suggest(
     foreign: Option<String>,
 ) -> Result<Suggestions, AppError> {
     let group = q.group;
+    let text = query_text(&q.q, MAX_QUESTION_CHARS)?;
     let g = state
         .read(move |s| s.group(group))
         .await?
@@ -410,13 +426,7 @@ pub async fn suggest(
             message: format!("no group {group}"),
         })?;
     super::widget::check_site(&g, foreign.as_deref())?;
-    let ids = search(
-        &state.articles,
-        query_text(&q.q),
-        Some(vec![group]),
-        SUGGESTIONS,
-    )
-    .await?;
+    let ids = search(&state.articles, text, Some(vec![group]), SUGGESTIONS).await?;
     let all = state.read(|s| s.all_articles()).await?;
     Ok(Suggestions {
         articles: ids

@@ -562,6 +562,9 @@ pub async fn csv(
     if q.limit.is_some_and(|l| !(1..=200).contains(&l)) {
         return Err(bad("limit: must be between 1 and 200".into()));
     }
+    if let Some(a) = q.after.as_deref() {
+        cursor(a)?;
+    }
     let table = q.table.unwrap_or_default();
     let mut out = String::from("\u{feff}");
     let mut truncated = false;

@@ -182,11 +182,13 @@ pub async fn post_solved(
 #[utoipa::path(options, path = "/api/visitor/articles/{id}/solved", tag = "visitor",
     params(("id" = String, Path, format = "uuid", description = "Article id")),
     responses((status = 204, description = "Allowed; see the Access-Control-* headers"),
+        (status = 400, body = ErrorBody, description = "`invalid_id`"),
         (status = 403, body = ErrorBody, description = "`origin_not_allowed`")))]
-pub async fn options_solved() -> HttpResponse {
-    HttpResponse::NoContent()
+pub async fn options_solved(id: web::Path<String>) -> Result<HttpResponse, AppError> {
+    id_of(&id)?;
+    Ok(HttpResponse::NoContent()
         .insert_header(("Allow", "POST, OPTIONS"))
-        .finish()
+        .finish())
 }
 
 /// A published article's page (`/kb/{id}`), the link an agent sends: the
