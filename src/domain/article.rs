@@ -59,7 +59,7 @@ pub fn title(value: &str) -> Result<String, FieldError> {
 
 /// A body: 1 to 50,000 characters of Markdown.
 pub fn body(value: &str) -> Result<String, FieldError> {
-    super::chat::message_body("body", value, MAX_BODY_CHARS)
+    super::chat::sent_body("body", value, MAX_BODY_CHARS)
 }
 
 /// What a tag may be as sent (the API document says the same).

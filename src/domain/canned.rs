@@ -63,7 +63,7 @@ pub fn shortcut(value: &str) -> Result<String, FieldError> {
 
 /// A response's text: 1 to 2,000 characters, newlines kept.
 pub fn body(value: &str) -> Result<String, FieldError> {
-    super::chat::message_body("body", value, MAX_BODY_CHARS)
+    super::chat::sent_body("body", value, MAX_BODY_CHARS)
 }
 
 /// Whether `staff` sees `c`: shared ones, and their own.
@@ -143,6 +143,10 @@ mod tests {
         );
         assert!(body("   ").is_err());
         assert!(body(&"x".repeat(2001)).is_err());
+        assert!(
+            body(&format!(" {}", "x".repeat(2000))).is_err(),
+            "the limit counts what was sent, as the document's maxLength"
+        );
         assert!(body("bell \u{7}").is_err());
     }
 

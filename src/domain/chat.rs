@@ -261,6 +261,19 @@ impl StartChatRequest {
     }
 }
 
+/// [`message_body`] for REST fields, whose limit counts what was sent, as
+/// the OpenAPI document's `maxLength` does (spaces around included).
+pub fn sent_body(field: &'static str, body: &str, max_chars: usize) -> Result<String, FieldError> {
+    let sent = body.chars().count();
+    if sent > max_chars {
+        return Err(FieldError {
+            field,
+            message: format!("must have at most {max_chars} characters, got {sent}"),
+        });
+    }
+    message_body(field, body, max_chars)
+}
+
 /// Checks a message body: not empty after trimming, at most `max_chars`
 /// Unicode characters. Newlines are allowed; other control characters not.
 pub fn message_body(
