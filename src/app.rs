@@ -58,6 +58,8 @@ pub struct RunningApp {
     jobs_state: Arc<AppState>,
     engine_tasks: EngineTasks,
     follow_ups: tokio::task::JoinHandle<()>,
+    /// The transcript indexer.
+    transcripts: tokio::task::JoinHandle<()>,
     /// The mail sender, when mail is set up.
     mail: Option<tokio::task::JoinHandle<()>>,
 }
@@ -125,7 +127,18 @@ pub async fn start(
         )
         .map_err(|e| StartError::Other(e.to_string()))?,
     );
+    // Transcript search: told of every chat that ends from here on, and
+    // rebuilt by its job when stale.
+    let (chat_events, chat_events_rx) = tokio::sync::mpsc::unbounded_channel();
+    store.set_chat_events(chat_events);
+    let (transcripts, rebuild_transcripts) = crate::search::transcripts::TranscriptIndex::open(
+        &store.path().join("search-transcripts"),
+        config.chat.mask_pii.get(),
+        store.ended_count(),
+    )
+    .map_err(|e| StartError::Other(e.to_string()))?;
     let state = AppState {
+        transcripts: Arc::new(transcripts),
         articles,
         backup_token,
         engine,
@@ -147,6 +160,12 @@ pub async fn start(
         .map_err(|e| StartError::Other(format!("cannot start the job scheduler: {e}")))?;
     let follow_ups = jobs::follow_ups::spawn(Arc::downgrade(&jobs_state), state.shutdown.clone());
     let mail = jobs::mail::spawn(Arc::downgrade(&jobs_state), state.shutdown.clone());
+    let transcripts = jobs::transcripts::spawn(
+        Arc::downgrade(&jobs_state),
+        chat_events_rx,
+        rebuild_transcripts,
+        state.shutdown.clone(),
+    );
     let workers = match state.config.server.workers {
         0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
         n => n,
@@ -177,6 +196,7 @@ pub async fn start(
         jobs_state,
         engine_tasks,
         follow_ups,
+        transcripts,
         mail,
     })
 }
@@ -190,6 +210,7 @@ impl RunningApp {
         let _ = self.server.await;
         let _ = self.scheduler.shutdown().await;
         let _ = self.follow_ups.await;
+        let _ = self.transcripts.await;
         if let Some(mail) = self.mail {
             let _ = mail.await;
         }

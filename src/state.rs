@@ -36,6 +36,8 @@ pub struct AppState {
     pub backup_token: Option<crate::store::TokenHash>,
     /// The knowledge base's search index.
     pub articles: Arc<crate::search::ArticleIndex>,
+    /// The transcript search index.
+    pub transcripts: Arc<crate::search::transcripts::TranscriptIndex>,
 }
 
 /// Runs blocking work (sled, argon2) off the async threads, keeping the

@@ -31,7 +31,34 @@ export async function listsView(ctx) {
   const tableBox = h('div', { class: 'table-box' });
   const pager = h('div', { class: 'row pager' });
   const bulk = h('div', { class: 'row bulk', id: 'bulk-bar' });
-  root.append(h('h1', {}, 'Chat history'), tabBar, filters, bulk, err.el, tableBox, pager);
+  // Transcript search: while it has words, its results replace the lists.
+  const searchBox = h('input', { type: 'search', id: 'chat-search', 'aria-label': 'Search transcripts', placeholder: 'Search transcripts: words, a name, an email' });
+  const found = h('div', { id: 'chat-search-results', hidden: true });
+  const lists = h('div', { id: 'chat-lists' }, tabBar, filters, bulk, err.el, tableBox, pager);
+  const search = async () => {
+    const words = searchBox.value.trim();
+    found.hidden = !words; lists.hidden = !!words;
+    if (!words) return;
+    let r;
+    try { r = await api('GET', `/api/chats/search?q=${encodeURIComponent(words.slice(0, 200))}&per_page=50`); } catch (e) { found.replaceChildren(h('p', { class: 'form-error', role: 'alert' }, e.message)); return; }
+    if (searchBox.value.trim() !== words) return;
+    const marked = (text, ranges) => {
+      const bytes = new TextEncoder().encode(text); const dec = new TextDecoder();
+      const out = []; let at = 0;
+      for (const [a, b] of ranges) { out.push(dec.decode(bytes.slice(at, a)), h('mark', {}, dec.decode(bytes.slice(a, b)))); at = b; }
+      out.push(dec.decode(bytes.slice(at)));
+      return out;
+    };
+    found.replaceChildren(h('p', { class: 'muted', id: 'chat-search-count' }, r.total === 1 ? '1 chat found' : `${r.total} chats found`),
+      r.chats.length ? h('ul', { class: 'plain search-hits' }, r.chats.map((c) => h('li', { class: 'card hit', dataset: { chat: c.id } },
+        h('div', { class: 'row spread' }, h('a', { href: `#/chats/${c.id}` }, c.visitor_name), h('span', { class: 'muted small' }, `${c.group_name}${c.agent_name ? ` · ${c.agent_name}` : ''} · ${clock(c.started_at)}`)),
+        h('p', { class: 'snippet-text' }, marked(c.snippet, c.highlights))))) : null);
+  };
+  let searchTimer = null;
+  searchBox.addEventListener('input', () => { clearTimeout(searchTimer); searchTimer = setTimeout(search, 250); });
+  root.append(h('h1', {}, 'Chat history'),
+    h('form', { class: 'row filters', role: 'search', onsubmit: (e) => { e.preventDefault(); search(); } }, searchBox, h('button', { type: 'submit', class: 'secondary' }, 'Search')),
+    found, lists);
 
   const drawTabs = () => tabBar.replaceChildren(...TABS.map(([id, label]) => h('button', {
     type: 'button', role: 'tab', id: `tab-${id}`, class: 'tab', 'aria-selected': q.tab === id ? 'true' : 'false',

@@ -183,6 +183,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     resource("/chats/transfer").route(post().to(api::chats::post_bulk_transfer)),
                 )
                 .service(resource("/chats/delete").route(post().to(api::chats::post_bulk_delete)))
+                .service(resource("/chats/search").route(get().to(api::chats::search_chats)))
                 .service(resource("/chats/{id}").route(get().to(api::chats::get_chat)))
                 .service(
                     resource("/visitor/chats")

@@ -6,6 +6,7 @@ pub mod backup;
 pub mod follow_ups;
 pub mod housekeeping;
 pub mod mail;
+pub mod transcripts;
 
 use crate::state::AppState;
 use std::sync::{Arc, Weak};

@@ -243,3 +243,114 @@ pub async fn transcript(
         rating: rating.map(|r| super::ratings::shown(r, view)),
     })
 }
+
+/// Query of `GET /api/chats/search`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ChatSearchQuery {
+    /// Words that must all be in the transcript or the visitor's name or
+    /// email (ignoring case and accents; one letter off is forgiven in
+    /// words of five letters or more).
+    #[param(min_length = 1, max_length = 200)]
+    pub q: String,
+    /// Page, from 1 to 50 (default 1).
+    #[param(minimum = 1, maximum = 50)]
+    pub page: Option<u32>,
+    /// Rows per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub per_page: Option<u32>,
+}
+
+/// One chat found by its text.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ChatSearchRow {
+    /// The chat as a list row.
+    #[serde(flatten)]
+    pub chat: ChatRow,
+    /// Words of its transcript around the match (masked as the transcript is).
+    pub snippet: String,
+    /// The matched words in `snippet`: `[start, end)` byte offsets.
+    pub highlights: Vec<[usize; 2]>,
+}
+
+/// One page of chats found by their text, best match first.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ChatSearchPage {
+    /// Chats matching, over all pages.
+    pub total: usize,
+    /// This page.
+    pub page: usize,
+    /// Rows per page.
+    pub per_page: usize,
+    /// The chats.
+    pub chats: Vec<ChatSearchRow>,
+}
+
+/// The ended chats the caller may see whose transcript has the words.
+pub async fn search(
+    state: &AppState,
+    ctx: &AuthContext,
+    q: ChatSearchQuery,
+) -> Result<ChatSearchPage, AppError> {
+    let bad = |message: String| AppError::BadRequest {
+        code: "invalid_field",
+        message,
+    };
+    let per_page = q.per_page.unwrap_or(20) as usize;
+    if !(1..=100).contains(&per_page) {
+        return Err(bad("per_page: must be between 1 and 100".into()));
+    }
+    let page = q.page.unwrap_or(1) as usize;
+    if !(1..=50).contains(&page) {
+        return Err(bad(
+            "page: must be between 1 and 50; narrow the search".into()
+        ));
+    }
+    let n = q.q.chars().count();
+    if n == 0 || n > 200 {
+        return Err(bad("q: 1 to 200 characters".into()));
+    }
+    let (index, staff, text) = (state.transcripts.clone(), ctx.staff.clone(), q.q);
+    let (total, hits) = crate::state::blocking(move || {
+        index.search(&text, &staff, (page - 1) * per_page, per_page)
+    })
+    .await?
+    .map_err(|e| AppError::Internal(e.to_string()))?;
+    let ids: Vec<ChatId> = hits.iter().map(|h| h.chat).collect();
+    let chats = state
+        .read(move |s| {
+            ids.into_iter()
+                .map(|id| s.chat(id))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await?;
+    let view = state.config.chat.staff_view();
+    let (groups, staff) = names(state).await?;
+    let (now, url) = (state.now(), state.config.public_url());
+    let rows = hits
+        .into_iter()
+        .zip(chats)
+        .filter_map(|(hit, chat)| {
+            let chat = chat.filter(|c| can_see(&ctx.staff, c))?;
+            let chat = view.chat(chat);
+            Some(ChatSearchRow {
+                chat: ChatRow::new(
+                    &chat,
+                    groups.get(&chat.group).cloned().unwrap_or_default(),
+                    chat.owner.and_then(|o| staff.get(&o).cloned()),
+                    now,
+                    &url,
+                ),
+                snippet: hit.snippet,
+                highlights: hit.highlights.into_iter().map(|(a, b)| [a, b]).collect(),
+            })
+        })
+        .collect();
+    Ok(ChatSearchPage {
+        total,
+        page,
+        per_page,
+        chats: rows,
+    })
+}

@@ -220,6 +220,9 @@ impl Store {
                 ),
         )?;
         self.woken_for(chat);
+        if chat.state == ChatState::Ended {
+            self.chat_event(super::ChatEvent::Ended(chat.id));
+        }
         Ok(())
     }
 
@@ -334,6 +337,9 @@ impl Store {
                 ),
         )?;
         self.woken_for(chat);
+        if chat.state == ChatState::Ended {
+            self.chat_event(super::ChatEvent::Ended(chat.id));
+        }
         Ok(Appended::WithChat)
     }
 
@@ -553,7 +559,13 @@ impl Store {
             batch.remove(key?);
         }
         t.chatid_clientid_seq.apply_batch(batch)?;
+        self.chat_event(super::ChatEvent::Deleted(id));
         Ok(())
+    }
+
+    /// How many chats have ended (each has its report fact).
+    pub fn ended_count(&self) -> usize {
+        self.trees.startedchat_fact.len()
     }
 
     /// Every chat not yet ended, oldest first.

@@ -160,6 +160,17 @@ pub struct Store {
     mail_waiting: tokio::sync::Notify,
     /// The desk's schedule, for the reports' business-hours times.
     schedule: std::sync::RwLock<std::sync::Arc<crate::domain::shift::Schedule>>,
+    /// Told when a chat is written ended or deleted (the transcript index).
+    chat_events: std::sync::RwLock<Option<tokio::sync::mpsc::UnboundedSender<ChatEvent>>>,
+}
+
+/// What the transcript index hears of a chat.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChatEvent {
+    /// Written in its ended state (again, after a wrap-up or a rating).
+    Ended(crate::domain::ChatId),
+    /// Deleted with its messages.
+    Deleted(crate::domain::ChatId),
 }
 
 impl Store {
@@ -196,7 +207,29 @@ impl Store {
             ticket_mail: std::sync::RwLock::new(None),
             mail_waiting: tokio::sync::Notify::new(),
             schedule: Default::default(),
+            chat_events: std::sync::RwLock::new(None),
         })
+    }
+
+    /// Where chat endings and deletions are told from now on.
+    pub fn set_chat_events(&self, to: tokio::sync::mpsc::UnboundedSender<ChatEvent>) {
+        *self
+            .chat_events
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(to);
+    }
+
+    /// Tells the listener, if any (a closed one is ignored: the index heals
+    /// at the next start).
+    pub(crate) fn chat_event(&self, e: ChatEvent) {
+        if let Some(tx) = self
+            .chat_events
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+        {
+            let _ = tx.send(e);
+        }
     }
 
     /// The data folder.

@@ -43,6 +43,8 @@ mod setup;
 mod shifts;
 /// Tickets from offline messages, missed chats, agents and wrap-up reasons.
 mod tickets;
+/// Transcript search: words, typos, roles, masking, deletion, rebuild.
+mod transcript_search;
 /// What a visitor connection is told: prev_seq across whispers, names only.
 mod visitor_view;
 /// The staff websocket: greeting, origin check, going-away on shutdown.

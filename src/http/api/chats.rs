@@ -26,6 +26,19 @@ pub async fn list_chats(
     Ok(HttpResponse::Ok().json(chats::list(&state, &who.0, query.into_inner()).await?))
 }
 
+/// Ended chats found by the words of their transcript (and the visitor's
+/// name and email), best match first, limited to what the caller may see
+/// as the lists are; masked as transcripts are when masking is on.
+#[utoipa::path(get, path = "/api/chats/search", tag = "chats", params(chats::ChatSearchQuery), responses(
+    (status = 200, body = chats::ChatSearchPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn search_chats(
+    state: web::Data<AppState>,
+    who: StaffAuth,
+    query: web::Query<chats::ChatSearchQuery>,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(chats::search(&state, &who.0, query.into_inner()).await?))
+}
+
 /// A chat's transcript: start and end, every message and event, the link
 /// that reopens it in the console.
 #[utoipa::path(get, path = "/api/chats/{id}", tag = "chats", params(("id" = ChatId, Path, description = "Chat id")),

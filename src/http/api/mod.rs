@@ -61,6 +61,7 @@ use utoipa::{Modify, OpenApi};
         widget::get_rating_summary,
         widget::list_offline_messages,
         chats::list_chats,
+        chats::search_chats,
         chats::get_chat,
         chats::post_bulk_transfer,
         chats::post_bulk_delete,

@@ -21,6 +21,8 @@ use tantivy::tokenizer::{
 };
 use tantivy::{doc, Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
 
+pub mod transcripts;
+
 /// Bumped when the schema or the analysis changes: the index is rebuilt.
 const VERSION: &str = "1";
 const STAMP: &str = "livedesk-index";
