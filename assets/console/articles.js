@@ -43,8 +43,8 @@ export function articleSearch({ send, insert, question }) {
     results.replaceChildren(...(list.length ? list.slice(0, 8).map((a) => h('li', { class: 'kb-result', dataset: { article: a.id } },
       h('strong', {}, a.title), h('span', { class: 'muted small' }, a.excerpt),
       h('div', { class: 'row' },
-        h('button', { type: 'button', class: 'small', 'aria-label': `Send the link to ${a.title}`, onclick: () => { send(text(a)); d.close(); announce(`Sent the link to ${a.title}.`); } }, 'Send link'),
-        h('button', { type: 'button', class: 'small secondary', 'aria-label': `Put the link to ${a.title} in the reply`, onclick: () => { insert(text(a)); d.close(); } }, 'Insert'),
+        h('button', { type: 'button', class: 'small', 'aria-label': `Send link: ${a.title}`, onclick: () => { send(text(a)); d.close(); announce(`Sent the link to ${a.title}.`); } }, 'Send link'),
+        h('button', { type: 'button', class: 'small secondary', 'aria-label': `Insert: ${a.title}`, onclick: () => { insert(text(a)); d.close(); } }, 'Insert'),
         h('a', { href: a.link, target: '_blank', rel: 'noopener noreferrer', class: 'small' }, 'Open'))))
       : [h('li', { class: 'muted' }, input.value.trim() ? 'No published article matches.' : 'No published articles yet.')]));
   };

@@ -177,7 +177,8 @@ function pane(c, limit) {
   const picker = attachPicker(box, () => ({ visitor: c.chat.visitor.name, agent: me.display_name }));
   // A knowledge-base article's link, sent in one click (or put in the box).
   const kb = monitor ? null : h('button', { type: 'button', class: 'secondary', id: 'compose-articles', onclick: () => articleSearch({
-    question: c.chat.question || '',
+    // The visitor's question (the chat's first visitor message) is the first search.
+    question: c.chat.question || (c.log.messages().find((m) => m.kind === 'visitor') || {}).body || '',
     send: (text) => live.sendMessage(c.id, text, false),
     insert: (text) => { box.value = box.value ? `${box.value} ${text}` : text; count(); box.focus(); },
   }) }, 'Articles');

@@ -541,3 +541,62 @@ async fn admins_write_articles_in_the_console_with_a_live_preview() {
     );
     let _ = b.close().await;
 }
+
+#[actix_web::test]
+async fn an_agent_sends_an_articles_link_from_the_chat_window_in_one_click() {
+    use crate::browser::*;
+    use crate::workspace::{choose, shots};
+    let Some((driver_path, chromium)) = browser_paths() else {
+        return;
+    };
+    let _turn = ONE_BROWSER_TEST.lock().await;
+    let axe_js = axe_source();
+    let k = kb().await;
+    let d = &k.desk;
+    d.app
+        .staff(&d.owner, "ann@example.com", "agent", &[&d.group])
+        .await;
+    let driver = start_driver(&driver_path);
+    let profile = tempfile::tempdir().unwrap();
+    let b = open_browser(&driver, &chromium, profile.path()).await;
+    b.set_window_size(1280, 800).await.unwrap();
+    sign_in(&b, &d.app.base, "ann@example.com", "staff password 1").await;
+    el(&b, "#status-switch").await;
+    choose(&b, "#status-switch", "available").await;
+    let (_chat, token) = d
+        .start_chat("Vera", "Can I get a refund for my kettle?")
+        .await;
+    click(&b, "#offer-accept").await;
+    click(&b, "#compose-articles").await;
+    // The visitor's question is the first search.
+    wait_text(&b, "#kb-results .kb-result", "Returning a kettle").await;
+    let listed = b
+        .execute(
+            "return document.querySelector('#kb-results').textContent",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(!listed.to_string().contains("draft"), "{listed}");
+    shots(&b, &axe_js, "articles-dialog").await;
+    click(&b, "#kb-results .kb-result button").await;
+    wait_text(&b, "#thread", "Returning a kettle: http").await;
+    let mut vera = Ws::visitor(&d.app, &token, 0).await;
+    let link = format!("/kb/{}", k.returns);
+    let got = vera
+        .until(|f| {
+            f["type"] == "message"
+                && f["message"]["body"]
+                    .as_str()
+                    .is_some_and(|b| b.contains(&link))
+        })
+        .await;
+    assert!(
+        got["message"]["body"]
+            .as_str()
+            .unwrap()
+            .starts_with("Returning a kettle: http"),
+        "{got}"
+    );
+    let _ = b.close().await;
+}
