@@ -250,7 +250,9 @@ pub async fn list(
 ) -> Result<ArticleList, AppError> {
     let me = ctx.staff.clone();
     let all = state.read(|s| s.all_articles()).await?;
-    let words = q.q.as_deref().map(str::trim).unwrap_or_default();
+    // The limit counts what was sent, as the document's maxLength does.
+    let sent = query_text(q.q.as_deref().unwrap_or_default(), MAX_QUERY_CHARS)?;
+    let words = sent.trim();
     let mut seen: Vec<&Article> = all
         .iter()
         .filter(|a| article::visible_to_staff(&me, a))
@@ -259,13 +261,7 @@ pub async fn list(
         seen.sort_by_key(|a| a.title.to_lowercase());
     } else {
         let groups = (!me.role.is_admin()).then(|| me.groups.clone());
-        let ids = search(
-            &state.articles,
-            query_text(words, MAX_QUERY_CHARS)?,
-            groups,
-            20,
-        )
-        .await?;
+        let ids = search(&state.articles, words.to_string(), groups, 20).await?;
         seen = ids
             .iter()
             .filter_map(|id| seen.iter().find(|a| a.id == *id).copied())

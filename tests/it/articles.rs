@@ -288,6 +288,15 @@ async fn staff_read_what_their_role_allows_and_admins_write() {
         assert_eq!(r.status, 403, "{method} {path}: {}", r.text);
     }
     assert_eq!(d.app.client().get("/api/articles").await.status, 401);
+    let long = ann
+        .get(&format!("/api/articles?q={}", "x".repeat(501)))
+        .await;
+    assert_eq!(
+        (long.status, long.code()),
+        (400, "invalid_field"),
+        "{}",
+        long.text
+    );
 
     // Publishing a draft makes it a suggestion; deleting an article ends it.
     let r = d
