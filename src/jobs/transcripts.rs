@@ -27,14 +27,10 @@ fn index(
 ) -> Result<usize, String> {
     let masked = s.config.chat.mask_pii.get();
     let view = s.config.chat.staff_view();
+    // A rebuild reads the ended chats' ids, then each chat in turn: memory
+    // stays at a batch whatever the history.
     let ids = if all {
-        s.store
-            .all_chats()
-            .map_err(|e| e.to_string())?
-            .into_iter()
-            .filter(|c| c.state == ChatState::Ended)
-            .map(|c| c.id)
-            .collect()
+        s.store.ended_chat_ids().map_err(|e| e.to_string())?
     } else {
         ids
     };

@@ -568,6 +568,24 @@ impl Store {
         self.trees.startedchat_fact.len()
     }
 
+    /// The ids of every ended chat, oldest first, read from the report
+    /// facts' keys (16 bytes a chat, not the chats themselves).
+    pub fn ended_chat_ids(&self) -> Result<Vec<ChatId>, StoreError> {
+        self.trees
+            .startedchat_fact
+            .iter()
+            .keys()
+            .map(|k| {
+                let k = k?;
+                let id: [u8; 16] = k
+                    .get(8..24)
+                    .and_then(|b| b.try_into().ok())
+                    .ok_or_else(|| StoreError::Corrupt("a report fact's key".into()))?;
+                Ok(ChatId::from_bytes(id))
+            })
+            .collect()
+    }
+
     /// Every chat not yet ended, oldest first.
     pub fn open_chats(&self) -> Result<Vec<Chat>, StoreError> {
         let ids: Vec<ChatId> = self
