@@ -4,19 +4,15 @@
 // the desk; agents read them there. `articleSearch()` is the chat
 // window's dialog: search, then send a link in one click.
 //
-// An article's HTML comes cleaned by the desk (an allow-list of tags), the
-// one markup the console inserts; everything else is set as text.
+// An article's HTML comes cleaned by the desk and is copied in through an
+// allow-list (`setArticleHtml`), never by an HTML sink; the rest is text.
 import { api } from './api.js';
 import { h, errorSlot, dialog, announce, clock } from './dom.js';
+import { setArticleHtml } from '../shared/dom.js';
 import { groupMap } from './names.js';
 
 const LANGUAGES = [['en', 'English'], ['da', 'Danish'], ['de', 'German'], ['es', 'Spanish'], ['fi', 'Finnish'], ['fr', 'French'], ['it', 'Italian'], ['nl', 'Dutch'], ['no', 'Norwegian'], ['pt', 'Portuguese'], ['sv', 'Swedish']];
 
-function safeHtml(el, html) {
-  el.innerHTML = html; // cleaned by the desk (see the top of this file)
-  for (const a of el.querySelectorAll('a[href]')) { a.target = '_blank'; a.rel = 'noopener noreferrer'; }
-  return el;
-}
 
 async function find(q) {
   const r = await api('GET', `/api/articles${q ? `?q=${encodeURIComponent(q)}` : ''}`);
@@ -94,7 +90,7 @@ async function editScreen(ctx, id, groups) {
   const root = h('section', { id: 'article-screen' });
   const back = h('p', {}, h('a', { href: '#/articles' }, '← Knowledge base'));
   if (!isAdmin) {
-    root.append(back, h('article', { class: 'card kb-read', id: 'article-read' }, h('h1', {}, a.title), safeHtml(h('div'), a.html),
+    root.append(back, h('article', { class: 'card kb-read', id: 'article-read' }, h('h1', {}, a.title), setArticleHtml(h('div'), a.html),
       h('p', { class: 'muted small' }, 'Link for visitors: ', h('a', { href: a.link, target: '_blank', rel: 'noopener noreferrer' }, a.link))));
     return root;
   }
@@ -110,7 +106,7 @@ async function editScreen(ctx, id, groups) {
   const preview = h('div', { class: 'card kb-read', id: 'article-preview', 'aria-live': 'polite' });
   let timer = null;
   const drawPreview = async () => {
-    try { safeHtml(preview, (await api('POST', '/api/articles/preview', { body: body.value })).html); } catch (e) { preview.textContent = e.message; }
+    try { setArticleHtml(preview, (await api('POST', '/api/articles/preview', { body: body.value })).html); } catch (e) { preview.textContent = e.message; }
   };
   body.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(drawPreview, 300); });
   const save = async (e) => {

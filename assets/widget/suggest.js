@@ -4,11 +4,10 @@
 // chat with their question kept, or back to the form. No suggestion, or
 // the desk not answering: the chat starts at once.
 //
-// An article's body is the one piece of markup the panel shows: admins
-// wrote it, and the desk cleaned it to an allow-list of harmless tags
-// (no script, style, event handler or javascript: link) before sending;
-// everything else here is set as text.
-import { h } from '../shared/dom.js';
+// An article's body is the one piece of formatted text the panel shows:
+// admins wrote it, the desk cleaned it, and `setArticleHtml` copies it in
+// through an allow-list of tags (no HTML sink); everything else is text.
+import { h, setArticleHtml } from '../shared/dom.js';
 
 /**
  * Resolves to 'chat' (start it), 'solved' or 'back'. `call` is the
@@ -42,9 +41,7 @@ export async function suggestStep({ call, s, view, visitor, group }) {
     const open = async (id) => {
       let a;
       try { a = await call('GET', `/api/visitor/articles/${encodeURIComponent(id)}`); } catch (e) { resolve('chat'); return; }
-      const body = h('div', { class: 'kb-body', id: 'kb-body' });
-      body.innerHTML = a.html; // cleaned by the desk (see the top of this file)
-      for (const link of body.querySelectorAll('a[href]')) { link.target = '_blank'; link.rel = 'noopener noreferrer'; }
+      const body = setArticleHtml(h('div', { class: 'kb-body', id: 'kb-body' }), a.html);
       const error = h('p', { class: 'err', role: 'alert' });
       const heading = h('h2', { class: 'greeting', id: 'kb-article-title', tabindex: '-1', text: a.title });
       view.replaceChildren(h('section', { class: 'card kb', id: 'kb-article' },

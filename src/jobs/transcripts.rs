@@ -34,12 +34,14 @@ fn index(
     } else {
         ids
     };
+    // One write at least: a rebuild of nothing still empties the index
+    // and stamps it, and deletions need one.
+    let mut chunks: Vec<&[crate::domain::ChatId]> = ids.chunks(BATCH).collect();
+    if chunks.is_empty() {
+        chunks.push(&[]);
+    }
     let mut done = 0;
-    let mut first = true;
-    for chunk in ids
-        .chunks(BATCH)
-        .chain(std::iter::once(&[][..]).filter(|_| ids.is_empty()))
-    {
+    for (i, chunk) in chunks.into_iter().enumerate() {
         let mut put = Vec::with_capacity(chunk.len());
         for id in chunk {
             let Some(chat) = s.store.chat(*id).map_err(|e| e.to_string())? else {
@@ -54,12 +56,11 @@ fn index(
                 .map_err(|e| e.to_string())?;
             put.push((chat, messages));
         }
-        let gone_now = if first { &gone[..] } else { &[] };
+        let gone_now = if i == 0 { &gone[..] } else { &[] };
         s.transcripts
-            .write(&put, gone_now, view, masked, all && first)
+            .write(&put, gone_now, view, masked, all && i == 0)
             .map_err(|e| e.to_string())?;
         done += put.len();
-        first = false;
     }
     Ok(done)
 }

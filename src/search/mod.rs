@@ -147,38 +147,51 @@ fn group_key(group: Option<GroupId>) -> String {
     group.map_or_else(|| "none".to_string(), |g| g.to_string())
 }
 
+/// The index in `dir` when its stamp file says `stamp` and its schema is
+/// `schema`; otherwise the folder emptied and a new index made (`true`:
+/// it must be filled from the store). Analyzers are the caller's to
+/// register before the first search or write.
+fn open_or_create(
+    dir: &Path,
+    schema: Schema,
+    stamp: &str,
+) -> Result<(Index, IndexReader, bool), SearchError> {
+    let kept = std::fs::read_to_string(dir.join(STAMP)).unwrap_or_default();
+    let opened = (kept.trim() == stamp)
+        .then(|| {
+            tantivy::directory::MmapDirectory::open(dir)
+                .ok()
+                .and_then(|d| Index::open(d).ok())
+        })
+        .flatten()
+        .filter(|i| i.schema() == schema);
+    let (index, fresh) = match opened {
+        Some(i) => (i, false),
+        None => {
+            if dir.exists() {
+                std::fs::remove_dir_all(dir)?;
+            }
+            std::fs::create_dir_all(dir)?;
+            let d = tantivy::directory::MmapDirectory::open(dir)
+                .map_err(|e| SearchError(e.to_string()))?;
+            (Index::create(d, schema, Default::default())?, true)
+        }
+    };
+    let reader = index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()?;
+    Ok((index, reader, fresh))
+}
+
 impl ArticleIndex {
     /// Opens the index in `dir`, rebuilt from `articles` unless it holds
     /// exactly them in this version.
     pub fn open(dir: &Path, articles: &[Article]) -> Result<ArticleIndex, SearchError> {
         let want = format!("{VERSION} {}", fingerprint(articles));
-        let stamp = std::fs::read_to_string(dir.join(STAMP)).unwrap_or_default();
         let (schema, fields) = schema();
-        let opened = (stamp.trim() == want)
-            .then(|| {
-                tantivy::directory::MmapDirectory::open(dir)
-                    .ok()
-                    .and_then(|d| Index::open(d).ok())
-            })
-            .flatten()
-            .filter(|i| i.schema() == schema);
-        let (index, fresh) = match opened {
-            Some(i) => (i, false),
-            None => {
-                if dir.exists() {
-                    std::fs::remove_dir_all(dir)?;
-                }
-                std::fs::create_dir_all(dir)?;
-                let d = tantivy::directory::MmapDirectory::open(dir)
-                    .map_err(|e| SearchError(e.to_string()))?;
-                (Index::create(d, schema, Default::default())?, true)
-            }
-        };
+        let (index, reader, fresh) = open_or_create(dir, schema, &want)?;
         register_analyzers(&index);
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()?;
         let me = ArticleIndex {
             index,
             reader,

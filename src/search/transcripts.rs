@@ -7,9 +7,9 @@
 //! as many chats as have ended.
 
 use super::SearchError;
+use super::STAMP;
 use crate::domain::chat::Chat;
 use crate::domain::chat::Message;
-use crate::domain::chat_list::can_see;
 use crate::domain::masking::StaffView;
 use crate::domain::staff::{Role, Staff};
 use crate::domain::ChatId;
@@ -24,10 +24,9 @@ use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::{
     AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer,
 };
-use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{Index, IndexReader, TantivyDocument, Term};
 
 const VERSION: &str = "1";
-const STAMP: &str = "livedesk-index";
 const ANALYZER: &str = "transcript";
 
 /// A hit: the chat and the words around the match.
@@ -100,27 +99,7 @@ impl TranscriptIndex {
         ended: usize,
     ) -> Result<(TranscriptIndex, bool), SearchError> {
         let (schema, fields) = schema();
-        let kept = std::fs::read_to_string(dir.join(STAMP)).unwrap_or_default();
-        let opened = (kept.trim() == stamp(masked))
-            .then(|| {
-                tantivy::directory::MmapDirectory::open(dir)
-                    .ok()
-                    .and_then(|d| Index::open(d).ok())
-            })
-            .flatten()
-            .filter(|i| i.schema() == schema);
-        let (index, fresh) = match opened {
-            Some(i) => (i, false),
-            None => {
-                if dir.exists() {
-                    std::fs::remove_dir_all(dir)?;
-                }
-                std::fs::create_dir_all(dir)?;
-                let d = tantivy::directory::MmapDirectory::open(dir)
-                    .map_err(|e| SearchError(e.to_string()))?;
-                (Index::create(d, schema, Default::default())?, true)
-            }
-        };
+        let (index, reader, fresh) = super::open_or_create(dir, schema, &stamp(masked))?;
         index.tokenizers().register(
             ANALYZER,
             TextAnalyzer::builder(SimpleTokenizer::default())
@@ -129,10 +108,6 @@ impl TranscriptIndex {
                 .filter(AsciiFoldingFilter)
                 .build(),
         );
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()?;
         let me = TranscriptIndex {
             index,
             reader,
@@ -218,12 +193,6 @@ impl TranscriptIndex {
                 .store(masked, std::sync::atomic::Ordering::Relaxed);
         }
         Ok(())
-    }
-
-    /// Marks the index as needing a rebuild at the next start (a rebuild
-    /// that did not finish).
-    pub fn forget_stamp(&self) {
-        let _ = std::fs::remove_file(self.dir.join(STAMP));
     }
 
     /// The chats `staff` may see whose text has all of `text`'s words (one
@@ -335,10 +304,4 @@ impl TranscriptIndex {
         }
         Ok((total, hits))
     }
-}
-
-/// Whether `staff` may see a hit's chat (the index's scoping, checked
-/// again against the stored chat).
-pub fn may_see(staff: &Staff, chat: &Chat) -> bool {
-    can_see(staff, chat)
 }

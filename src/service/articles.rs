@@ -287,12 +287,8 @@ pub async fn get(
 }
 
 async fn check_group(state: &AppState, group: Option<GroupId>) -> Result<(), AppError> {
-    let Some(g) = group else { return Ok(()) };
-    if state.read(move |s| s.group(g)).await?.is_none() {
-        return Err(AppError::NotFound {
-            code: "group_not_found",
-            message: format!("no group {g}"),
-        });
+    if let Some(g) = group {
+        super::groups::existing(state, g).await?;
     }
     Ok(())
 }
@@ -414,20 +410,21 @@ pub async fn suggest(
 ) -> Result<Suggestions, AppError> {
     let group = q.group;
     let text = query_text(&q.q, MAX_QUESTION_CHARS)?;
-    let g = state
-        .read(move |s| s.group(group))
-        .await?
-        .ok_or_else(|| AppError::NotFound {
-            code: "group_not_found",
-            message: format!("no group {group}"),
-        })?;
+    let g = super::groups::existing(state, group).await?;
     super::widget::check_site(&g, foreign.as_deref())?;
     let ids = search(&state.articles, text, Some(vec![group]), SUGGESTIONS).await?;
-    let all = state.read(|s| s.all_articles()).await?;
+    // Only the hits are read (a visitor's request, not every article).
+    let found = state
+        .read(move |s| {
+            ids.into_iter()
+                .map(|id| s.article(id))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await?;
     Ok(Suggestions {
-        articles: ids
+        articles: found
             .iter()
-            .filter_map(|id| all.iter().find(|a| a.id == *id))
+            .flatten()
             .filter(|a| article::visible_to_visitor(group, a))
             .map(|a| Suggestion {
                 id: a.id,
@@ -464,13 +461,8 @@ pub async fn solved(
     foreign: Option<String>,
 ) -> Result<(), AppError> {
     let group = r.group;
-    let (a, g) = state
-        .read(move |s| Ok((s.article(id)?, s.group(group)?)))
-        .await?;
-    let g = g.ok_or_else(|| AppError::NotFound {
-        code: "group_not_found",
-        message: format!("no group {group}"),
-    })?;
+    let g = super::groups::existing(state, group).await?;
+    let a = state.read(move |s| s.article(id)).await?;
     super::widget::check_site(&g, foreign.as_deref())?;
     if !a.is_some_and(|a| article::visible_to_visitor(group, &a)) {
         return Err(not_found(id));

@@ -3,7 +3,7 @@
 //! any column with idle time as the tie-breaker, and paged.
 
 use super::auth::AuthContext;
-use crate::domain::chat::{ChatState, Handoff, Message};
+use crate::domain::chat::{Chat, ChatState, Handoff, Message};
 use crate::domain::chat_list::{can_see, sort_rows, ChatRow, SortKey};
 use crate::domain::{ChatId, GroupId, StaffId};
 use crate::error::AppError;
@@ -128,6 +128,55 @@ pub(crate) async fn names(
         .await
 }
 
+/// What turns stored chats into list rows: the group and staff names, the
+/// masking view, the time and the console's address, read once per request.
+pub(crate) struct Rows {
+    groups: HashMap<GroupId, String>,
+    staff: HashMap<StaffId, String>,
+    view: crate::domain::masking::StaffView,
+    now: u64,
+    url: String,
+}
+
+impl Rows {
+    pub(crate) async fn load(state: &AppState) -> Result<Rows, AppError> {
+        let (groups, staff) = names(state).await?;
+        Ok(Rows {
+            groups,
+            staff,
+            view: state.config.chat.staff_view(),
+            now: state.now(),
+            url: state.config.public_url(),
+        })
+    }
+
+    /// The row of `chat` as stored: masked as staff see it, then named.
+    pub(crate) fn row(&self, chat: Chat) -> ChatRow {
+        self.named(&self.view.chat(chat))
+    }
+
+    /// The row of a chat already masked for staff.
+    pub(crate) fn named(&self, chat: &Chat) -> ChatRow {
+        ChatRow::new(
+            chat,
+            self.groups.get(&chat.group).cloned().unwrap_or_default(),
+            chat.owner.and_then(|o| self.staff.get(&o).cloned()),
+            self.now,
+            &self.url,
+        )
+    }
+}
+
+/// The chats of `ids`, in order (none where one was deleted).
+pub(crate) async fn chats_by_id(
+    state: &AppState,
+    ids: Vec<ChatId>,
+) -> Result<Vec<Option<Chat>>, AppError> {
+    state
+        .read(move |s| ids.into_iter().map(|id| s.chat(id)).collect())
+        .await
+}
+
 /// A page of the chats the caller may see.
 pub async fn list(
     state: &AppState,
@@ -147,10 +196,7 @@ pub async fn list(
         }
     };
     let wanted = q.state.unwrap_or_default();
-    let view = state.config.chat.staff_view();
-    let (groups, staff) = names(state).await?;
-    let now = state.now();
-    let url = state.config.public_url();
+    let named = Rows::load(state).await?;
     let mut rows: Vec<ChatRow> = chats
         .iter()
         .filter(|c| can_see(&ctx.staff, c))
@@ -162,11 +208,7 @@ pub async fn list(
         .filter(|c| {
             scope != Scope::Agent || q.agent.map_or(c.owner.is_some(), |a| c.owner == Some(a))
         })
-        .map(|c| {
-            let group = groups.get(&c.group).cloned().unwrap_or_default();
-            let agent = c.owner.and_then(|o| staff.get(&o).cloned());
-            ChatRow::new(&view.chat(c.clone()), group, agent, now, &url)
-        })
+        .map(|c| named.row(c.clone()))
         .collect();
     state.store.durable().await?; // as for transcripts
     sort_rows(&mut rows, q.sort.unwrap_or(SortKey::Started), desc);
@@ -226,15 +268,7 @@ pub async fn transcript(
     // restart would not have.
     let rating = state.read(move |s| s.rating_of(id)).await?;
     state.store.durable().await?;
-    let (groups, staff) = names(state).await?;
-    let row = ChatRow::new(
-        &chat,
-        groups.get(&chat.group).cloned().unwrap_or_default(),
-        chat.owner.and_then(|o| staff.get(&o).cloned()),
-        state.now(),
-        &state.config.public_url(),
-    );
-    let mut row = row;
+    let mut row = Rows::load(state).await?.named(&chat);
     row.rating = rating.as_ref().map(|r| r.score);
     Ok(Transcript {
         chat: row,
@@ -317,31 +351,15 @@ pub async fn search(
     })
     .await?
     .map_err(|e| AppError::Internal(e.to_string()))?;
-    let ids: Vec<ChatId> = hits.iter().map(|h| h.chat).collect();
-    let chats = state
-        .read(move |s| {
-            ids.into_iter()
-                .map(|id| s.chat(id))
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .await?;
-    let view = state.config.chat.staff_view();
-    let (groups, staff) = names(state).await?;
-    let (now, url) = (state.now(), state.config.public_url());
+    let chats = chats_by_id(state, hits.iter().map(|h| h.chat).collect()).await?;
+    let named = Rows::load(state).await?;
     let rows = hits
         .into_iter()
         .zip(chats)
         .filter_map(|(hit, chat)| {
             let chat = chat.filter(|c| can_see(&ctx.staff, c))?;
-            let chat = view.chat(chat);
             Some(ChatSearchRow {
-                chat: ChatRow::new(
-                    &chat,
-                    groups.get(&chat.group).cloned().unwrap_or_default(),
-                    chat.owner.and_then(|o| staff.get(&o).cloned()),
-                    now,
-                    &url,
-                ),
+                chat: named.row(chat),
                 snippet: hit.snippet,
                 highlights: hit.highlights.into_iter().map(|(a, b)| [a, b]).collect(),
             })

@@ -19,6 +19,15 @@ async fn visible(state: &AppState, ctx: &AuthContext, id: GroupId) -> Result<Gro
     }
 }
 
+/// The group `id`, or 404 `group_not_found` (for requests that name a
+/// group: the widget's, tickets', articles').
+pub(crate) async fn existing(state: &AppState, id: GroupId) -> Result<Group, AppError> {
+    state
+        .read(move |s| s.group(id))
+        .await?
+        .ok_or_else(|| StoreError::GroupNotFound(id).into())
+}
+
 /// The groups the caller may see.
 pub async fn list(state: &AppState, ctx: &AuthContext) -> Result<Vec<Group>, AppError> {
     let groups = state.read(|s| s.list_groups()).await?;

@@ -425,31 +425,13 @@ async fn rows(
     business: bool,
 ) -> Result<Vec<ReportChat>, AppError> {
     let ids: Vec<ChatId> = facts.iter().map(|f| f.chat).collect();
-    let chats = state
-        .read(move |s| {
-            ids.into_iter()
-                .map(|id| s.chat(id))
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .await?;
-    let (groups, staff) = super::chats::names(state).await?;
-    let (view, now, url) = (
-        state.config.chat.staff_view(),
-        state.now(),
-        state.config.public_url(),
-    );
+    let chats = super::chats::chats_by_id(state, ids).await?;
+    let named = super::chats::Rows::load(state).await?;
     Ok(facts
         .into_iter()
         .zip(chats)
         .filter_map(|(f, chat)| {
-            let chat = view.chat(chat?);
-            let mut row = ChatRow::new(
-                &chat,
-                groups.get(&chat.group).cloned().unwrap_or_default(),
-                chat.owner.and_then(|o| staff.get(&o).cloned()),
-                now,
-                &url,
-            );
+            let mut row = named.row(chat?);
             row.rating = f.rating;
             let t = if business { f.open_times } else { f.times };
             Some(ReportChat {

@@ -224,12 +224,7 @@ pub async fn leave(
         m.message = crate::domain::masking::mask(&m.message);
     }
     let group = m.group;
-    let Some(g) = state.read(move |s| s.group(group)).await? else {
-        return Err(AppError::NotFound {
-            code: "group_not_found",
-            message: format!("no group {group}"),
-        });
-    };
+    let g = super::groups::existing(state, group).await?;
     check_site(&g, foreign.as_deref())?;
     if let Some(token) = form.chat_token.as_deref().filter(|t| t.len() <= 100) {
         let hash = super::auth::token_hash(token);

@@ -456,6 +456,27 @@ async fn the_widget_suggests_articles_before_the_chat_and_this_solved_it_starts_
         .await
         .unwrap();
     assert_eq!(safe, json!([true, true, 0]), "markup rendered, no script");
+    // The panel's own allow-list holds even for HTML the desk did not clean.
+    let copied = b
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             import('/assets/shared/dom.js').then((m) => {
+               const d = document.createElement('div');
+               m.setArticleHtml(d, '<p onclick=\"x()\" style=\"color:red\">Hi <b>there</b></p><img src=x onerror=\"window.__y=1\"><a href=\"javascript:alert(1)\">bad</a><a href=\"https://shop.example/\">ok</a><script>window.__y=2</script><iframe src=\"https://x\"></iframe>');
+               setTimeout(() => done([d.innerHTML, window.__y === undefined]), 50);
+             });",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        copied,
+        json!([
+            "<p>Hi <b>there</b></p><img><a>bad</a><a href=\"https://shop.example/\" target=\"_blank\" rel=\"noopener noreferrer\">ok</a>",
+            true
+        ]),
+        "only allow-listed tags and attributes are copied"
+    );
     widget_shots(&b, &axe_js, "kb-article").await;
     click(&b, "#kb-solved").await;
     wait_text(&b, "#kb-thanks", "Glad it helped").await;

@@ -248,12 +248,7 @@ async fn check_group(
     me: &crate::domain::Staff,
     group: GroupId,
 ) -> Result<(), AppError> {
-    if state.read(move |s| s.group(group)).await?.is_none() {
-        return Err(AppError::NotFound {
-            code: "group_not_found",
-            message: format!("no group {group}"),
-        });
-    }
+    crate::service::groups::existing(state, group).await?;
     if !(me.role.is_admin() || me.in_group(group)) {
         return Err(AppError::Forbidden(
             "tickets go to one of your own groups".into(),
