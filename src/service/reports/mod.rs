@@ -16,13 +16,14 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use utoipa::{IntoParams, ToSchema};
 
+mod csv;
+pub use csv::{csv, Csv, CSV_MAX_CHATS};
+
 /// The longest range a report covers, in days.
 pub const MAX_DAYS: i64 = 731;
 /// Facts one page of the chats behind a figure reads at most; a page
 /// can then come back short with `next` set.
 const SCAN_PER_PAGE: usize = 200_000;
-/// Rows of the chats CSV at most.
-pub const CSV_MAX_CHATS: usize = 10_000;
 
 /// Query of `GET /api/reports`.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -190,12 +191,12 @@ fn bad(message: String) -> AppError {
 
 /// A report's range: its days and zone, and the UTC instants they span
 /// (floored to the hour, the counters' grain).
-struct Window {
-    from: NaiveDate,
-    to: NaiveDate,
-    zone: Tz,
-    start: Millis,
-    end: Millis,
+pub(super) struct Window {
+    pub(super) from: NaiveDate,
+    pub(super) to: NaiveDate,
+    pub(super) zone: Tz,
+    pub(super) start: Millis,
+    pub(super) end: Millis,
 }
 
 fn window(
@@ -238,7 +239,7 @@ fn window(
     })
 }
 
-fn local(zone: Tz, at: Millis) -> chrono::DateTime<Tz> {
+pub(super) fn local(zone: Tz, at: Millis) -> chrono::DateTime<Tz> {
     chrono::DateTime::<chrono::Utc>::from_timestamp_millis(at as i64)
         .unwrap_or_default()
         .with_timezone(&zone)
@@ -362,17 +363,27 @@ fn cursor(raw: &str) -> Result<(Millis, ChatId), AppError> {
         .ok_or_else(|| bad("after: not a cursor from a previous page's next".into()))
 }
 
+/// A drill-down's page size (1 to 200, default 50) and where it goes on
+/// from, checked for the chats and the CSV alike.
+pub(super) fn paging(q: &ReportChatsQuery) -> Result<(usize, Option<(Millis, ChatId)>), AppError> {
+    let limit = q.limit.unwrap_or(50) as usize;
+    if !(1..=200).contains(&limit) {
+        return Err(bad("limit: must be between 1 and 200".into()));
+    }
+    Ok((limit, q.after.as_deref().map(cursor).transpose()?))
+}
+
 /// Facts behind `q`'s figure the caller may see, from `after`, up to
 /// `limit`, reading at most `scan` facts; and the cursor to go on from.
-async fn facts(
+pub(super) async fn facts(
     state: &AppState,
     ctx: &AuthContext,
     q: &ReportChatsQuery,
+    after: Option<(Millis, ChatId)>,
     limit: usize,
     scan: usize,
 ) -> Result<(Window, Vec<Fact>, Option<String>), AppError> {
     let w = window(q.to.as_deref(), q.days, q.zone.as_deref(), state.now())?;
-    let after = q.after.as_deref().map(cursor).transpose()?;
     let (staff, group, agent) = (ctx.staff.clone(), q.group, q.agent);
     let measure = q.measure.unwrap_or_default();
     let (start, end) = (w.start, w.end);
@@ -406,12 +417,9 @@ pub async fn chats(
     ctx: &AuthContext,
     q: ReportChatsQuery,
 ) -> Result<ReportChatPage, AppError> {
-    let limit = q.limit.unwrap_or(50) as usize;
-    if !(1..=200).contains(&limit) {
-        return Err(bad("limit: must be between 1 and 200".into()));
-    }
+    let (limit, after) = paging(&q)?;
     let business = q.business_hours.unwrap_or(false);
-    let (_, found, next) = facts(state, ctx, &q, limit, SCAN_PER_PAGE).await?;
+    let (_, found, next) = facts(state, ctx, &q, after, limit, SCAN_PER_PAGE).await?;
     Ok(ReportChatPage {
         chats: rows(state, found, business).await?,
         next,
@@ -419,7 +427,7 @@ pub async fn chats(
 }
 
 /// The chats of `facts` as rows (a chat deleted since is left out).
-async fn rows(
+pub(super) async fn rows(
     state: &AppState,
     facts: Vec<Fact>,
     business: bool,
@@ -446,238 +454,9 @@ async fn rows(
         .collect())
 }
 
-/// A CSV file: its name and body.
-pub struct Csv {
-    /// `livedesk-<table>-<from>-<to>.csv`.
-    pub filename: String,
-    /// UTF-8 with a byte-order mark, every field quoted, CRLF line ends.
-    pub body: String,
-    /// Whether the chats table stopped at [`CSV_MAX_CHATS`] rows.
-    pub truncated: bool,
-}
-
-/// One CSV field: quoted, quotes doubled; text a spreadsheet would run as
-/// a formula (starting `=`, `+`, `-`, `@`, tab or CR) gets a leading `'`.
-fn field(out: &mut String, value: &str) {
-    out.push('"');
-    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        out.push('\'');
-    }
-    out.push_str(&value.replace('"', "\"\""));
-    out.push('"');
-}
-
-fn line(out: &mut String, fields: &[String]) {
-    for (i, f) in fields.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        field(out, f);
-    }
-    out.push_str("\r\n");
-}
-
-fn secs(ms: Option<Millis>) -> String {
-    ms.map(|m| ((m + 500) / 1000).to_string())
-        .unwrap_or_default()
-}
-
-fn opt<T: ToString>(v: Option<T>) -> String {
-    v.map(|v| v.to_string()).unwrap_or_default()
-}
-
-const FIGURE_HEADERS: [&str; 13] = [
-    "Chats",
-    "Answered",
-    "Missed",
-    "Abandoned",
-    "Average wait (s)",
-    "90th percentile wait (s)",
-    "Average first response (s)",
-    "Average handling (s)",
-    "Rated good",
-    "Rated bad",
-    "Satisfaction (%)",
-    "Solved by article",
-    "Tickets",
-];
-
-fn figure_fields(name: &str, f: &Figures) -> Vec<String> {
-    vec![
-        name.to_string(),
-        f.chats.to_string(),
-        f.answered.to_string(),
-        f.missed.to_string(),
-        f.abandoned.to_string(),
-        secs(f.wait_avg_ms),
-        secs(f.wait_p90_ms),
-        secs(f.first_response_avg_ms),
-        secs(f.handling_avg_ms),
-        f.rated_good.to_string(),
-        f.rated_bad.to_string(),
-        opt(f.satisfaction_pct),
-        f.solved_by_article.to_string(),
-        f.tickets.to_string(),
-    ]
-}
-
-fn headers(first: &[&str], rest: &[&str]) -> Vec<String> {
-    first.iter().chain(rest).map(|s| s.to_string()).collect()
-}
-
-const WEEKDAYS: [&str; 7] = [
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-];
-
-/// One table of the report as CSV.
-pub async fn csv(
-    state: &AppState,
-    ctx: &AuthContext,
-    q: ReportChatsQuery,
-) -> Result<Csv, AppError> {
-    if q.limit.is_some_and(|l| !(1..=200).contains(&l)) {
-        return Err(bad("limit: must be between 1 and 200".into()));
-    }
-    if let Some(a) = q.after.as_deref() {
-        cursor(a)?;
-    }
-    let table = q.table.unwrap_or_default();
-    let mut out = String::from("\u{feff}");
-    let mut truncated = false;
-    let (from, to) = if table == Table::Chats {
-        let business = q.business_hours.unwrap_or(false);
-        let (w, found, next) = facts(state, ctx, &q, CSV_MAX_CHATS, usize::MAX).await?;
-        truncated = next.is_some();
-        line(
-            &mut out,
-            &headers(
-                &[
-                    "Chat",
-                    "Started",
-                    "Visitor",
-                    "Email",
-                    "Group",
-                    "Agent",
-                    "Outcome",
-                    "Wait (s)",
-                    "First response (s)",
-                    "Handling (s)",
-                    "Rating",
-                    "Ticket",
-                    "Link",
-                ],
-                &[],
-            ),
-        );
-        for r in rows(state, found, business).await? {
-            let outcome = serde_json::to_value(r.outcome).unwrap_or_default();
-            let rating = r
-                .chat
-                .rating
-                .map(|s| serde_json::to_value(s).unwrap_or_default());
-            line(
-                &mut out,
-                &[
-                    r.chat.id.to_string(),
-                    local(w.zone, r.chat.started_at)
-                        .format("%Y-%m-%d %H:%M:%S")
-                        .to_string(),
-                    r.chat.visitor_name,
-                    r.chat.visitor_email.unwrap_or_default(),
-                    r.chat.group_name,
-                    r.chat.agent_name.unwrap_or_default(),
-                    outcome.as_str().unwrap_or_default().to_string(),
-                    secs(r.wait_ms),
-                    secs(r.first_response_ms),
-                    secs(r.handling_ms),
-                    rating
-                        .as_ref()
-                        .and_then(|v| v.as_str())
-                        .unwrap_or_default()
-                        .to_string(),
-                    if r.ticket { "yes" } else { "no" }.to_string(),
-                    r.chat.link,
-                ],
-            );
-        }
-        (w.from, w.to)
-    } else {
-        let rq = ReportQuery {
-            to: q.to,
-            days: q.days,
-            zone: q.zone,
-            business_hours: q.business_hours,
-            group: q.group,
-        };
-        let r = report(state, ctx, rq).await?;
-        match table {
-            Table::Groups => {
-                line(&mut out, &headers(&["Group"], &FIGURE_HEADERS));
-                for g in &r.groups {
-                    line(&mut out, &figure_fields(&g.name, &g.figures));
-                }
-                line(&mut out, &figure_fields("Total", &r.total));
-            }
-            Table::Agents => {
-                line(&mut out, &headers(&["Agent"], &FIGURE_HEADERS));
-                for a in &r.agents {
-                    line(&mut out, &figure_fields(&a.name, &a.figures));
-                }
-            }
-            Table::Days => {
-                line(&mut out, &headers(&["Date", "Chats"], &[]));
-                for d in &r.days {
-                    line(&mut out, &[d.date.clone(), d.chats.to_string()]);
-                }
-            }
-            Table::Heatmap | Table::Chats => {
-                let hours: Vec<String> = (0..24).map(|h| format!("{h:02}:00")).collect();
-                let hours: Vec<&str> = hours.iter().map(String::as_str).collect();
-                line(&mut out, &headers(&["Weekday"], &hours));
-                for (day, counts) in WEEKDAYS.iter().zip(&r.heatmap) {
-                    let mut f = vec![day.to_string()];
-                    f.extend(counts.iter().map(|n| n.to_string()));
-                    line(&mut out, &f);
-                }
-            }
-        }
-        (
-            NaiveDate::parse_from_str(&r.from, "%Y-%m-%d").unwrap_or_default(),
-            NaiveDate::parse_from_str(&r.to, "%Y-%m-%d").unwrap_or_default(),
-        )
-    };
-    let name = serde_json::to_value(table).unwrap_or_default();
-    Ok(Csv {
-        filename: format!(
-            "livedesk-{}-{}-{}.csv",
-            name.as_str().unwrap_or("report"),
-            from.format("%Y-%m-%d"),
-            to.format("%Y-%m-%d")
-        ),
-        body: out,
-        truncated,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn csv_fields_are_quoted_and_formulas_defused() {
-        let mut out = String::new();
-        line(
-            &mut out,
-            &["Åsa \"Ö\"".into(), "=1+1".into(), "-2".into(), "".into()],
-        );
-        assert_eq!(out, "\"Åsa \"\"Ö\"\"\",\"'=1+1\",\"'-2\",\"\"\r\n");
-    }
 
     #[test]
     fn a_window_is_local_days_floored_to_hours_and_bounded() {
