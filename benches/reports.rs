@@ -32,20 +32,18 @@ fn seed(dir: &std::path::Path, n: u64) {
     let store = Store::open(&dir.join("data"), 64 << 20, 0).expect("open store");
     let groups: Vec<GroupId> = (0..4).map(|_| GroupId::generate()).collect();
     let agents: Vec<StaffId> = (0..20).map(|_| StaffId::generate()).collect();
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut next = support::xorshift(0x9e37_79b9_7f4a_7c15);
     let started = Instant::now();
     for i in 0..n {
         let r = next();
         // Spread over the year in order, most of each day's chats between
         // 08:00 and 20:00.
         let day = i * 365 / n;
-        let hour = if r % 5 == 0 { r % 24 } else { 8 + r % 12 };
+        let hour = if r.is_multiple_of(5) {
+            r % 24
+        } else {
+            8 + r % 12
+        };
         let at = YEAR_START + day * DAY + hour * 3_600_000 + (r >> 8) % 3_600_000;
         let g = ((r >> 20) % 4) as usize;
         let visitor = Visitor {

@@ -32,13 +32,7 @@ fn seed(dir: &std::path::Path, n: u64) {
     let store = Store::open(&dir.join("data"), 64 << 20, 0).expect("open store");
     let groups: Vec<GroupId> = (0..4).map(|_| GroupId::generate()).collect();
     let agents: Vec<StaffId> = (0..20).map(|_| StaffId::generate()).collect();
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut next = support::xorshift(0x2545_f491_4f6c_dd1d);
     let started = Instant::now();
     let t0 = 1_764_547_200_000u64;
     for i in 0..n {

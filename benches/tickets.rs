@@ -8,6 +8,9 @@
 // A bench: a failed step should stop it with its message.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+#[allow(dead_code)]
+mod support;
+
 use livedesk::domain::ticket::{Priority, Requester, Source, TicketDraft, TicketStatus};
 use livedesk::domain::ticket_list::{words, AssigneeFilter, TicketQuery, TicketSort};
 use livedesk::domain::{GroupId, StaffId};
@@ -27,13 +30,7 @@ fn main() {
     let groups: Vec<GroupId> = (0..8).map(|_| GroupId::generate()).collect();
     let staff: Vec<StaffId> = (0..40).map(|_| StaffId::generate()).collect();
     let started = Instant::now();
-    let mut seed = 0x2545_f491_4f6c_dd1du64;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut next = support::xorshift(0x2545_f491_4f6c_dd1d);
     for i in 0..n {
         let r = next();
         let subject = format!(
@@ -64,7 +61,7 @@ fn main() {
                 Priority::High,
                 Priority::Urgent,
             ][((r >> 18) % 4) as usize],
-            assignee: ((r >> 20) % 3 != 0).then(|| staff[((r >> 22) % 40) as usize]),
+            assignee: (!(r >> 20).is_multiple_of(3)).then(|| staff[((r >> 22) % 40) as usize]),
             by: None,
             first_note: None,
         };

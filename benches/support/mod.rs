@@ -343,3 +343,14 @@ pub fn rand_fraction() -> f64 {
         % 1000) as f64
         / 1000.0
 }
+
+/// A small fast generator (xorshift64) for seeding data, the same run
+/// after run from the same `seed`.
+pub fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    }
+}

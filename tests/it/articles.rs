@@ -420,10 +420,7 @@ async fn the_widget_suggests_articles_before_the_chat_and_this_solved_it_starts_
     let k = kb().await;
     let d = &k.desk;
     let (mut ann, _) = d.agent("Ann", 3).await;
-    let driver = start_driver(&driver_path);
-    let profile = tempfile::tempdir().unwrap();
-    let b = open_browser(&driver, &chromium, profile.path()).await;
-    b.set_window_size(1280, 800).await.unwrap();
+    let (_driver, _profile, b) = headless(&driver_path, &chromium).await;
     b.goto(&format!("{}/chat?groups={}", d.app.base, d.group))
         .await
         .unwrap();
@@ -512,10 +509,7 @@ async fn admins_write_articles_in_the_console_with_a_live_preview() {
     let axe_js = axe_source();
     let k = kb().await;
     let d = &k.desk;
-    let driver = start_driver(&driver_path);
-    let profile = tempfile::tempdir().unwrap();
-    let b = open_browser(&driver, &chromium, profile.path()).await;
-    b.set_window_size(1280, 800).await.unwrap();
+    let (_driver, _profile, b) = headless(&driver_path, &chromium).await;
     sign_in(&b, &d.app.base, OWNER_EMAIL, OWNER_PASSWORD).await;
     click(&b, "#nav a[data-view=articles]").await;
     wait_text(&b, "#articles-table", "Returning a kettle").await;
@@ -586,10 +580,7 @@ async fn an_agent_sends_an_articles_link_from_the_chat_window_in_one_click() {
     d.app
         .staff(&d.owner, "ann@example.com", "agent", &[&d.group])
         .await;
-    let driver = start_driver(&driver_path);
-    let profile = tempfile::tempdir().unwrap();
-    let b = open_browser(&driver, &chromium, profile.path()).await;
-    b.set_window_size(1280, 800).await.unwrap();
+    let (_driver, _profile, b) = headless(&driver_path, &chromium).await;
     sign_in(&b, &d.app.base, "ann@example.com", "staff password 1").await;
     el(&b, "#status-switch").await;
     choose(&b, "#status-switch", "available").await;

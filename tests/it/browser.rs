@@ -109,6 +109,19 @@ pub(crate) async fn open_browser(driver: &Driver, chromium: &Path, profile: &Pat
         .expect("WebDriver session")
 }
 
+/// A driver and a headless browser at 1280×800 with its own profile
+/// (keep all three alive for the test).
+pub(crate) async fn headless(
+    driver: &Path,
+    chromium: &Path,
+) -> (Driver, tempfile::TempDir, Browser) {
+    let d = start_driver(driver);
+    let profile = tempfile::tempdir().expect("profile");
+    let b = open_browser(&d, chromium, profile.path()).await;
+    b.set_window_size(1280, 800).await.expect("size");
+    (d, profile, b)
+}
+
 pub(crate) async fn el(b: &Browser, css: &str) -> fantoccini::elements::Element {
     b.wait()
         .at_most(Duration::from_secs(15))

@@ -578,10 +578,7 @@ async fn the_reports_screen_shows_the_figures_charts_and_the_chats_behind_a_numb
     let axe_js = axe_source();
     let s = seeded().await;
     let base = s.desk.app.base.clone();
-    let driver = start_driver(&driver_path);
-    let profile = tempfile::tempdir().unwrap();
-    let b = open_browser(&driver, &chromium, profile.path()).await;
-    b.set_window_size(1280, 800).await.unwrap();
+    let (_driver, _profile, b) = headless(&driver_path, &chromium).await;
     sign_in(&b, &base, OWNER_EMAIL, OWNER_PASSWORD).await;
     el(&b, "#nav a[data-view=reports]").await;
     click(&b, "#nav a[data-view=reports]").await;

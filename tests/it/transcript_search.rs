@@ -258,10 +258,7 @@ async fn the_history_screen_searches_transcripts_and_marks_the_words() {
     )
     .await;
     search_until(&desk.owner, "receipt", |v| v["total"] == 1).await;
-    let driver = start_driver(&driver_path);
-    let profile = tempfile::tempdir().unwrap();
-    let b = open_browser(&driver, &chromium, profile.path()).await;
-    b.set_window_size(1280, 800).await.unwrap();
+    let (_driver, _profile, b) = headless(&driver_path, &chromium).await;
     sign_in(&b, &desk.app.base, OWNER_EMAIL, OWNER_PASSWORD).await;
     click(&b, "#nav a[data-view=lists]").await;
     // A typo finds it (the start of the chat shown), the word marks it.
