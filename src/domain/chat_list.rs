@@ -117,8 +117,13 @@ pub enum SortKey {
 }
 
 /// Sorts rows by `key` (descending when `desc`), then by idle time from
-/// least to most idle, then by id, so the order is total and stable.
+/// least to most idle in both directions, then by start time and id in
+/// the list's direction, so the order is total and stable. Group and agent
+/// names that tie (two agents of the same name) are told apart by their
+/// ids, so each one's chats stay together. The chat-list indexes keep
+/// this order as bytes (`chat_order`).
 pub fn sort_rows(rows: &mut [ChatRow], key: SortKey, desc: bool) {
+    let lower = |r: &ChatRow, s: &str| (s.to_lowercase(), r.group);
     rows.sort_by(|a, b| {
         let primary = match key {
             SortKey::Visitor => a
@@ -126,23 +131,25 @@ pub fn sort_rows(rows: &mut [ChatRow], key: SortKey, desc: bool) {
                 .to_lowercase()
                 .cmp(&b.visitor_name.to_lowercase()),
             SortKey::Email => a.visitor_email.cmp(&b.visitor_email),
-            SortKey::Group => a
-                .group_name
-                .to_lowercase()
-                .cmp(&b.group_name.to_lowercase()),
-            SortKey::Agent => a.agent_name.cmp(&b.agent_name),
+            SortKey::Group => lower(a, &a.group_name).cmp(&lower(b, &b.group_name)),
+            SortKey::Agent => (&a.agent_name, a.agent).cmp(&(&b.agent_name, b.agent)),
             SortKey::Started => a.started_at.cmp(&b.started_at),
             SortKey::Duration => a.duration_secs.cmp(&b.duration_secs),
             SortKey::Idle => a.idle_secs.cmp(&b.idle_secs),
         };
-        let primary = if desc { primary.reverse() } else { primary };
+        let tail = a.started_at.cmp(&b.started_at).then(a.id.cmp(&b.id));
+        let (primary, tail) = if desc {
+            (primary.reverse(), tail.reverse())
+        } else {
+            (primary, tail)
+        };
         primary
             .then(
                 a.idle_secs
                     .unwrap_or(u64::MAX)
                     .cmp(&b.idle_secs.unwrap_or(u64::MAX)),
             )
-            .then(a.id.cmp(&b.id))
+            .then(tail)
     });
 }
 

@@ -6,6 +6,7 @@ pub mod article;
 pub mod canned;
 pub mod chat;
 pub mod chat_list;
+pub mod chat_order;
 pub mod clock;
 pub mod group;
 pub mod hours;

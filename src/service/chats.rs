@@ -3,8 +3,8 @@
 //! any column with idle time as the tie-breaker, and paged.
 
 use super::auth::AuthContext;
-use crate::domain::chat::{Chat, ChatState, Handoff, Message};
-use crate::domain::chat_list::{can_see, sort_rows, ChatRow, SortKey};
+use crate::domain::chat::{Chat, Handoff, Message};
+use crate::domain::chat_list::{can_see, ChatRow, SortKey};
 use crate::domain::{ChatId, GroupId, StaffId};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -150,6 +150,32 @@ impl Rows {
         })
     }
 
+    /// Rows named from these maps at `now` (tests).
+    #[cfg(test)]
+    pub(crate) fn of(
+        groups: HashMap<GroupId, String>,
+        staff: HashMap<StaffId, String>,
+        now: u64,
+    ) -> Rows {
+        Rows {
+            groups,
+            staff,
+            view: crate::domain::masking::StaffView::new(false),
+            now,
+            url: String::new(),
+        }
+    }
+
+    /// A group's name, if it still exists.
+    pub(crate) fn group_name(&self, g: GroupId) -> Option<&str> {
+        self.groups.get(&g).map(String::as_str)
+    }
+
+    /// A staff member's name, if they still exist.
+    pub(crate) fn staff_name(&self, s: StaffId) -> Option<&str> {
+        self.staff.get(&s).map(String::as_str)
+    }
+
     /// The row of `chat` as stored: masked as staff see it, then named.
     pub(crate) fn row(&self, chat: Chat) -> ChatRow {
         self.named(&self.view.chat(chat))
@@ -184,40 +210,22 @@ pub async fn list(
     q: ChatListQuery,
 ) -> Result<ChatPage, AppError> {
     let (page, per_page) = super::paging(q.page, q.per_page)?;
-    let desc = q.order.unwrap_or_default() == Order::Desc;
-    let me = ctx.staff.id;
-    let scope = q.scope.unwrap_or_default();
-    let chats = match (scope, q.group, q.agent) {
-        (Scope::Mine, _, _) => state.read(move |s| s.chats_of_staff(me)).await?,
-        (Scope::Group, Some(g), _) => state.read(move |s| s.chats_of_group(g)).await?,
-        (Scope::Agent, _, Some(a)) => state.read(move |s| s.chats_of_staff(a)).await?,
-        (Scope::All, _, _) | (Scope::Group, None, _) | (Scope::Agent, _, None) => {
-            state.read(|s| s.all_chats()).await?
-        }
+    let ask = super::chat_lists::ListAsk {
+        scope: q.scope.unwrap_or_default(),
+        state: q.state.unwrap_or_default(),
+        group: q.group,
+        agent: q.agent,
+        sort: q.sort.unwrap_or(SortKey::Started),
+        desc: q.order.unwrap_or_default() == Order::Desc,
+        start: ((page - 1) * per_page) as u64,
+        n: per_page,
     };
-    let wanted = q.state.unwrap_or_default();
-    let named = Rows::load(state).await?;
-    let mut rows: Vec<ChatRow> = chats
-        .iter()
-        .filter(|c| can_see(&ctx.staff, c))
-        .filter(|c| match wanted {
-            StateFilter::Active => c.state != ChatState::Ended,
-            StateFilter::Completed => c.state == ChatState::Ended,
-            StateFilter::Any => true,
-        })
-        .filter(|c| {
-            scope != Scope::Agent || q.agent.map_or(c.owner.is_some(), |a| c.owner == Some(a))
-        })
-        .map(|c| named.row(c.clone()))
-        .collect();
+    let rows = Rows::load(state).await?;
+    let staff = ctx.staff.clone();
+    let (mut chats, total) = state
+        .read(move |s| super::chat_lists::page(s, &staff, &ask, &rows))
+        .await?;
     state.store.durable().await?; // as for transcripts
-    sort_rows(&mut rows, q.sort.unwrap_or(SortKey::Started), desc);
-    let total = rows.len();
-    let mut chats: Vec<ChatRow> = rows
-        .into_iter()
-        .skip((page - 1) * per_page)
-        .take(per_page)
-        .collect();
     let ids: Vec<ChatId> = chats.iter().map(|r| r.id).collect();
     let ratings = state
         .read(move |s| {
@@ -230,7 +238,7 @@ pub async fn list(
         row.rating = rating.map(|r| r.score);
     }
     Ok(ChatPage {
-        total,
+        total: total as usize,
         page,
         per_page,
         chats,

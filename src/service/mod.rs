@@ -5,6 +5,7 @@
 pub mod articles;
 pub mod auth;
 pub mod canned;
+pub(crate) mod chat_lists;
 pub mod chats;
 pub mod groups;
 pub mod limiter;

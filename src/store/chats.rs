@@ -185,6 +185,13 @@ impl Store {
         let t = &self.trees;
         let schedule = self.schedule();
         let open_time = |g, a, b| schedule.open_ms(g, a, b);
+        let (_lists_held, lists) = if chat.state == ChatState::Ended {
+            let guard = self.list_guard();
+            let old = self.chat(chat.id)?;
+            (Some(guard), self.plan_lists(old.as_ref(), Some(chat))?)
+        } else {
+            (None, Default::default())
+        };
         tx_done(
             (
                 &t.chatid_chat,
@@ -196,9 +203,23 @@ impl Store {
                 &t.day_group_staff_tally,
                 &t.hour_group_staff_tally,
                 &t.cause_ticketno,
+                &t.listkey_filter,
+                &t.listblock_count,
             )
                 .transaction(
-                    |(chats, open, by_group, by_staff, outbox, facts, days, hours, causes)| {
+                    |(
+                        chats,
+                        open,
+                        by_group,
+                        by_staff,
+                        outbox,
+                        facts,
+                        days,
+                        hours,
+                        causes,
+                        list_keys,
+                        list_counts,
+                    )| {
                         write_chat(
                             &ChatTrees {
                                 chats,
@@ -215,10 +236,12 @@ impl Store {
                                 open_time: &open_time,
                             },
                             chat,
-                        )
+                        )?;
+                        lists.apply(list_keys, list_counts)
                     },
                 ),
         )?;
+        self.split_blocks(&lists)?;
         self.woken_for(chat);
         if chat.state == ChatState::Ended {
             self.chat_event(super::ChatEvent::Ended(chat.id));
@@ -282,6 +305,13 @@ impl Store {
         let t = &self.trees;
         let schedule = self.schedule();
         let open_time = |g, a, b| schedule.open_ms(g, a, b);
+        let ended = |c: &Chat| c.state == ChatState::Ended;
+        let (_lists_held, lists) = if ended(chat) || ended(prev) {
+            let guard = self.list_guard();
+            (Some(guard), self.plan_lists(Some(prev), Some(chat))?)
+        } else {
+            (None, Default::default())
+        };
         tx_done(
             (
                 &t.chatid_chat,
@@ -295,6 +325,8 @@ impl Store {
                 &t.day_group_staff_tally,
                 &t.hour_group_staff_tally,
                 &t.cause_ticketno,
+                &t.listkey_filter,
+                &t.listblock_count,
             )
                 .transaction(
                     |(
@@ -309,6 +341,8 @@ impl Store {
                         days,
                         hours,
                         causes,
+                        list_keys,
+                        list_counts,
                     )| {
                         if let Some(c) = &message.client_id {
                             if clients.get(chat_client(message.chat_id, c))?.is_some() {
@@ -332,10 +366,12 @@ impl Store {
                                 open_time: &open_time,
                             },
                             chat,
-                        )
+                        )?;
+                        lists.apply(list_keys, list_counts)
                     },
                 ),
         )?;
+        self.split_blocks(&lists)?;
         self.woken_for(chat);
         if chat.state == ChatState::Ended {
             self.chat_event(super::ChatEvent::Ended(chat.id));
@@ -505,6 +541,8 @@ impl Store {
         if chat.state != ChatState::Ended {
             return Err(StoreError::ChangedMeanwhile);
         }
+        let _lists_held = self.list_guard();
+        let lists = self.plan_lists(Some(&chat), None)?;
         let t = &self.trees;
         let mut staff: Vec<[u8; 16]> = chat.owner.iter().map(|s| s.to_bytes()).collect();
         staff.extend(chat.conference.iter().map(|s| s.to_bytes()));
@@ -524,9 +562,22 @@ impl Store {
                 &t.startedchat_fact,
                 &t.day_group_staff_tally,
                 &t.hour_group_staff_tally,
+                &t.listkey_filter,
+                &t.listblock_count,
             )
                 .transaction(
-                    |(chats, open, by_group, by_staff, ratings, facts, days, hours)| {
+                    |(
+                        chats,
+                        open,
+                        by_group,
+                        by_staff,
+                        ratings,
+                        facts,
+                        days,
+                        hours,
+                        list_keys,
+                        list_counts,
+                    )| {
                         super::reports::uncount(
                             &ReportTrees {
                                 facts,
@@ -545,7 +596,7 @@ impl Store {
                         for s in &staff {
                             by_staff.remove(&pair(*s, id)[..])?;
                         }
-                        Ok(())
+                        lists.apply(list_keys, list_counts)
                     },
                 ),
         )?;

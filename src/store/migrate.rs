@@ -7,14 +7,14 @@ use super::trees::Trees;
 use super::StoreError;
 
 /// The schema this binary writes.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 pub(super) const VERSION_KEY: &[u8] = b"schema_version";
 
 type Migration = fn(&Trees) -> Result<(), StoreError>;
 
 /// `MIGRATIONS[n]` turns schema `n` into `n + 1`.
-const MIGRATIONS: &[Migration] = &[v0_to_v1, v1_to_v2];
+const MIGRATIONS: &[Migration] = &[v0_to_v1, v1_to_v2, v2_to_v3];
 
 /// Version 0 is an empty folder: nothing to convert, the trees exist.
 fn v0_to_v1(_trees: &Trees) -> Result<(), StoreError> {
@@ -26,6 +26,14 @@ fn v0_to_v1(_trees: &Trees) -> Result<(), StoreError> {
 fn v1_to_v2(trees: &Trees) -> Result<(), StoreError> {
     let n = super::reports::backfill(trees)?;
     tracing::info!(chats = n, "counted the stored chats for reports");
+    Ok(())
+}
+
+/// Version 3 serves chat lists from index trees: every chat that ended
+/// before is listed (a run cut short starts over: the trees are cleared).
+fn v2_to_v3(trees: &Trees) -> Result<(), StoreError> {
+    let n = super::Store::backfill_lists(trees)?;
+    tracing::info!(chats = n, "listed the stored chats");
     Ok(())
 }
 

@@ -7,6 +7,7 @@
 mod articles;
 pub mod backup;
 mod canned;
+pub mod chat_lists;
 mod chats;
 mod commit;
 mod gate;
@@ -146,6 +147,8 @@ pub struct Store {
     /// transaction (sled transactions cannot scan): group deletion and
     /// membership edits.
     admin_lock: Mutex<()>,
+    /// Held by every writer of the chat-list trees (see `chat_lists.rs`).
+    list_lock: Mutex<()>,
     /// Every write passes it; a backup closes it while it reads.
     gate: gate::Gate,
     space: Space,
@@ -199,6 +202,7 @@ impl Store {
             db,
             trees,
             admin_lock: Mutex::new(()),
+            list_lock: Mutex::new(()),
             gate: gate::Gate::default(),
             space: Space::new(lock, reserve_bytes),
             path: dir.to_path_buf(),

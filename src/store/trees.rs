@@ -73,6 +73,13 @@ pub const DAY_GROUP_STAFF_TALLY: &str = "day_group_staff_tally";
 /// report counters (the edges of a report's range).
 pub const HOUR_GROUP_STAFF_TALLY: &str = "hour_group_staff_tally";
 
+/// List + sort column + order key → the chat's group and owner (filtered
+/// lists) or empty: every ended chat in each list it is in (`chat_lists.rs`).
+pub const LISTKEY_FILTER: &str = "listkey_filter";
+/// `B` + a block's first list key → its size; `E` + list + column + a
+/// group or owner id → its keys (u64 BE counts).
+pub const LISTBLOCK_COUNT: &str = "listblock_count";
+
 /// Canned response id → versioned canned response record.
 pub const CANNEDID_CANNED: &str = "cannedid_canned";
 
@@ -119,6 +126,8 @@ pub const ALL: &[&str] = &[
     STARTEDCHAT_FACT,
     DAY_GROUP_STAFF_TALLY,
     HOUR_GROUP_STAFF_TALLY,
+    LISTKEY_FILTER,
+    LISTBLOCK_COUNT,
 ];
 
 /// The opened trees.
@@ -157,6 +166,8 @@ pub struct Trees {
     pub(crate) startedchat_fact: Tree,
     pub(crate) day_group_staff_tally: Tree,
     pub(crate) hour_group_staff_tally: Tree,
+    pub(crate) listkey_filter: Tree,
+    pub(crate) listblock_count: Tree,
 }
 
 impl Trees {
@@ -195,6 +206,8 @@ impl Trees {
             startedchat_fact: db.open_tree(STARTEDCHAT_FACT)?,
             day_group_staff_tally: db.open_tree(DAY_GROUP_STAFF_TALLY)?,
             hour_group_staff_tally: db.open_tree(HOUR_GROUP_STAFF_TALLY)?,
+            listkey_filter: db.open_tree(LISTKEY_FILTER)?,
+            listblock_count: db.open_tree(LISTBLOCK_COUNT)?,
         })
     }
 }

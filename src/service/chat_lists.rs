@@ -1,0 +1,848 @@
+//! A page of a chat list without reading the history: the ended chats a
+//! list shows are one or more ranges of the store's list indexes
+//! (`store::chat_lists`), or, for the few cross filters no index keeps,
+//! a filtered walk of the caller's own joined chats or of a group's; the
+//! open chats (few: the live desk) are read, filtered and keyed in the
+//! same byte order. A page is then found from the indexes' block counts
+//! ([`select`]) and only its own chats are read.
+//!
+//! Sorting by group or agent walks one group's or owner's range at a time
+//! in name order ("segments"), so renaming a group or agent rewrites no
+//! key.
+
+use crate::domain::chat::{Chat, ChatState};
+use crate::domain::chat_list::{can_see, ChatRow, SortKey};
+use crate::domain::chat_order::{
+    entity_key_from_started, id_of_key, Column, Entity, OrderFields, NO_ONE,
+};
+use crate::domain::staff::{Role, Staff};
+use crate::domain::{ChatId, GroupId, StaffId};
+use crate::store::chat_lists::{parse_filter_value, ListBlocks, ListId};
+use crate::store::{Store, StoreError};
+use std::collections::{BTreeMap, HashMap};
+
+use super::chats::{Rows, Scope, StateFilter};
+
+/// A sorted set of keys with counted blocks: what [`select`] pages over.
+pub(crate) trait Keys {
+    /// Keys whose rank is cheaply bounded (block starts).
+    fn pivots(&self) -> Vec<Vec<u8>>;
+    /// Lower and upper bound on how many keys come before `key`.
+    fn bounds(&self, key: &[u8]) -> (u64, u64);
+    /// How many keys come before `key`, exactly.
+    fn rank(&self, key: &[u8]) -> Result<u64, StoreError>;
+    /// The keys from `from` on, ascending.
+    fn walk(&self, from: &[u8]) -> Box<dyn Iterator<Item = Result<Vec<u8>, StoreError>> + '_>;
+}
+
+/// What [`select`] picked: a key of one of the indexes, or an item given
+/// in memory.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Picked<'m, M> {
+    Key(Vec<u8>),
+    Mem(&'m M),
+}
+
+/// The keys at ascending positions `start..start + n` of the merge of
+/// `srcs` (disjoint) and `mem` (sorted by key, disjoint from them).
+///
+/// The largest pivot whose upper-bound rank is at most `start` is found
+/// by binary search over every block start, its exact rank costs a walk
+/// of at most one block per source, and the merge then skips at most a
+/// few blocks' worth of keys: the cost is bounded by the block size, not
+/// by how deep the page is.
+pub(crate) fn select<'m, K: Keys, M>(
+    srcs: &[K],
+    mem: &'m [(Vec<u8>, M)],
+    start: u64,
+    n: usize,
+) -> Result<Vec<Picked<'m, M>>, StoreError> {
+    let mem_rank = |key: &[u8]| mem.partition_point(|(k, _)| k.as_slice() < key) as u64;
+    let mut pivots: Vec<Vec<u8>> = srcs.iter().flat_map(|s| s.pivots()).collect();
+    pivots.extend(mem.iter().map(|(k, _)| k.clone()));
+    pivots.sort_unstable();
+    pivots.dedup();
+    let upper = |p: &[u8]| srcs.iter().map(|s| s.bounds(p).1).sum::<u64>() + mem_rank(p);
+    let below = pivots.partition_point(|p| upper(p) <= start);
+    let from: Vec<u8> = match below {
+        0 => Vec::new(),
+        i => pivots[i - 1].clone(),
+    };
+    let mut rank = mem_rank(&from);
+    for s in srcs {
+        rank += s.rank(&from)?;
+    }
+    let mut skip = start.saturating_sub(rank);
+    let mut heads: Vec<_> = srcs.iter().map(|s| s.walk(&from).peekable()).collect();
+    let mut at = mem_rank(&from) as usize;
+    let mut out = Vec::with_capacity(n);
+    while out.len() < n {
+        let mut best: Option<(usize, Vec<u8>)> = None;
+        for (i, h) in heads.iter_mut().enumerate() {
+            match h.peek() {
+                Some(Ok(k)) if best.as_ref().is_none_or(|(_, b)| k < b) => {
+                    best = Some((i, k.clone()));
+                }
+                Some(Err(_)) => {
+                    if let Some(Err(e)) = h.next() {
+                        return Err(e);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let take_mem = match (&best, mem.get(at)) {
+            (_, None) => false,
+            (None, Some(_)) => true,
+            (Some((_, b)), Some((k, _))) => k < b,
+        };
+        let picked = if take_mem {
+            at += 1;
+            Picked::Mem(&mem[at - 1].1)
+        } else if let Some((i, k)) = best {
+            heads[i].next();
+            Picked::Key(k)
+        } else {
+            break;
+        };
+        if skip > 0 {
+            skip -= 1;
+        } else {
+            out.push(picked);
+        }
+    }
+    Ok(out)
+}
+
+/// One list column's keys in the store, whole or one id's range.
+struct StoreKeys<'a> {
+    store: &'a Store,
+    list: ListId,
+    column: Column,
+    blocks: &'a ListBlocks,
+    /// The id range (keys that start with it), or the whole column.
+    only: Option<Entity>,
+    base: u64,
+    total: u64,
+}
+
+impl<'a> StoreKeys<'a> {
+    fn new(
+        store: &'a Store,
+        list: ListId,
+        column: Column,
+        blocks: &'a ListBlocks,
+        only: Option<(Entity, u64)>,
+    ) -> Result<Self, StoreError> {
+        let (base, total) = match only {
+            None => (0, blocks.total()),
+            Some((e, count)) => (store.list_rank(blocks, &e)?, count),
+        };
+        Ok(Self {
+            store,
+            list,
+            column,
+            blocks,
+            only: only.map(|o| o.0),
+            base,
+            total,
+        })
+    }
+
+    /// Where `key` falls against the id range: before it, inside, after.
+    fn place(&self, key: &[u8]) -> std::cmp::Ordering {
+        match &self.only {
+            None => std::cmp::Ordering::Equal,
+            Some(e) => {
+                let head = &key[..key.len().min(16)];
+                if head < e.as_slice() {
+                    std::cmp::Ordering::Less
+                } else if head > e.as_slice() {
+                    std::cmp::Ordering::Greater
+                } else {
+                    std::cmp::Ordering::Equal
+                }
+            }
+        }
+    }
+}
+
+impl Keys for StoreKeys<'_> {
+    fn pivots(&self) -> Vec<Vec<u8>> {
+        let mut p: Vec<Vec<u8>> = self
+            .blocks
+            .starts()
+            .iter()
+            .filter(|s| self.place(s) == std::cmp::Ordering::Equal)
+            .cloned()
+            .collect();
+        if let Some(e) = self.only {
+            p.push(e.to_vec());
+        }
+        p
+    }
+
+    fn bounds(&self, key: &[u8]) -> (u64, u64) {
+        match self.place(key) {
+            std::cmp::Ordering::Less => (0, 0),
+            std::cmp::Ordering::Greater => (self.total, self.total),
+            std::cmp::Ordering::Equal => {
+                let (lo, hi) = self.blocks.bounds(key);
+                let clamp = |x: u64| x.saturating_sub(self.base).min(self.total);
+                (clamp(lo), clamp(hi))
+            }
+        }
+    }
+
+    fn rank(&self, key: &[u8]) -> Result<u64, StoreError> {
+        Ok(match self.place(key) {
+            std::cmp::Ordering::Less => 0,
+            std::cmp::Ordering::Greater => self.total,
+            std::cmp::Ordering::Equal => self
+                .store
+                .list_rank(self.blocks, key)?
+                .saturating_sub(self.base)
+                .min(self.total),
+        })
+    }
+
+    fn walk(&self, from: &[u8]) -> Box<dyn Iterator<Item = Result<Vec<u8>, StoreError>> + '_> {
+        let from = match (self.only, self.place(from)) {
+            (Some(_), std::cmp::Ordering::Greater) => return Box::new(std::iter::empty()),
+            (Some(e), std::cmp::Ordering::Less) => e.to_vec(),
+            _ => from.to_vec(),
+        };
+        let only = self.only;
+        Box::new(
+            self.store
+                .list_walk(self.list, self.column, &from, false)
+                .map(|kv| kv.map(|(k, _)| k))
+                .take_while(move |k| match (only, k) {
+                    (Some(e), Ok(k)) => k.starts_with(&e),
+                    _ => true,
+                }),
+        )
+    }
+}
+
+/// What a list shows of the ended chats: index ranges, or a filtered walk.
+enum Part {
+    /// All of a list.
+    Whole(ListId),
+    /// The keys of a list (a group's or joined one) whose chat's group and
+    /// owner pass the test.
+    Filtered(ListId, Filter),
+}
+
+type Filter = Box<dyn Fn(GroupId, Option<StaffId>) -> bool + Send>;
+
+/// The query of a list, as the service was asked it.
+pub(crate) struct ListAsk {
+    pub scope: Scope,
+    pub state: StateFilter,
+    pub group: Option<GroupId>,
+    pub agent: Option<StaffId>,
+    pub sort: SortKey,
+    pub desc: bool,
+    /// Position of the first row and how many.
+    pub start: u64,
+    pub n: usize,
+}
+
+/// The ended chats `staff` sees in a list (ARCHITECTURE: admins all;
+/// managers their groups' chats and their own; agents their own).
+fn ended_parts(store: &Store, staff: &Staff, ask: &ListAsk) -> Result<Vec<Part>, StoreError> {
+    use Part::{Filtered, Whole};
+    let me = staff.id;
+    let mine = || vec![Whole(ListId::Owner(me)), Whole(ListId::Joined(me))];
+    if staff.role.is_admin() {
+        return Ok(match (ask.scope, ask.group, ask.agent) {
+            (Scope::Mine, _, _) => mine(),
+            (Scope::Group, Some(g), _) => vec![Whole(ListId::Group(g))],
+            (Scope::Agent, _, Some(a)) => vec![Whole(ListId::Owner(a))],
+            (Scope::Agent, _, None) => vec![Whole(ListId::Owned)],
+            (Scope::All | Scope::Group, _, _) => vec![Whole(ListId::All)],
+        });
+    }
+    let managed: Vec<GroupId> = if staff.role == Role::Manager {
+        staff.groups.clone()
+    } else {
+        Vec::new()
+    };
+    let listed: Vec<GroupId> = store
+        .list_entities(ListId::All, Column::Group)?
+        .into_iter()
+        .map(|(g, _)| GroupId::from_bytes(g))
+        .collect();
+    // A manager of every group that has chats sees what an admin sees.
+    let covered = !managed.is_empty() && listed.iter().all(|g| managed.contains(g));
+    let outside = move |g: GroupId| !managed.contains(&g);
+    let own_outside = |store: &Store| -> Result<Vec<Part>, StoreError> {
+        if staff.role != Role::Manager {
+            return Ok(vec![Whole(ListId::Owner(me))]);
+        }
+        Ok(store
+            .owner_groups(me)?
+            .into_iter()
+            .filter(|g| !staff.in_group(*g))
+            .map(|g| Whole(ListId::OwnerGroup(me, g)))
+            .collect())
+    };
+    let in_managed = |f: &dyn Fn(GroupId) -> Part| -> Vec<Part> {
+        staff
+            .groups
+            .iter()
+            .filter(|_| staff.role == Role::Manager)
+            .map(|g| f(*g))
+            .collect()
+    };
+    let o = outside.clone();
+    Ok(match (ask.scope, ask.group, ask.agent) {
+        (Scope::Mine, _, _) => mine(),
+        (Scope::Group, Some(g), _) if !outside(g) => vec![Whole(ListId::Group(g))],
+        (Scope::Group, Some(g), _) => vec![
+            Whole(ListId::OwnerGroup(me, g)),
+            Filtered(ListId::Joined(me), Box::new(move |cg, _| cg == g)),
+        ],
+        (Scope::Agent, _, Some(a)) if covered || a == me => vec![Whole(ListId::Owner(a))],
+        (Scope::Agent, _, Some(a)) => {
+            let mut parts = in_managed(&|g| Whole(ListId::OwnerGroup(a, g)));
+            parts.push(Filtered(
+                ListId::Joined(me),
+                Box::new(move |cg, owner| owner == Some(a) && o(cg)),
+            ));
+            parts
+        }
+        (Scope::Agent, _, None) if covered => vec![Whole(ListId::Owned)],
+        (Scope::Agent, _, None) => {
+            let mut parts =
+                in_managed(&|g| Filtered(ListId::Group(g), Box::new(|_, owner| owner.is_some())));
+            parts.extend(own_outside(store)?);
+            parts.push(Filtered(
+                ListId::Joined(me),
+                Box::new(move |cg, owner| owner.is_some() && o(cg)),
+            ));
+            parts
+        }
+        (Scope::All | Scope::Group, _, _) if covered => vec![Whole(ListId::All)],
+        (Scope::All | Scope::Group, _, _) if staff.role != Role::Manager => mine(),
+        (Scope::All | Scope::Group, _, _) => {
+            let mut parts = in_managed(&|g| Whole(ListId::Group(g)));
+            parts.extend(own_outside(store)?);
+            parts.push(Filtered(ListId::Joined(me), Box::new(move |cg, _| o(cg))));
+            parts
+        }
+    })
+}
+
+/// Whether an open chat is in the list.
+fn open_in(staff: &Staff, ask: &ListAsk, chat: &Chat) -> bool {
+    let me = staff.id;
+    can_see(staff, chat)
+        && match ask.scope {
+            Scope::Mine => {
+                chat.owner == Some(me)
+                    || chat.conference.contains(&me)
+                    || chat.handoffs.iter().any(|h| h.from == me)
+            }
+            Scope::Group => ask.group.is_none_or(|g| chat.group == g),
+            Scope::Agent => ask
+                .agent
+                .map_or(chat.owner.is_some(), |a| chat.owner == Some(a)),
+            Scope::All => true,
+        }
+}
+
+/// Which id ranges of a group or agent column a list is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ranges {
+    All,
+    One(Entity),
+    /// Every owner's, not the "no agent" one.
+    Owners,
+}
+
+/// The same set as id ranges of a list that keeps a group or agent
+/// column: a list of one group (or owner) is that group's (owner's) range
+/// of a wider list, and the owned chats by agent are the every-chat
+/// list's agent column without its "no agent" range.
+fn in_column(list: ListId, column: Column) -> (ListId, Ranges) {
+    match (list, column) {
+        (ListId::Group(g), Column::Group) => (ListId::All, Ranges::One(g.to_bytes())),
+        (ListId::Owner(s), Column::Agent) => (ListId::All, Ranges::One(s.to_bytes())),
+        (ListId::Owned, Column::Agent) => (ListId::All, Ranges::Owners),
+        (ListId::OwnerGroup(s, g), Column::Group) => (ListId::Owner(s), Ranges::One(g.to_bytes())),
+        (ListId::OwnerGroup(s, g), Column::Agent) => (ListId::Group(g), Ranges::One(s.to_bytes())),
+        (list, _) => (list, Ranges::All),
+    }
+}
+
+/// One stretch of the list's order: every source and in-memory chat of
+/// one group or owner (sorting by those), or of the whole list.
+#[derive(Default)]
+struct Segment {
+    /// List column ranges: (list, the id range if only that one).
+    srcs: Vec<(ListId, Option<(Entity, u64)>)>,
+    mem: Vec<(Vec<u8>, Mem)>,
+}
+
+impl Segment {
+    fn total(&self, blocks: &HashMap<ListId, ListBlocks>) -> u64 {
+        let srcs: u64 = self
+            .srcs
+            .iter()
+            .map(|(l, only)| match only {
+                Some((_, n)) => *n,
+                None => blocks.get(l).map_or(0, ListBlocks::total),
+            })
+            .sum();
+        srcs + self.mem.len() as u64
+    }
+}
+
+/// A chat given in memory: an open one (its row made) or an ended one.
+enum Mem {
+    Open(Box<ChatRow>),
+    Ended(ChatId),
+}
+
+/// The rows of a page and how many the list holds.
+pub(crate) fn page(
+    store: &Store,
+    staff: &Staff,
+    ask: &ListAsk,
+    rows: &Rows,
+) -> Result<(Vec<ChatRow>, u64), StoreError> {
+    let column = Column::of(ask.sort);
+    let segmented = matches!(column, Column::Group | Column::Agent);
+    let mut segments: BTreeMap<Entity, Segment> = BTreeMap::new();
+    let mut blocks: HashMap<ListId, ListBlocks> = HashMap::new();
+    if ask.state != StateFilter::Active {
+        for part in ended_parts(store, staff, ask)? {
+            match part {
+                Part::Whole(list) => {
+                    let (list, ranges) = if segmented {
+                        in_column(list, column)
+                    } else {
+                        (list, Ranges::All)
+                    };
+                    if let std::collections::hash_map::Entry::Vacant(v) = blocks.entry(list) {
+                        v.insert(store.list_blocks(list, column)?);
+                    }
+                    if !segmented {
+                        segments.entry(NO_ONE).or_default().srcs.push((list, None));
+                        continue;
+                    }
+                    for (e, n) in store.list_entities(list, column)? {
+                        let keep = match ranges {
+                            Ranges::All => true,
+                            Ranges::One(one) => one == e,
+                            Ranges::Owners => e != NO_ONE,
+                        };
+                        if keep {
+                            segments
+                                .entry(e)
+                                .or_default()
+                                .srcs
+                                .push((list, Some((e, n))));
+                        }
+                    }
+                }
+                Part::Filtered(list, keep) => {
+                    // A group's list has no group column: its start-time
+                    // keys are rewritten as group-column keys.
+                    let walked = if list.has(column) {
+                        column
+                    } else {
+                        Column::Started
+                    };
+                    for kv in store.list_walk(list, walked, &[], false) {
+                        let (k, v) = kv?;
+                        let (g, owner) = parse_filter_value(&v)?;
+                        if !keep(g, owner) {
+                            continue;
+                        }
+                        let corrupt = || StoreError::Corrupt("a chat list key".into());
+                        let id = id_of_key(&k).ok_or_else(corrupt)?;
+                        let e = match column {
+                            Column::Group => g.to_bytes(),
+                            Column::Agent => owner.map_or(NO_ONE, |s| s.to_bytes()),
+                            _ => NO_ONE,
+                        };
+                        let k = if walked == column {
+                            k
+                        } else {
+                            entity_key_from_started(&k, e).ok_or_else(corrupt)?
+                        };
+                        segments.entry(e).or_default().mem.push((k, Mem::Ended(id)));
+                    }
+                }
+            }
+        }
+    }
+    if ask.state != StateFilter::Completed {
+        for chat in store.open_chats()? {
+            if chat.state == ChatState::Ended || !open_in(staff, ask, &chat) {
+                continue;
+            }
+            let row = rows.row(chat);
+            let f = OrderFields::row(&row);
+            let key = f.key(column, ask.sort, ask.desc);
+            let e = if segmented {
+                f.entity(column).unwrap_or(NO_ONE)
+            } else {
+                NO_ONE
+            };
+            segments
+                .entry(e)
+                .or_default()
+                .mem
+                .push((key, Mem::Open(Box::new(row))));
+        }
+    }
+    // Segments in ascending order: by group or agent name, then id.
+    let mut order: Vec<(Entity, Segment)> = segments.into_iter().collect();
+    if segmented {
+        let name = |e: &Entity| -> (Option<String>, Entity) {
+            let name = match column {
+                Column::Group => Some(
+                    rows.group_name(GroupId::from_bytes(*e))
+                        .unwrap_or_default()
+                        .to_lowercase(),
+                ),
+                _ if *e == NO_ONE => None,
+                _ => rows.staff_name(StaffId::from_bytes(*e)).map(str::to_owned),
+            };
+            (name, *e)
+        };
+        order.sort_by_cached_key(|(e, _)| name(e));
+    }
+    for (_, s) in &mut order {
+        s.mem.sort_by(|a, b| a.0.cmp(&b.0));
+    }
+    let total: u64 = order.iter().map(|(_, s)| s.total(&blocks)).sum();
+    // A descending page is the mirror of an ascending one.
+    let (lo, hi) = if ask.desc {
+        let hi = total.saturating_sub(ask.start);
+        (hi.saturating_sub(ask.n as u64), hi)
+    } else {
+        (ask.start, (ask.start + ask.n as u64).min(total))
+    };
+    let mut picked: Vec<Either> = Vec::new();
+    let mut offset = 0;
+    for (_, seg) in &order {
+        let size = seg.total(&blocks);
+        let (s_lo, s_hi) = (lo.max(offset), hi.min(offset + size));
+        if s_lo < s_hi {
+            let srcs = seg
+                .srcs
+                .iter()
+                .map(|(l, only)| {
+                    let b = blocks.get(l).ok_or_else(|| {
+                        StoreError::Corrupt("a chat list's blocks were not read".into())
+                    })?;
+                    StoreKeys::new(store, *l, column, b, *only)
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            for p in select(&srcs, &seg.mem, s_lo - offset, (s_hi - s_lo) as usize)? {
+                picked.push(match p {
+                    Picked::Key(k) => Either::Id(
+                        id_of_key(&k)
+                            .ok_or_else(|| StoreError::Corrupt("a chat list key".into()))?,
+                    ),
+                    Picked::Mem(Mem::Ended(id)) => Either::Id(*id),
+                    Picked::Mem(Mem::Open(row)) => Either::Row(row.clone()),
+                });
+            }
+        }
+        offset += size;
+        if offset >= hi {
+            break;
+        }
+    }
+    if ask.desc {
+        picked.reverse();
+    }
+    let mut out = Vec::with_capacity(picked.len());
+    for p in picked {
+        match p {
+            Either::Row(r) => out.push(*r),
+            // A chat deleted since its key was read is left out.
+            Either::Id(id) => {
+                if let Some(chat) = store.chat(id)? {
+                    out.push(rows.row(chat));
+                }
+            }
+        }
+    }
+    Ok((out, total))
+}
+
+enum Either {
+    Id(ChatId),
+    Row(Box<ChatRow>),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Sorted keys in memory with blocks of three.
+    struct Fake(Vec<Vec<u8>>);
+
+    impl Fake {
+        fn total(&self) -> u64 {
+            self.0.len() as u64
+        }
+    }
+
+    impl Keys for Fake {
+        fn pivots(&self) -> Vec<Vec<u8>> {
+            self.0.iter().step_by(3).cloned().collect()
+        }
+        fn bounds(&self, key: &[u8]) -> (u64, u64) {
+            let exact = self.0.partition_point(|k| k.as_slice() < key) as u64;
+            let lo = exact / 3 * 3;
+            if self.0.get(lo as usize).is_some_and(|k| k == key) {
+                (lo, lo)
+            } else {
+                (lo, (lo + 3).min(self.total()))
+            }
+        }
+        fn rank(&self, key: &[u8]) -> Result<u64, StoreError> {
+            Ok(self.0.partition_point(|k| k.as_slice() < key) as u64)
+        }
+        fn walk(&self, from: &[u8]) -> Box<dyn Iterator<Item = Result<Vec<u8>, StoreError>> + '_> {
+            let at = self.0.partition_point(|k| k.as_slice() < from);
+            Box::new(self.0[at..].iter().cloned().map(Ok))
+        }
+    }
+
+    /// Every window of a merge of three indexes and memory equals the
+    /// window of the whole sorted list.
+    #[test]
+    fn select_gives_every_window_of_the_merge() {
+        let mut next = 0x2545_f491_4f6c_dd1du64;
+        let mut rnd = || {
+            next ^= next << 13;
+            next ^= next >> 7;
+            next ^= next << 17;
+            next
+        };
+        let mut all: Vec<Vec<u8>> = (0..200)
+            .map(|_| rnd().to_be_bytes()[..3].to_vec())
+            .collect();
+        all.sort();
+        all.dedup();
+        let mut parts: [Vec<Vec<u8>>; 4] = Default::default();
+        for k in &all {
+            parts[(rnd() % 4) as usize].push(k.clone());
+        }
+        let [a, b, c, m] = parts;
+        let srcs = [Fake(a), Fake(b), Fake(c)];
+        let mem: Vec<(Vec<u8>, Vec<u8>)> = m.into_iter().map(|k| (k.clone(), k)).collect();
+        for start in 0..all.len() as u64 + 2 {
+            for n in [1, 7] {
+                let got: Vec<Vec<u8>> = select(&srcs, &mem, start, n)
+                    .expect("select")
+                    .into_iter()
+                    .map(|p| match p {
+                        Picked::Key(k) => k,
+                        Picked::Mem(k) => k.clone(),
+                    })
+                    .collect();
+                let want: Vec<Vec<u8>> = all.iter().skip(start as usize).take(n).cloned().collect();
+                assert_eq!(got, want, "start {start} n {n}");
+            }
+        }
+    }
+
+    fn person(name: &str, role: Role, groups: Vec<GroupId>) -> Staff {
+        Staff {
+            id: StaffId::generate(),
+            email: format!("{name}@x"),
+            display_name: name.into(),
+            role,
+            chat_enabled: true,
+            max_concurrent_chats: 3,
+            groups,
+            disabled: false,
+            created_at: 1,
+        }
+    }
+
+    /// Every viewer, scope, filter, state, sort and direction, at the
+    /// first, a middle, the last and a too-far page: the rows and total are
+    /// those of the whole history filtered and sorted in memory (the old
+    /// way), over blocks of at most 8 keys (the test size).
+    #[test]
+    fn pages_equal_the_whole_history_filtered_and_sorted() {
+        use crate::domain::chat::{Handoff, Message, MessageKind, Visitor};
+        use crate::domain::chat_list::sort_rows;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path(), 8 << 20, 0).expect("open");
+        let g: Vec<GroupId> = (0..3).map(|_| GroupId::generate()).collect();
+        let admin = person("Ada", Role::Admin, vec![]);
+        let manager = person("Mia", Role::Manager, vec![g[0]]);
+        let all_groups = person("Max", Role::Manager, g.clone());
+        let sam1 = person("Sam", Role::Agent, vec![g[0], g[1]]);
+        let sam2 = person("Sam", Role::Agent, vec![g[2]]);
+        let gone = StaffId::generate(); // a deleted agent: no name
+        let owners = [
+            None,
+            Some(manager.id),
+            Some(sam1.id),
+            Some(sam2.id),
+            Some(admin.id),
+            Some(gone),
+        ];
+        let people = [manager.id, sam1.id, sam2.id, all_groups.id];
+        let mut next = 0x9e37_79b9_7f4a_7c15u64;
+        let mut rnd = move || {
+            next ^= next << 13;
+            next ^= next >> 7;
+            next ^= next << 17;
+            next
+        };
+        let now = 10_000_000;
+        let mut ids = Vec::new();
+        for i in 0..160u64 {
+            let r = rnd();
+            let visitor = Visitor {
+                name: ["anna", "Anna", "bo", "Åsa", "cid"][(r % 5) as usize].into(),
+                email: (r % 3 != 0).then(|| format!("{}@x", (r >> 8) % 4)),
+                page_url: None,
+            };
+            let mut chat = Chat::waiting(
+                g[((r >> 4) % 3) as usize],
+                visitor,
+                1_000 + (r >> 12) % 4_000,
+            );
+            let first = Message {
+                chat_id: chat.id,
+                seq: 1,
+                kind: MessageKind::Visitor,
+                author: None,
+                author_name: "v".into(),
+                body: "hi".into(),
+                client_id: None,
+                at: chat.started_at,
+                event: None,
+            };
+            let mut token = [0u8; 32];
+            token[..8].copy_from_slice(&i.to_be_bytes());
+            store.insert_chat(&chat, &token, &first).expect("insert");
+            chat.owner = owners[((r >> 20) % 6) as usize];
+            if (r >> 24) % 5 == 0 {
+                chat.conference.push(people[((r >> 28) % 4) as usize]);
+            }
+            if (r >> 32) % 6 == 0 {
+                chat.handoffs.push(Handoff {
+                    from: people[((r >> 36) % 4) as usize],
+                    to: "someone".into(),
+                    reason: "x".into(),
+                    at: chat.started_at + 1,
+                });
+            }
+            if (r >> 40) % 5 == 0 {
+                chat.state = ChatState::Active;
+                chat.visitor_active_at = chat.started_at + (r >> 44) % 3_000_000;
+            } else {
+                chat.state = ChatState::Ended;
+                chat.ended_at = Some(chat.started_at + (r >> 44) % 600_000);
+            }
+            store.put_chat(&chat).expect("put");
+            ids.push(chat.id);
+        }
+        for id in ids.iter().step_by(17) {
+            let _ = store.delete_chat(*id); // open ones are refused
+        }
+        let mut group_names = HashMap::new();
+        for (gid, name) in g.iter().zip(["beta", "Alpha", "gamma"]) {
+            group_names.insert(*gid, name.to_string());
+        }
+        let mut staff_names = HashMap::new();
+        for p in [&admin, &manager, &all_groups, &sam1, &sam2] {
+            staff_names.insert(p.id, p.display_name.clone());
+        }
+        let rows = Rows::of(group_names, staff_names, now);
+        let history = store.all_chats().expect("all");
+        let sorts = [
+            SortKey::Visitor,
+            SortKey::Email,
+            SortKey::Group,
+            SortKey::Agent,
+            SortKey::Started,
+            SortKey::Duration,
+            SortKey::Idle,
+        ];
+        let asks = [
+            (Scope::Mine, None, None),
+            (Scope::All, None, None),
+            (Scope::Group, None, None),
+            (Scope::Group, Some(g[0]), None),
+            (Scope::Group, Some(g[2]), None),
+            (Scope::Agent, None, None),
+            (Scope::Agent, None, Some(sam1.id)),
+            (Scope::Agent, None, Some(manager.id)),
+            (Scope::Agent, None, Some(gone)),
+        ];
+        let per = 13usize;
+        let mut checked = 0;
+        for viewer in [&admin, &manager, &all_groups, &sam1, &sam2] {
+            for (scope, group, agent) in asks {
+                for state in [
+                    StateFilter::Active,
+                    StateFilter::Completed,
+                    StateFilter::Any,
+                ] {
+                    for sort in sorts {
+                        for desc in [false, true] {
+                            let mut ask = ListAsk {
+                                scope,
+                                state,
+                                group,
+                                agent,
+                                sort,
+                                desc,
+                                start: 0,
+                                n: per,
+                            };
+                            let mut want: Vec<ChatRow> = history
+                                .iter()
+                                .filter(|c| open_in(viewer, &ask, c))
+                                .filter(|c| match state {
+                                    StateFilter::Active => c.state != ChatState::Ended,
+                                    StateFilter::Completed => c.state == ChatState::Ended,
+                                    StateFilter::Any => true,
+                                })
+                                .map(|c| rows.row(c.clone()))
+                                .collect();
+                            sort_rows(&mut want, sort, desc);
+                            let pages = want.len().div_ceil(per);
+                            for page_no in [0, pages / 2, pages.saturating_sub(1), pages] {
+                                ask.start = (page_no * per) as u64;
+                                let (got, total) = page(&store, viewer, &ask, &rows).expect("page");
+                                let label = format!(
+                                    "{} {scope:?} {group:?} {agent:?} {state:?} {sort:?} desc={desc} page {page_no}",
+                                    viewer.display_name
+                                );
+                                assert_eq!(total as usize, want.len(), "{label}");
+                                let got: Vec<ChatId> = got.iter().map(|r| r.id).collect();
+                                let w: Vec<ChatId> = want
+                                    .iter()
+                                    .skip(page_no * per)
+                                    .take(per)
+                                    .map(|r| r.id)
+                                    .collect();
+                                assert_eq!(got, w, "{label}");
+                                checked += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 5000);
+    }
+}
