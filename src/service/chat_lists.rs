@@ -315,8 +315,15 @@ fn ended_parts(store: &Store, staff: &Staff, ask: &ListAsk) -> Result<Vec<Part>,
         }
         (Scope::Agent, _, None) if covered => vec![Whole(ListId::Owned)],
         (Scope::Agent, _, None) => {
-            let mut parts =
-                in_managed(&|g| Filtered(ListId::Group(g), Box::new(|_, owner| owner.is_some())));
+            // A managed group's answered chats: each of its owners' lists.
+            let mut parts = Vec::new();
+            for g in staff.groups.iter().filter(|_| staff.role == Role::Manager) {
+                for (e, _) in store.list_entities(ListId::Group(*g), Column::Agent)? {
+                    if e != NO_ONE {
+                        parts.push(Whole(ListId::OwnerGroup(StaffId::from_bytes(e), *g)));
+                    }
+                }
+            }
             parts.extend(own_outside(store)?);
             parts.push(Filtered(
                 ListId::Joined(me),

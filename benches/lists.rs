@@ -1,0 +1,267 @@
+//! Chat lists at the size of a real desk (issue 15): 1,000,000 ended chats
+//! (4 groups, 20 agents, a manager of one group; some chats joined or
+//! handed on) and 200 open ones, written through the store as the engine
+//! writes them, then the real release binary on that folder answering
+//! `GET /api/chats` for an admin, the manager and an agent: every scope and
+//! filter, every sort column both ways, at the first, a middle and the
+//! last page. Prints p50 and p99 per viewer and sort, the worst p99
+//! against the 20 ms target, and the server's memory.
+//!
+//!     cargo bench --bench lists               # 1,000,000 chats
+//!     cargo bench --bench lists -- --quick    # 100,000 chats
+//!
+//! Loopback only, bounded; exit status 1 when the target is missed.
+
+// A bench: a failed step should stop it with its message.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+#[allow(dead_code)]
+mod support;
+
+use livedesk::domain::chat::{Chat, ChatState, EndedBy, Handoff, Message, MessageKind, Visitor};
+use livedesk::domain::{GroupId, StaffId};
+use livedesk::store::Store;
+use serde_json::{json, Value};
+use std::time::Instant;
+use support::{set_up_owner, sign_in, start_server, usage, Api, Samples};
+
+const TARGET_MS: f64 = 20.0;
+const PASSWORD: &str = "staff password 1";
+
+fn id<T: std::str::FromStr>(v: &Value) -> T
+where
+    T::Err: std::fmt::Debug,
+{
+    v["id"].as_str().expect("id").parse().expect("parses")
+}
+
+/// Groups and staff through the API: (groups, agents, manager).
+async fn people(api: &Api) -> (Vec<GroupId>, Vec<StaffId>, StaffId) {
+    let mut groups: Vec<GroupId> = Vec::new();
+    for name in ["Sales", "Support", "Billing", "Returns"] {
+        let (s, v, _) = api.post("/api/groups", json!({"name": name})).await;
+        assert_eq!(s, 201, "{v}");
+        groups.push(id(&v));
+    }
+    let mut agents: Vec<StaffId> = Vec::new();
+    for i in 0..20 {
+        let (s, v, _) = api
+            .post(
+                "/api/staff",
+                json!({"email": format!("agent{i}@example.com"), "display_name": format!("Agent {}", i % 17),
+                       "role": "agent", "password": PASSWORD, "groups": [groups[i / 5].to_string()]}),
+            )
+            .await;
+        assert_eq!(s, 201, "{v}");
+        agents.push(id(&v));
+    }
+    let (s, v, _) = api
+        .post(
+            "/api/staff",
+            json!({"email": "manager@example.com", "display_name": "Mia", "role": "manager",
+                   "password": PASSWORD, "groups": [groups[0].to_string()]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    (groups, agents, id(&v))
+}
+
+fn seed(dir: &std::path::Path, n: u64, groups: &[GroupId], agents: &[StaffId], manager: StaffId) {
+    let store = Store::open(&dir.join("data"), 64 << 20, 0).expect("open store");
+    let mut next = support::xorshift(0x9e37_79b9_7f4a_7c15);
+    let names = [
+        "Anna", "Bo", "Cecilia", "Dan", "Eva", "Filip", "Greta", "Hugo",
+    ];
+    let started = Instant::now();
+    let start_at = 1_764_547_200_000u64;
+    for i in 0..n + 200 {
+        let r = next();
+        let at = start_at + i * 30_000 + r % 30_000;
+        let g = ((r >> 20) % 4) as usize;
+        let visitor = Visitor {
+            name: format!("{} {}", names[(r % 8) as usize], (r >> 3) % 5_000),
+            email: (r % 3 != 0).then(|| format!("v{}@example.com", (r >> 9) % 100_000)),
+            page_url: None,
+        };
+        let mut chat = Chat::waiting(groups[g], visitor, at);
+        let first = Message {
+            chat_id: chat.id,
+            seq: 1,
+            kind: MessageKind::Visitor,
+            author: None,
+            author_name: "v".into(),
+            body: "Hello".into(),
+            client_id: None,
+            at,
+            event: None,
+        };
+        let mut token = [0u8; 32];
+        token[..8].copy_from_slice(&i.to_be_bytes());
+        token[8..16].copy_from_slice(&r.to_be_bytes());
+        store.insert_chat(&chat, &token, &first).expect("insert");
+        if (r >> 40) % 100 >= 8 {
+            let agent = if (r >> 50) % 50 == 0 {
+                manager
+            } else {
+                agents[g * 5 + ((r >> 32) % 5) as usize]
+            };
+            chat.owner = Some(agent);
+            chat.answered_at = Some(at + 20_000);
+            chat.first_response_at = Some(at + 25_000);
+            if (r >> 44) % 20 == 0 {
+                chat.handoffs.push(Handoff {
+                    from: agents[((r >> 12) % 20) as usize],
+                    to: agent.to_string(),
+                    reason: "Billing question".into(),
+                    at: at + 60_000,
+                });
+            }
+            if (r >> 46) % 25 == 0 {
+                chat.conference.push(manager);
+            }
+        }
+        if i < n {
+            chat.state = ChatState::Ended;
+            chat.ended_at = Some(at + 30_000 + (r >> 24) % 1_200_000);
+            chat.ended_by = Some(EndedBy::Visitor);
+        } else {
+            chat.state = if chat.owner.is_some() {
+                ChatState::Active
+            } else {
+                ChatState::Waiting
+            };
+        }
+        store.put_chat(&chat).expect("put chat");
+        if i > 0 && i % 100_000 == 0 {
+            println!(
+                "  {i} chats written ({:.0} s)",
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    println!(
+        "{n} ended and 200 open chats written through the store in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    store.close().expect("close store");
+}
+
+async fn timed(api: &Api, path: &str, samples: &mut Samples) -> Value {
+    let t = Instant::now();
+    let (status, v) = api.get(path).await;
+    samples.0.push(t.elapsed().as_micros() as u64);
+    assert_eq!(status, 200, "{path}: {v}");
+    v
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let n: u64 = if quick { 100_000 } else { 1_000_000 };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_server(dir.path(), "cache_mb = 64", "");
+    let sys = actix_web::rt::System::new();
+    let (groups, agents, manager) = sys.block_on(async {
+        let api = set_up_owner(&server, "owner@example.com", "owner password 1").await;
+        people(&api).await
+    });
+    drop(server);
+    seed(dir.path(), n, &groups, &agents, manager);
+
+    let server = start_server(dir.path(), "cache_mb = 64", "");
+    let (held_kib, _) = usage(server.pid());
+    let ok = sys.block_on(async {
+        let admin = sign_in(&server.base, "owner@example.com", "owner password 1").await;
+        let mia = sign_in(&server.base, "manager@example.com", PASSWORD).await;
+        let agent = sign_in(&server.base, "agent0@example.com", PASSWORD).await;
+        let (g0, g2, a0, a7) = (groups[0], groups[2], agents[0], agents[7]);
+        let viewers: Vec<(&str, &Api, Vec<String>)> = vec![
+            (
+                "admin",
+                &admin,
+                vec![
+                    "scope=all&state=completed".into(),
+                    "scope=all&state=any".into(),
+                    format!("scope=group&group={g0}&state=any"),
+                    format!("scope=agent&agent={a7}&state=completed"),
+                    "scope=agent&state=any".into(),
+                    "scope=all&state=active".into(),
+                ],
+            ),
+            (
+                "manager of 1 of 4 groups",
+                &mia,
+                vec![
+                    "scope=all&state=any".into(),
+                    format!("scope=group&group={g0}&state=completed"),
+                    format!("scope=group&group={g2}&state=completed"),
+                    format!("scope=agent&agent={a0}&state=any"),
+                    "scope=agent&state=completed".into(),
+                    "scope=mine&state=completed".into(),
+                ],
+            ),
+            (
+                "agent",
+                &agent,
+                vec![
+                    "scope=mine&state=completed".into(),
+                    "scope=all&state=any".into(),
+                    format!("scope=group&group={g0}&state=completed"),
+                    format!("scope=agent&agent={a7}&state=completed"),
+                    "scope=agent&state=any".into(),
+                ],
+            ),
+        ];
+        let sorts = [
+            "started", "visitor", "email", "group", "agent", "duration", "idle",
+        ];
+        let mut worst = 0.0f64;
+        let mut ok = true;
+        for (who, api, filters) in &viewers {
+            let mut totals = Vec::new();
+            for sort in sorts {
+                let mut samples = Samples(Vec::new());
+                for f in filters {
+                    for order in ["asc", "desc"] {
+                        let q = format!("/api/chats?{f}&sort={sort}&order={order}&per_page=50");
+                        let first = timed(api, &q, &mut samples).await;
+                        let total = first["total"].as_u64().expect("total");
+                        if sort == "started" && order == "asc" {
+                            totals.push(total);
+                        }
+                        let last = total.div_ceil(50).max(1);
+                        for page in [last / 2 + 1, last] {
+                            let v = timed(api, &format!("{q}&page={page}"), &mut samples).await;
+                            // The 200 open chats may end meanwhile (queue timeout).
+                            let now = v["total"].as_u64().expect("total");
+                            assert!(now.abs_diff(total) <= 200, "{q}: {total} then {now}");
+                        }
+                        for _ in 0..2 {
+                            timed(api, &format!("{q}&page={}", last / 3 + 1), &mut samples).await;
+                        }
+                    }
+                }
+                let p99 = samples.p99_ms();
+                worst = worst.max(p99);
+                println!("{who:<26} sort={sort:<9} {}", samples.summary());
+            }
+            println!("{who:<26} list sizes: {totals:?}");
+        }
+        let (rss_kib, _) = usage(server.pid());
+        println!(
+            "server RSS: {} MiB after start, {} MiB after the lists",
+            held_kib / 1024,
+            rss_kib / 1024
+        );
+        if worst < TARGET_MS {
+            println!("worst p99 {worst:.1} ms: under the {TARGET_MS} ms target");
+        } else {
+            println!("worst p99 {worst:.1} ms: OVER the {TARGET_MS} ms target");
+            ok = false;
+        }
+        ok
+    });
+    drop(server);
+    if !ok {
+        std::process::exit(1);
+    }
+}
