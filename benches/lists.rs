@@ -80,7 +80,7 @@ fn seed(dir: &std::path::Path, n: u64, groups: &[GroupId], agents: &[StaffId], m
         let g = ((r >> 20) % 4) as usize;
         let visitor = Visitor {
             name: format!("{} {}", names[(r % 8) as usize], (r >> 3) % 5_000),
-            email: (r % 3 != 0).then(|| format!("v{}@example.com", (r >> 9) % 100_000)),
+            email: (!r.is_multiple_of(3)).then(|| format!("v{}@example.com", (r >> 9) % 100_000)),
             page_url: None,
         };
         let mut chat = Chat::waiting(groups[g], visitor, at);
@@ -100,7 +100,7 @@ fn seed(dir: &std::path::Path, n: u64, groups: &[GroupId], agents: &[StaffId], m
         token[8..16].copy_from_slice(&r.to_be_bytes());
         store.insert_chat(&chat, &token, &first).expect("insert");
         if (r >> 40) % 100 >= 8 {
-            let agent = if (r >> 50) % 50 == 0 {
+            let agent = if (r >> 50).is_multiple_of(50) {
                 manager
             } else {
                 agents[g * 5 + ((r >> 32) % 5) as usize]
@@ -108,7 +108,7 @@ fn seed(dir: &std::path::Path, n: u64, groups: &[GroupId], agents: &[StaffId], m
             chat.owner = Some(agent);
             chat.answered_at = Some(at + 20_000);
             chat.first_response_at = Some(at + 25_000);
-            if (r >> 44) % 20 == 0 {
+            if (r >> 44).is_multiple_of(20) {
                 chat.handoffs.push(Handoff {
                     from: agents[((r >> 12) % 20) as usize],
                     to: agent.to_string(),
@@ -116,7 +116,7 @@ fn seed(dir: &std::path::Path, n: u64, groups: &[GroupId], agents: &[StaffId], m
                     at: at + 60_000,
                 });
             }
-            if (r >> 46) % 25 == 0 {
+            if (r >> 46).is_multiple_of(25) {
                 chat.conference.push(manager);
             }
         }
