@@ -52,7 +52,8 @@ pub enum ListId {
     Joined(StaffId),
 }
 
-const ALL_COLUMNS: &[Column] = &[
+/// Every column an index may keep.
+pub(super) const ALL_COLUMNS: &[Column] = &[
     Column::Started,
     Column::Visitor,
     Column::Email,

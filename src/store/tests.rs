@@ -438,14 +438,7 @@ fn check_lists(s: &Store, lists: &[chat_lists::ListId]) -> usize {
     use crate::domain::chat_order::Column;
     let mut seen = 0;
     for &list in lists {
-        for column in [
-            Column::Started,
-            Column::Visitor,
-            Column::Email,
-            Column::Duration,
-            Column::Group,
-            Column::Agent,
-        ] {
+        for &column in chat_lists::ALL_COLUMNS {
             if !list.has(column) {
                 continue;
             }
