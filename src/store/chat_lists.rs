@@ -5,8 +5,8 @@
 //! service merges them in.
 //!
 //! `listkey_filter`: list ++ column ++ order key → for the lists that are
-//! also filtered while read (a group's, a staff member's joined chats),
-//! the chat's group and owner (32 bytes, zeros for none); otherwise empty.
+//! also filtered while read (a staff member's joined chats), the chat's
+//! group and owner (32 bytes, zeros for none); otherwise empty.
 //!
 //! `listblock_count`: the counted blocks that make any page a short walk.
 //! `B` ++ list ++ column ++ the first key of a block → how many keys the
@@ -106,7 +106,7 @@ impl ListId {
 
     /// Whether its keys carry the chat's group and owner for filtering.
     fn filtered(&self) -> bool {
-        matches!(self, ListId::Group(_) | ListId::Joined(_))
+        matches!(self, ListId::Joined(_))
     }
 }
 
