@@ -191,20 +191,6 @@ impl<'a> OrderFields<'a> {
     }
 }
 
-/// An ended chat's key in a group or agent column (`entity` its group or
-/// owner), made from its key in the start-time column.
-pub fn entity_key_from_started(started_key: &[u8], entity: Entity) -> Option<Vec<u8>> {
-    if started_key.len() != 25 {
-        return None;
-    }
-    let mut out = Vec::with_capacity(41);
-    out.extend_from_slice(&entity);
-    out.push(1);
-    out.extend_from_slice(&started_key[..8]);
-    out.extend_from_slice(&started_key[9..]);
-    Some(out)
-}
-
 /// The chat id at the end of a key.
 pub fn id_of_key(key: &[u8]) -> Option<ChatId> {
     let at = key.len().checked_sub(16)?;
@@ -293,10 +279,5 @@ mod tests {
         let k = |c: &Chat| OrderFields::ended(c).ended_key(Column::Visitor);
         assert!(k(&a) < k(&b) && k(&b) < k(&c));
         assert_eq!(id_of_key(&k(&c)), Some(c.id));
-        let f = OrderFields::ended(&c);
-        assert_eq!(
-            entity_key_from_started(&f.ended_key(Column::Started), c.group.to_bytes()),
-            Some(f.ended_key(Column::Group))
-        );
     }
 }
