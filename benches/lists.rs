@@ -9,6 +9,12 @@
 //!
 //!     cargo bench --bench lists               # 1,000,000 chats
 //!     cargo bench --bench lists -- --quick    # 100,000 chats
+//!     cargo bench --bench lists -- --keep DIR # seed DIR once, or reuse it
+//!
+//! With `--keep DIR` the seeded folder stays in DIR (with the people's ids
+//! in `DIR/people.json`) and a later run on the same DIR measures it again
+//! without seeding, for instance after a change of the list code (whose
+//! schema upgrade then runs at the server's start, and is timed).
 //!
 //! Loopback only, bounded; exit status 1 when the target is missed.
 
@@ -155,19 +161,57 @@ async fn timed(api: &Api, path: &str, samples: &mut Samples) -> Value {
 }
 
 fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
     let n: u64 = if quick { 100_000 } else { 1_000_000 };
-    let dir = tempfile::tempdir().expect("tempdir");
-    let server = start_server(dir.path(), "cache_mb = 64", "");
+    let temp = tempfile::tempdir().expect("tempdir");
+    let dir = match args.iter().position(|a| a == "--keep") {
+        Some(i) => std::path::PathBuf::from(args.get(i + 1).expect("--keep DIR")),
+        None => temp.path().to_path_buf(),
+    };
     let sys = actix_web::rt::System::new();
-    let (groups, agents, manager) = sys.block_on(async {
-        let api = set_up_owner(&server, "owner@example.com", "owner password 1").await;
-        people(&api).await
-    });
-    drop(server);
-    seed(dir.path(), n, &groups, &agents, manager);
+    let ids = dir.join("people.json");
+    let (groups, agents) = if ids.exists() {
+        println!("reusing the chats seeded in {}", dir.display());
+        let v: Value = serde_json::from_slice(&std::fs::read(&ids).expect("people.json"))
+            .expect("people.json parses");
+        let list = |k: &str| -> Vec<String> {
+            serde_json::from_value(v[k].clone()).expect("a list of ids")
+        };
+        (
+            list("groups")
+                .iter()
+                .map(|g| g.parse().expect("id"))
+                .collect(),
+            list("agents")
+                .iter()
+                .map(|a| a.parse().expect("id"))
+                .collect(),
+        )
+    } else {
+        std::fs::create_dir_all(&dir).expect("bench folder");
+        let server = start_server(&dir, "cache_mb = 64", "");
+        let (groups, agents, manager) = sys.block_on(async {
+            let api = set_up_owner(&server, "owner@example.com", "owner password 1").await;
+            people(&api).await
+        });
+        drop(server);
+        seed(&dir, n, &groups, &agents, manager);
+        let v = json!({
+            "groups": groups.iter().map(|g| g.to_string()).collect::<Vec<_>>(),
+            "agents": agents.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+            "manager": manager.to_string(),
+        });
+        std::fs::write(&ids, v.to_string()).expect("people.json");
+        (groups, agents)
+    };
 
-    let server = start_server(dir.path(), "cache_mb = 64", "");
+    let t = Instant::now();
+    let server = start_server(&dir, "cache_mb = 64", "");
+    println!(
+        "server ready in {:.1} s (any schema upgrade included)",
+        t.elapsed().as_secs_f64()
+    );
     let (held_kib, _) = usage(server.pid());
     let ok = sys.block_on(async {
         let admin = sign_in(&server.base, "owner@example.com", "owner password 1").await;

@@ -4,9 +4,9 @@
 //! chat. Open chats are not listed here: the live desk holds few, and the
 //! service merges them in.
 //!
-//! `listkey_filter`: list ++ column ++ order key → for the lists that are
-//! also filtered while read (a staff member's joined chats), the chat's
-//! group and owner (32 bytes, zeros for none); otherwise empty.
+//! `listkey_filter`: list ++ column ++ order key → empty. (The tree's name
+//! is from schema 3, whose joined lists carried a filter value; since
+//! schema 4 every list a page needs is kept whole, so none is filtered.)
 //!
 //! `listblock_count`: the counted blocks that make any page a short walk.
 //! `B` ++ list ++ column ++ the first key of a block → how many keys the
@@ -48,8 +48,11 @@ pub enum ListId {
     Owned,
     /// Those this agent owned in this group.
     OwnerGroup(StaffId, GroupId),
-    /// Those this staff member joined or handed on without owning them.
-    Joined(StaffId),
+    /// Those this staff member joined or handed on without owning them,
+    /// whose group is this one.
+    JoinedGroup(StaffId, GroupId),
+    /// Of those, the ones this agent owned.
+    JoinedOwner(StaffId, StaffId, GroupId),
 }
 
 /// Every column an index may keep.
@@ -82,9 +85,16 @@ impl ListId {
                 k.extend_from_slice(&s.to_bytes());
                 k.extend_from_slice(&g.to_bytes());
             }
-            ListId::Joined(s) => {
-                k.push(b'j');
+            ListId::JoinedGroup(s, g) => {
+                k.push(b'k');
                 k.extend_from_slice(&s.to_bytes());
+                k.extend_from_slice(&g.to_bytes());
+            }
+            ListId::JoinedOwner(s, o, g) => {
+                k.push(b'm');
+                k.extend_from_slice(&s.to_bytes());
+                k.extend_from_slice(&o.to_bytes());
+                k.extend_from_slice(&g.to_bytes());
             }
         }
         k.push(column.tag());
@@ -94,19 +104,20 @@ impl ListId {
     /// The columns kept. A list of one group is not kept by group (its
     /// start order is that order), one of one owner not by agent, and the
     /// owned chats by agent are the every-chat list's agent column without
-    /// its "no agent" range.
+    /// its "no agent" range; a staff member's joined chats of one owner
+    /// by agent are that owner's range of their joined chats of the group.
+    /// (A joined list of one group keeps its group column: no wider list
+    /// holds a staff member's joined chats of every group.)
     pub fn has(&self, column: Column) -> bool {
         !matches!(
             (self, column),
             (ListId::Group(_), Column::Group)
-                | (ListId::Owner(_) | ListId::Owned, Column::Agent)
+                | (
+                    ListId::Owner(_) | ListId::Owned | ListId::JoinedOwner(..),
+                    Column::Agent
+                )
                 | (ListId::OwnerGroup(..), Column::Group | Column::Agent)
         )
-    }
-
-    /// Whether its keys carry the chat's group and owner for filtering.
-    fn filtered(&self) -> bool {
-        matches!(self, ListId::Joined(_))
     }
 }
 
@@ -127,7 +138,12 @@ pub fn lists_of(chat: &Chat) -> Vec<ListId> {
         .chain(chat.handoffs.iter().map(|h| h.from))
         .filter(|s| Some(*s) != chat.owner)
         .collect();
-    lists.extend(joined.into_iter().map(ListId::Joined));
+    for s in joined {
+        lists.push(ListId::JoinedGroup(s, chat.group));
+        if let Some(owner) = chat.owner {
+            lists.push(ListId::JoinedOwner(s, owner, chat.group));
+        }
+    }
     lists
 }
 
@@ -137,31 +153,6 @@ struct Entry {
     key: Vec<u8>,
     value: Vec<u8>,
     entity: Option<Vec<u8>>,
-}
-
-/// The group and owner of a chat as a filtered list's value.
-pub fn filter_value(group: GroupId, owner: Option<StaffId>) -> [u8; 32] {
-    let mut v = [0u8; 32];
-    v[..16].copy_from_slice(&group.to_bytes());
-    v[16..].copy_from_slice(&owner.map_or(NO_ONE, |s| s.to_bytes()));
-    v
-}
-
-/// Reads a filtered list's value back.
-pub fn parse_filter_value(v: &[u8]) -> Result<(GroupId, Option<StaffId>), StoreError> {
-    let bad = || StoreError::Corrupt(format!("a chat list value has {} bytes", v.len()));
-    let g: [u8; 16] = v
-        .get(..16)
-        .and_then(|b| b.try_into().ok())
-        .ok_or_else(bad)?;
-    let o: [u8; 16] = v
-        .get(16..32)
-        .and_then(|b| b.try_into().ok())
-        .ok_or_else(bad)?;
-    Ok((
-        GroupId::from_bytes(g),
-        (o != NO_ONE).then(|| StaffId::from_bytes(o)),
-    ))
 }
 
 fn entity_key(prefix: &[u8], entity: Entity) -> Vec<u8> {
@@ -193,11 +184,7 @@ fn entries(chat: &Chat) -> Vec<Entry> {
             out.push(Entry {
                 prefix_len: prefix.len(),
                 key,
-                value: if list.filtered() {
-                    filter_value(chat.group, chat.owner).to_vec()
-                } else {
-                    Vec::new()
-                },
+                value: Vec::new(),
                 entity: fields.entity(column).map(|e| entity_key(&prefix, e)),
             });
         }
@@ -468,7 +455,41 @@ impl Store {
             .collect())
     }
 
-    /// Lists every ended chat that has no index keys yet (schema 3): keys
+    /// The groups in which `staff` joined or handed on ended chats they
+    /// did not own.
+    pub fn joined_groups(&self, staff: StaffId) -> Result<Vec<GroupId>, StoreError> {
+        let mut p = vec![b'E', b'k'];
+        p.extend_from_slice(&staff.to_bytes());
+        let mut groups = Vec::new();
+        for k in self.trees.listblock_count.scan_prefix(&p).keys() {
+            // E k staff group column entity
+            let k = k?;
+            if k.get(34) == Some(&Column::Group.tag()) {
+                let g: [u8; 16] = k
+                    .get(18..34)
+                    .and_then(|b| b.try_into().ok())
+                    .ok_or_else(|| StoreError::Corrupt("a chat list count key".into()))?;
+                groups.push(GroupId::from_bytes(g));
+            }
+        }
+        Ok(groups)
+    }
+
+    /// The owners of the ended chats `staff` joined in `group`.
+    pub fn joined_owners(
+        &self,
+        staff: StaffId,
+        group: GroupId,
+    ) -> Result<Vec<StaffId>, StoreError> {
+        Ok(self
+            .list_entities(ListId::JoinedGroup(staff, group), Column::Agent)?
+            .into_iter()
+            .filter(|(e, _)| *e != NO_ONE)
+            .map(|(e, _)| StaffId::from_bytes(e))
+            .collect())
+    }
+
+    /// Lists every ended chat anew (schema 3, and again for schema 4): keys
     /// in one pass, then the blocks and id counts from a walk of them.
     pub(super) fn backfill_lists(trees: &super::trees::Trees) -> Result<usize, StoreError> {
         trees.listkey_filter.clear()?;
@@ -539,8 +560,9 @@ pub type ListWalk<'a> = Box<dyn Iterator<Item = Result<(Vec<u8>, Vec<u8>), Store
 fn prefix_len(k: &[u8]) -> Result<usize, StoreError> {
     let ids = match k.first() {
         Some(b'a' | b'w') => 0,
-        Some(b'g' | b'o' | b'j') => 16,
-        Some(b'x') => 32,
+        Some(b'g' | b'o') => 16,
+        Some(b'x' | b'k') => 32,
+        Some(b'm') => 48,
         _ => return Err(StoreError::Corrupt("a chat list key".into())),
     };
     if k.len() < ids + 2 {

@@ -7,14 +7,14 @@ use super::trees::Trees;
 use super::StoreError;
 
 /// The schema this binary writes.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 pub(super) const VERSION_KEY: &[u8] = b"schema_version";
 
 type Migration = fn(&Trees) -> Result<(), StoreError>;
 
 /// `MIGRATIONS[n]` turns schema `n` into `n + 1`.
-const MIGRATIONS: &[Migration] = &[v0_to_v1, v1_to_v2, v2_to_v3];
+const MIGRATIONS: &[Migration] = &[v0_to_v1, v1_to_v2, v2_to_v3, v3_to_v4];
 
 /// Version 0 is an empty folder: nothing to convert, the trees exist.
 fn v0_to_v1(_trees: &Trees) -> Result<(), StoreError> {
@@ -29,9 +29,18 @@ fn v1_to_v2(trees: &Trees) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Version 3 serves chat lists from index trees: every chat that ended
-/// before is listed (a run cut short starts over: the trees are cleared).
-fn v2_to_v3(trees: &Trees) -> Result<(), StoreError> {
+/// Version 3 served chat lists from index trees that it built here; the
+/// lists of version 4 replace them, so this step leaves the building to
+/// the next one (a folder of version 2 is listed once).
+fn v2_to_v3(_trees: &Trees) -> Result<(), StoreError> {
+    Ok(())
+}
+
+/// Version 4 keeps a staff member's joined chats per group and per owner
+/// in that group, so no list is filtered while it is read: every ended
+/// chat is listed anew (a run cut short starts over: the trees are
+/// cleared).
+fn v3_to_v4(trees: &Trees) -> Result<(), StoreError> {
     let n = super::Store::backfill_lists(trees)?;
     tracing::info!(chats = n, "listed the stored chats");
     Ok(())

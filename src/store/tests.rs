@@ -511,11 +511,14 @@ fn chat_lists_keep_counted_blocks_through_writes_deletes_and_backfill() {
     for g in groups {
         lists.push(ListId::Group(g));
         for st in staff {
-            lists.push(ListId::OwnerGroup(st, g));
+            lists.extend([ListId::OwnerGroup(st, g), ListId::JoinedGroup(st, g)]);
+            for o in staff {
+                lists.push(ListId::JoinedOwner(st, o, g));
+            }
         }
     }
     for st in staff {
-        lists.extend([ListId::Owner(st), ListId::Joined(st)]);
+        lists.push(ListId::Owner(st));
     }
     let all = s
         .list_blocks(ListId::All, crate::domain::chat_order::Column::Started)

@@ -73,8 +73,9 @@ pub const DAY_GROUP_STAFF_TALLY: &str = "day_group_staff_tally";
 /// report counters (the edges of a report's range).
 pub const HOUR_GROUP_STAFF_TALLY: &str = "hour_group_staff_tally";
 
-/// List + sort column + order key → the chat's group and owner (joined
-/// lists, filtered while read) or empty: every ended chat in each list it is in (`chat_lists.rs`).
+/// List + sort column + order key → empty: every ended chat in each list
+/// it is in (`chat_lists.rs`; schema 3's joined lists carried the chat's
+/// group and owner here, hence the name).
 pub const LISTKEY_FILTER: &str = "listkey_filter";
 /// `B` + a block's first list key → its size; `E` + list + column + a
 /// group or owner id → its keys (u64 BE counts).

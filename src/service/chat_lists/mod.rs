@@ -1,8 +1,6 @@
 //! A page of a chat list without reading the history: the ended chats a
 //! list shows are one or more ranges of the store's list indexes
-//! (`store::chat_lists`), or, for the few cross filters no index keeps,
-//! a filtered walk of the caller's own joined chats or of a group's; the
-//! open chats (few: the live desk) are read, filtered and keyed in the
+//! (`store::chat_lists`), which never overlap; the open chats (few: the live desk) are read, filtered and keyed in the
 //! same byte order. A page is then found from the indexes' block counts
 //! ([`select`]) and only its own chats are read.
 //!
@@ -15,7 +13,7 @@ use crate::domain::chat_list::{can_see, ChatRow, SortKey};
 use crate::domain::chat_order::{id_of_key, Column, Entity, OrderFields, NO_ONE};
 use crate::domain::staff::{Role, Staff};
 use crate::domain::{ChatId, GroupId, StaffId};
-use crate::store::chat_lists::{parse_filter_value, ListBlocks, ListId};
+use crate::store::chat_lists::{ListBlocks, ListId};
 
 mod select;
 use crate::store::{Store, StoreError};
@@ -23,16 +21,6 @@ use select::{select, Picked, StoreKeys};
 use std::collections::{BTreeMap, HashMap};
 
 use super::chats::{Rows, Scope, StateFilter};
-
-/// What a list shows of the ended chats: index ranges, or a filtered walk.
-enum Part {
-    /// All of a list.
-    Whole(ListId),
-    /// The keys of a joined list whose chat's group and owner pass the test.
-    Filtered(ListId, Filter),
-}
-
-type Filter = Box<dyn Fn(GroupId, Option<StaffId>) -> bool + Send>;
 
 /// The query of a list, as the service was asked it.
 pub(crate) struct ListAsk {
@@ -48,19 +36,48 @@ pub(crate) struct ListAsk {
 }
 
 /// The ended chats `staff` sees in a list (ARCHITECTURE: admins all;
-/// managers their groups' chats and their own; agents their own).
-fn ended_parts(store: &Store, staff: &Staff, ask: &ListAsk) -> Result<Vec<Part>, StoreError> {
-    use Part::{Filtered, Whole};
+/// managers their groups' chats and their own; agents their own), as
+/// whole index lists that do not overlap.
+fn ended_lists(store: &Store, staff: &Staff, ask: &ListAsk) -> Result<Vec<ListId>, StoreError> {
     let me = staff.id;
-    let mine = || vec![Whole(ListId::Owner(me)), Whole(ListId::Joined(me))];
+    // My joined chats of the groups that pass, or of their owners that pass.
+    let joined = |group: &dyn Fn(GroupId) -> bool| -> Result<Vec<ListId>, StoreError> {
+        Ok(store
+            .joined_groups(me)?
+            .into_iter()
+            .filter(|g| group(*g))
+            .map(|g| ListId::JoinedGroup(me, g))
+            .collect())
+    };
+    let joined_owned = |group: &dyn Fn(GroupId) -> bool,
+                        owner: &dyn Fn(StaffId) -> bool|
+     -> Result<Vec<ListId>, StoreError> {
+        let mut lists = Vec::new();
+        for g in store.joined_groups(me)?.into_iter().filter(|g| group(*g)) {
+            for o in store
+                .joined_owners(me, g)?
+                .into_iter()
+                .filter(|o| owner(*o))
+            {
+                lists.push(ListId::JoinedOwner(me, o, g));
+            }
+        }
+        Ok(lists)
+    };
+    let any_group = |_: GroupId| true;
+    let mine = || -> Result<Vec<ListId>, StoreError> {
+        let mut lists = vec![ListId::Owner(me)];
+        lists.extend(joined(&any_group)?);
+        Ok(lists)
+    };
     if staff.role.is_admin() {
-        return Ok(match (ask.scope, ask.group, ask.agent) {
+        return match (ask.scope, ask.group, ask.agent) {
             (Scope::Mine, _, _) => mine(),
-            (Scope::Group, Some(g), _) => vec![Whole(ListId::Group(g))],
-            (Scope::Agent, _, Some(a)) => vec![Whole(ListId::Owner(a))],
-            (Scope::Agent, _, None) => vec![Whole(ListId::Owned)],
-            (Scope::All | Scope::Group, _, _) => vec![Whole(ListId::All)],
-        });
+            (Scope::Group, Some(g), _) => Ok(vec![ListId::Group(g)]),
+            (Scope::Agent, _, Some(a)) => Ok(vec![ListId::Owner(a)]),
+            (Scope::Agent, _, None) => Ok(vec![ListId::Owned]),
+            (Scope::All | Scope::Group, _, _) => Ok(vec![ListId::All]),
+        };
     }
     let managed: Vec<GroupId> = if staff.role == Role::Manager {
         staff.groups.clone()
@@ -74,68 +91,52 @@ fn ended_parts(store: &Store, staff: &Staff, ask: &ListAsk) -> Result<Vec<Part>,
         .collect();
     // A manager of every group that has chats sees what an admin sees.
     let covered = !managed.is_empty() && listed.iter().all(|g| managed.contains(g));
-    let outside = move |g: GroupId| !managed.contains(&g);
-    let own_outside = |store: &Store| -> Result<Vec<Part>, StoreError> {
+    let outside = |g: GroupId| !managed.contains(&g);
+    // The chats I owned outside the groups I manage.
+    let own_outside = || -> Result<Vec<ListId>, StoreError> {
         if staff.role != Role::Manager {
-            return Ok(vec![Whole(ListId::Owner(me))]);
+            return Ok(vec![ListId::Owner(me)]);
         }
         Ok(store
             .owner_groups(me)?
             .into_iter()
-            .filter(|g| !staff.in_group(*g))
-            .map(|g| Whole(ListId::OwnerGroup(me, g)))
+            .filter(|g| outside(*g))
+            .map(|g| ListId::OwnerGroup(me, g))
             .collect())
     };
-    let in_managed = |f: &dyn Fn(GroupId) -> Part| -> Vec<Part> {
-        staff
-            .groups
-            .iter()
-            .filter(|_| staff.role == Role::Manager)
-            .map(|g| f(*g))
-            .collect()
-    };
-    let o = outside.clone();
     Ok(match (ask.scope, ask.group, ask.agent) {
-        (Scope::Mine, _, _) => mine(),
-        (Scope::Group, Some(g), _) if !outside(g) => vec![Whole(ListId::Group(g))],
-        (Scope::Group, Some(g), _) => vec![
-            Whole(ListId::OwnerGroup(me, g)),
-            Filtered(ListId::Joined(me), Box::new(move |cg, _| cg == g)),
-        ],
-        (Scope::Agent, _, Some(a)) if covered || a == me => vec![Whole(ListId::Owner(a))],
+        (Scope::Mine, _, _) => mine()?,
+        (Scope::Group, Some(g), _) if !outside(g) => vec![ListId::Group(g)],
+        (Scope::Group, Some(g), _) => vec![ListId::OwnerGroup(me, g), ListId::JoinedGroup(me, g)],
+        (Scope::Agent, _, Some(a)) if covered || a == me => vec![ListId::Owner(a)],
         (Scope::Agent, _, Some(a)) => {
-            let mut parts = in_managed(&|g| Whole(ListId::OwnerGroup(a, g)));
-            parts.push(Filtered(
-                ListId::Joined(me),
-                Box::new(move |cg, owner| owner == Some(a) && o(cg)),
-            ));
-            parts
+            let mut lists: Vec<ListId> =
+                managed.iter().map(|g| ListId::OwnerGroup(a, *g)).collect();
+            lists.extend(joined_owned(&outside, &|o| o == a)?);
+            lists
         }
-        (Scope::Agent, _, None) if covered => vec![Whole(ListId::Owned)],
+        (Scope::Agent, _, None) if covered => vec![ListId::Owned],
         (Scope::Agent, _, None) => {
             // A managed group's answered chats: each of its owners' lists.
-            let mut parts = Vec::new();
-            for g in staff.groups.iter().filter(|_| staff.role == Role::Manager) {
+            let mut lists = Vec::new();
+            for g in &managed {
                 for (e, _) in store.list_entities(ListId::Group(*g), Column::Agent)? {
                     if e != NO_ONE {
-                        parts.push(Whole(ListId::OwnerGroup(StaffId::from_bytes(e), *g)));
+                        lists.push(ListId::OwnerGroup(StaffId::from_bytes(e), *g));
                     }
                 }
             }
-            parts.extend(own_outside(store)?);
-            parts.push(Filtered(
-                ListId::Joined(me),
-                Box::new(move |cg, owner| owner.is_some() && o(cg)),
-            ));
-            parts
+            lists.extend(own_outside()?);
+            lists.extend(joined_owned(&outside, &|_| true)?);
+            lists
         }
-        (Scope::All | Scope::Group, _, _) if covered => vec![Whole(ListId::All)],
-        (Scope::All | Scope::Group, _, _) if staff.role != Role::Manager => mine(),
+        (Scope::All | Scope::Group, _, _) if covered => vec![ListId::All],
+        (Scope::All | Scope::Group, _, _) if staff.role != Role::Manager => mine()?,
         (Scope::All | Scope::Group, _, _) => {
-            let mut parts = in_managed(&|g| Whole(ListId::Group(g)));
-            parts.extend(own_outside(store)?);
-            parts.push(Filtered(ListId::Joined(me), Box::new(move |cg, _| o(cg))));
-            parts
+            let mut lists: Vec<ListId> = managed.iter().map(|g| ListId::Group(*g)).collect();
+            lists.extend(own_outside()?);
+            lists.extend(joined(&outside)?);
+            lists
         }
     })
 }
@@ -178,17 +179,21 @@ fn in_column(list: ListId, column: Column) -> (ListId, Ranges) {
         (ListId::Owned, Column::Agent) => (ListId::All, Ranges::Owners),
         (ListId::OwnerGroup(s, g), Column::Group) => (ListId::Owner(s), Ranges::One(g.to_bytes())),
         (ListId::OwnerGroup(s, g), Column::Agent) => (ListId::Group(g), Ranges::One(s.to_bytes())),
+        (ListId::JoinedOwner(s, o, g), Column::Agent) => {
+            (ListId::JoinedGroup(s, g), Ranges::One(o.to_bytes()))
+        }
         (list, _) => (list, Ranges::All),
     }
 }
 
-/// One stretch of the list's order: every source and in-memory chat of
-/// one group or owner (sorting by those), or of the whole list.
+/// One stretch of the list's order: every source and open chat of one
+/// group or owner (sorting by those), or of the whole list.
 #[derive(Default)]
 struct Segment {
     /// List column ranges: (list, the id range if only that one).
     srcs: Vec<(ListId, Option<(Entity, u64)>)>,
-    mem: Vec<(Vec<u8>, Mem)>,
+    /// Open chats: (order key, row).
+    mem: Vec<(Vec<u8>, ChatRow)>,
 }
 
 impl Segment {
@@ -205,12 +210,6 @@ impl Segment {
     }
 }
 
-/// A chat given in memory: an open one (its row made) or an ended one.
-enum Mem {
-    Open(Box<ChatRow>),
-    Ended(ChatId),
-}
-
 /// The rows of a page and how many the list holds.
 pub(crate) fn page(
     store: &Store,
@@ -223,53 +222,31 @@ pub(crate) fn page(
     let mut segments: BTreeMap<Entity, Segment> = BTreeMap::new();
     let mut blocks: HashMap<ListId, ListBlocks> = HashMap::new();
     if ask.state != StateFilter::Active {
-        for part in ended_parts(store, staff, ask)? {
-            match part {
-                Part::Whole(list) => {
-                    let (list, ranges) = if segmented {
-                        in_column(list, column)
-                    } else {
-                        (list, Ranges::All)
-                    };
-                    if let std::collections::hash_map::Entry::Vacant(v) = blocks.entry(list) {
-                        v.insert(store.list_blocks(list, column)?);
-                    }
-                    if !segmented {
-                        segments.entry(NO_ONE).or_default().srcs.push((list, None));
-                        continue;
-                    }
-                    for (e, n) in store.list_entities(list, column)? {
-                        let keep = match ranges {
-                            Ranges::All => true,
-                            Ranges::One(one) => one == e,
-                            Ranges::Owners => e != NO_ONE,
-                        };
-                        if keep {
-                            segments
-                                .entry(e)
-                                .or_default()
-                                .srcs
-                                .push((list, Some((e, n))));
-                        }
-                    }
-                }
-                Part::Filtered(list, keep) => {
-                    // Only joined lists are filtered, and they keep every column.
-                    for kv in store.list_walk(list, column, &[], false) {
-                        let (k, v) = kv?;
-                        let (g, owner) = parse_filter_value(&v)?;
-                        if !keep(g, owner) {
-                            continue;
-                        }
-                        let id = id_of_key(&k)
-                            .ok_or_else(|| StoreError::Corrupt("a chat list key".into()))?;
-                        let e = match column {
-                            Column::Group => g.to_bytes(),
-                            Column::Agent => owner.map_or(NO_ONE, |s| s.to_bytes()),
-                            _ => NO_ONE,
-                        };
-                        segments.entry(e).or_default().mem.push((k, Mem::Ended(id)));
-                    }
+        for list in ended_lists(store, staff, ask)? {
+            let (list, ranges) = if segmented {
+                in_column(list, column)
+            } else {
+                (list, Ranges::All)
+            };
+            if let std::collections::hash_map::Entry::Vacant(v) = blocks.entry(list) {
+                v.insert(store.list_blocks(list, column)?);
+            }
+            if !segmented {
+                segments.entry(NO_ONE).or_default().srcs.push((list, None));
+                continue;
+            }
+            for (e, n) in store.list_entities(list, column)? {
+                let keep = match ranges {
+                    Ranges::All => true,
+                    Ranges::One(one) => one == e,
+                    Ranges::Owners => e != NO_ONE,
+                };
+                if keep {
+                    segments
+                        .entry(e)
+                        .or_default()
+                        .srcs
+                        .push((list, Some((e, n))));
                 }
             }
         }
@@ -287,11 +264,7 @@ pub(crate) fn page(
             } else {
                 NO_ONE
             };
-            segments
-                .entry(e)
-                .or_default()
-                .mem
-                .push((key, Mem::Open(Box::new(row))));
+            segments.entry(e).or_default().mem.push((key, row));
         }
     }
     // Segments in ascending order: by group or agent name, then id.
@@ -344,8 +317,7 @@ pub(crate) fn page(
                         id_of_key(&k)
                             .ok_or_else(|| StoreError::Corrupt("a chat list key".into()))?,
                     ),
-                    Picked::Mem(Mem::Ended(id)) => Either::Id(*id),
-                    Picked::Mem(Mem::Open(row)) => Either::Row(row.clone()),
+                    Picked::Mem(row) => Either::Row(Box::new(row.clone())),
                 });
             }
         }
