@@ -239,7 +239,8 @@ pub fn read_backup(
             b'T' => {
                 let n = r.len(2)?;
                 tree = String::from_utf8(r.exact(n)?).map_err(|_| bad("a tree name"))?;
-                if !trees::ALL.contains(&tree.as_str()) {
+                if !trees::ALL.contains(&tree.as_str()) && !trees::RETIRED.contains(&tree.as_str())
+                {
                     return Err(bad(format!("unknown tree {tree}")));
                 }
             }

@@ -4,11 +4,10 @@
 //! chat. Open chats are not listed here: the live desk holds few, and the
 //! service merges them in.
 //!
-//! `listkey_filter`: list ++ column ++ order key → empty. (The tree's name
-//! is from schema 3, whose joined lists carried a filter value; since
-//! schema 4 every list a page needs is kept whole, so none is filtered.)
+//! `listkey_empty`: list ++ column ++ order key → empty.
 //!
-//! `listblock_count`: the counted blocks that make any page a short walk.
+//! `listblockid_count`: the counted blocks that make any page a short walk,
+//! and the ids' counts.
 //! `B` ++ list ++ column ++ the first key of a block → how many keys the
 //! block holds (u64 BE), up to the next block's first key; the first
 //! block of a range starts at the range itself. `E` ++ list ++ column ++ a
@@ -316,7 +315,7 @@ impl Store {
         let first = block_key(&e.key[..e.prefix_len]);
         let block = match self
             .trees
-            .listblock_count
+            .listblockid_count
             .range(first.clone()..=block_key(&e.key))
             .next_back()
         {
@@ -335,14 +334,14 @@ impl Store {
     pub(super) fn split_blocks(&self, w: &ListWrite) -> Result<(), StoreError> {
         let t = &self.trees;
         for (block, _) in w.counts.iter().filter(|(k, d)| k[0] == b'B' && **d > 0) {
-            let Some(n) = t.listblock_count.get(block)?.map(|b| read_count(&b)) else {
+            let Some(n) = t.listblockid_count.get(block)?.map(|b| read_count(&b)) else {
                 continue;
             };
             if n <= MAX_BLOCK {
                 continue;
             }
             let Some(mid) = t
-                .listkey_filter
+                .listkey_empty
                 .range(&block[1..]..)
                 .keys()
                 .nth((n / 2) as usize)
@@ -352,7 +351,7 @@ impl Store {
             let mut batch = sled::Batch::default();
             batch.insert(&block[..], &(n / 2).to_be_bytes()[..]);
             batch.insert(block_key(&mid?), &(n - n / 2).to_be_bytes()[..]);
-            t.listblock_count.apply_batch(batch)?;
+            t.listblockid_count.apply_batch(batch)?;
         }
         Ok(())
     }
@@ -365,7 +364,7 @@ impl Store {
             ..ListBlocks::default()
         };
         let mut before = 0;
-        for kv in self.trees.listblock_count.scan_prefix(block_key(&prefix)) {
+        for kv in self.trees.listblockid_count.scan_prefix(block_key(&prefix)) {
             let (k, v) = kv?;
             let size = read_count(&v);
             b.starts.push(k[1 + prefix.len()..].to_vec());
@@ -387,7 +386,7 @@ impl Store {
         let mut to = blocks.prefix.clone();
         to.extend_from_slice(key);
         let mut n = blocks.before[i];
-        for k in self.trees.listkey_filter.range(from..to).keys() {
+        for k in self.trees.listkey_empty.range(from..to).keys() {
             k?;
             n += 1;
         }
@@ -411,7 +410,7 @@ impl Store {
             kv.map(|(k, v)| (k[n..].to_vec(), v.to_vec()))
                 .map_err(StoreError::from)
         };
-        let tree = &self.trees.listkey_filter;
+        let tree = &self.trees.listkey_empty;
         if back {
             Box::new(tree.range(prefix..start).rev().map(strip))
         } else {
@@ -433,7 +432,7 @@ impl Store {
         p.extend_from_slice(&list.prefix(column));
         let n = p.len();
         self.trees
-            .listblock_count
+            .listblockid_count
             .scan_prefix(&p)
             .map(|kv| {
                 let (k, v) = kv?;
@@ -461,7 +460,7 @@ impl Store {
         let mut p = vec![b'E', b'k'];
         p.extend_from_slice(&staff.to_bytes());
         let mut groups = Vec::new();
-        for k in self.trees.listblock_count.scan_prefix(&p).keys() {
+        for k in self.trees.listblockid_count.scan_prefix(&p).keys() {
             // E k staff group column entity
             let k = k?;
             if k.get(34) == Some(&Column::Group.tag()) {
@@ -489,11 +488,14 @@ impl Store {
             .collect())
     }
 
-    /// Lists every ended chat anew (schema 3, and again for schema 4): keys
-    /// in one pass, then the blocks and id counts from a walk of them.
+    /// Lists every ended chat: the keys in one pass, then the blocks and
+    /// id counts from a walk of them. The key tree is new and empty (a
+    /// migration's), or holds keys of these same chats from a run cut
+    /// short, which are written again as they were; sled's `clear` removes
+    /// key by key, far too slow for millions, so only the small count tree
+    /// is cleared.
     pub(super) fn backfill_lists(trees: &super::trees::Trees) -> Result<usize, StoreError> {
-        trees.listkey_filter.clear()?;
-        trees.listblock_count.clear()?;
+        trees.listblockid_count.clear()?;
         let mut n = 0;
         let mut batch = sled::Batch::default();
         for kv in trees.chatid_chat.iter() {
@@ -504,14 +506,14 @@ impl Store {
             n += 1;
             if n % 1000 == 0 {
                 trees
-                    .listkey_filter
+                    .listkey_empty
                     .apply_batch(std::mem::take(&mut batch))?;
             }
         }
-        trees.listkey_filter.apply_batch(batch)?;
+        trees.listkey_empty.apply_batch(batch)?;
         let mut counts: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
         let mut current: Option<(Vec<u8>, Vec<u8>, u64)> = None; // prefix, block, size
-        for k in trees.listkey_filter.iter().keys() {
+        for k in trees.listkey_empty.iter().keys() {
             let k = k?;
             let p = prefix_len(&k)?;
             let prefix = &k[..p];
@@ -548,7 +550,7 @@ impl Store {
         for (k, v) in counts {
             batch.insert(k, &v.to_be_bytes()[..]);
         }
-        trees.listblock_count.apply_batch(batch)?;
+        trees.listblockid_count.apply_batch(batch)?;
         Ok(n)
     }
 }

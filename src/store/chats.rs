@@ -203,8 +203,8 @@ impl Store {
                 &t.day_group_staff_tally,
                 &t.hour_group_staff_tally,
                 &t.cause_ticketno,
-                &t.listkey_filter,
-                &t.listblock_count,
+                &t.listkey_empty,
+                &t.listblockid_count,
             )
                 .transaction(
                     |(
@@ -325,8 +325,8 @@ impl Store {
                 &t.day_group_staff_tally,
                 &t.hour_group_staff_tally,
                 &t.cause_ticketno,
-                &t.listkey_filter,
-                &t.listblock_count,
+                &t.listkey_empty,
+                &t.listblockid_count,
             )
                 .transaction(
                     |(
@@ -562,8 +562,8 @@ impl Store {
                 &t.startedchat_fact,
                 &t.day_group_staff_tally,
                 &t.hour_group_staff_tally,
-                &t.listkey_filter,
-                &t.listblock_count,
+                &t.listkey_empty,
+                &t.listblockid_count,
             )
                 .transaction(
                     |(

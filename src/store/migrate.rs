@@ -11,19 +11,19 @@ pub const SCHEMA_VERSION: u32 = 4;
 
 pub(super) const VERSION_KEY: &[u8] = b"schema_version";
 
-type Migration = fn(&Trees) -> Result<(), StoreError>;
+type Migration = fn(&sled::Db, &Trees) -> Result<(), StoreError>;
 
 /// `MIGRATIONS[n]` turns schema `n` into `n + 1`.
 const MIGRATIONS: &[Migration] = &[v0_to_v1, v1_to_v2, v2_to_v3, v3_to_v4];
 
 /// Version 0 is an empty folder: nothing to convert, the trees exist.
-fn v0_to_v1(_trees: &Trees) -> Result<(), StoreError> {
+fn v0_to_v1(_db: &sled::Db, _trees: &Trees) -> Result<(), StoreError> {
     Ok(())
 }
 
 /// Version 2 keeps the reports' counters: every chat that ended before is
 /// counted once.
-fn v1_to_v2(trees: &Trees) -> Result<(), StoreError> {
+fn v1_to_v2(_db: &sled::Db, trees: &Trees) -> Result<(), StoreError> {
     let n = super::reports::backfill(trees)?;
     tracing::info!(chats = n, "counted the stored chats for reports");
     Ok(())
@@ -32,15 +32,19 @@ fn v1_to_v2(trees: &Trees) -> Result<(), StoreError> {
 /// Version 3 served chat lists from index trees that it built here; the
 /// lists of version 4 replace them, so this step leaves the building to
 /// the next one (a folder of version 2 is listed once).
-fn v2_to_v3(_trees: &Trees) -> Result<(), StoreError> {
+fn v2_to_v3(_db: &sled::Db, _trees: &Trees) -> Result<(), StoreError> {
     Ok(())
 }
 
 /// Version 4 keeps a staff member's joined chats per group and per owner
-/// in that group, so no list is filtered while it is read: every ended
-/// chat is listed anew (a run cut short starts over: the trees are
-/// cleared).
-fn v3_to_v4(trees: &Trees) -> Result<(), StoreError> {
+/// in that group, so no list is filtered while it is read: schema 3's list
+/// trees are dropped (page by page: fast, where removing their keys one by
+/// one took many minutes at a million chats) and every ended chat is
+/// listed in new ones (a run cut short goes over the chats again).
+fn v3_to_v4(db: &sled::Db, trees: &Trees) -> Result<(), StoreError> {
+    for name in super::trees::RETIRED {
+        db.drop_tree(name)?;
+    }
     let n = super::Store::backfill_lists(trees)?;
     tracing::info!(chats = n, "listed the stored chats");
     Ok(())
@@ -70,7 +74,7 @@ pub(super) fn run(db: &sled::Db, trees: &Trees) -> Result<(), StoreError> {
         let step = MIGRATIONS
             .get(version as usize)
             .ok_or_else(|| StoreError::Corrupt(format!("no migration from schema {version}")))?;
-        step(trees)?;
+        step(db, trees)?;
         trees
             .meta
             .insert(VERSION_KEY, &(version + 1).to_be_bytes())?;

@@ -540,3 +540,77 @@ fn chat_lists_keep_counted_blocks_through_writes_deletes_and_backfill() {
         80
     );
 }
+
+/// A folder of schema 3 (its list trees, no joined lists per group) opens
+/// as schema 4: the old trees are dropped and every ended chat is listed
+/// anew, joined chats per group and per owner in that group.
+#[test]
+fn schema_3_lists_are_dropped_and_rebuilt_as_schema_4() {
+    use crate::domain::chat::ChatState;
+    use chat_lists::ListId;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = open(dir.path());
+    let g = GroupId::generate();
+    let (owner, joiner) = (StaffId::generate(), StaffId::generate());
+    for i in 0..20u64 {
+        let (mut chat, first) = chat_and_first(g);
+        s.insert_chat(&chat, &[i as u8; 32], &first)
+            .expect("insert");
+        chat.state = ChatState::Ended;
+        chat.ended_at = Some(chat.started_at + 1_000);
+        chat.owner = Some(owner);
+        if i % 2 == 0 {
+            chat.conference.push(joiner);
+        }
+        s.put_chat(&chat).expect("end");
+    }
+    // Back to schema 3: its trees hold keys, the new ones nothing.
+    for name in super::trees::RETIRED {
+        s.db.open_tree(name)
+            .expect("old tree")
+            .insert(b"j-key", b"")
+            .expect("write");
+    }
+    for t in [&s.trees.listkey_empty, &s.trees.listblockid_count] {
+        let keys: Vec<_> = t.iter().keys().map(|k| k.expect("key")).collect();
+        for k in keys {
+            t.remove(k).expect("remove");
+        }
+    }
+    s.trees
+        .meta
+        .insert(super::migrate::VERSION_KEY, &3u32.to_be_bytes())
+        .expect("version");
+    s.close().expect("close");
+    let s = open(dir.path());
+    let names: Vec<String> =
+        s.db.tree_names()
+            .iter()
+            .map(|n| String::from_utf8_lossy(n).into_owned())
+            .collect();
+    for old in super::trees::RETIRED {
+        assert!(!names.iter().any(|n| n == old), "{old} was dropped");
+    }
+    let joined = ListId::JoinedGroup(joiner, g);
+    assert_eq!(s.joined_groups(joiner).expect("groups"), vec![g]);
+    assert_eq!(s.joined_owners(joiner, g).expect("owners"), vec![owner]);
+    let lists = [
+        ListId::All,
+        ListId::Group(g),
+        ListId::Owner(owner),
+        joined,
+        ListId::JoinedOwner(joiner, owner, g),
+    ];
+    for list in lists {
+        let want = if matches!(list, ListId::JoinedGroup(..) | ListId::JoinedOwner(..)) {
+            10
+        } else {
+            20
+        };
+        let b = s
+            .list_blocks(list, crate::domain::chat_order::Column::Started)
+            .expect("blocks");
+        assert_eq!(b.total(), want, "{list:?}");
+    }
+    check_lists(&s, &lists);
+}

@@ -74,12 +74,11 @@ pub const DAY_GROUP_STAFF_TALLY: &str = "day_group_staff_tally";
 pub const HOUR_GROUP_STAFF_TALLY: &str = "hour_group_staff_tally";
 
 /// List + sort column + order key → empty: every ended chat in each list
-/// it is in (`chat_lists.rs`; schema 3's joined lists carried the chat's
-/// group and owner here, hence the name).
-pub const LISTKEY_FILTER: &str = "listkey_filter";
+/// it is in (`chat_lists.rs`).
+pub const LISTKEY_EMPTY: &str = "listkey_empty";
 /// `B` + a block's first list key → its size; `E` + list + column + a
 /// group or owner id → its keys (u64 BE counts).
-pub const LISTBLOCK_COUNT: &str = "listblock_count";
+pub const LISTBLOCKID_COUNT: &str = "listblockid_count";
 
 /// Canned response id → versioned canned response record.
 pub const CANNEDID_CANNED: &str = "cannedid_canned";
@@ -127,9 +126,13 @@ pub const ALL: &[&str] = &[
     STARTEDCHAT_FACT,
     DAY_GROUP_STAFF_TALLY,
     HOUR_GROUP_STAFF_TALLY,
-    LISTKEY_FILTER,
-    LISTBLOCK_COUNT,
+    LISTKEY_EMPTY,
+    LISTBLOCKID_COUNT,
 ];
+
+/// Trees of older schemas, dropped by a migration: schema 3's chat lists
+/// (a restore of an older backup writes them, then migrates).
+pub const RETIRED: &[&str] = &["listkey_filter", "listblock_count"];
 
 /// The opened trees.
 #[derive(Clone)]
@@ -167,8 +170,8 @@ pub struct Trees {
     pub(crate) startedchat_fact: Tree,
     pub(crate) day_group_staff_tally: Tree,
     pub(crate) hour_group_staff_tally: Tree,
-    pub(crate) listkey_filter: Tree,
-    pub(crate) listblock_count: Tree,
+    pub(crate) listkey_empty: Tree,
+    pub(crate) listblockid_count: Tree,
 }
 
 impl Trees {
@@ -207,8 +210,8 @@ impl Trees {
             startedchat_fact: db.open_tree(STARTEDCHAT_FACT)?,
             day_group_staff_tally: db.open_tree(DAY_GROUP_STAFF_TALLY)?,
             hour_group_staff_tally: db.open_tree(HOUR_GROUP_STAFF_TALLY)?,
-            listkey_filter: db.open_tree(LISTKEY_FILTER)?,
-            listblock_count: db.open_tree(LISTBLOCK_COUNT)?,
+            listkey_empty: db.open_tree(LISTKEY_EMPTY)?,
+            listblockid_count: db.open_tree(LISTBLOCKID_COUNT)?,
         })
     }
 }
