@@ -146,11 +146,10 @@ pub fn lists_of(chat: &Chat) -> Vec<ListId> {
     lists
 }
 
-/// One key of a chat: its index key, value, and the id counted for it.
+/// One key of a chat: its index key and the id counted for it.
 struct Entry {
     prefix_len: usize,
     key: Vec<u8>,
-    value: Vec<u8>,
     entity: Option<Vec<u8>>,
 }
 
@@ -183,7 +182,6 @@ fn entries(chat: &Chat) -> Vec<Entry> {
             out.push(Entry {
                 prefix_len: prefix.len(),
                 key,
-                value: Vec::new(),
                 entity: fields.entity(column).map(|e| entity_key(&prefix, e)),
             });
         }
@@ -194,7 +192,7 @@ fn entries(chat: &Chat) -> Vec<Entry> {
 /// The index changes of one chat write, with the counts they move.
 #[derive(Default)]
 pub(super) struct ListWrite {
-    puts: Vec<(Vec<u8>, Vec<u8>)>,
+    puts: Vec<Vec<u8>>,
     dels: Vec<Vec<u8>>,
     counts: BTreeMap<Vec<u8>, i64>,
 }
@@ -209,8 +207,8 @@ impl ListWrite {
         for k in &self.dels {
             index.remove(&k[..])?;
         }
-        for (k, v) in &self.puts {
-            index.insert(&k[..], &v[..])?;
+        for k in &self.puts {
+            index.insert(&k[..], &[][..])?;
         }
         for (k, d) in &self.counts {
             let now = match counts.get(&k[..])? {
@@ -287,10 +285,7 @@ impl Store {
         let old = old.map(entries).unwrap_or_default();
         let new = new.map(entries).unwrap_or_default();
         let mut w = ListWrite::default();
-        let old_keys: BTreeMap<&[u8], &[u8]> = old
-            .iter()
-            .map(|e| (e.key.as_slice(), e.value.as_slice()))
-            .collect();
+        let old_keys: BTreeSet<&[u8]> = old.iter().map(|e| e.key.as_slice()).collect();
         let new_keys: BTreeSet<&[u8]> = new.iter().map(|e| e.key.as_slice()).collect();
         for e in &old {
             if !new_keys.contains(e.key.as_slice()) {
@@ -298,15 +293,9 @@ impl Store {
                 w.dels.push(e.key.clone());
             }
         }
-        for e in &new {
-            match old_keys.get(e.key.as_slice()) {
-                Some(v) if *v == e.value.as_slice() => {}
-                Some(_) => w.puts.push((e.key.clone(), e.value.clone())),
-                None => {
-                    self.count(&mut w, e, 1)?;
-                    w.puts.push((e.key.clone(), e.value.clone()));
-                }
-            }
+        for e in new.iter().filter(|e| !old_keys.contains(e.key.as_slice())) {
+            self.count(&mut w, e, 1)?;
+            w.puts.push(e.key.clone());
         }
         Ok(w)
     }
@@ -394,7 +383,7 @@ impl Store {
     }
 
     /// The list's keys from `from` (inclusive) on, ascending or, when
-    /// `back`, from just before `from` descending: (order key, value).
+    /// `back`, from just before `from` descending: the order keys.
     pub fn list_walk<'a>(
         &'a self,
         list: ListId,
@@ -406,18 +395,15 @@ impl Store {
         let n = prefix.len();
         let mut start = prefix.clone();
         start.extend_from_slice(from);
-        let strip = move |kv: sled::Result<(sled::IVec, sled::IVec)>| {
-            kv.map(|(k, v)| (k[n..].to_vec(), v.to_vec()))
-                .map_err(StoreError::from)
-        };
+        let strip =
+            move |k: sled::Result<sled::IVec>| k.map(|k| k[n..].to_vec()).map_err(StoreError::from);
         let tree = &self.trees.listkey_empty;
         if back {
-            Box::new(tree.range(prefix..start).rev().map(strip))
+            Box::new(tree.range(prefix..start).keys().rev().map(strip))
         } else {
-            let end = prefix_end(&prefix);
-            match end {
-                Some(end) => Box::new(tree.range(start..end).map(strip)),
-                None => Box::new(tree.range(start..).map(strip)),
+            match prefix_end(&prefix) {
+                Some(end) => Box::new(tree.range(start..end).keys().map(strip)),
+                None => Box::new(tree.range(start..).keys().map(strip)),
             }
         }
     }
@@ -457,15 +443,18 @@ impl Store {
     /// The groups in which `staff` joined or handed on ended chats they
     /// did not own.
     pub fn joined_groups(&self, staff: StaffId) -> Result<Vec<GroupId>, StoreError> {
+        // `E` `k` staff group column-tag id: the id counts of the staff
+        // member's joined lists (`ListId::prefix`, `entity_key`); the
+        // group column's count keys name the groups.
         let mut p = vec![b'E', b'k'];
         p.extend_from_slice(&staff.to_bytes());
+        let (group_at, tag_at) = (p.len(), p.len() + 16);
         let mut groups = Vec::new();
         for k in self.trees.listblockid_count.scan_prefix(&p).keys() {
-            // E k staff group column entity
             let k = k?;
-            if k.get(34) == Some(&Column::Group.tag()) {
+            if k.get(tag_at) == Some(&Column::Group.tag()) {
                 let g: [u8; 16] = k
-                    .get(18..34)
+                    .get(group_at..tag_at)
                     .and_then(|b| b.try_into().ok())
                     .ok_or_else(|| StoreError::Corrupt("a chat list count key".into()))?;
                 groups.push(GroupId::from_bytes(g));
@@ -501,7 +490,7 @@ impl Store {
         for kv in trees.chatid_chat.iter() {
             let chat: Chat = decode::<ChatRecord, Chat>("chat", &kv?.1)?;
             for e in entries(&chat) {
-                batch.insert(e.key, e.value);
+                batch.insert(e.key, &[][..]);
             }
             n += 1;
             if n % 1000 == 0 {
@@ -555,8 +544,8 @@ impl Store {
     }
 }
 
-/// A walk of a list column: (order key, value).
-pub type ListWalk<'a> = Box<dyn Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + 'a>;
+/// A walk of a list column's order keys.
+pub type ListWalk<'a> = Box<dyn Iterator<Item = Result<Vec<u8>, StoreError>> + 'a>;
 
 /// The length of a key's list ++ column prefix.
 fn prefix_len(k: &[u8]) -> Result<usize, StoreError> {

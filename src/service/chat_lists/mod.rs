@@ -1,8 +1,9 @@
 //! A page of a chat list without reading the history: the ended chats a
 //! list shows are one or more ranges of the store's list indexes
-//! (`store::chat_lists`), which never overlap; the open chats (few: the live desk) are read, filtered and keyed in the
-//! same byte order. A page is then found from the indexes' block counts
-//! ([`select`]) and only its own chats are read.
+//! (`store::chat_lists`), which never overlap; the open chats (few: the
+//! live desk) are read, filtered and keyed in the same byte order. A page
+//! is then found from the indexes' block counts ([`select`]) and only its
+//! own chats are read.
 //!
 //! Sorting by group or agent walks one group's or owner's range at a time
 //! in name order ("segments"), so renaming a group or agent rewrites no

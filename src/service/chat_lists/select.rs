@@ -198,7 +198,6 @@ impl Keys for StoreKeys<'_> {
         Box::new(
             self.store
                 .list_walk(self.list, self.column, &from, false)
-                .map(|kv| kv.map(|(k, _)| k))
                 .take_while(move |k| match (only, k) {
                     (Some(e), Ok(k)) => k.starts_with(&e),
                     _ => true,

@@ -1,0 +1,189 @@
+//! Store tests of the chat lists: counted blocks through writes, deletes
+//! and the backfill, and the schema 4 upgrade.
+
+use super::super::chat_lists::{self, ListId};
+use super::super::Store;
+use super::{chat_and_first, open};
+use crate::domain::{GroupId, StaffId};
+
+/// Every list column's blocks hold exactly the keys they say, ranks are
+/// positions, and the per-id counts add up: after writes that split
+/// blocks (8 keys at most under test), deletions, and a backfill.
+fn check_lists(s: &Store, lists: &[ListId]) -> usize {
+    use crate::domain::chat_order::Column;
+    let mut seen = 0;
+    for &list in lists {
+        for &column in chat_lists::ALL_COLUMNS {
+            if !list.has(column) {
+                continue;
+            }
+            let blocks = s.list_blocks(list, column).expect("blocks");
+            let keys: Vec<Vec<u8>> = s
+                .list_walk(list, column, &[], false)
+                .map(|k| k.expect("walk"))
+                .collect();
+            assert_eq!(blocks.total() as usize, keys.len(), "{list:?} {column:?}");
+            let mut sorted = keys.clone();
+            sorted.sort();
+            assert_eq!(sorted, keys);
+            for (i, k) in keys.iter().enumerate() {
+                assert_eq!(s.list_rank(&blocks, k).expect("rank"), i as u64);
+            }
+            let mut back: Vec<Vec<u8>> = s
+                .list_walk(list, column, &[0xFF; 40], true)
+                .map(|k| k.expect("walk"))
+                .collect();
+            back.reverse();
+            assert_eq!(back, keys);
+            if matches!(column, Column::Group | Column::Agent) {
+                let sum: u64 = s
+                    .list_entities(list, column)
+                    .expect("entities")
+                    .iter()
+                    .map(|e| e.1)
+                    .sum();
+                assert_eq!(sum as usize, keys.len());
+            }
+            seen += keys.len();
+        }
+    }
+    seen
+}
+
+#[test]
+fn chat_lists_keep_counted_blocks_through_writes_deletes_and_backfill() {
+    use crate::domain::chat::ChatState;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = open(dir.path());
+    let groups = [GroupId::generate(), GroupId::generate()];
+    let staff = [
+        StaffId::generate(),
+        StaffId::generate(),
+        StaffId::generate(),
+    ];
+    let mut chats = Vec::new();
+    for i in 0..120u64 {
+        let (mut chat, first) = chat_and_first(groups[(i % 2) as usize]);
+        chat.visitor.name = format!("v{}", (i * 37) % 23);
+        chat.visitor.email = (i % 3 == 0).then(|| format!("{}@x", i % 7));
+        chat.started_at = 1_000 + (i * 7919) % 500;
+        s.insert_chat(&chat, &[i as u8; 32], &first)
+            .expect("insert");
+        chat.state = ChatState::Ended;
+        chat.ended_at = Some(chat.started_at + (i % 11) * 1000);
+        if i % 4 != 0 {
+            chat.owner = Some(staff[(i % 3) as usize]);
+        }
+        if i % 10 == 0 {
+            chat.conference.push(staff[2]);
+        }
+        s.put_chat(&chat).expect("end");
+        s.put_chat(&chat).expect("written again: no change");
+        chats.push(chat);
+    }
+    let mut lists = vec![ListId::All, ListId::Owned];
+    for g in groups {
+        lists.push(ListId::Group(g));
+        for st in staff {
+            lists.extend([ListId::OwnerGroup(st, g), ListId::JoinedGroup(st, g)]);
+            for o in staff {
+                lists.push(ListId::JoinedOwner(st, o, g));
+            }
+        }
+    }
+    for st in staff {
+        lists.push(ListId::Owner(st));
+    }
+    let all = s
+        .list_blocks(ListId::All, crate::domain::chat_order::Column::Started)
+        .expect("b");
+    assert_eq!(all.total(), 120);
+    assert!(all.starts().len() > 10, "blocks were split");
+    let before = check_lists(&s, &lists);
+    for chat in chats.iter().step_by(3) {
+        s.delete_chat(chat.id).expect("delete");
+    }
+    let after = check_lists(&s, &lists);
+    assert!(after < before);
+    Store::backfill_lists(&s.trees).expect("backfill");
+    assert_eq!(check_lists(&s, &lists), after);
+    assert_eq!(
+        s.list_blocks(ListId::All, crate::domain::chat_order::Column::Started)
+            .expect("b")
+            .total(),
+        80
+    );
+}
+
+/// A folder of schema 3 (its list trees, no joined lists per group) opens
+/// as schema 4: the old trees are dropped and every ended chat is listed
+/// anew, joined chats per group and per owner in that group.
+#[test]
+fn schema_3_lists_are_dropped_and_rebuilt_as_schema_4() {
+    use crate::domain::chat::ChatState;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = open(dir.path());
+    let g = GroupId::generate();
+    let (owner, joiner) = (StaffId::generate(), StaffId::generate());
+    for i in 0..20u64 {
+        let (mut chat, first) = chat_and_first(g);
+        s.insert_chat(&chat, &[i as u8; 32], &first)
+            .expect("insert");
+        chat.state = ChatState::Ended;
+        chat.ended_at = Some(chat.started_at + 1_000);
+        chat.owner = Some(owner);
+        if i % 2 == 0 {
+            chat.conference.push(joiner);
+        }
+        s.put_chat(&chat).expect("end");
+    }
+    // Back to schema 3: its trees hold keys, the new ones nothing.
+    for name in super::super::trees::RETIRED {
+        s.db.open_tree(name)
+            .expect("old tree")
+            .insert(b"j-key", b"")
+            .expect("write");
+    }
+    for t in [&s.trees.listkey_empty, &s.trees.listblockid_count] {
+        let keys: Vec<_> = t.iter().keys().map(|k| k.expect("key")).collect();
+        for k in keys {
+            t.remove(k).expect("remove");
+        }
+    }
+    s.trees
+        .meta
+        .insert(super::super::migrate::VERSION_KEY, &3u32.to_be_bytes())
+        .expect("version");
+    s.close().expect("close");
+    let s = open(dir.path());
+    let names: Vec<String> =
+        s.db.tree_names()
+            .iter()
+            .map(|n| String::from_utf8_lossy(n).into_owned())
+            .collect();
+    for old in super::super::trees::RETIRED {
+        assert!(!names.iter().any(|n| n == old), "{old} was dropped");
+    }
+    let joined = ListId::JoinedGroup(joiner, g);
+    assert_eq!(s.joined_groups(joiner).expect("groups"), vec![g]);
+    assert_eq!(s.joined_owners(joiner, g).expect("owners"), vec![owner]);
+    let lists = [
+        ListId::All,
+        ListId::Group(g),
+        ListId::Owner(owner),
+        joined,
+        ListId::JoinedOwner(joiner, owner, g),
+    ];
+    for list in lists {
+        let want = if matches!(list, ListId::JoinedGroup(..) | ListId::JoinedOwner(..)) {
+            10
+        } else {
+            20
+        };
+        let b = s
+            .list_blocks(list, crate::domain::chat_order::Column::Started)
+            .expect("blocks");
+        assert_eq!(b.total(), want, "{list:?}");
+    }
+    check_lists(&s, &lists);
+}
