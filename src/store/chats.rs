@@ -182,9 +182,6 @@ impl Store {
     /// Replaces a chat's record (state, owner, activity).
     pub fn put_chat(&self, chat: &Chat) -> Result<(), StoreError> {
         let _w = self.gate.writing();
-        let t = &self.trees;
-        let schedule = self.schedule();
-        let open_time = |g, a, b| schedule.open_ms(g, a, b);
         let (_lists_held, lists) = if chat.state == ChatState::Ended {
             let guard = self.list_guard();
             let old = self.chat(chat.id)?;
@@ -192,10 +189,30 @@ impl Store {
         } else {
             (None, Default::default())
         };
+        self.commit_chat(chat, &lists, None)
+    }
+
+    /// Writes `chat` (and `message`, when one comes with it) in one
+    /// transaction with its indexes, report counters and list keys
+    /// (`lists`, planned under the caller's [`Store::list_guard`]); then
+    /// splits the blocks that grew and tells who waits on the chat. A
+    /// message whose client id is already used aborts it with nothing
+    /// written.
+    fn commit_chat(
+        &self,
+        chat: &Chat,
+        lists: &super::chat_lists::ListWrite,
+        message: Option<&Message>,
+    ) -> Result<(), StoreError> {
+        let t = &self.trees;
+        let schedule = self.schedule();
+        let open_time = |g, a, b| schedule.open_ms(g, a, b);
         tx_done(
             (
                 &t.chatid_chat,
                 &t.open_chatid,
+                &t.chatid_seq_message,
+                &t.chatid_clientid_seq,
                 &t.groupid_chatid,
                 &t.staffid_chatid,
                 &t.followup_chatid,
@@ -210,6 +227,8 @@ impl Store {
                     |(
                         chats,
                         open,
+                        messages,
+                        clients,
                         by_group,
                         by_staff,
                         outbox,
@@ -220,6 +239,14 @@ impl Store {
                         list_keys,
                         list_counts,
                     )| {
+                        if let Some(message) = message {
+                            if let Some(c) = &message.client_id {
+                                if clients.get(chat_client(message.chat_id, c))?.is_some() {
+                                    return abort(StoreError::ChangedMeanwhile);
+                                }
+                            }
+                            write_message(messages, clients, message)?;
+                        }
                         write_chat(
                             &ChatTrees {
                                 chats,
@@ -241,7 +268,7 @@ impl Store {
                     },
                 ),
         )?;
-        self.split_blocks(&lists)?;
+        self.split_blocks(lists)?;
         self.woken_for(chat);
         if chat.state == ChatState::Ended {
             self.chat_event(super::ChatEvent::Ended(chat.id));
@@ -302,9 +329,6 @@ impl Store {
             return Ok(Appended::MessageOnly);
         }
         self.room()?;
-        let t = &self.trees;
-        let schedule = self.schedule();
-        let open_time = |g, a, b| schedule.open_ms(g, a, b);
         let ended = |c: &Chat| c.state == ChatState::Ended;
         let (_lists_held, lists) = if ended(chat) || ended(prev) {
             let guard = self.list_guard();
@@ -312,70 +336,7 @@ impl Store {
         } else {
             (None, Default::default())
         };
-        tx_done(
-            (
-                &t.chatid_chat,
-                &t.open_chatid,
-                &t.chatid_seq_message,
-                &t.chatid_clientid_seq,
-                &t.groupid_chatid,
-                &t.staffid_chatid,
-                &t.followup_chatid,
-                &t.startedchat_fact,
-                &t.day_group_staff_tally,
-                &t.hour_group_staff_tally,
-                &t.cause_ticketno,
-                &t.listkey_empty,
-                &t.listblockid_count,
-            )
-                .transaction(
-                    |(
-                        chats,
-                        open,
-                        messages,
-                        clients,
-                        by_group,
-                        by_staff,
-                        outbox,
-                        facts,
-                        days,
-                        hours,
-                        causes,
-                        list_keys,
-                        list_counts,
-                    )| {
-                        if let Some(c) = &message.client_id {
-                            if clients.get(chat_client(message.chat_id, c))?.is_some() {
-                                return abort(StoreError::ChangedMeanwhile);
-                            }
-                        }
-                        write_message(messages, clients, message)?;
-                        write_chat(
-                            &ChatTrees {
-                                chats,
-                                open,
-                                by_group,
-                                by_staff,
-                                outbox,
-                                report: ReportTrees {
-                                    facts,
-                                    days,
-                                    hours,
-                                    causes: Some(causes),
-                                },
-                                open_time: &open_time,
-                            },
-                            chat,
-                        )?;
-                        lists.apply(list_keys, list_counts)
-                    },
-                ),
-        )?;
-        self.split_blocks(&lists)?;
-        self.woken_for(chat);
-        if chat.state == ChatState::Ended {
-            self.chat_event(super::ChatEvent::Ended(chat.id));
-        }
+        self.commit_chat(chat, &lists, Some(message))?;
         Ok(Appended::WithChat)
     }
 
