@@ -2,6 +2,11 @@
 //! modules; `main.rs` uses [`cli`], the integration tests use [`app`] and
 //! [`config`].
 
+#[expect(
+    unsafe_code,
+    reason = "the global allocator maps its large blocks itself"
+)]
+pub mod alloc;
 pub mod app;
 pub mod cli;
 pub mod config;

@@ -82,18 +82,11 @@ impl Server {
     }
 }
 
-/// The allocator settings the server is started with: the systemd unit's
-/// `GLIBC_TUNABLES` (the Containerfile sets the same, a unit test checks),
-/// so figures are the packaged server's. `LIVEDESK_BENCH_MALLOC` replaces
-/// them for an experiment (empty: glibc's defaults).
+/// `GLIBC_TUNABLES` for the server: none (the packaged server sets none
+/// since the binary maps its large blocks itself, src/alloc.rs);
+/// `LIVEDESK_BENCH_MALLOC` sets some for an experiment.
 pub fn server_malloc() -> String {
-    std::env::var("LIVEDESK_BENCH_MALLOC").unwrap_or_else(|_| {
-        include_str!("../../packaging/deb/livedesk.service")
-            .lines()
-            .find_map(|l| l.strip_prefix("Environment=GLIBC_TUNABLES="))
-            .unwrap_or_default()
-            .to_string()
-    })
+    std::env::var("LIVEDESK_BENCH_MALLOC").unwrap_or_default()
 }
 
 /// Starts the release binary on `dir/data` with `dir/livedesk.toml`: a

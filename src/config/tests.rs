@@ -205,24 +205,6 @@ fn public_url_is_derived_from_listen_when_empty() {
 }
 
 #[test]
-fn the_unit_and_the_container_start_the_server_with_the_same_allocator_settings() {
-    let unit = include_str!("../../packaging/deb/livedesk.service");
-    let container = include_str!("../../packaging/Containerfile");
-    let tunables = |text: &'static str, prefix: &str| -> Vec<&'static str> {
-        text.lines()
-            .filter_map(|l| l.strip_prefix(prefix))
-            .filter_map(|l| l.strip_prefix("GLIBC_TUNABLES="))
-            .collect()
-    };
-    // The load bench starts its server with the unit's line.
-    assert_eq!(
-        tunables(unit, "Environment="),
-        vec!["glibc.malloc.mmap_threshold=8192"]
-    );
-    assert_eq!(tunables(container, "ENV "), tunables(unit, "Environment="));
-}
-
-#[test]
 fn the_packaged_config_differs_from_the_documented_one_only_in_its_data_folder() {
     let packaged = include_str!("../../packaging/deb/livedesk.toml");
     let differing: Vec<(&str, &str)> = EMBEDDED_DEFAULT
