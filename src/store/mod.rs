@@ -14,6 +14,7 @@ mod gate;
 mod groups;
 pub mod keys;
 mod mail;
+mod messages;
 mod migrate;
 mod offline;
 mod ratings;
