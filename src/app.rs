@@ -70,6 +70,9 @@ pub fn bind(config: &Config) -> Result<TcpListener, StartError> {
     TcpListener::bind(addr).map_err(|error| StartError::Listen { addr, error })
 }
 
+/// Threads each HTTP worker may run store calls on at once.
+const BLOCKING_THREADS_PER_WORKER: usize = 8;
+
 /// Starts the desk on `listener`. Must run inside an actix system.
 pub async fn start(
     mut config: Config,
@@ -173,6 +176,12 @@ pub async fn start(
     let app_state = state.clone();
     let server = HttpServer::new(move || http::build(app_state.clone()))
         .workers(workers)
+        // Store reads and the writes' own part take microseconds to a few
+        // ms (durability is awaited outside the pool): a few threads keep
+        // up, where the default 256 per worker grew to 80 threads during a
+        // reconnect storm, each with its stack and its own malloc arena
+        // holding sled pages (docs/performance.md).
+        .worker_max_blocking_threads(BLOCKING_THREADS_PER_WORKER)
         // A chat frame goes out as soon as it is written: with Nagle's
         // algorithm a small frame after a large one (an offer after a queue
         // view) waited for the client's delayed ACK, up to 40 ms on Linux.

@@ -604,3 +604,61 @@ async fn shifts_preview_prints_a_correct_schedule() {
         text(&out.stderr)
     );
 }
+
+/// The threads of `pid` whose name is `name` (Linux's /proc).
+fn threads_named(pid: u32, name: &str) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|tasks| {
+            tasks
+                .filter_map(Result::ok)
+                .filter(|t| {
+                    std::fs::read_to_string(t.path().join("comm"))
+                        .is_ok_and(|c| c.trim_end() == name)
+                })
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[actix_web::test]
+async fn a_burst_of_requests_keeps_the_store_threads_bounded() {
+    // A reconnect storm's 10,000 resumes grew tokio's blocking pool to 80
+    // threads (each with its stack and its own malloc arena); every HTTP
+    // worker now runs store calls on at most 8 (docs/performance.md).
+    if !Path::new("/proc/self/task").exists() {
+        eprintln!("SKIPPED: no /proc here to count threads");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = write_config(dir.path(), "");
+    let served = serve(&config);
+    let token = served
+        .setup_link
+        .clone()
+        .expect("setup link")
+        .split_once('#')
+        .expect("fragment")
+        .1
+        .to_string();
+    let mut owner = Client::new(&served.base);
+    let r = owner
+        .post_mut("/api/setup", json!({"token": token, "email": OWNER_EMAIL, "display_name": "O", "password": OWNER_PASSWORD}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    let pid = served.child.id();
+    let mut most = 0;
+    for _ in 0..5 {
+        let burst = (0..1000).map(|_| owner.get("/api/groups"));
+        for r in futures_util::future::join_all(burst).await {
+            assert_eq!(r.status, 200, "{}", r.json);
+        }
+        most = most.max(threads_named(pid, "tokio-rt-worker"));
+    }
+    // One worker (the config above): 8 for its store calls, and a few for
+    // the jobs' own pool.
+    assert!(
+        most <= 12,
+        "{most} blocking threads after bursts of 1,000 requests"
+    );
+    assert!(terminate(served).success());
+}
