@@ -10,6 +10,7 @@
 //!     cargo bench --bench lists               # 1,000,000 chats
 //!     cargo bench --bench lists -- --quick    # 100,000 chats
 //!     cargo bench --bench lists -- --keep DIR # seed DIR once, or reuse it
+//!     cargo bench --bench lists -- --count-keys  # then every tree's keys per chat
 //!
 //! With `--keep DIR` the seeded folder stays in DIR (with the people's ids
 //! in `DIR/people.json`) and a later run on the same DIR measures it again
@@ -305,7 +306,38 @@ fn main() {
         ok
     });
     drop(server);
+    if args.iter().any(|a| a == "--count-keys") {
+        count_keys(&dir.join("data").join("db"), n);
+    }
     if !ok {
         std::process::exit(1);
+    }
+}
+
+/// Every tree's keys, per stored chat: sled 0.34 keeps metadata in memory
+/// for every page (a leaf splits past 16 keys), so keys per chat are what
+/// the desk's memory grows by with its history.
+fn count_keys(db: &std::path::Path, chats: u64) {
+    let db = sled::open(db).expect("open the seeded store");
+    let mut rows: Vec<(u64, String)> = db
+        .tree_names()
+        .into_iter()
+        .map(|name| {
+            let tree = db.open_tree(&name).expect("tree");
+            (tree.len() as u64, String::from_utf8_lossy(&name).into_owned())
+        })
+        .collect();
+    rows.sort_unstable_by(|a, b| b.cmp(a));
+    let all: u64 = rows.iter().map(|r| r.0).sum();
+    println!(
+        "keys: {all} in all, {:.1} per stored chat; on disk {} MiB",
+        all as f64 / chats as f64,
+        db.size_on_disk().unwrap_or(0) >> 20
+    );
+    for (keys, name) in rows.iter().filter(|r| r.0 > 0) {
+        println!(
+            "  {name:<24} {keys:>10} ({:.2} per chat)",
+            *keys as f64 / chats as f64
+        );
     }
 }
