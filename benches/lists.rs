@@ -324,7 +324,10 @@ fn count_keys(db: &std::path::Path, chats: u64) {
         .into_iter()
         .map(|name| {
             let tree = db.open_tree(&name).expect("tree");
-            (tree.len() as u64, String::from_utf8_lossy(&name).into_owned())
+            (
+                tree.len() as u64,
+                String::from_utf8_lossy(&name).into_owned(),
+            )
         })
         .collect();
     rows.sort_unstable_by(|a, b| b.cmp(a));
