@@ -220,7 +220,7 @@ impl Store {
                 &t.day_group_staff_tally,
                 &t.hour_group_staff_tally,
                 &t.cause_ticketno,
-                &t.listkey_empty,
+                &t.listpage_keys,
                 &t.listblockid_count,
             )
                 .transaction(
@@ -443,7 +443,7 @@ impl Store {
                 &t.startedchat_fact,
                 &t.day_group_staff_tally,
                 &t.hour_group_staff_tally,
-                &t.listkey_empty,
+                &t.listpage_keys,
                 &t.listblockid_count,
             )
                 .transaction(

@@ -7,14 +7,14 @@ use super::trees::Trees;
 use super::StoreError;
 
 /// The schema this binary writes.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 pub(super) const VERSION_KEY: &[u8] = b"schema_version";
 
 type Migration = fn(&sled::Db, &Trees) -> Result<(), StoreError>;
 
 /// `MIGRATIONS[n]` turns schema `n` into `n + 1`.
-const MIGRATIONS: &[Migration] = &[v0_to_v1, v1_to_v2, v2_to_v3, v3_to_v4];
+const MIGRATIONS: &[Migration] = &[v0_to_v1, v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5];
 
 /// Version 0 is an empty folder: nothing to convert, the trees exist.
 fn v0_to_v1(_db: &sled::Db, _trees: &Trees) -> Result<(), StoreError> {
@@ -45,8 +45,34 @@ fn v3_to_v4(db: &sled::Db, trees: &Trees) -> Result<(), StoreError> {
     for name in super::trees::RETIRED {
         db.drop_tree(name)?;
     }
-    let n = super::Store::backfill_lists(trees)?;
+    let n = super::Store::backfill_lists(db, trees)?;
     tracing::info!(chats = n, "listed the stored chats");
+    Ok(())
+}
+
+/// Version 5 packs the list index: schema 4's one key per list entry
+/// becomes pages of order keys (sled kept ~1 KB of memory per stored chat
+/// for those keys' pages), read from the old tree in order. The old tree
+/// is left as it is and never read again: sled 0.34 frees a dropped
+/// tree's pages one by one against its whole free list, which grows with
+/// the square of the pages (hours for a million chats' index), and the
+/// memory sled keeps per page is not given back either way. A backup
+/// restored into a new folder leaves it behind (docs/operations.md). A
+/// run cut short packs again, from the start.
+fn v4_to_v5(db: &sled::Db, trees: &Trees) -> Result<(), StoreError> {
+    let name = super::trees::LISTKEY_EMPTY;
+    if !db
+        .tree_names()
+        .iter()
+        .any(|n| n.as_ref() == name.as_bytes())
+    {
+        return Ok(());
+    }
+    let old = db.open_tree(name)?;
+    if !old.is_empty() {
+        super::Store::pack_lists(trees, &old)?;
+        tracing::info!("packed the chat lists into pages");
+    }
     Ok(())
 }
 

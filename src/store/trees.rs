@@ -73,9 +73,13 @@ pub const DAY_GROUP_STAFF_TALLY: &str = "day_group_staff_tally";
 /// report counters (the edges of a report's range).
 pub const HOUR_GROUP_STAFF_TALLY: &str = "hour_group_staff_tally";
 
-/// List + sort column + order key → empty: every ended chat in each list
-/// it is in (`chat_lists.rs`).
+/// List + sort column + a page's first order key → the page's order keys,
+/// packed: every ended chat in each list it is in (`chat_lists.rs`).
+pub const LISTPAGE_KEYS: &str = "listpage_keys";
+/// List + sort column + order key → empty: schema 4's list index, and the
+/// scratch tree of a backfill (then dropped; never backed up).
 pub const LISTKEY_EMPTY: &str = "listkey_empty";
+pub const LISTKEY_SCRATCH: &str = "listkey_scratch";
 /// `B` + a block's first list key → its size; `E` + list + column + a
 /// group or owner id → its keys (u64 BE counts).
 pub const LISTBLOCKID_COUNT: &str = "listblockid_count";
@@ -126,13 +130,14 @@ pub const ALL: &[&str] = &[
     STARTEDCHAT_FACT,
     DAY_GROUP_STAFF_TALLY,
     HOUR_GROUP_STAFF_TALLY,
-    LISTKEY_EMPTY,
+    LISTPAGE_KEYS,
     LISTBLOCKID_COUNT,
 ];
 
 /// Trees of older schemas, dropped by a migration: schema 3's chat lists
-/// (a restore of an older backup writes them, then migrates).
-pub const RETIRED: &[&str] = &["listkey_filter", "listblock_count"];
+/// and schema 4's list index (a restore of an older backup writes them,
+/// then migrates).
+pub const RETIRED: &[&str] = &["listkey_filter", "listblock_count", LISTKEY_EMPTY];
 
 /// The opened trees.
 #[derive(Clone)]
@@ -170,7 +175,7 @@ pub struct Trees {
     pub(crate) startedchat_fact: Tree,
     pub(crate) day_group_staff_tally: Tree,
     pub(crate) hour_group_staff_tally: Tree,
-    pub(crate) listkey_empty: Tree,
+    pub(crate) listpage_keys: Tree,
     pub(crate) listblockid_count: Tree,
 }
 
@@ -210,7 +215,7 @@ impl Trees {
             startedchat_fact: db.open_tree(STARTEDCHAT_FACT)?,
             day_group_staff_tally: db.open_tree(DAY_GROUP_STAFF_TALLY)?,
             hour_group_staff_tally: db.open_tree(HOUR_GROUP_STAFF_TALLY)?,
-            listkey_empty: db.open_tree(LISTKEY_EMPTY)?,
+            listpage_keys: db.open_tree(LISTPAGE_KEYS)?,
             listblockid_count: db.open_tree(LISTBLOCKID_COUNT)?,
         })
     }

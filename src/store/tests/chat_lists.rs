@@ -105,7 +105,7 @@ fn chat_lists_keep_counted_blocks_through_writes_deletes_and_backfill() {
     }
     let after = check_lists(&s, &lists);
     assert!(after < before);
-    Store::backfill_lists(&s.trees).expect("backfill");
+    Store::backfill_lists(&s.db, &s.trees).expect("backfill");
     assert_eq!(check_lists(&s, &lists), after);
     assert_eq!(
         s.list_blocks(ListId::All, crate::domain::chat_order::Column::Started)
@@ -144,7 +144,7 @@ fn schema_3_lists_are_dropped_and_rebuilt_as_schema_4() {
             .insert(b"j-key", b"")
             .expect("write");
     }
-    for t in [&s.trees.listkey_empty, &s.trees.listblockid_count] {
+    for t in [&s.trees.listpage_keys, &s.trees.listblockid_count] {
         let keys: Vec<_> = t.iter().keys().map(|k| k.expect("key")).collect();
         for k in keys {
             t.remove(k).expect("remove");
@@ -185,5 +185,90 @@ fn schema_3_lists_are_dropped_and_rebuilt_as_schema_4() {
             .expect("blocks");
         assert_eq!(b.total(), want, "{list:?}");
     }
+    check_lists(&s, &lists);
+}
+
+/// Every column's keys of `lists`, in order.
+fn every_key(s: &Store, lists: &[ListId]) -> Vec<Vec<Vec<u8>>> {
+    let mut out = Vec::new();
+    for &l in lists {
+        for &c in chat_lists::ALL_COLUMNS.iter().filter(|c| l.has(**c)) {
+            out.push(
+                s.list_walk(l, c, &[], false)
+                    .map(|k| k.expect("walk"))
+                    .collect(),
+            );
+        }
+    }
+    out
+}
+
+/// A folder of schema 4 (one key per list entry in `listkey_empty`) opens
+/// as schema 5: the entries are packed into pages and every list reads as
+/// before; the old tree is left unread (dropping it is quadratic in sled).
+#[test]
+fn schema_4_list_keys_are_packed_into_pages_as_schema_5() {
+    use crate::domain::chat::ChatState;
+    use crate::domain::chat_order::Column;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = open(dir.path());
+    let g = GroupId::generate();
+    let owner = StaffId::generate();
+    for i in 0..30u64 {
+        let (mut chat, first) = chat_and_first(g);
+        chat.visitor.name = format!("v{}", (i * 13) % 7);
+        s.insert_chat(&chat, &[i as u8; 32], &first)
+            .expect("insert");
+        chat.state = ChatState::Ended;
+        chat.ended_at = Some(chat.started_at + i * 1_000);
+        chat.owner = (i % 3 != 0).then_some(owner);
+        s.put_chat(&chat).expect("end");
+    }
+    let lists = [
+        ListId::All,
+        ListId::Group(g),
+        ListId::Owner(owner),
+        ListId::Owned,
+    ];
+    let want = every_key(&s, &lists);
+    // Back to schema 4: every entry a key of its own, no pages.
+    let old =
+        s.db.open_tree(super::super::trees::LISTKEY_EMPTY)
+            .expect("old tree");
+    for &l in &lists {
+        for &c in chat_lists::ALL_COLUMNS.iter().filter(|c| l.has(**c)) {
+            for k in s.list_walk(l, c, &[], false) {
+                let mut key = l.prefix(c);
+                key.extend_from_slice(&k.expect("walk"));
+                old.insert(key, &[][..]).expect("write");
+            }
+        }
+    }
+    drop(old);
+    s.trees.listpage_keys.clear().expect("clear pages");
+    s.trees
+        .meta
+        .insert(super::super::migrate::VERSION_KEY, &4u32.to_be_bytes())
+        .expect("version");
+    s.close().expect("close");
+
+    let s = open(dir.path());
+    let entries =
+        s.db.open_tree(super::super::trees::LISTKEY_EMPTY)
+            .expect("old tree")
+            .len();
+    assert!(
+        s.trees.listpage_keys.len() * 2 < entries,
+        "{entries} entries packed into {} pages",
+        s.trees.listpage_keys.len()
+    );
+    let got = every_key(&s, &lists);
+    assert_eq!(got, want);
+    assert_eq!(
+        s.list_blocks(ListId::All, Column::Started)
+            .expect("blocks")
+            .total(),
+        30
+    );
     check_lists(&s, &lists);
 }
