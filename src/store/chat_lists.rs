@@ -41,7 +41,7 @@ pub const MAX_BLOCK: u64 = 8;
 
 /// Order keys a page holds at most before it is split in two.
 #[cfg(not(test))]
-pub const MAX_PAGE: usize = 64;
+pub const MAX_PAGE: usize = 32;
 #[cfg(test)]
 pub const MAX_PAGE: usize = 4;
 

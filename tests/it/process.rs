@@ -152,6 +152,21 @@ fn every_command_takes_the_location_flags_of_serve() {
     assert!(terminate(served).success());
 }
 
+/// Makes the owner with the setup link a first start printed; signed in.
+async fn set_up_owner(s: &Served) -> Client {
+    let link = s
+        .setup_link
+        .clone()
+        .expect("first start prints the setup link");
+    let token = link.split_once('#').expect("fragment").1;
+    let mut owner = Client::new(&s.base);
+    let r = owner
+        .post_mut("/api/setup", json!({"token": token, "email": OWNER_EMAIL, "display_name": "O", "password": OWNER_PASSWORD}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    owner
+}
+
 fn terminate(mut s: Served) -> std::process::ExitStatus {
     let status = Command::new("kill")
         .args(["-TERM", &s.child.id().to_string()])
@@ -246,16 +261,7 @@ async fn a_restart_keeps_everything_and_a_second_process_is_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = write_config(dir.path(), "");
     let first = serve(&config);
-    let link = first
-        .setup_link
-        .clone()
-        .expect("first start prints the setup link");
-    let token = link.split_once('#').expect("fragment").1;
-    let mut owner = Client::new(&first.base);
-    let r = owner
-        .post_mut("/api/setup", json!({"token": token, "email": OWNER_EMAIL, "display_name": "O", "password": OWNER_PASSWORD}))
-        .await;
-    assert_eq!(r.status, 200, "{}", r.json);
+    let owner = set_up_owner(&first).await;
     assert_eq!(
         owner
             .post("/api/groups", json!({"name": "Support"}))
@@ -419,14 +425,7 @@ async fn every_acknowledged_message_survives_kill_9_exactly_once_and_in_order() 
     let dir = tempfile::tempdir().expect("tempdir");
     let config = write_config(dir.path(), "");
     let mut served = serve(&config);
-    let link = served.setup_link.clone().expect("setup link");
-    let mut owner = Client::new(&served.base);
-    owner
-        .post_mut(
-            "/api/setup",
-            json!({"token": link.split_once('#').expect("#").1, "email": OWNER_EMAIL, "display_name": "O", "password": OWNER_PASSWORD}),
-        )
-        .await;
+    let owner = set_up_owner(&served).await;
     let group = owner
         .post("/api/groups", json!({"name": "Support"}))
         .await
@@ -632,19 +631,7 @@ async fn a_burst_of_requests_keeps_the_store_threads_bounded() {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = write_config(dir.path(), "");
     let served = serve(&config);
-    let token = served
-        .setup_link
-        .clone()
-        .expect("setup link")
-        .split_once('#')
-        .expect("fragment")
-        .1
-        .to_string();
-    let mut owner = Client::new(&served.base);
-    let r = owner
-        .post_mut("/api/setup", json!({"token": token, "email": OWNER_EMAIL, "display_name": "O", "password": OWNER_PASSWORD}))
-        .await;
-    assert_eq!(r.status, 200, "{}", r.json);
+    let owner = set_up_owner(&served).await;
     let pid = served.child.id();
     let mut most = 0;
     for _ in 0..5 {
