@@ -150,12 +150,7 @@ fn schema_3_lists_are_dropped_and_rebuilt_as_schema_4() {
             t.remove(k).expect("remove");
         }
     }
-    s.trees
-        .meta
-        .insert(super::super::migrate::VERSION_KEY, &3u32.to_be_bytes())
-        .expect("version");
-    s.close().expect("close");
-    let s = open(dir.path());
+    let s = reopen_at_schema(s, dir.path(), 3);
     let names: Vec<String> =
         s.db.tree_names()
             .iter()
@@ -186,6 +181,17 @@ fn schema_3_lists_are_dropped_and_rebuilt_as_schema_4() {
         assert_eq!(b.total(), want, "{list:?}");
     }
     check_lists(&s, &lists);
+}
+
+/// Marks the store as of schema `version`, closes it and opens it again
+/// (migrating it).
+fn reopen_at_schema(s: Store, dir: &std::path::Path, version: u32) -> Store {
+    s.trees
+        .meta
+        .insert(super::super::migrate::VERSION_KEY, &version.to_be_bytes())
+        .expect("version");
+    s.close().expect("close");
+    open(dir)
 }
 
 /// Every column's keys of `lists`, in order.
@@ -246,13 +252,7 @@ fn schema_4_list_keys_are_packed_into_pages_as_schema_5() {
     }
     drop(old);
     s.trees.listpage_keys.clear().expect("clear pages");
-    s.trees
-        .meta
-        .insert(super::super::migrate::VERSION_KEY, &4u32.to_be_bytes())
-        .expect("version");
-    s.close().expect("close");
-
-    let s = open(dir.path());
+    let s = reopen_at_schema(s, dir.path(), 4);
     let entries =
         s.db.open_tree(super::super::trees::LISTKEY_EMPTY)
             .expect("old tree")
