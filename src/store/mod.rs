@@ -148,7 +148,7 @@ pub struct Store {
     /// transaction (sled transactions cannot scan): group deletion and
     /// membership edits.
     admin_lock: Mutex<()>,
-    /// Held by every writer of the chat-list trees (see `chat_lists.rs`).
+    /// Held by every writer of the chat-list trees (see `chat_lists/`).
     list_lock: Mutex<()>,
     /// Every write passes it; a backup closes it while it reads.
     gate: gate::Gate,

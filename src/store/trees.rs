@@ -74,11 +74,12 @@ pub const DAY_GROUP_STAFF_TALLY: &str = "day_group_staff_tally";
 pub const HOUR_GROUP_STAFF_TALLY: &str = "hour_group_staff_tally";
 
 /// List + sort column + a page's first order key → the page's order keys,
-/// packed: every ended chat in each list it is in (`chat_lists.rs`).
+/// packed: every ended chat in each list it is in (`chat_lists/pages.rs`).
 pub const LISTPAGE_KEYS: &str = "listpage_keys";
-/// List + sort column + order key → empty: schema 4's list index, and the
-/// scratch tree of a backfill (then dropped; never backed up).
+/// List + sort column + order key → empty: schema 4's list index.
 pub const LISTKEY_EMPTY: &str = "listkey_empty";
+/// The same keys, the scratch tree of a backfill (sorted there, packed,
+/// then dropped; never backed up).
 pub const LISTKEY_SCRATCH: &str = "listkey_scratch";
 /// `B` + a block's first list key → its size; `E` + list + column + a
 /// group or owner id → its keys (u64 BE counts).
@@ -134,9 +135,9 @@ pub const ALL: &[&str] = &[
     LISTBLOCKID_COUNT,
 ];
 
-/// Trees of older schemas, dropped by a migration: schema 3's chat lists
-/// and schema 4's list index (a restore of an older backup writes them,
-/// then migrates).
+/// Trees of older schemas: schema 3's chat lists (dropped by the step to
+/// 4) and schema 4's list index (packed, then left unread, by the step to
+/// 5). A restore of an older backup writes them, then migrates.
 pub const RETIRED: &[&str] = &["listkey_filter", "listblock_count", LISTKEY_EMPTY];
 
 /// The opened trees.

@@ -47,7 +47,25 @@ fn check_lists(s: &Store, lists: &[ListId]) -> usize {
             seen += keys.len();
         }
     }
+    check_pages(s);
     seen
+}
+
+/// Every page holds 1 to `MAX_PAGE` order keys, ascending, none before the
+/// page's own key: pages past the limit were split, empty ones removed.
+fn check_pages(s: &Store) {
+    for kv in s.trees.listpage_keys.iter() {
+        let (page, packed) = kv.expect("page");
+        let keys = chat_lists::unpack_page(&packed).expect("a page unpacks");
+        assert!(
+            (1..=chat_lists::MAX_PAGE).contains(&keys.len()),
+            "a page of {} keys",
+            keys.len()
+        );
+        assert!(keys.windows(2).all(|w| w[0] < w[1]), "ascending");
+        let p = chat_lists::prefix_len(&page).expect("a page key");
+        assert!(page[p..] <= keys[0][..], "no key before its page's start");
+    }
 }
 
 #[test]

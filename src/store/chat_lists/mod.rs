@@ -4,12 +4,8 @@
 //! chat. Open chats are not listed here: the live desk holds few, and the
 //! service merges them in.
 //!
-//! `listpage_keys`: list ++ column ++ a page's first order key (the first
-//! page of a range: none) → that page's order keys, packed (u32 BE length
-//! and bytes each, ascending). Up to [`MAX_PAGE`] keys a page: sled 0.34
-//! keeps metadata in memory for every page of its own, and a leaf of its
-//! holds at most 16 keys, so one key per list entry cost ~1 KB of RSS per
-//! stored chat (docs/performance.md).
+//! `listpage_keys`: every list column's order keys, packed into pages
+//! (`pages.rs`).
 //!
 //! `listblockid_count`: the counted blocks that make any page a short walk,
 //! and the ids' counts.
@@ -33,49 +29,15 @@ use crate::domain::{GroupId, StaffId};
 use sled::transaction::TransactionalTree;
 use std::collections::{BTreeMap, BTreeSet};
 
+mod pages;
+#[cfg(test)]
+pub(in crate::store) use pages::{unpack as unpack_page, MAX_PAGE};
+
 /// Keys a block holds at most before it is split in two.
 #[cfg(not(test))]
 pub const MAX_BLOCK: u64 = 2048;
 #[cfg(test)]
 pub const MAX_BLOCK: u64 = 8;
-
-/// Order keys a page holds at most before it is split in two.
-#[cfg(not(test))]
-pub const MAX_PAGE: usize = 32;
-#[cfg(test)]
-pub const MAX_PAGE: usize = 4;
-
-/// How many keys a backfill puts in each page (room for inserts).
-const FILL_PAGE: usize = MAX_PAGE * 3 / 4;
-
-fn corrupt_page() -> StoreError {
-    StoreError::Corrupt("a chat list page".into())
-}
-
-/// Packs a page's order keys: each as its length (u32 BE) and bytes.
-fn pack(keys: &[Vec<u8>]) -> Vec<u8> {
-    let mut v = Vec::with_capacity(keys.iter().map(|k| k.len() + 4).sum());
-    for k in keys {
-        v.extend_from_slice(&(k.len() as u32).to_be_bytes());
-        v.extend_from_slice(k);
-    }
-    v
-}
-
-fn unpack(mut v: &[u8]) -> Result<Vec<Vec<u8>>, StoreError> {
-    let mut keys = Vec::new();
-    while let Some((len, rest)) = v.split_first_chunk::<4>() {
-        let n = u32::from_be_bytes(*len) as usize;
-        let key = rest.get(..n).ok_or_else(corrupt_page)?;
-        keys.push(key.to_vec());
-        v = &rest[n..];
-    }
-    if v.is_empty() {
-        Ok(keys)
-    } else {
-        Err(corrupt_page())
-    }
-}
 
 /// A list of ended chats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -235,43 +197,18 @@ fn entries(chat: &Chat) -> Vec<Entry> {
 /// The index changes of one chat write, with the counts they move.
 #[derive(Default)]
 pub(super) struct ListWrite {
-    /// Page key → the page's order keys after the write (none: it goes).
-    pages: BTreeMap<Vec<u8>, Vec<Vec<u8>>>,
+    pages: pages::PageEdits,
     counts: BTreeMap<Vec<u8>, i64>,
 }
 
 impl ListWrite {
-    /// Splits the pages grown past [`MAX_PAGE`] into halves, each but the
-    /// first keyed by its first order key.
-    fn split_pages(&mut self) -> Result<(), StoreError> {
-        let mut new = Vec::new();
-        for (page, keys) in self.pages.iter_mut().filter(|(_, k)| k.len() > MAX_PAGE) {
-            let prefix = &page[..prefix_len(page)?];
-            let mut rest = keys.split_off(MAX_PAGE / 2);
-            while !rest.is_empty() {
-                let tail = rest.split_off(rest.len().min(MAX_PAGE / 2));
-                let mut k = prefix.to_vec();
-                k.extend_from_slice(&rest[0]);
-                new.push((k, std::mem::replace(&mut rest, tail)));
-            }
-        }
-        self.pages.extend(new);
-        Ok(())
-    }
-
     /// Writes them in the caller's transaction.
     pub(super) fn apply(
         &self,
         index: &TransactionalTree,
         counts: &TransactionalTree,
     ) -> TxResult<()> {
-        for (k, keys) in &self.pages {
-            if keys.is_empty() {
-                index.remove(&k[..])?;
-            } else {
-                index.insert(&k[..], pack(keys))?;
-            }
-        }
+        self.pages.apply(index)?;
         for (k, d) in &self.counts {
             let now = match counts.get(&k[..])? {
                 Some(b) => read_count(&b),
@@ -352,49 +289,25 @@ impl Store {
         for e in &old {
             if !new_keys.contains(e.key.as_slice()) {
                 self.count(&mut w, e, -1)?;
-                self.edit_page(&mut w, e, false)?;
+                w.pages.edit(
+                    &self.trees.listpage_keys,
+                    &e.key[..e.prefix_len],
+                    &e.key,
+                    false,
+                )?;
             }
         }
         for e in new.iter().filter(|e| !old_keys.contains(e.key.as_slice())) {
             self.count(&mut w, e, 1)?;
-            self.edit_page(&mut w, e, true)?;
+            w.pages.edit(
+                &self.trees.listpage_keys,
+                &e.key[..e.prefix_len],
+                &e.key,
+                true,
+            )?;
         }
-        w.split_pages()?;
+        w.pages.split()?;
         Ok(w)
-    }
-
-    /// Puts `e`'s order key in (or takes it out of) its page: the last page
-    /// of its range starting at or before it, or a first page of the range.
-    fn edit_page(&self, w: &mut ListWrite, e: &Entry, insert: bool) -> Result<(), StoreError> {
-        let prefix = &e.key[..e.prefix_len];
-        let order = &e.key[e.prefix_len..];
-        let page = match self
-            .trees
-            .listpage_keys
-            .range(prefix..=&e.key[..])
-            .next_back()
-        {
-            Some(kv) => kv?.0.to_vec(),
-            None => prefix.to_vec(),
-        };
-        let keys = match w.pages.entry(page) {
-            std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
-            std::collections::btree_map::Entry::Vacant(v) => {
-                let stored = match self.trees.listpage_keys.get(v.key())? {
-                    Some(b) => unpack(&b)?,
-                    None => Vec::new(),
-                };
-                v.insert(stored)
-            }
-        };
-        match (keys.binary_search_by(|k| k.as_slice().cmp(order)), insert) {
-            (Err(i), true) => keys.insert(i, order.to_vec()),
-            (Ok(i), false) => {
-                keys.remove(i);
-            }
-            _ => {}
-        }
-        Ok(())
     }
 
     fn count(&self, w: &mut ListWrite, e: &Entry, d: i64) -> Result<(), StoreError> {
@@ -428,9 +341,8 @@ impl Store {
             }
             let p = prefix_len(&block[1..])?;
             let (prefix, start) = block[1..].split_at(p);
-            let Some(mid) = self
-                .walk_prefix(prefix.to_vec(), start, false)
-                .nth((n / 2) as usize)
+            let Some(mid) =
+                pages::walk(&t.listpage_keys, prefix.to_vec(), start, false).nth((n / 2) as usize)
             else {
                 continue;
             };
@@ -470,7 +382,13 @@ impl Store {
             return Ok(0);
         };
         let mut n = blocks.before[i];
-        for k in self.walk_prefix(blocks.prefix.clone(), &blocks.starts[i], false) {
+        let walk = pages::walk(
+            &self.trees.listpage_keys,
+            blocks.prefix.clone(),
+            &blocks.starts[i],
+            false,
+        );
+        for k in walk {
             if k?.as_slice() >= key {
                 break;
             }
@@ -488,45 +406,7 @@ impl Store {
         from: &[u8],
         back: bool,
     ) -> ListWalk<'a> {
-        self.walk_prefix(list.prefix(column), from, back)
-    }
-
-    /// [`Store::list_walk`] of the range under `prefix`: the pages from the
-    /// one holding `from`, unpacked.
-    fn walk_prefix<'a>(&'a self, prefix: Vec<u8>, from: &[u8], back: bool) -> ListWalk<'a> {
-        let tree = &self.trees.listpage_keys;
-        let mut start = prefix.clone();
-        start.extend_from_slice(from);
-        let from = from.to_vec();
-        let keys =
-            |kv: sled::Result<(sled::IVec, sled::IVec)>| -> Vec<Result<Vec<u8>, StoreError>> {
-                match kv.map_err(StoreError::from).and_then(|(_, v)| unpack(&v)) {
-                    Ok(keys) => keys.into_iter().map(Ok).collect(),
-                    Err(e) => vec![Err(e)],
-                }
-            };
-        if back {
-            let pages = tree.range(prefix..=start).rev();
-            return Box::new(
-                pages
-                    .flat_map(move |kv| keys(kv).into_iter().rev())
-                    .filter(move |k| k.as_ref().map_or(true, |k| *k < from)),
-            );
-        }
-        let first = match tree.range(prefix.clone()..=start).next_back() {
-            Some(Ok((k, _))) => k.to_vec(),
-            Some(Err(e)) => return Box::new(std::iter::once(Err(e.into()))),
-            None => prefix.clone(),
-        };
-        let pages = match prefix_end(&prefix) {
-            Some(end) => tree.range(first..end),
-            None => tree.range(first..),
-        };
-        Box::new(
-            pages
-                .flat_map(keys)
-                .filter(move |k| k.as_ref().map_or(true, |k| *k >= from)),
-        )
+        pages::walk(&self.trees.listpage_keys, list.prefix(column), from, back)
     }
 
     /// How many keys each group or owner id has in a group or agent column.
@@ -628,7 +508,7 @@ impl Store {
 
     /// Replaces the pages, blocks and id counts with those of the list
     /// keys of `source` (list ++ column ++ order key → empty, in order):
-    /// pages of [`FILL_PAGE`] keys, and the blocks from the same walk. Both
+    /// pages filled to three quarters, and the blocks from the same walk. Both
     /// trees are cleared first (sled's `clear` removes key by key: fine for
     /// pages and counts, a few per hundred entries).
     pub(super) fn pack_lists(
@@ -639,9 +519,7 @@ impl Store {
         trees.listblockid_count.clear()?;
         let mut counts: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
         let mut current: Option<(Vec<u8>, Vec<u8>, u64)> = None; // prefix, block, size
-        let mut page: Option<(Vec<u8>, Vec<Vec<u8>>)> = None; // page key, order keys
-        let mut pages = sled::Batch::default();
-        let mut batched = 0;
+        let mut pages = pages::PageFill::new(&trees.listpage_keys);
         for k in source.iter().keys() {
             let k = k?;
             let p = prefix_len(&k)?;
@@ -662,27 +540,7 @@ impl Store {
                     counts.insert(b, size);
                 }
             }
-            match page.as_mut() {
-                Some((pk, keys)) if pk.starts_with(prefix) && keys.len() < FILL_PAGE => {
-                    keys.push(k[p..].to_vec());
-                }
-                _ => {
-                    let key = match &page {
-                        Some((pk, _)) if pk.starts_with(prefix) => k.to_vec(),
-                        _ => prefix.to_vec(),
-                    };
-                    if let Some((pk, keys)) = page.replace((key, vec![k[p..].to_vec()])) {
-                        pages.insert(pk, pack(&keys));
-                        batched += 1;
-                    }
-                }
-            }
-            if batched >= 1000 {
-                trees
-                    .listpage_keys
-                    .apply_batch(std::mem::take(&mut pages))?;
-                batched = 0;
-            }
+            pages.push(&k, p)?;
             let column = k[p - 1];
             if column == Column::Group.tag() || column == Column::Agent.tag() {
                 if let Some(e) = k.get(p..p + 16) {
@@ -693,10 +551,7 @@ impl Store {
                 }
             }
         }
-        if let Some((pk, keys)) = page {
-            pages.insert(pk, pack(&keys));
-        }
-        trees.listpage_keys.apply_batch(pages)?;
+        pages.finish()?;
         if let Some((_, b, size)) = current {
             counts.insert(b, size);
         }
@@ -713,7 +568,7 @@ impl Store {
 pub type ListWalk<'a> = Box<dyn Iterator<Item = Result<Vec<u8>, StoreError>> + 'a>;
 
 /// The length of a key's list ++ column prefix.
-fn prefix_len(k: &[u8]) -> Result<usize, StoreError> {
+pub(in crate::store) fn prefix_len(k: &[u8]) -> Result<usize, StoreError> {
     let ids = match k.first() {
         Some(b'a' | b'w') => 0,
         Some(b'g' | b'o') => 16,
@@ -737,20 +592,4 @@ fn prefix_end(p: &[u8]) -> Option<Vec<u8>> {
         }
     }
     None
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pages_unpack_what_was_packed_and_refuse_a_cut_one() {
-        let keys = vec![b"".to_vec(), b"anna".to_vec(), vec![0xFF; 300]];
-        let packed = pack(&keys);
-        assert_eq!(unpack(&packed).expect("unpacks"), keys);
-        assert_eq!(unpack(&[]).expect("empty page"), Vec::<Vec<u8>>::new());
-        for cut in [1, 3, 5, packed.len() - 1] {
-            assert_eq!(unpack(&packed[..cut]), Err(corrupt_page()), "cut at {cut}");
-        }
-    }
 }
