@@ -18,8 +18,6 @@ use sled::Transactional;
 struct ChatTrees<'a> {
     chats: &'a TransactionalTree,
     open: &'a TransactionalTree,
-    by_group: &'a TransactionalTree,
-    by_staff: &'a TransactionalTree,
     /// The follow-up outbox (`followup_chatid`).
     outbox: &'a TransactionalTree,
     /// The reports' counters: a chat that ends is counted with it.
@@ -43,17 +41,8 @@ fn all_time(
     b.saturating_sub(a)
 }
 
-/// An index key: 16 id bytes, then the chat id.
-fn pair(a: [u8; 16], chat: ChatId) -> [u8; 32] {
-    let mut k = [0u8; 32];
-    k[..16].copy_from_slice(&a);
-    k[16..].copy_from_slice(&chat.to_bytes());
-    k
-}
-
-/// Writes the chat record, the open-chats index and the group and staff
-/// indexes (a chat stays listed under every group and agent it passed).
-/// An ended chat that needs a ticket is put in the follow-up outbox in the
+/// Writes the chat record and the open-chats index (an ended chat's lists
+/// are written with it by the caller, `chat_lists`). An ended chat that needs a ticket is put in the follow-up outbox in the
 /// same transaction (ARCHITECTURE: follow-up is written with its cause);
 /// queuing one that has its ticket already makes none.
 fn write_chat(t: &ChatTrees<'_>, chat: &Chat) -> super::TxResult<()> {
@@ -70,17 +59,6 @@ fn write_chat(t: &ChatTrees<'_>, chat: &Chat) -> super::TxResult<()> {
     } else {
         t.open.insert(&chat.id.to_bytes()[..], &[][..])?;
     }
-    t.by_group
-        .insert(&pair(chat.group.to_bytes(), chat.id)[..], &[][..])?;
-    let staff = chat
-        .owner
-        .iter()
-        .chain(&chat.conference)
-        .chain(chat.handoffs.iter().map(|h| &h.from));
-    for s in staff {
-        t.by_staff
-            .insert(&pair(s.to_bytes(), chat.id)[..], &[][..])?;
-    }
     Ok(())
 }
 
@@ -93,8 +71,9 @@ pub enum Appended {
     MessageOnly,
 }
 
-/// Whether `b` keeps every index entry of `a`: same state family (open or
-/// ended), group and people.
+/// Whether a message from `a` to `b` can be stored alone: the same state
+/// family (open or ended), group and people. A change of those is written
+/// with the chat record (and, for an end, its lists) in one transaction.
 fn same_indexes(a: &Chat, b: &Chat) -> bool {
     (a.state == ChatState::Ended) == (b.state == ChatState::Ended)
         && a.group == b.group
@@ -136,33 +115,17 @@ impl Store {
                 &t.tokenhash_chatid,
                 &t.chatid_seq_message,
                 &t.chatid_clientid_seq,
-                &t.groupid_chatid,
-                &t.staffid_chatid,
                 &t.followup_chatid,
                 &t.startedchat_fact,
                 &t.day_group_staff_tally,
                 &t.hour_group_staff_tally,
             )
                 .transaction(
-                    |(
-                        chats,
-                        open,
-                        tokens,
-                        messages,
-                        clients,
-                        by_group,
-                        by_staff,
-                        outbox,
-                        facts,
-                        days,
-                        hours,
-                    )| {
+                    |(chats, open, tokens, messages, clients, outbox, facts, days, hours)| {
                         tokens.insert(&token[..], &chat.id.to_bytes()[..])?;
                         let t = ChatTrees {
                             chats,
                             open,
-                            by_group,
-                            by_staff,
                             outbox,
                             report: ReportTrees {
                                 facts,
@@ -213,8 +176,6 @@ impl Store {
                 &t.open_chatid,
                 &t.chatid_seq_message,
                 &t.chatid_clientid_seq,
-                &t.groupid_chatid,
-                &t.staffid_chatid,
                 &t.followup_chatid,
                 &t.startedchat_fact,
                 &t.day_group_staff_tally,
@@ -229,8 +190,6 @@ impl Store {
                         open,
                         messages,
                         clients,
-                        by_group,
-                        by_staff,
                         outbox,
                         facts,
                         days,
@@ -251,8 +210,6 @@ impl Store {
                             &ChatTrees {
                                 chats,
                                 open,
-                                by_group,
-                                by_staff,
                                 outbox,
                                 report: ReportTrees {
                                     facts,
@@ -377,16 +334,6 @@ impl Store {
         }
     }
 
-    /// Chats that were in `group`'s queue, oldest first.
-    pub fn chats_of_group(&self, group: crate::domain::GroupId) -> Result<Vec<Chat>, StoreError> {
-        self.chats_by_prefix(&self.trees.groupid_chatid, group.to_bytes())
-    }
-
-    /// Chats `staff` owned, joined or handed on, oldest first.
-    pub fn chats_of_staff(&self, staff: crate::domain::StaffId) -> Result<Vec<Chat>, StoreError> {
-        self.chats_by_prefix(&self.trees.staffid_chatid, staff.to_bytes())
-    }
-
     /// Every chat, oldest first.
     pub fn all_chats(&self) -> Result<Vec<Chat>, StoreError> {
         self.trees
@@ -394,22 +341,6 @@ impl Store {
             .iter()
             .map(|kv| decode::<ChatRecord, Chat>("chat", &kv?.1))
             .collect()
-    }
-
-    fn chats_by_prefix(
-        &self,
-        index: &sled::Tree,
-        prefix: [u8; 16],
-    ) -> Result<Vec<Chat>, StoreError> {
-        let mut out = Vec::new();
-        for kv in index.scan_prefix(prefix) {
-            let key = kv?.0;
-            let id = parse_chat_id(key.get(16..).unwrap_or_default())?;
-            if let Some(chat) = self.chat(id)? {
-                out.push(chat);
-            }
-        }
-        Ok(out)
     }
 
     /// Deletes an ended chat: its record and index entries in one
@@ -425,20 +356,10 @@ impl Store {
         let _lists_held = self.list_guard();
         let lists = self.plan_lists(Some(&chat), None)?;
         let t = &self.trees;
-        let mut staff: Vec<[u8; 16]> = chat.owner.iter().map(|s| s.to_bytes()).collect();
-        staff.extend(chat.conference.iter().map(|s| s.to_bytes()));
-        staff.extend(chat.handoffs.iter().map(|h| h.from.to_bytes()));
-        // Listed under its group now and every group it was moved out of.
-        let groups: Vec<[u8; 16]> = std::iter::once(chat.group)
-            .chain(chat.past_groups.iter().copied())
-            .map(|g| g.to_bytes())
-            .collect();
         tx_done(
             (
                 &t.chatid_chat,
                 &t.open_chatid,
-                &t.groupid_chatid,
-                &t.staffid_chatid,
                 &t.chatid_rating,
                 &t.startedchat_fact,
                 &t.day_group_staff_tally,
@@ -447,18 +368,7 @@ impl Store {
                 &t.listblockid_count,
             )
                 .transaction(
-                    |(
-                        chats,
-                        open,
-                        by_group,
-                        by_staff,
-                        ratings,
-                        facts,
-                        days,
-                        hours,
-                        list_keys,
-                        list_counts,
-                    )| {
+                    |(chats, open, ratings, facts, days, hours, list_keys, list_counts)| {
                         super::reports::uncount(
                             &ReportTrees {
                                 facts,
@@ -471,12 +381,6 @@ impl Store {
                         chats.remove(&id.to_bytes()[..])?;
                         open.remove(&id.to_bytes()[..])?;
                         ratings.remove(&id.to_bytes()[..])?;
-                        for g in &groups {
-                            by_group.remove(&pair(*g, id)[..])?;
-                        }
-                        for s in &staff {
-                            by_staff.remove(&pair(*s, id)[..])?;
-                        }
                         lists.apply(list_keys, list_counts)
                     },
                 ),

@@ -7,14 +7,14 @@ use super::trees::Trees;
 use super::StoreError;
 
 /// The schema this binary writes.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 pub(super) const VERSION_KEY: &[u8] = b"schema_version";
 
 type Migration = fn(&sled::Db, &Trees) -> Result<(), StoreError>;
 
 /// `MIGRATIONS[n]` turns schema `n` into `n + 1`.
-const MIGRATIONS: &[Migration] = &[v0_to_v1, v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5];
+const MIGRATIONS: &[Migration] = &[v0_to_v1, v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5, v5_to_v6];
 
 /// Version 0 is an empty folder: nothing to convert, the trees exist.
 fn v0_to_v1(_db: &sled::Db, _trees: &Trees) -> Result<(), StoreError> {
@@ -42,7 +42,7 @@ fn v2_to_v3(_db: &sled::Db, _trees: &Trees) -> Result<(), StoreError> {
 /// one took many minutes at a million chats) and every ended chat is
 /// listed in new ones (a run cut short goes over the chats again).
 fn v3_to_v4(db: &sled::Db, trees: &Trees) -> Result<(), StoreError> {
-    for name in super::trees::RETIRED {
+    for name in super::trees::SCHEMA_3_LISTS {
         db.drop_tree(name)?;
     }
     let n = super::Store::backfill_lists(db, trees)?;
@@ -58,21 +58,36 @@ fn v3_to_v4(db: &sled::Db, trees: &Trees) -> Result<(), StoreError> {
 /// the square of the pages (hours for a million chats' index), and the
 /// memory sled keeps per page is not given back either way. A backup
 /// restored into a new folder leaves it behind (docs/operations.md). A
-/// run cut short packs again, from the start.
+/// run cut short packs again, from the start. Without the old tree (a
+/// restored schema-4 backup: a restore skips retired trees) the ended
+/// chats are listed afresh.
 fn v4_to_v5(db: &sled::Db, trees: &Trees) -> Result<(), StoreError> {
     let name = super::trees::LISTKEY_EMPTY;
-    if !db
+    if db
         .tree_names()
         .iter()
         .any(|n| n.as_ref() == name.as_bytes())
     {
-        return Ok(());
+        let old = db.open_tree(name)?;
+        if !old.is_empty() {
+            super::Store::pack_lists(trees, &old)?;
+            tracing::info!("packed the chat lists into pages");
+            return Ok(());
+        }
     }
-    let old = db.open_tree(name)?;
-    if !old.is_empty() {
-        super::Store::pack_lists(trees, &old)?;
-        tracing::info!("packed the chat lists into pages");
+    if trees.listpage_keys.is_empty() && !trees.startedchat_fact.is_empty() {
+        let n = super::Store::backfill_lists(db, trees)?;
+        tracing::info!(chats = n, "listed the stored chats");
     }
+    Ok(())
+}
+
+/// Version 6 no longer writes schema 5's id indexes (`groupid_chatid`,
+/// `staffid_chatid`: two sled keys a stored chat that nothing read once
+/// the chat lists came). They are left unread, as the step to 5 left the
+/// old list index (dropping a tree is quadratic in its pages in sled
+/// 0.34); a backup restored into a new folder leaves them behind.
+fn v5_to_v6(_db: &sled::Db, _trees: &Trees) -> Result<(), StoreError> {
     Ok(())
 }
 

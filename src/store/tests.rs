@@ -347,27 +347,10 @@ fn a_crash_between_a_messages_writes_is_mended() {
 }
 
 #[test]
-fn chats_are_indexed_by_group_and_by_staff() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let s = open(dir.path());
-    let group = GroupId::generate();
-    let (mut chat, first) = chat_and_first(group);
-    s.insert_chat(&chat, &[1; 32], &first).expect("insert");
-    let ann = StaffId::generate();
-    chat.owner = Some(ann);
-    chat.state = crate::domain::chat::ChatState::Active;
-    s.put_chat(&chat).expect("put");
-    assert_eq!(s.chats_of_group(group).expect("read").len(), 1);
-    assert_eq!(s.chats_of_staff(ann).expect("read").len(), 1);
-    assert!(s
-        .chats_of_staff(StaffId::generate())
-        .expect("read")
-        .is_empty());
-}
-
-#[test]
-fn deleting_a_moved_chat_removes_it_from_every_group_and_staff_index() {
+fn deleting_a_moved_chat_removes_it_from_every_list() {
+    use super::chat_lists::ListId;
     use crate::domain::chat::ChatState;
+    use crate::domain::chat_order::Column;
     let dir = tempfile::tempdir().expect("tempdir");
     let s = open(dir.path());
     let (a, b) = (GroupId::generate(), GroupId::generate());
@@ -379,20 +362,20 @@ fn deleting_a_moved_chat_removes_it_from_every_group_and_staff_index() {
     chat.owner = Some(ann);
     chat.state = ChatState::Ended;
     s.put_chat(&chat).expect("moved and ended");
-    assert_eq!(
-        s.chats_of_group(a).expect("read").len(),
-        1,
-        "listed under both groups"
-    );
-    assert_eq!(s.chats_of_group(b).expect("read").len(), 1);
+    let lists = [ListId::All, ListId::Group(b), ListId::Owner(ann)];
+    let total = |l| s.list_blocks(l, Column::Started).expect("blocks").total();
+    for l in lists {
+        assert_eq!(total(l), 1, "{l:?}");
+    }
     s.delete_chat(chat.id).expect("delete");
-    assert!(s.chats_of_group(a).expect("read").is_empty());
-    assert!(s.chats_of_group(b).expect("read").is_empty());
-    assert!(s.chats_of_staff(ann).expect("read").is_empty());
+    for l in lists {
+        assert_eq!(total(l), 0, "{l:?}");
+    }
     assert!(
-        s.trees.groupid_chatid.is_empty() && s.trees.staffid_chatid.is_empty(),
-        "no entry left behind"
+        s.trees.listpage_keys.is_empty(),
+        "no list entry left behind"
     );
+    assert!(s.chat(chat.id).expect("read").is_none());
     assert!(s.messages_after(chat.id, 0, 10).expect("read").is_empty());
     assert_eq!(s.chat_id_by_token(&[3; 32]).expect("read"), None);
 }

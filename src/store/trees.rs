@@ -36,11 +36,6 @@ pub const TOKENHASH_CHATID: &str = "tokenhash_chatid";
 /// Chat id → empty, for every chat not yet ended: rebuilt into the engine at start.
 pub const OPEN_CHATID: &str = "open_chatid";
 
-/// Group id + chat id → empty: every chat that was in a group's queue.
-pub const GROUPID_CHATID: &str = "groupid_chatid";
-/// Staff id + chat id → empty: every chat a staff member owned or joined.
-pub const STAFFID_CHATID: &str = "staffid_chatid";
-
 /// Offline message id (time-ordered) → versioned offline message record.
 pub const OFFLINEID_MESSAGE: &str = "offlineid_message";
 
@@ -113,8 +108,6 @@ pub const ALL: &[&str] = &[
     CHATID_CLIENTID_SEQ,
     TOKENHASH_CHATID,
     OPEN_CHATID,
-    GROUPID_CHATID,
-    STAFFID_CHATID,
     OFFLINEID_MESSAGE,
     SHIFTID_SHIFT,
     GROUPID_HOURS,
@@ -135,10 +128,26 @@ pub const ALL: &[&str] = &[
     LISTBLOCKID_COUNT,
 ];
 
+/// Schema 3's chat lists, dropped by the step to 4.
+pub const SCHEMA_3_LISTS: &[&str] = &["listkey_filter", "listblock_count"];
+
+/// Schema 5's id indexes (group id or staff id + chat id → empty): every
+/// chat a group queued or a staff member took part in. Nothing read them
+/// once the chat lists came; the step to 6 leaves them unread.
+pub const SCHEMA_5_ID_INDEXES: &[&str] = &["groupid_chatid", "staffid_chatid"];
+
 /// Trees of older schemas: schema 3's chat lists (dropped by the step to
-/// 4) and schema 4's list index (packed, then left unread, by the step to
-/// 5). A restore of an older backup writes them, then migrates.
-pub const RETIRED: &[&str] = &["listkey_filter", "listblock_count", LISTKEY_EMPTY];
+/// 4), schema 4's list index (packed, then left unread, by the step to 5)
+/// and schema 5's id indexes (left unread by the step to 6). A backup
+/// may hold them; a restore skips them (the migrations build what
+/// replaced them from the chats).
+pub const RETIRED: &[&str] = &[
+    "listkey_filter",
+    "listblock_count",
+    LISTKEY_EMPTY,
+    "groupid_chatid",
+    "staffid_chatid",
+];
 
 /// The opened trees.
 #[derive(Clone)]
@@ -158,8 +167,6 @@ pub struct Trees {
     pub(crate) chatid_clientid_seq: Tree,
     pub(crate) tokenhash_chatid: Tree,
     pub(crate) open_chatid: Tree,
-    pub(crate) groupid_chatid: Tree,
-    pub(crate) staffid_chatid: Tree,
     pub(crate) offlineid_message: Tree,
     pub(crate) shiftid_shift: Tree,
     pub(crate) groupid_hours: Tree,
@@ -198,8 +205,6 @@ impl Trees {
             chatid_clientid_seq: db.open_tree(CHATID_CLIENTID_SEQ)?,
             tokenhash_chatid: db.open_tree(TOKENHASH_CHATID)?,
             open_chatid: db.open_tree(OPEN_CHATID)?,
-            groupid_chatid: db.open_tree(GROUPID_CHATID)?,
-            staffid_chatid: db.open_tree(STAFFID_CHATID)?,
             offlineid_message: db.open_tree(OFFLINEID_MESSAGE)?,
             shiftid_shift: db.open_tree(SHIFTID_SHIFT)?,
             groupid_hours: db.open_tree(GROUPID_HOURS)?,

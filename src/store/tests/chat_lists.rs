@@ -156,7 +156,7 @@ fn schema_3_lists_are_dropped_and_rebuilt_as_schema_4() {
         s.put_chat(&chat).expect("end");
     }
     // Back to schema 3: its trees hold keys, the new ones nothing.
-    for name in super::super::trees::RETIRED {
+    for name in super::super::trees::SCHEMA_3_LISTS {
         s.db.open_tree(name)
             .expect("old tree")
             .insert(b"j-key", b"")
@@ -174,7 +174,7 @@ fn schema_3_lists_are_dropped_and_rebuilt_as_schema_4() {
             .iter()
             .map(|n| String::from_utf8_lossy(n).into_owned())
             .collect();
-    for old in super::super::trees::RETIRED {
+    for old in super::super::trees::SCHEMA_3_LISTS {
         assert!(!names.iter().any(|n| n == old), "{old} was dropped");
     }
     let joined = ListId::JoinedGroup(joiner, g);
@@ -289,4 +289,69 @@ fn schema_4_list_keys_are_packed_into_pages_as_schema_5() {
         30
     );
     check_lists(&s, &lists);
+}
+
+/// A backup written by a schema-4 desk (its one-key-per-entry list index
+/// and schema 5's id indexes in it) restores into a folder that has none
+/// of the retired trees and lists every chat as before.
+#[test]
+fn a_schema_4_backup_restores_without_the_retired_trees() {
+    use super::super::trees::{ALL, LISTKEY_EMPTY, RETIRED};
+    use crate::domain::chat::ChatState;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = open(&dir.path().join("a"));
+    let g = GroupId::generate();
+    let owner = StaffId::generate();
+    for i in 0..30u64 {
+        let (mut chat, first) = chat_and_first(g);
+        s.insert_chat(&chat, &[i as u8; 32], &first)
+            .expect("insert");
+        chat.state = ChatState::Ended;
+        chat.ended_at = Some(chat.started_at + i * 1_000);
+        chat.owner = (i % 3 != 0).then_some(owner);
+        s.put_chat(&chat).expect("end");
+    }
+    let lists = [ListId::All, ListId::Group(g), ListId::Owner(owner)];
+    let want = every_key(&s, &lists);
+    // What a schema-4 desk held: the old index's keys, no pages.
+    let old = s.db.open_tree(LISTKEY_EMPTY).expect("old tree");
+    for &l in &lists {
+        for &c in chat_lists::ALL_COLUMNS.iter().filter(|c| l.has(**c)) {
+            for k in s.list_walk(l, c, &[], false) {
+                let mut key = l.prefix(c);
+                key.extend_from_slice(&k.expect("walk"));
+                old.insert(key, &[][..]).expect("write");
+            }
+        }
+    }
+    drop(old);
+    for name in ["groupid_chatid", "staffid_chatid"] {
+        let t = s.db.open_tree(name).expect("id index");
+        t.insert([7u8; 32], &[][..]).expect("write");
+    }
+    s.trees.listpage_keys.clear().expect("clear pages");
+    s.trees
+        .meta
+        .insert(super::super::migrate::VERSION_KEY, &4u32.to_be_bytes())
+        .expect("version");
+    let names: Vec<&str> = ALL.iter().chain(RETIRED).copied().collect();
+    let file = dir.path().join("v4.ldb");
+    let written = s
+        .write_backup_of(&names, std::fs::File::create(&file).expect("file"), 1)
+        .expect("backup");
+    assert_eq!(written.schema_version, 4);
+    s.close().expect("close");
+
+    super::super::backup::restore(&file, &dir.path().join("b"), 8 << 20).expect("restore");
+    let r = open(&dir.path().join("b"));
+    let trees: Vec<String> =
+        r.db.tree_names()
+            .iter()
+            .map(|n| String::from_utf8_lossy(n).into_owned())
+            .collect();
+    for retired in RETIRED {
+        assert!(!trees.iter().any(|n| n == retired), "{retired} left behind");
+    }
+    assert_eq!(every_key(&r, &lists), want);
+    check_lists(&r, &lists);
 }
