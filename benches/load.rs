@@ -549,6 +549,73 @@ async fn idle_reader(mut ws: Socket, me: usize, seen: Rc<RefCell<Vec<Idle>>>) {
     seen.borrow_mut()[me].closed = true;
 }
 
+/// The server's highest RSS seen while a storm runs, sampled every 50 ms
+/// from another thread (so the client's runtime is not slowed), with what
+/// it held then: to tell a transient peak (old connections not yet gone,
+/// more threads) from a level.
+struct StormSampler {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<StormPeak>,
+}
+
+#[derive(Default)]
+struct StormPeak {
+    /// Seconds after the storm began.
+    at: f64,
+    rss: u64,
+    anon: u64,
+    fds: usize,
+    threads: u64,
+}
+
+impl StormSampler {
+    fn start(pid: u32) -> Self {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let t0 = Instant::now();
+            let mut peak = StormPeak::default();
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                let status =
+                    std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+                let field = |name: &str| {
+                    status
+                        .lines()
+                        .find(|l| l.starts_with(name))
+                        .and_then(|l| l.split_whitespace().nth(1))
+                        .and_then(|v| v.parse::<u64>().ok())
+                        .unwrap_or(0)
+                };
+                let rss = field("VmRSS:");
+                if rss > peak.rss {
+                    peak = StormPeak {
+                        at: t0.elapsed().as_secs_f64(),
+                        rss,
+                        anon: field("RssAnon:"),
+                        fds: open_fds(pid),
+                        threads: field("Threads:"),
+                    };
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            peak
+        });
+        Self { stop, thread }
+    }
+
+    fn stop(self) -> StormPeak {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.thread.join().unwrap_or_default()
+    }
+}
+
+/// How many files (sockets, mostly) the server has open.
+fn open_fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
 /// N visitor connections with chats (active up to the agents' capacity,
 /// the rest queued), 200 agents: RSS per connection, one queue event to
 /// every waiting visitor, then a reconnect storm of all of them.
@@ -670,6 +737,7 @@ async fn capacity(o: Options) -> i32 {
             s.closed = false;
         }
         let storm = Instant::now();
+        let sampler = StormSampler::start(pid);
         let back: Rc<RefCell<(usize, u64)>> = Rc::default();
         let mut tasks = Vec::new();
         for i in 1..n {
@@ -726,8 +794,13 @@ async fn capacity(o: Options) -> i32 {
         let errors = stats.borrow().errors.len();
         let rss = usage(pid).0;
         highest = highest.max(rss);
+        let peak = sampler.stop();
         println!(
             "  server RSS after      {rss} KiB; gaps or error frames {gaps}; agent errors {errors}"
+        );
+        println!(
+            "  during the storm      RSS peak {} KiB at {:.1} s (anon {} KiB, {} fds, {} threads); {} fds after",
+            peak.rss, peak.at, peak.anon, peak.fds, peak.threads, open_fds(pid)
         );
     }
     // 300 MB = 292,969 KiB, the capacity target.
