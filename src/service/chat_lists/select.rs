@@ -4,6 +4,8 @@
 use crate::domain::chat_order::{Column, Entity};
 use crate::store::chat_lists::{ListBlocks, ListId};
 use crate::store::{Store, StoreError};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 /// A sorted set of keys with counted blocks: what [`select`] pages over.
 pub(super) trait Keys {
@@ -55,34 +57,32 @@ pub(super) fn select<'m, K: Keys, M>(
         rank += s.rank(&from)?;
     }
     let mut skip = start.saturating_sub(rank);
-    let mut heads: Vec<_> = srcs.iter().map(|s| s.walk(&from).peekable()).collect();
+    // The sources' next keys, smallest first: a pick costs a few
+    // comparisons however many sources there are, and the keys skipped
+    // on the way to the page (up to a block a source) are moved, never
+    // copied.
+    let mut walks: Vec<_> = srcs.iter().map(|s| s.walk(&from)).collect();
+    let mut heads = BinaryHeap::with_capacity(walks.len());
+    for (i, w) in walks.iter_mut().enumerate() {
+        if let Some(k) = w.next() {
+            heads.push(Reverse((k?, i)));
+        }
+    }
     let mut at = mem_rank(&from) as usize;
     let mut out = Vec::with_capacity(n);
     while out.len() < n {
-        let mut best: Option<(usize, Vec<u8>)> = None;
-        for (i, h) in heads.iter_mut().enumerate() {
-            match h.peek() {
-                Some(Ok(k)) if best.as_ref().is_none_or(|(_, b)| k < b) => {
-                    best = Some((i, k.clone()));
-                }
-                Some(Err(_)) => {
-                    if let Some(Err(e)) = h.next() {
-                        return Err(e);
-                    }
-                }
-                _ => {}
-            }
-        }
-        let take_mem = match (&best, mem.get(at)) {
+        let take_mem = match (heads.peek(), mem.get(at)) {
             (_, None) => false,
             (None, Some(_)) => true,
-            (Some((_, b)), Some((k, _))) => k < b,
+            (Some(Reverse((b, _))), Some((k, _))) => k < b,
         };
         let picked = if take_mem {
             at += 1;
             Picked::Mem(&mem[at - 1].1)
-        } else if let Some((i, k)) = best {
-            heads[i].next();
+        } else if let Some(Reverse((k, i))) = heads.pop() {
+            if let Some(next) = walks[i].next() {
+                heads.push(Reverse((next?, i)));
+            }
             Picked::Key(k)
         } else {
             break;
