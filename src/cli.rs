@@ -84,6 +84,15 @@ pub enum Command {
         #[command(subcommand)]
         command: ShiftsCommand,
     },
+    /// Rewrite the stopped desk's data folder compactly (a backup restored
+    /// into a new folder, swapped in; the old folder is kept beside it as
+    /// NAME.before-compact). sled keeps old versions of rewritten data, so
+    /// a large desk's folder can grow to many times its data.
+    Compact {
+        #[command(flatten)]
+        /// Config file and location flags (the folder: --data-dir).
+        config: ConfigArg,
+    },
     /// Fill an empty data folder from a backup file (checked whole first).
     Restore {
         /// The backup file.
@@ -182,6 +191,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Healthcheck { config } => healthcheck(&config),
         Command::Backup { out, config } => backup(&config, &out),
         Command::Restore { file, config } => restore(&config, &file),
+        Command::Compact { config } => compact(&config),
         Command::Shifts {
             command:
                 ShiftsCommand::Preview {
@@ -550,6 +560,30 @@ fn restore(arg: &ConfigArg, file: &std::path::Path) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => fail(format!("nothing restored: {e}")),
+    }
+}
+
+fn compact(arg: &ConfigArg) -> ExitCode {
+    let config = match load(arg) {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    let dir = &config.storage.data_dir;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    match crate::store::backup::compact(dir, config.storage.cache_mb << 20, now) {
+        Ok(c) => {
+            println!(
+                "compacted {}: the store took {} MB, now {} MB; the old folder is kept at {}: delete it once the desk runs well",
+                dir.display(),
+                c.before / 1_000_000,
+                c.after / 1_000_000,
+                c.kept.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(format!("nothing changed: {e}")),
     }
 }
 

@@ -326,6 +326,137 @@ pub fn restore(file: &Path, dir: &Path, cache_bytes: u64) -> Result<Summary, Sto
     Ok(summary)
 }
 
+/// What [`compact`] did.
+#[derive(Debug)]
+pub struct Compacted {
+    /// Bytes of the store (`db`) before and after.
+    pub before: u64,
+    pub after: u64,
+    /// Where the old folder was moved, kept until the desk runs well on
+    /// the new one.
+    pub kept: PathBuf,
+}
+
+/// Rewrites the stopped desk's data folder `dir` compactly: sled's log
+/// keeps old versions of what was rewritten (a list page at every chat
+/// end), so a large desk's folder can grow to many times its data. A
+/// backup is written beside the folder, restored into a new folder, the
+/// search indexes moved over (they hold the same chats), and the new
+/// folder swapped in, owned as the old one was; the old folder is kept
+/// as `NAME.before-compact`. A failure before the swap removes what it
+/// wrote and leaves the folder as it was.
+pub fn compact(dir: &Path, cache_bytes: u64, now_ms: u64) -> Result<Compacted, StoreError> {
+    let (Some(parent), Some(name)) = (dir.parent(), dir.file_name()) else {
+        return Err(StoreError::Io(format!(
+            "{} has no parent folder to compact beside",
+            dir.display()
+        )));
+    };
+    let name = name.to_string_lossy();
+    let beside = |tail: &str| parent.join(format!("{name}{tail}"));
+    let (file, fresh, kept) = (
+        beside(".compact.ldb"),
+        beside(".compact"),
+        beside(".before-compact"),
+    );
+    for p in [&fresh, &kept] {
+        if p.exists() {
+            return Err(StoreError::Io(format!(
+                "{} is there from an earlier compaction: remove it (or move it away), then run again",
+                p.display()
+            )));
+        }
+    }
+    let before = bytes_under(&dir.join("db"));
+    let store = Store::open(dir, cache_bytes, 0)?;
+    let written = store
+        .write_backup_file(&file, now_ms)
+        .and_then(|_| store.close())
+        .and_then(|_| restore(&file, &fresh, cache_bytes));
+    let _ = std::fs::remove_file(&file);
+    let moved = written.and_then(|_| {
+        for index in ["search-articles", "search-transcripts"] {
+            let from = dir.join(index);
+            if from.exists() {
+                std::fs::rename(&from, fresh.join(index))
+                    .map_err(|e| StoreError::Io(format!("cannot move {}: {e}", from.display())))?;
+            }
+        }
+        same_owner(dir, &fresh)
+    });
+    if let Err(e) = moved {
+        for index in ["search-articles", "search-transcripts"] {
+            let _ = std::fs::rename(fresh.join(index), dir.join(index));
+        }
+        let _ = std::fs::remove_dir_all(&fresh);
+        return Err(e);
+    }
+    let swap = |from: &Path, to: &Path| {
+        std::fs::rename(from, to).map_err(|e| {
+            StoreError::Io(format!(
+                "cannot move {} to {}: {e}",
+                from.display(),
+                to.display()
+            ))
+        })
+    };
+    swap(dir, &kept)?;
+    if let Err(e) = swap(&fresh, dir) {
+        let _ = swap(&kept, dir);
+        return Err(e);
+    }
+    sync_parent(dir);
+    Ok(Compacted {
+        before,
+        after: bytes_under(&dir.join("db")),
+        kept,
+    })
+}
+
+/// The size of every file under `path`.
+fn bytes_under(path: &Path) -> u64 {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => std::fs::read_dir(path)
+            .map(|d| d.flatten().map(|e| bytes_under(&e.path())).sum())
+            .unwrap_or(0),
+        Ok(m) => m.len(),
+        Err(_) => 0,
+    }
+}
+
+/// Gives everything under `fresh` the owner of `old` (a root-run
+/// compaction of a folder the desk's user owns).
+#[cfg(unix)]
+fn same_owner(old: &Path, fresh: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(old).map_err(|e| StoreError::Io(e.to_string()))?;
+    let here = std::fs::metadata(fresh).map_err(|e| StoreError::Io(e.to_string()))?;
+    if (m.uid(), m.gid()) == (here.uid(), here.gid()) {
+        return Ok(());
+    }
+    fn walk(p: &Path, uid: u32, gid: u32) -> std::io::Result<()> {
+        std::os::unix::fs::lchown(p, Some(uid), Some(gid))?;
+        if std::fs::symlink_metadata(p)?.is_dir() {
+            for e in std::fs::read_dir(p)? {
+                walk(&e?.path(), uid, gid)?;
+            }
+        }
+        Ok(())
+    }
+    walk(fresh, m.uid(), m.gid()).map_err(|e| {
+        StoreError::Io(format!(
+            "cannot give {} the owner of {}: {e}",
+            fresh.display(),
+            old.display()
+        ))
+    })
+}
+
+#[cfg(not(unix))]
+fn same_owner(_old: &Path, _fresh: &Path) -> Result<(), StoreError> {
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -188,3 +188,61 @@ async fn scheduled_backups_are_whole_files_and_only_the_newest_are_kept() {
     ]);
     assert!(ok, "{said}");
 }
+
+/// `livedesk compact` refuses a running desk, and on a stopped one swaps
+/// in a rewritten folder (the old one kept beside it) that a desk starts on
+/// with every staff member, group, chat and message, and the transcript
+/// search as it was.
+#[actix_web::test]
+async fn compacting_a_stopped_desk_keeps_everything_and_the_old_folder() {
+    let desk = Desk::new("round_robin").await;
+    let (_ann, _) = desk.agent("Ann", 10).await;
+    for i in 0..3 {
+        let (chat, token) = desk.start_chat(&format!("Visitor {i}"), "Hello").await;
+        let mut ws = Ws::visitor(&desk.app, &token, 0).await;
+        for n in 0..10 {
+            ws.send(json!({"type": "message", "client_id": format!("{chat}-{n}"), "body": format!("warranty {n}")}))
+                .await;
+            ws.until(|f| f["type"] == "ack").await;
+        }
+        ws.send(json!({"type": "end"})).await;
+        ws.until(|f| f["type"] == "chat_ended").await;
+    }
+    // Ended chats are searchable once the index has them.
+    let mut waited = 0;
+    while desk.owner.get("/api/chats/search?q=warranty").await.json["total"] != 3 {
+        assert!(waited < 100, "the ended chats were not indexed");
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+        waited += 1;
+    }
+    let before = everything(&desk.owner).await;
+    let data = desk.app.dir.path().join("data");
+    let data_s = data.to_str().unwrap().to_string();
+    let arg = data_s.clone();
+    let (ok, said) =
+        actix_web::rt::task::spawn_blocking(move || run(&["compact", "--data-dir", &arg]))
+            .await
+            .unwrap();
+    assert!(!ok && said.contains("nothing changed"), "running: {said}");
+
+    let dir = desk.app.stop().await;
+    let (ok, said) = run(&["compact", "--data-dir", &data_s]);
+    assert!(ok, "compact: {said}");
+    assert!(said.contains("the old folder is kept at"), "{said}");
+    let kept = dir.path().join("data.before-compact");
+    assert!(kept.join("db").exists(), "the old folder is kept");
+    let (ok, said) = run(&["compact", "--data-dir", &data_s]);
+    assert!(
+        !ok && said.contains("from an earlier compaction"),
+        "a second run while the old folder is there: {said}"
+    );
+
+    let again = TestApp::start_with(move |c| c.storage.data_dir = data).await;
+    let mut owner = again.client();
+    assert_eq!(owner.login(OWNER_EMAIL, OWNER_PASSWORD).await.status, 200);
+    assert_eq!(everything(&owner).await, before, "everything, as it was");
+    let found = owner.get("/api/chats/search?q=warranty").await.json;
+    assert_eq!(found["total"], 3, "the search index came along: {found}");
+    again.stop().await;
+    drop(dir);
+}
