@@ -185,8 +185,15 @@ fn seed(dir: &std::path::Path, n: u64, groups: &[GroupId], agents: &[StaffId], m
 async fn timed(api: &Api, path: &str, samples: &mut Samples) -> Value {
     let t = Instant::now();
     let (status, v) = api.get(path).await;
-    samples.0.push(t.elapsed().as_micros() as u64);
+    let took = t.elapsed();
+    samples.0.push(took.as_micros() as u64);
     assert_eq!(status, 200, "{path}: {v}");
+    if took.as_millis() >= TARGET_MS as u128 {
+        println!(
+            "  over the target: {path} took {:.1} ms",
+            took.as_secs_f64() * 1000.0
+        );
+    }
     v
 }
 

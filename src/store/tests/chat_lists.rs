@@ -355,3 +355,70 @@ fn a_schema_4_backup_restores_without_the_retired_trees() {
     assert_eq!(every_key(&r, &lists), want);
     check_lists(&r, &lists);
 }
+
+/// A folder whose blocks are larger than [`chat_lists::MAX_BLOCK`] (they
+/// were 2,048 keys before schema 7) opens with every block split, each
+/// list ranking and walking as before.
+#[test]
+fn schema_6_blocks_are_split_to_the_block_size_as_schema_7() {
+    use crate::domain::chat::ChatState;
+    use crate::domain::chat_order::Column;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = open(dir.path());
+    let g = GroupId::generate();
+    let owner = StaffId::generate();
+    for i in 0..40u64 {
+        let (mut chat, first) = chat_and_first(g);
+        chat.visitor.name = format!("v{}", (i * 7) % 11);
+        s.insert_chat(&chat, &[i as u8; 32], &first)
+            .expect("insert");
+        chat.state = ChatState::Ended;
+        chat.ended_at = Some(chat.started_at + i * 1_000);
+        chat.owner = Some(owner);
+        s.put_chat(&chat).expect("end");
+    }
+    let lists = [ListId::All, ListId::Group(g), ListId::Owner(owner)];
+    let want = every_key(&s, &lists);
+    // As an older folder counted them: one block for each list column.
+    for &l in &lists {
+        for &c in chat_lists::ALL_COLUMNS.iter().filter(|c| l.has(**c)) {
+            let mut first = vec![b'B'];
+            first.extend_from_slice(&l.prefix(c));
+            let t = &s.trees.listblockid_count;
+            let blocks: Vec<_> = t
+                .scan_prefix(&first)
+                .keys()
+                .map(|k| k.expect("key"))
+                .collect();
+            for b in blocks {
+                t.remove(b).expect("remove");
+            }
+            t.insert(&first, &40u64.to_be_bytes()[..])
+                .expect("one block");
+        }
+    }
+    assert_eq!(
+        s.list_blocks(ListId::All, Column::Started)
+            .expect("blocks")
+            .starts()
+            .len(),
+        1
+    );
+    let s = reopen_at_schema(s, dir.path(), 6);
+    for &l in &lists {
+        for &c in chat_lists::ALL_COLUMNS.iter().filter(|c| l.has(**c)) {
+            let b = s.list_blocks(l, c).expect("blocks");
+            assert_eq!(b.total(), 40, "{l:?} {c:?}");
+            assert!(
+                b.starts().len() >= 40 / chat_lists::MAX_BLOCK as usize,
+                "{l:?} {c:?} split"
+            );
+        }
+    }
+    for kv in s.trees.listblockid_count.scan_prefix(b"B") {
+        let n = u64::from_be_bytes(kv.expect("block").1.as_ref().try_into().expect("count"));
+        assert!((1..=chat_lists::MAX_BLOCK).contains(&n), "a block of {n}");
+    }
+    assert_eq!(every_key(&s, &lists), want);
+    check_lists(&s, &lists);
+}
