@@ -232,22 +232,12 @@ fn every_key(s: &Store, lists: &[ListId]) -> Vec<Vec<Vec<u8>>> {
 /// before; the old tree is left unread (dropping it is quadratic in sled).
 #[test]
 fn schema_4_list_keys_are_packed_into_pages_as_schema_5() {
-    use crate::domain::chat::ChatState;
     use crate::domain::chat_order::Column;
     let dir = tempfile::tempdir().expect("tempdir");
     let s = open(dir.path());
     let g = GroupId::generate();
     let owner = StaffId::generate();
-    for i in 0..30u64 {
-        let (mut chat, first) = chat_and_first(g);
-        chat.visitor.name = format!("v{}", (i * 13) % 7);
-        s.insert_chat(&chat, &[i as u8; 32], &first)
-            .expect("insert");
-        chat.state = ChatState::Ended;
-        chat.ended_at = Some(chat.started_at + i * 1_000);
-        chat.owner = (i % 3 != 0).then_some(owner);
-        s.put_chat(&chat).expect("end");
-    }
+    end_chats(&s, g, owner, 30, |i| i % 3 != 0);
     let lists = [
         ListId::All,
         ListId::Group(g),
@@ -256,20 +246,7 @@ fn schema_4_list_keys_are_packed_into_pages_as_schema_5() {
     ];
     let want = every_key(&s, &lists);
     // Back to schema 4: every entry a key of its own, no pages.
-    let old =
-        s.db.open_tree(super::super::trees::LISTKEY_EMPTY)
-            .expect("old tree");
-    for &l in &lists {
-        for &c in chat_lists::ALL_COLUMNS.iter().filter(|c| l.has(**c)) {
-            for k in s.list_walk(l, c, &[], false) {
-                let mut key = l.prefix(c);
-                key.extend_from_slice(&k.expect("walk"));
-                old.insert(key, &[][..]).expect("write");
-            }
-        }
-    }
-    drop(old);
-    s.trees.listpage_keys.clear().expect("clear pages");
+    as_schema_4(&s, &lists);
     let s = reopen_at_schema(s, dir.path(), 4);
     let entries =
         s.db.open_tree(super::super::trees::LISTKEY_EMPTY)
@@ -296,40 +273,20 @@ fn schema_4_list_keys_are_packed_into_pages_as_schema_5() {
 /// of the retired trees and lists every chat as before.
 #[test]
 fn a_schema_4_backup_restores_without_the_retired_trees() {
-    use super::super::trees::{ALL, LISTKEY_EMPTY, RETIRED};
-    use crate::domain::chat::ChatState;
+    use super::super::trees::{ALL, RETIRED};
     let dir = tempfile::tempdir().expect("tempdir");
     let s = open(&dir.path().join("a"));
     let g = GroupId::generate();
     let owner = StaffId::generate();
-    for i in 0..30u64 {
-        let (mut chat, first) = chat_and_first(g);
-        s.insert_chat(&chat, &[i as u8; 32], &first)
-            .expect("insert");
-        chat.state = ChatState::Ended;
-        chat.ended_at = Some(chat.started_at + i * 1_000);
-        chat.owner = (i % 3 != 0).then_some(owner);
-        s.put_chat(&chat).expect("end");
-    }
+    end_chats(&s, g, owner, 30, |i| i % 3 != 0);
     let lists = [ListId::All, ListId::Group(g), ListId::Owner(owner)];
     let want = every_key(&s, &lists);
     // What a schema-4 desk held: the old index's keys, no pages.
-    let old = s.db.open_tree(LISTKEY_EMPTY).expect("old tree");
-    for &l in &lists {
-        for &c in chat_lists::ALL_COLUMNS.iter().filter(|c| l.has(**c)) {
-            for k in s.list_walk(l, c, &[], false) {
-                let mut key = l.prefix(c);
-                key.extend_from_slice(&k.expect("walk"));
-                old.insert(key, &[][..]).expect("write");
-            }
-        }
-    }
-    drop(old);
+    as_schema_4(&s, &lists);
     for name in ["groupid_chatid", "staffid_chatid"] {
         let t = s.db.open_tree(name).expect("id index");
         t.insert([7u8; 32], &[][..]).expect("write");
     }
-    s.trees.listpage_keys.clear().expect("clear pages");
     s.trees
         .meta
         .insert(super::super::migrate::VERSION_KEY, &4u32.to_be_bytes())
@@ -361,22 +318,12 @@ fn a_schema_4_backup_restores_without_the_retired_trees() {
 /// list ranking and walking as before.
 #[test]
 fn schema_6_blocks_are_split_to_the_block_size_as_schema_7() {
-    use crate::domain::chat::ChatState;
     use crate::domain::chat_order::Column;
     let dir = tempfile::tempdir().expect("tempdir");
     let s = open(dir.path());
     let g = GroupId::generate();
     let owner = StaffId::generate();
-    for i in 0..40u64 {
-        let (mut chat, first) = chat_and_first(g);
-        chat.visitor.name = format!("v{}", (i * 7) % 11);
-        s.insert_chat(&chat, &[i as u8; 32], &first)
-            .expect("insert");
-        chat.state = ChatState::Ended;
-        chat.ended_at = Some(chat.started_at + i * 1_000);
-        chat.owner = Some(owner);
-        s.put_chat(&chat).expect("end");
-    }
+    end_chats(&s, g, owner, 40, |_| true);
     let lists = [ListId::All, ListId::Group(g), ListId::Owner(owner)];
     let want = every_key(&s, &lists);
     // As an older folder counted them: one block for each list column.
@@ -421,4 +368,38 @@ fn schema_6_blocks_are_split_to_the_block_size_as_schema_7() {
     }
     assert_eq!(every_key(&s, &lists), want);
     check_lists(&s, &lists);
+}
+
+/// `n` ended chats of group `g` (visitor names repeating, each longer than
+/// the one before); chat `i` is owned by `owner` when `owned(i)`.
+fn end_chats(s: &Store, g: GroupId, owner: StaffId, n: u64, owned: impl Fn(u64) -> bool) {
+    use crate::domain::chat::ChatState;
+    for i in 0..n {
+        let (mut chat, first) = chat_and_first(g);
+        chat.visitor.name = format!("v{}", (i * 13) % 7);
+        s.insert_chat(&chat, &[i as u8; 32], &first)
+            .expect("insert");
+        chat.state = ChatState::Ended;
+        chat.ended_at = Some(chat.started_at + i * 1_000);
+        chat.owner = owned(i).then_some(owner);
+        s.put_chat(&chat).expect("end");
+    }
+}
+
+/// Writes `lists` as schema 4 kept them, one key per entry in
+/// `listkey_empty`, and empties the pages.
+fn as_schema_4(s: &Store, lists: &[ListId]) {
+    let old =
+        s.db.open_tree(super::super::trees::LISTKEY_EMPTY)
+            .expect("old tree");
+    for &l in lists {
+        for &c in chat_lists::ALL_COLUMNS.iter().filter(|c| l.has(**c)) {
+            for k in s.list_walk(l, c, &[], false) {
+                let mut key = l.prefix(c);
+                key.extend_from_slice(&k.expect("walk"));
+                old.insert(key, &[][..]).expect("write");
+            }
+        }
+    }
+    s.trees.listpage_keys.clear().expect("clear pages");
 }
