@@ -11,6 +11,12 @@
 //!     cargo bench --bench lists -- --quick    # 100,000 chats
 //!     cargo bench --bench lists -- --keep DIR # seed DIR once, or reuse it
 //!     cargo bench --bench lists -- --count-keys  # then every tree's keys per chat
+//!     cargo bench --bench lists -- --messages N  # N messages a chat (default 8)
+//!
+//! Each seeded chat has the visitor's question and then, by default, seven
+//! more messages, visitor and agent in turn, each with its client id (a
+//! short real chat); the figures before 2026-12-05 were of one message a
+//! chat (`--messages 1`).
 //!
 //! With `--keep DIR` the seeded folder stays in DIR (with the people's ids
 //! in `DIR/people.json`) and a later run on the same DIR measures it again
@@ -102,7 +108,19 @@ async fn people(api: &Api) -> (Vec<GroupId>, Vec<StaffId>, StaffId) {
     (groups, agents, id(&v))
 }
 
-fn seed(dir: &std::path::Path, n: u64, groups: &[GroupId], agents: &[StaffId], manager: StaffId) {
+/// Who seeds: the groups, their agents, the manager of group 0.
+struct People<'a> {
+    groups: &'a [GroupId],
+    agents: &'a [StaffId],
+    manager: StaffId,
+}
+
+fn seed(dir: &std::path::Path, n: u64, messages: u64, people: &People<'_>) {
+    let People {
+        groups,
+        agents,
+        manager,
+    } = *people;
     let store = Store::open(&dir.join("data"), 64 << 20, 0).expect("open store");
     let mut next = support::xorshift(0x9e37_79b9_7f4a_7c15);
     let names = [
@@ -135,12 +153,34 @@ fn seed(dir: &std::path::Path, n: u64, groups: &[GroupId], agents: &[StaffId], m
         token[..8].copy_from_slice(&i.to_be_bytes());
         token[8..16].copy_from_slice(&r.to_be_bytes());
         store.insert_chat(&chat, &token, &first).expect("insert");
-        if (r >> 40) % 100 >= 8 {
-            let agent = if (r >> 50).is_multiple_of(50) {
+        let owner = ((r >> 40) % 100 >= 8).then(|| {
+            if (r >> 50).is_multiple_of(50) {
                 manager
             } else {
                 agents[g * 5 + ((r >> 32) % 5) as usize]
+            }
+        });
+        for seq in 2..=messages {
+            let agent_turn = seq % 2 == 0 && owner.is_some();
+            let m = Message {
+                chat_id: chat.id,
+                seq,
+                kind: if agent_turn {
+                    MessageKind::Agent
+                } else {
+                    MessageKind::Visitor
+                },
+                author: if agent_turn { owner } else { None },
+                author_name: if agent_turn { "Agent" } else { "v" }.into(),
+                body: format!("Message {seq} of this chat, about an order and its delivery"),
+                client_id: Some(format!("c{seq}-{r:x}")),
+                at: at + seq * 1_000,
+                event: None,
             };
+            store.append_plain_message(&m).expect("append");
+            chat.last_seq = seq;
+        }
+        if let Some(agent) = owner {
             chat.owner = Some(agent);
             chat.answered_at = Some(at + 20_000);
             chat.first_response_at = Some(at + 25_000);
@@ -176,7 +216,7 @@ fn seed(dir: &std::path::Path, n: u64, groups: &[GroupId], agents: &[StaffId], m
         }
     }
     println!(
-        "{n} ended and 200 open chats written through the store in {:.1} s",
+        "{n} ended and 200 open chats of {messages} messages written through the store in {:.1} s",
         started.elapsed().as_secs_f64()
     );
     store.close().expect("close store");
@@ -201,6 +241,14 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
     let n: u64 = if quick { 100_000 } else { 1_000_000 };
+    let messages: u64 = match args.iter().position(|a| a == "--messages") {
+        Some(i) => args
+            .get(i + 1)
+            .and_then(|v| v.parse().ok())
+            .filter(|&m| m >= 1)
+            .expect("--messages N, N at least 1"),
+        None => 8,
+    };
     let temp = tempfile::tempdir().expect("tempdir");
     let dir = match args.iter().position(|a| a == "--keep") {
         Some(i) => std::path::PathBuf::from(args.get(i + 1).expect("--keep DIR")),
@@ -233,7 +281,12 @@ fn main() {
             people(&api).await
         });
         drop(server);
-        seed(&dir, n, &groups, &agents, manager);
+        let people = People {
+            groups: &groups,
+            agents: &agents,
+            manager,
+        };
+        seed(&dir, n, messages, &people);
         let v = json!({
             "groups": groups.iter().map(|g| g.to_string()).collect::<Vec<_>>(),
             "agents": agents.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
