@@ -1,5 +1,6 @@
 //! Chats and their messages: `chatid_chat`, `chatid_seq_message` (ordered
-//! by seq), `chatid_clientid_seq` (resends are no-ops), `tokenhash_chatid`
+//! by seq), `chatid_clientid_seq` (resends are no-ops), `chatid_transcript`
+//! (an ended chat's messages, packed by the write that ends it), `tokenhash_chatid`
 //! (a visitor's token finds only its own chat) and `open_chatid` (what the
 //! engine rebuilds at start). A message and its chat's new activity are
 //! written in one transaction.
@@ -145,14 +146,19 @@ impl Store {
     /// Replaces a chat's record (state, owner, activity).
     pub fn put_chat(&self, chat: &Chat) -> Result<(), StoreError> {
         let _w = self.gate.writing();
-        let (_lists_held, lists) = if chat.state == ChatState::Ended {
+        let (_lists_held, lists, ending) = if chat.state == ChatState::Ended {
             let guard = self.list_guard();
             let old = self.chat(chat.id)?;
-            (Some(guard), self.plan_lists(old.as_ref(), Some(chat))?)
+            let ending = old.as_ref().is_none_or(|o| o.state != ChatState::Ended);
+            (
+                Some(guard),
+                self.plan_lists(old.as_ref(), Some(chat))?,
+                ending,
+            )
         } else {
-            (None, Default::default())
+            (None, Default::default(), false)
         };
-        self.commit_chat(chat, &lists, None)
+        self.commit_chat(chat, &lists, None, ending)
     }
 
     /// Writes `chat` (and `message`, when one comes with it) in one
@@ -160,14 +166,22 @@ impl Store {
     /// (`lists`, planned under the caller's [`Store::list_guard`]); then
     /// splits the blocks that grew and tells who waits on the chat. A
     /// message whose client id is already used aborts it with nothing
-    /// written.
+    /// written. When the write ends the chat (`ending`), its messages,
+    /// `message` with them, are packed into its transcript in the same
+    /// transaction (`messages.rs`).
     fn commit_chat(
         &self,
         chat: &Chat,
         lists: &super::chat_lists::ListWrite,
         message: Option<&Message>,
+        ending: bool,
     ) -> Result<(), StoreError> {
         let t = &self.trees;
+        let loose = if ending {
+            Some(super::messages::loose_messages(&self.trees, chat.id)?)
+        } else {
+            None
+        };
         let schedule = self.schedule();
         let open_time = |g, a, b| schedule.open_ms(g, a, b);
         tx_done(
@@ -183,6 +197,7 @@ impl Store {
                 &t.cause_ticketno,
                 &t.listpage_keys,
                 &t.listblockid_count,
+                &t.chatid_transcript,
             )
                 .transaction(
                     |(
@@ -197,6 +212,7 @@ impl Store {
                         causes,
                         list_keys,
                         list_counts,
+                        transcripts,
                     )| {
                         if let Some(message) = message {
                             if let Some(c) = &message.client_id {
@@ -204,7 +220,13 @@ impl Store {
                                     return abort(StoreError::ChangedMeanwhile);
                                 }
                             }
-                            write_message(messages, clients, message)?;
+                        }
+                        match (&loose, message) {
+                            (Some(loose), last) => {
+                                loose.pack(chat.id, last, transcripts, messages, clients)?
+                            }
+                            (None, Some(message)) => write_message(messages, clients, message)?,
+                            (None, None) => {}
                         }
                         write_chat(
                             &ChatTrees {
@@ -293,7 +315,7 @@ impl Store {
         } else {
             (None, Default::default())
         };
-        self.commit_chat(chat, &lists, Some(message))?;
+        self.commit_chat(chat, &lists, Some(message), ended(chat) && !ended(prev))?;
         Ok(Appended::WithChat)
     }
 
@@ -366,9 +388,20 @@ impl Store {
                 &t.hour_group_staff_tally,
                 &t.listpage_keys,
                 &t.listblockid_count,
+                &t.chatid_transcript,
             )
                 .transaction(
-                    |(chats, open, ratings, facts, days, hours, list_keys, list_counts)| {
+                    |(
+                        chats,
+                        open,
+                        ratings,
+                        facts,
+                        days,
+                        hours,
+                        list_keys,
+                        list_counts,
+                        transcripts,
+                    )| {
                         super::reports::uncount(
                             &ReportTrees {
                                 facts,
@@ -381,6 +414,7 @@ impl Store {
                         chats.remove(&id.to_bytes()[..])?;
                         open.remove(&id.to_bytes()[..])?;
                         ratings.remove(&id.to_bytes()[..])?;
+                        transcripts.remove(&id.to_bytes()[..])?;
                         lists.apply(list_keys, list_counts)
                     },
                 ),

@@ -2,14 +2,145 @@
 //! newest, the newest a visitor may see, and a client id's seq (so a resent
 //! message is acknowledged, not stored twice). Writes are in `chats.rs`,
 //! in the same transaction as the chat.
+//!
+//! An open chat's messages are a key each (`chatid_seq_message`, plus
+//! `chatid_clientid_seq` for those with a client id). The write that ends
+//! a chat packs them into one `chatid_transcript` value and removes those
+//! keys ([`Loose`]): sled 0.34 keeps memory for every page of keys, so the
+//! history costs one key a chat, not one or two a message. An ended chat
+//! takes no messages from clients (the engine answers `chat_ended`), so its
+//! client ids are not kept. Reads take the packed messages first, then any
+//! key after them (a message written to an ended chat: none today).
 
 use super::keys::{chat_client, chat_seq, parse_u64};
-use super::records::{decode, MessageRecord};
-use super::{Store, StoreError};
-use crate::domain::chat::Message;
+use super::records::{
+    decode, encode, ChatRecord, MessageRecord, TranscriptRecord, TranscriptRecordRef,
+};
+use super::trees::Trees;
+use super::{Store, StoreError, TxResult};
+use crate::domain::chat::{Chat, ChatState, Message};
 use crate::domain::ChatId;
+use sled::transaction::TransactionalTree;
+use sled::{IVec, Transactional};
+
+/// A chat's messages still stored a key each, read before the write that
+/// packs them (the engine's owner task is the only writer of a chat's
+/// messages, so none comes in between).
+#[derive(Default)]
+pub(super) struct Loose {
+    /// The messages, in seq order.
+    messages: Vec<Message>,
+    /// Their `chatid_seq_message` keys.
+    message_keys: Vec<IVec>,
+    /// The chat's `chatid_clientid_seq` keys.
+    client_keys: Vec<IVec>,
+}
+
+impl Loose {
+    /// Whether there is nothing to pack.
+    pub(super) fn is_empty(&self) -> bool {
+        self.message_keys.is_empty() && self.client_keys.is_empty()
+    }
+
+    /// In a transaction: the chat's transcript becomes what it held,
+    /// these messages and `last` (the ending message, not stored alone),
+    /// and the loose keys go.
+    pub(super) fn pack(
+        &self,
+        chat: ChatId,
+        last: Option<&Message>,
+        transcripts: &TransactionalTree,
+        messages: &TransactionalTree,
+        clients: &TransactionalTree,
+    ) -> TxResult<()> {
+        let key = chat.to_bytes();
+        let mut all: Vec<Message> = match transcripts.get(&key[..])? {
+            Some(bytes) => match decode::<TranscriptRecord, Vec<Message>>("transcript", &bytes) {
+                Ok(m) => m,
+                Err(e) => return super::abort(e),
+            },
+            None => Vec::new(),
+        };
+        all.extend(self.messages.iter().cloned());
+        all.extend(last.cloned());
+        all.sort_by_key(|m| m.seq);
+        all.dedup_by_key(|m| m.seq);
+        transcripts.insert(
+            &key[..],
+            encode(&TranscriptRecordRef::V1 { messages: &all }),
+        )?;
+        for k in &self.message_keys {
+            messages.remove(k)?;
+        }
+        for k in &self.client_keys {
+            clients.remove(k)?;
+        }
+        Ok(())
+    }
+}
+
+/// The messages and client ids of `chat` stored a key each.
+pub(super) fn loose_messages(trees: &Trees, chat: ChatId) -> Result<Loose, StoreError> {
+    let mut loose = Loose::default();
+    for kv in trees.chatid_seq_message.scan_prefix(chat.to_bytes()) {
+        let (k, v) = kv?;
+        loose
+            .messages
+            .push(decode::<MessageRecord, Message>("message", &v)?);
+        loose.message_keys.push(k);
+    }
+    for k in trees
+        .chatid_clientid_seq
+        .scan_prefix(chat.to_bytes())
+        .keys()
+    {
+        loose.client_keys.push(k?);
+    }
+    Ok(loose)
+}
+
+/// Schema 8's step: packs the messages of every ended chat stored before
+/// it (a run cut short packs the rest; a packed chat has no loose key).
+/// Returns how many chats it packed.
+pub(super) fn pack_ended(trees: &Trees) -> Result<usize, StoreError> {
+    let mut packed = 0;
+    for kv in trees.chatid_chat.iter() {
+        let (_, v) = kv?;
+        let chat = decode::<ChatRecord, Chat>("chat", &v)?;
+        if chat.state != ChatState::Ended {
+            continue;
+        }
+        let loose = loose_messages(trees, chat.id)?;
+        if loose.is_empty() {
+            continue;
+        }
+        super::tx_done(
+            (
+                &trees.chatid_transcript,
+                &trees.chatid_seq_message,
+                &trees.chatid_clientid_seq,
+            )
+                .transaction(|(transcripts, messages, clients)| {
+                    loose.pack(chat.id, None, transcripts, messages, clients)
+                }),
+        )?;
+        packed += 1;
+        if packed % 100_000 == 0 {
+            tracing::info!(chats = packed, "packing the ended chats' messages");
+        }
+    }
+    Ok(packed)
+}
 
 impl Store {
+    /// The packed messages of an ended chat (none for an open one).
+    fn packed(&self, chat: ChatId) -> Result<Vec<Message>, StoreError> {
+        match self.trees.chatid_transcript.get(chat.to_bytes())? {
+            Some(bytes) => decode::<TranscriptRecord, Vec<Message>>("transcript", &bytes),
+            None => Ok(Vec::new()),
+        }
+    }
+
     /// The seq a client id was given in this chat, if any. An entry whose
     /// message is not there (a crash between the two writes of
     /// [`Store::append_message`]) counts as none: that message was never
@@ -51,7 +182,7 @@ impl Store {
             .next_back()
         {
             Some(key) => parse_u64(key?.get(16..).unwrap_or_default()),
-            None => Ok(0),
+            None => Ok(self.packed(chat)?.last().map_or(0, |m| m.seq)),
         }
     }
 
@@ -70,7 +201,12 @@ impl Store {
                 return Ok(m.seq);
             }
         }
-        Ok(0)
+        Ok(self
+            .packed(chat)?
+            .iter()
+            .rev()
+            .find(|m| m.kind.visible_to_visitor())
+            .map_or(0, |m| m.seq))
     }
 
     /// Up to `limit` messages with seq greater than `after`, in order.
@@ -80,13 +216,23 @@ impl Store {
         after: u64,
         limit: usize,
     ) -> Result<Vec<Message>, StoreError> {
-        let start = chat_seq(chat, after.saturating_add(1));
+        let mut out: Vec<Message> = self
+            .packed(chat)?
+            .into_iter()
+            .filter(|m| m.seq > after)
+            .take(limit)
+            .collect();
+        let from = out.last().map_or(after, |m| m.seq);
+        let start = chat_seq(chat, from.saturating_add(1));
         let end = chat_seq(chat, u64::MAX);
-        self.trees
+        for kv in self
+            .trees
             .chatid_seq_message
             .range(start..=end)
-            .take(limit)
-            .map(|kv| decode::<MessageRecord, Message>("message", &kv?.1))
-            .collect()
+            .take(limit - out.len())
+        {
+            out.push(decode::<MessageRecord, Message>("message", &kv?.1)?);
+        }
+        Ok(out)
     }
 }

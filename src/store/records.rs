@@ -89,6 +89,39 @@ pub enum MessageRecordRef<'a> {
     V1(&'a Message),
 }
 
+/// Versions of the transcript record: an ended chat's messages in seq
+/// order, packed (`chatid_transcript`).
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "v")]
+pub enum TranscriptRecord {
+    /// Version 1.
+    #[serde(rename = "1")]
+    V1 {
+        /// Every message, in seq order.
+        messages: Vec<Message>,
+    },
+}
+
+/// [`TranscriptRecord`] by reference: the same bytes.
+#[derive(Serialize)]
+#[serde(tag = "v")]
+pub enum TranscriptRecordRef<'a> {
+    /// Version 1.
+    #[serde(rename = "1")]
+    V1 {
+        /// Every message, in seq order.
+        messages: &'a [Message],
+    },
+}
+
+impl From<TranscriptRecord> for Vec<Message> {
+    fn from(r: TranscriptRecord) -> Self {
+        match r {
+            TranscriptRecord::V1 { messages } => messages,
+        }
+    }
+}
+
 impl From<ChatRecord> for Chat {
     fn from(r: ChatRecord) -> Self {
         match r {

@@ -29,6 +29,12 @@ pub const TOKENHASH_SETUP: &str = "tokenhash_setup";
 pub const CHATID_CHAT: &str = "chatid_chat";
 /// Chat id + seq (u64 BE) → versioned message record: a chat's messages in order.
 pub const CHATID_SEQ_MESSAGE: &str = "chatid_seq_message";
+/// Chat id → versioned transcript record: every message of an ended chat,
+/// packed into one value by the write that ends it (its `chatid_seq_message`
+/// and `chatid_clientid_seq` keys are removed in that write). sled 0.34
+/// keeps memory for every page of keys, so an ended chat costs one key
+/// here instead of one or two a message (schema 8).
+pub const CHATID_TRANSCRIPT: &str = "chatid_transcript";
 /// Chat id + client id → seq: makes a resend with the same client id a no-op.
 pub const CHATID_CLIENTID_SEQ: &str = "chatid_clientid_seq";
 /// sha256(visitor chat token) → chat id.
@@ -106,6 +112,7 @@ pub const ALL: &[&str] = &[
     CHATID_CHAT,
     CHATID_SEQ_MESSAGE,
     CHATID_CLIENTID_SEQ,
+    CHATID_TRANSCRIPT,
     TOKENHASH_CHATID,
     OPEN_CHATID,
     OFFLINEID_MESSAGE,
@@ -165,6 +172,7 @@ pub struct Trees {
     pub(crate) chatid_chat: Tree,
     pub(crate) chatid_seq_message: Tree,
     pub(crate) chatid_clientid_seq: Tree,
+    pub(crate) chatid_transcript: Tree,
     pub(crate) tokenhash_chatid: Tree,
     pub(crate) open_chatid: Tree,
     pub(crate) offlineid_message: Tree,
@@ -203,6 +211,7 @@ impl Trees {
             chatid_chat: db.open_tree(CHATID_CHAT)?,
             chatid_seq_message: db.open_tree(CHATID_SEQ_MESSAGE)?,
             chatid_clientid_seq: db.open_tree(CHATID_CLIENTID_SEQ)?,
+            chatid_transcript: db.open_tree(CHATID_TRANSCRIPT)?,
             tokenhash_chatid: db.open_tree(TOKENHASH_CHATID)?,
             open_chatid: db.open_tree(OPEN_CHATID)?,
             offlineid_message: db.open_tree(OFFLINEID_MESSAGE)?,
