@@ -53,31 +53,14 @@ where
 /// the background at start, reading every chat, and lists measured during
 /// that rebuild measure the rebuild too. Prints how long it took.
 async fn settle(admin: &Api, pid: u32) {
-    let (_, v) = admin.get("/api/chats?scope=all&state=completed").await;
-    let ended = v["total"].as_u64().expect("total");
-    let t = Instant::now();
-    loop {
-        // Every seeded chat's first message says "Hello".
-        let (status, v) = admin.get("/api/chats/search?q=hello").await;
-        assert_eq!(status, 200, "{v}");
-        if v["total"].as_u64() == Some(ended) {
-            break;
-        }
-        assert!(
-            t.elapsed() < Duration::from_secs(3600),
-            "the transcript index was not rebuilt in an hour: {} of {ended}",
-            v["total"]
-        );
-        actix_web::rt::time::sleep(Duration::from_secs(2)).await;
-    }
+    // Every seeded chat's first message says "Hello".
+    let (ended, waited) = support::wait_for_index(admin, "hello", Duration::from_secs(3600)).await;
     println!(
-        "transcript index complete after {:.1} s more ({ended} chats; server RSS {} MiB)",
-        t.elapsed().as_secs_f64(),
+        "transcript index complete after {waited:.1} s more ({ended} chats; server RSS {} MiB)",
         usage(pid).0 / 1024
     );
 }
 
-/// Groups and staff through the API: (groups, agents, manager).
 async fn people(api: &Api) -> (Vec<GroupId>, Vec<StaffId>, StaffId) {
     let mut groups: Vec<GroupId> = Vec::new();
     for name in ["Sales", "Support", "Billing", "Returns"] {

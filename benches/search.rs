@@ -101,24 +101,11 @@ fn main() {
     actix_web::rt::System::new().block_on(async move {
         let api = set_up_owner(&server, "owner@example.com", "owner password 1").await;
         // The index is built in the background from the store.
-        let started = Instant::now();
-        loop {
-            let (status, v) = api.get("/api/chats/search?q=order").await;
-            assert_eq!(status, 200, "{v}");
-            if v["total"].as_u64() == Some(n) {
-                break;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(1800),
-                "the index was not rebuilt in 30 minutes: {}",
-                v["total"]
-            );
-            actix_web::rt::time::sleep(Duration::from_millis(250)).await;
-        }
+        let (_, waited) = support::wait_for_index(&api, "order", Duration::from_secs(1800)).await;
         let usage = support::usage(server.pid());
         println!(
             "transcript index rebuilt from the store in {:.1} s (server RSS {} MB)",
-            started.elapsed().as_secs_f64(),
+            waited,
             usage.0 / 1024
         );
         let searches = [

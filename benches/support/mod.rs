@@ -260,6 +260,31 @@ pub async fn set_up_owner(server: &Server, email: &str, password: &str) -> Api {
 
 pub type Socket = actix_codec::Framed<awc::BoxedSocket, awc::ws::Codec>;
 
+/// Waits until the transcript index holds every ended chat (a folder
+/// without a whole index has it rebuilt in the background at start; a
+/// measurement during that measures the rebuild too). `word` is in every
+/// seeded chat. Returns how many ended chats there are and the seconds
+/// waited; panics past `limit`.
+pub async fn wait_for_index(api: &Api, word: &str, limit: Duration) -> (u64, f64) {
+    let t = Instant::now();
+    loop {
+        // Open chats may end meanwhile (queue timeout): count each round.
+        let (_, v) = api.get("/api/chats?scope=all&state=completed").await;
+        let ended = v["total"].as_u64().expect("total");
+        let (status, v) = api.get(&format!("/api/chats/search?q={word}")).await;
+        assert_eq!(status, 200, "{v}");
+        if v["total"].as_u64() == Some(ended) {
+            return (ended, t.elapsed().as_secs_f64());
+        }
+        assert!(
+            t.elapsed() < limit,
+            "the transcript index was not rebuilt in {limit:?}: {} of {ended}",
+            v["total"]
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 pub async fn try_connect(url: &str, origin: &str, cookie: Option<&str>) -> Result<Socket, String> {
     let mut req = awc::Client::builder()
         .timeout(Duration::from_secs(30))

@@ -277,10 +277,12 @@ impl Conn {
 
     /// Queues `out` without waiting; a full queue kicks the connection.
     pub fn push(&self, out: Out) {
+        let mut q = self.queue.lock();
+        // Read under the lock: the session's drop clears the queue under
+        // it after closing, so nothing pushed can outlive that clear.
         if !self.queue.open.load(Ordering::Acquire) {
             return;
         }
-        let mut q = self.queue.lock();
         if q.len() >= OUTBOUND_CAPACITY {
             drop(q);
             tracing::warn!(
@@ -364,6 +366,18 @@ mod tests {
         let mut want: Vec<String> = (0..100).map(|i| format!("f{i}")).collect();
         want.push("last".into());
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn nothing_is_held_for_a_session_that_is_gone() {
+        let (conn, rx) = Conn::new(None);
+        conn.frame(&Arc::from("before"));
+        drop(rx);
+        assert!(conn.queue.lock().is_empty(), "the session's drop clears it");
+        for _ in 0..10 {
+            conn.frame(&Arc::from("after"));
+        }
+        assert!(conn.queue.lock().is_empty(), "pushes after it go nowhere");
     }
 
     #[tokio::test]
