@@ -36,7 +36,7 @@ use livedesk::domain::{GroupId, StaffId};
 use livedesk::store::Store;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-use support::{set_up_owner, sign_in, start_server, usage, Api, Samples};
+use support::{rss_parts, set_up_owner, sign_in, start_server, usage, Api, Samples};
 
 const TARGET_MS: f64 = 20.0;
 const PASSWORD: &str = "staff password 1";
@@ -286,6 +286,7 @@ fn main() {
         t.elapsed().as_secs_f64()
     );
     let (held_kib, _) = usage(server.pid());
+    let held_parts = rss_parts(server.pid());
     let ok = sys.block_on(async {
         let admin = sign_in(&server.base, "owner@example.com", "owner password 1").await;
         settle(&admin, server.pid()).await;
@@ -365,10 +366,15 @@ fn main() {
             println!("{who:<26} list sizes: {totals:?}");
         }
         let (rss_kib, _) = usage(server.pid());
+        let parts = rss_parts(server.pid());
         println!(
-            "server RSS: {} MiB after start, {} MiB after the lists",
+            "server RSS: {} MiB after start (anonymous {}, file-backed {}), {} MiB after the lists (anonymous {}, file-backed {})",
             held_kib / 1024,
-            rss_kib / 1024
+            held_parts.0 / 1024,
+            held_parts.1 / 1024,
+            rss_kib / 1024,
+            parts.0 / 1024,
+            parts.1 / 1024
         );
         if worst < TARGET_MS {
             println!("worst p99 {worst:.1} ms: under the {TARGET_MS} ms target");

@@ -137,7 +137,7 @@ pub async fn start(
     let (transcripts, rebuild_transcripts) = crate::search::transcripts::TranscriptIndex::open(
         &store.path().join("search-transcripts"),
         config.chat.mask_pii.get(),
-        store.ended_count(),
+        store.ended_count()?,
     )
     .map_err(|e| StartError::Other(e.to_string()))?;
     let state = AppState {

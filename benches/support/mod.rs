@@ -148,6 +148,24 @@ pub fn start_server(dir: &Path, storage: &str, chat: &str) -> Server {
     Server { child, base, setup }
 }
 
+/// A process's resident memory (KiB) in its two parts, from /proc:
+/// anonymous (the heap and the desk's own mappings: what grows if the
+/// desk keeps something per stored chat) and file-backed (the binary and
+/// mapped files such as the transcript index, which the kernel drops
+/// under memory pressure and reads again).
+pub fn rss_parts(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| -> u64 {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("RssAnon:"), field("RssFile:") + field("RssShmem:"))
+}
+
 /// Resident memory (KiB) and CPU seconds of a process, from /proc.
 pub fn usage(pid: u32) -> (u64, f64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();

@@ -1,6 +1,8 @@
 //! Housekeeping: removes sessions past their absolute expiry (via the
 //! `expiry_tokenhash` index, never a full scan) and forgets quiet sign-in
-//! failure counters and sent mail older than [`KEEP_SENT_MAIL`].
+//! failure counters and sent mail older than [`KEEP_SENT_MAIL`], and
+//! packs the chats that ended since into the store's history pages
+//! (`store/history.rs`: a key a stored chat would grow the desk's memory).
 
 use crate::error::AppError;
 use crate::state::AppState;
@@ -25,6 +27,8 @@ pub async fn run(state: &AppState, now: u64) -> Result<Swept, AppError> {
     let before = now.saturating_sub(KEEP_SENT_MAIL.as_millis() as u64);
     let mail = state.write(move |s| s.prune_sent_mail(before)).await?;
     let limiter_entries = state.limiter.prune(now) + state.visitor_limits.prune(now);
+    // The chats that ended since: their keys into the history's pages.
+    state.write(|s| s.pack_history()).await?;
     if sessions > 0 {
         tracing::info!(sessions, "expired sessions removed");
     }

@@ -5,9 +5,10 @@
 //! engine rebuilds at start). A message and its chat's new activity are
 //! written in one transaction.
 
+use super::history::{Map, PackedTx, Prefetched};
 use super::keys::{chat_client, chat_seq, parse_chat_id, u64_be, TokenHash};
 use super::records::{decode, encode, ChatRecord, MessageRecordRef};
-use super::reports::ReportTrees;
+use super::reports::{fact_key, ReportTrees};
 use super::{abort, tx_done, Store, StoreError};
 use crate::domain::chat::{Chat, ChatState, Message};
 use crate::domain::report::OpenTime;
@@ -17,7 +18,7 @@ use sled::Transactional;
 
 /// The trees a chat record is written to, its indexes included.
 struct ChatTrees<'a> {
-    chats: &'a TransactionalTree,
+    chats: PackedTx<'a>,
     open: &'a TransactionalTree,
     /// The follow-up outbox (`followup_chatid`).
     outbox: &'a TransactionalTree,
@@ -109,6 +110,8 @@ impl Store {
         let _w = self.gate.writing();
         self.room()?;
         let t = &self.trees;
+        // A new chat is not ended: its write reads nothing packed.
+        let pre = Prefetched::default();
         tx_done(
             (
                 &t.chatid_chat,
@@ -125,11 +128,11 @@ impl Store {
                     |(chats, open, tokens, messages, clients, outbox, facts, days, hours)| {
                         tokens.insert(&token[..], &chat.id.to_bytes()[..])?;
                         let t = ChatTrees {
-                            chats,
+                            chats: PackedTx::new(Map::Chats, chats, &pre),
                             open,
                             outbox,
                             report: ReportTrees {
-                                facts,
+                                facts: PackedTx::facts(facts, &pre),
                                 days,
                                 hours,
                                 causes: None,
@@ -184,6 +187,15 @@ impl Store {
         };
         let schedule = self.schedule();
         let open_time = |g, a, b| schedule.open_ms(g, a, b);
+        // What the write reads of the packed history: the transcript it
+        // adds to, the fact that says the chat is counted.
+        let mut pre = Prefetched::default();
+        if ending {
+            pre = pre.read(t, Map::Transcripts, &chat.id.to_bytes())?;
+        }
+        if chat.state == ChatState::Ended {
+            pre = pre.read(t, Map::Facts, &fact_key(chat.started_at, chat.id))?;
+        }
         tx_done(
             (
                 &t.chatid_chat,
@@ -222,19 +234,23 @@ impl Store {
                             }
                         }
                         match (&loose, message) {
-                            (Some(loose), last) => {
-                                loose.pack(chat.id, last, transcripts, messages, clients)?
-                            }
+                            (Some(loose), last) => loose.pack(
+                                chat.id,
+                                last,
+                                &PackedTx::new(Map::Transcripts, transcripts, &pre),
+                                messages,
+                                clients,
+                            )?,
                             (None, Some(message)) => write_message(messages, clients, message)?,
                             (None, None) => {}
                         }
                         write_chat(
                             &ChatTrees {
-                                chats,
+                                chats: PackedTx::new(Map::Chats, chats, &pre),
                                 open,
                                 outbox,
                                 report: ReportTrees {
-                                    facts,
+                                    facts: PackedTx::facts(facts, &pre),
                                     days,
                                     hours,
                                     causes: Some(causes),
@@ -333,8 +349,8 @@ impl Store {
     /// One chat.
     pub fn chat(&self, id: ChatId) -> Result<Option<Chat>, StoreError> {
         self.trees
-            .chatid_chat
-            .get(id.to_bytes())?
+            .chats()
+            .get(&id.to_bytes())?
             .map(|b| decode::<ChatRecord, Chat>("chat", &b))
             .transpose()
     }
@@ -342,16 +358,16 @@ impl Store {
     /// The chat a visitor token opens. A token whose chat was deleted opens
     /// nothing, and its dangling entry is removed here.
     pub fn chat_id_by_token(&self, token: &TokenHash) -> Result<Option<ChatId>, StoreError> {
-        let Some(bytes) = self.trees.tokenhash_chatid.get(token)? else {
+        let Some(bytes) = self.trees.tokens().get(&token[..])? else {
             return Ok(None);
         };
         let id = parse_chat_id(&bytes)?;
-        if self.trees.chatid_chat.contains_key(id.to_bytes())? {
+        if self.trees.chats().get(&id.to_bytes())?.is_some() {
             Ok(Some(id))
         } else {
             // Only this cleanup writes: reads pass no gate.
             let _w = self.gate.writing();
-            self.trees.tokenhash_chatid.remove(token)?;
+            self.trees.tokens().remove(&token[..])?;
             Ok(None)
         }
     }
@@ -359,7 +375,7 @@ impl Store {
     /// Every chat, oldest first.
     pub fn all_chats(&self) -> Result<Vec<Chat>, StoreError> {
         self.trees
-            .chatid_chat
+            .chats()
             .iter()
             .map(|kv| decode::<ChatRecord, Chat>("chat", &kv?.1))
             .collect()
@@ -378,6 +394,11 @@ impl Store {
         let _lists_held = self.list_guard();
         let lists = self.plan_lists(Some(&chat), None)?;
         let t = &self.trees;
+        let key = id.to_bytes();
+        let pre = Prefetched::default()
+            .read(t, Map::Chats, &key)?
+            .read(t, Map::Transcripts, &key)?
+            .read(t, Map::Facts, &fact_key(chat.started_at, id))?;
         tx_done(
             (
                 &t.chatid_chat,
@@ -404,17 +425,17 @@ impl Store {
                     )| {
                         super::reports::uncount(
                             &ReportTrees {
-                                facts,
+                                facts: PackedTx::facts(facts, &pre),
                                 days,
                                 hours,
                                 causes: None,
                             },
                             &chat,
                         )?;
-                        chats.remove(&id.to_bytes()[..])?;
+                        PackedTx::new(Map::Chats, chats, &pre).remove(&key)?;
                         open.remove(&id.to_bytes()[..])?;
                         ratings.remove(&id.to_bytes()[..])?;
-                        transcripts.remove(&id.to_bytes()[..])?;
+                        PackedTx::new(Map::Transcripts, transcripts, &pre).remove(&key)?;
                         lists.apply(list_keys, list_counts)
                     },
                 ),
@@ -434,19 +455,18 @@ impl Store {
     }
 
     /// How many chats have ended (each has its report fact).
-    pub fn ended_count(&self) -> usize {
-        self.trees.startedchat_fact.len()
+    pub fn ended_count(&self) -> Result<usize, StoreError> {
+        self.trees.facts().count()
     }
 
     /// The ids of every ended chat, oldest first, read from the report
     /// facts' keys (16 bytes a chat, not the chats themselves).
     pub fn ended_chat_ids(&self) -> Result<Vec<ChatId>, StoreError> {
         self.trees
-            .startedchat_fact
+            .facts()
             .iter()
-            .keys()
-            .map(|k| {
-                let k = k?;
+            .map(|kv| {
+                let (k, _) = kv?;
                 let id: [u8; 16] = k
                     .get(8..24)
                     .and_then(|b| b.try_into().ok())

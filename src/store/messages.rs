@@ -49,12 +49,12 @@ impl Loose {
         &self,
         chat: ChatId,
         last: Option<&Message>,
-        transcripts: &TransactionalTree,
+        transcripts: &super::history::PackedTx<'_>,
         messages: &TransactionalTree,
         clients: &TransactionalTree,
     ) -> TxResult<()> {
         let key = chat.to_bytes();
-        let mut all: Vec<Message> = match transcripts.get(&key[..])? {
+        let mut all: Vec<Message> = match transcripts.get(&key)? {
             Some(bytes) => match decode::<TranscriptRecord, Vec<Message>>("transcript", &bytes) {
                 Ok(m) => m,
                 Err(e) => return super::abort(e),
@@ -104,7 +104,7 @@ pub(super) fn loose_messages(trees: &Trees, chat: ChatId) -> Result<Loose, Store
 /// Returns how many chats it packed.
 pub(super) fn pack_ended(trees: &Trees) -> Result<usize, StoreError> {
     let mut packed = 0;
-    for kv in trees.chatid_chat.iter() {
+    for kv in trees.chats().iter() {
         let (_, v) = kv?;
         let chat = decode::<ChatRecord, Chat>("chat", &v)?;
         if chat.state != ChatState::Ended {
@@ -114,6 +114,11 @@ pub(super) fn pack_ended(trees: &Trees) -> Result<usize, StoreError> {
         if loose.is_empty() {
             continue;
         }
+        let pre = super::history::Prefetched::default().read(
+            trees,
+            super::history::Map::Transcripts,
+            &chat.id.to_bytes(),
+        )?;
         super::tx_done(
             (
                 &trees.chatid_transcript,
@@ -121,7 +126,12 @@ pub(super) fn pack_ended(trees: &Trees) -> Result<usize, StoreError> {
                 &trees.chatid_clientid_seq,
             )
                 .transaction(|(transcripts, messages, clients)| {
-                    loose.pack(chat.id, None, transcripts, messages, clients)
+                    let transcripts = super::history::PackedTx::new(
+                        super::history::Map::Transcripts,
+                        transcripts,
+                        &pre,
+                    );
+                    loose.pack(chat.id, None, &transcripts, messages, clients)
                 }),
         )?;
         packed += 1;
@@ -135,7 +145,7 @@ pub(super) fn pack_ended(trees: &Trees) -> Result<usize, StoreError> {
 impl Store {
     /// The packed messages of an ended chat (none for an open one).
     fn packed(&self, chat: ChatId) -> Result<Vec<Message>, StoreError> {
-        match self.trees.chatid_transcript.get(chat.to_bytes())? {
+        match self.trees.transcripts().get(&chat.to_bytes())? {
             Some(bytes) => decode::<TranscriptRecord, Vec<Message>>("transcript", &bytes),
             None => Ok(Vec::new()),
         }

@@ -7,7 +7,7 @@ use super::trees::Trees;
 use super::StoreError;
 
 /// The schema this binary writes.
-pub const SCHEMA_VERSION: u32 = 8;
+pub const SCHEMA_VERSION: u32 = 9;
 
 pub(super) const VERSION_KEY: &[u8] = b"schema_version";
 
@@ -15,7 +15,7 @@ type Migration = fn(&sled::Db, &Trees) -> Result<(), StoreError>;
 
 /// `MIGRATIONS[n]` turns schema `n` into `n + 1`.
 const MIGRATIONS: &[Migration] = &[
-    v0_to_v1, v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5, v5_to_v6, v6_to_v7, v7_to_v8,
+    v0_to_v1, v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5, v5_to_v6, v6_to_v7, v7_to_v8, v8_to_v9,
 ];
 
 /// Version 0 is an empty folder: nothing to convert, the trees exist.
@@ -77,7 +77,7 @@ fn v4_to_v5(db: &sled::Db, trees: &Trees) -> Result<(), StoreError> {
             return Ok(());
         }
     }
-    if trees.listpage_keys.is_empty() && !trees.startedchat_fact.is_empty() {
+    if trees.listpage_keys.is_empty() && trees.facts().iter().next().is_some() {
         let n = super::Store::backfill_lists(db, trees)?;
         tracing::info!(chats = n, "listed the stored chats");
     }
@@ -114,6 +114,20 @@ fn v7_to_v8(_db: &sled::Db, trees: &Trees) -> Result<(), StoreError> {
     let n = super::messages::pack_ended(trees)?;
     if n > 0 {
         tracing::info!(chats = n, "packed the ended chats' messages");
+    }
+    Ok(())
+}
+
+/// Version 9 packs the history: the chat records, transcripts, visitor
+/// tokens and report facts of the chats stored before are moved into
+/// pages of up to 64 (`history.rs`; sled 0.34 kept memory for each of
+/// their keys, so the desk's memory grew with every chat it stored). An
+/// older livedesk would not find them there, hence the version. A run cut
+/// short packs the rest (every open packs what is loose).
+fn v8_to_v9(_db: &sled::Db, trees: &Trees) -> Result<(), StoreError> {
+    let n = super::history::pack_all(trees)?;
+    if n > 0 {
+        tracing::info!(entries = n, "packed the chat history");
     }
     Ok(())
 }

@@ -12,6 +12,7 @@ mod chats;
 mod commit;
 mod gate;
 mod groups;
+mod history;
 pub mod keys;
 mod mail;
 mod messages;
@@ -197,6 +198,8 @@ impl Store {
             .map_err(|e| open_err(e.to_string()))?;
         let trees = Trees::open(&db)?;
         migrate::run(&db, &trees)?;
+        // What the last run's writes left loose since its last packing.
+        history::pack_all(&trees)?;
         let ticket_index = std::sync::RwLock::new(Self::load_ticket_index(&trees)?);
         Ok(Self {
             commit: GroupCommit::start(db.clone()),

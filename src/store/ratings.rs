@@ -41,6 +41,11 @@ impl Store {
         let key = rating.chat.to_bytes();
         let bytes = encode(&RatingRecord::V1(rating.clone()));
         let t = &self.trees;
+        let pre = super::history::Prefetched::default().read(
+            t,
+            super::history::Map::Facts,
+            &super::reports::fact_key(started, rating.chat),
+        )?;
         super::tx_done(
             (
                 &t.chatid_rating,
@@ -56,7 +61,7 @@ impl Store {
                     }
                     ratings.insert(&key[..], bytes.clone())?;
                     let t = super::reports::ReportTrees {
-                        facts,
+                        facts: super::history::PackedTx::facts(facts, &pre),
                         days,
                         hours,
                         causes: None,

@@ -6,6 +6,7 @@
 //! counters in their own transactions; a question an article solved adds
 //! to its group's. A report reads a few thousand tallies, never the chats.
 
+use super::history::{Map, PackedTx, Prefetched};
 use super::records::{decode, encode};
 use super::{tx_done, Store, StoreError, TxResult};
 use crate::domain::chat::{Chat, ChatState};
@@ -47,7 +48,7 @@ pub(super) fn fact_key(started_at: Millis, chat: ChatId) -> [u8; 24] {
 
 /// The counter trees inside a transaction.
 pub(super) struct ReportTrees<'a> {
-    pub facts: &'a TransactionalTree,
+    pub facts: super::history::PackedTx<'a>,
     pub days: &'a TransactionalTree,
     pub hours: &'a TransactionalTree,
     /// `cause_ticketno`, where a chat may end: a ticket made from the
@@ -90,7 +91,7 @@ pub(super) fn count_ended(t: &ReportTrees<'_>, chat: &Chat, open: OpenTime<'_>) 
         return Ok(());
     }
     let key = fact_key(chat.started_at, chat.id);
-    if t.facts.get(key)?.is_some() {
+    if t.facts.get(&key)?.is_some() {
         return Ok(());
     }
     let ticket = match t.causes {
@@ -110,7 +111,7 @@ pub(super) fn count_ended(t: &ReportTrees<'_>, chat: &Chat, open: OpenTime<'_>) 
 /// Takes a deleted chat out of the counters.
 pub(super) fn uncount(t: &ReportTrees<'_>, chat: &Chat) -> TxResult<()> {
     let key = fact_key(chat.started_at, chat.id);
-    let Some(b) = t.facts.get(key)? else {
+    let Some(b) = t.facts.get(&key)? else {
         return Ok(());
     };
     let fact: Fact = decode::<FactRecord, Fact>("report fact", &b)
@@ -125,7 +126,7 @@ pub(super) fn uncount(t: &ReportTrees<'_>, chat: &Chat) -> TxResult<()> {
 /// runs is counted when it ends, by [`count_ended`]).
 pub(super) fn count_ticket(t: &ReportTrees<'_>, started_at: Millis, chat: ChatId) -> TxResult<()> {
     let key = fact_key(started_at, chat);
-    let Some(b) = t.facts.get(key)? else {
+    let Some(b) = t.facts.get(&key)? else {
         return Ok(());
     };
     let mut fact: Fact = decode::<FactRecord, Fact>("report fact", &b)
@@ -149,7 +150,7 @@ pub(super) fn count_rating(
     score: Score,
 ) -> TxResult<()> {
     let key = fact_key(started_at, chat);
-    let Some(b) = t.facts.get(key)? else {
+    let Some(b) = t.facts.get(&key)? else {
         return Ok(());
     };
     let mut fact: Fact = decode::<FactRecord, Fact>("report fact", &b)
@@ -170,7 +171,7 @@ pub(super) fn count_rating(
 /// counted as all time, the hours of the past being unknown.
 pub(super) fn backfill(trees: &super::trees::Trees) -> Result<usize, StoreError> {
     let mut n = 0;
-    for kv in trees.chatid_chat.iter() {
+    for kv in trees.chats().iter() {
         let chat: Chat = decode::<super::records::ChatRecord, Chat>("chat", &kv?.1)?;
         if chat.state != ChatState::Ended {
             continue;
@@ -179,6 +180,8 @@ pub(super) fn backfill(trees: &super::trees::Trees) -> Result<usize, StoreError>
             Some(b) => Some(super::ratings::decode_rating(&b)?.score),
             None => None,
         };
+        let pre =
+            Prefetched::default().read(trees, Map::Facts, &fact_key(chat.started_at, chat.id))?;
         tx_done(
             (
                 &trees.startedchat_fact,
@@ -188,7 +191,7 @@ pub(super) fn backfill(trees: &super::trees::Trees) -> Result<usize, StoreError>
             )
                 .transaction(|(facts, days, hours, causes)| {
                     let t = ReportTrees {
-                        facts,
+                        facts: PackedTx::facts(facts, &pre),
                         days,
                         hours,
                         causes: Some(causes),
@@ -227,6 +230,7 @@ impl Store {
         let _w = self.gate.writing();
         self.room()?;
         let t = &self.trees;
+        let pre = Prefetched::default();
         tx_done(
             (
                 &t.startedchat_fact,
@@ -235,7 +239,7 @@ impl Store {
             )
                 .transaction(|(facts, days, hours)| {
                     let t = ReportTrees {
-                        facts,
+                        facts: PackedTx::facts(facts, &pre),
                         days,
                         hours,
                         causes: None,
@@ -295,11 +299,7 @@ impl Store {
             }
             None => from.to_be_bytes().to_vec(),
         };
-        for kv in self
-            .trees
-            .startedchat_fact
-            .range(start..to.to_be_bytes().to_vec())
-        {
+        for kv in self.trees.facts().range(&start, Some(&to.to_be_bytes())) {
             let fact = decode::<FactRecord, Fact>("report fact", &kv?.1)?;
             if !f(fact) {
                 break;

@@ -5,6 +5,7 @@ use super::*;
 use crate::domain::{Group, NewGroup, Role, Staff, StaffId};
 
 mod chat_lists;
+mod history;
 mod transcripts;
 
 fn open(dir: &Path) -> Store {

@@ -10,6 +10,7 @@
 //! ([`TicketRow`]), built at open and kept in step with every write under
 //! one lock; the trees stay the truth.
 
+use super::history::{Map, Prefetched};
 use super::keys::{parse_chat_id, parse_u64, u64_be};
 use super::mail::MailTrees;
 use super::records::{decode, encode};
@@ -229,6 +230,14 @@ impl Store {
                 .map(|c| (c.id, c.started_at)),
             None => None,
         };
+        let pre = match chat_started {
+            Some((chat, started)) => Prefetched::default().read(
+                tr,
+                Map::Facts,
+                &super::reports::fact_key(started, chat),
+            )?,
+            None => Prefetched::default(),
+        };
         let made = tx_done(
             (
                 &tr.meta,
@@ -281,7 +290,7 @@ impl Store {
                         if let (Made::Created(t), Some((chat, started))) = (&made, chat_started) {
                             if t.chat == Some(chat) {
                                 let report = super::reports::ReportTrees {
-                                    facts,
+                                    facts: super::history::PackedTx::facts(facts, &pre),
                                     days,
                                     hours,
                                     causes: None,

@@ -64,6 +64,12 @@ pub const CHATID_MAILID: &str = "chatid_mailid";
 /// Chat id → versioned rating record: the visitor's one rating of a chat.
 pub const CHATID_RATING: &str = "chatid_rating";
 
+/// A packed map's tag (one byte) + a page's first key (the first page:
+/// none) → up to 64 of that map's entries, packed: the history of
+/// `chatid_chat`, `chatid_transcript`, `tokenhash_chatid` and
+/// `startedchat_fact`, moved out of their trees (`history.rs`).
+pub const MAPFIRSTKEY_PAGE: &str = "mapfirstkey_page";
+
 /// Chat start (u64 BE ms) + chat id → versioned report fact: an ended chat
 /// as the reports count it (its presence: counted).
 pub const STARTEDCHAT_FACT: &str = "startedchat_fact";
@@ -133,6 +139,7 @@ pub const ALL: &[&str] = &[
     HOUR_GROUP_STAFF_TALLY,
     LISTPAGE_KEYS,
     LISTBLOCKID_COUNT,
+    MAPFIRSTKEY_PAGE,
 ];
 
 /// Schema 3's chat lists, dropped by the step to 4.
@@ -193,6 +200,7 @@ pub struct Trees {
     pub(crate) hour_group_staff_tally: Tree,
     pub(crate) listpage_keys: Tree,
     pub(crate) listblockid_count: Tree,
+    pub(crate) mapfirstkey_page: Tree,
 }
 
 impl Trees {
@@ -232,6 +240,7 @@ impl Trees {
             hour_group_staff_tally: db.open_tree(HOUR_GROUP_STAFF_TALLY)?,
             listpage_keys: db.open_tree(LISTPAGE_KEYS)?,
             listblockid_count: db.open_tree(LISTBLOCKID_COUNT)?,
+            mapfirstkey_page: db.open_tree(MAPFIRSTKEY_PAGE)?,
         })
     }
 }

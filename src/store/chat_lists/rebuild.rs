@@ -57,7 +57,7 @@ impl Store {
         let scratch = db.open_tree(super::super::trees::LISTKEY_SCRATCH)?;
         let mut n = 0;
         let mut batch = sled::Batch::default();
-        for kv in trees.chatid_chat.iter() {
+        for kv in trees.chats().iter() {
             let chat: Chat = decode::<ChatRecord, Chat>("chat", &kv?.1)?;
             for e in entries(&chat) {
                 batch.insert(e.key, &[][..]);
