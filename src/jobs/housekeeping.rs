@@ -19,6 +19,8 @@ pub struct Swept {
     pub limiter_entries: usize,
     /// Sent mail forgotten.
     pub mail: usize,
+    /// Entries of the chat history moved into its pages.
+    pub packed: usize,
 }
 
 /// Runs housekeeping as of `now`.
@@ -28,7 +30,7 @@ pub async fn run(state: &AppState, now: u64) -> Result<Swept, AppError> {
     let mail = state.write(move |s| s.prune_sent_mail(before)).await?;
     let limiter_entries = state.limiter.prune(now) + state.visitor_limits.prune(now);
     // The chats that ended since: their keys into the history's pages.
-    state.write(|s| s.pack_history()).await?;
+    let packed = state.write(|s| s.pack_history()).await?;
     if sessions > 0 {
         tracing::info!(sessions, "expired sessions removed");
     }
@@ -36,5 +38,6 @@ pub async fn run(state: &AppState, now: u64) -> Result<Swept, AppError> {
         sessions,
         limiter_entries,
         mail,
+        packed,
     })
 }

@@ -374,6 +374,7 @@ impl Store {
 
     /// Every chat, oldest first.
     pub fn all_chats(&self) -> Result<Vec<Chat>, StoreError> {
+        let _scan = self.history_scan();
         self.trees
             .chats()
             .iter()
@@ -456,12 +457,14 @@ impl Store {
 
     /// How many chats have ended (each has its report fact).
     pub fn ended_count(&self) -> Result<usize, StoreError> {
+        let _scan = self.history_scan();
         self.trees.facts().count()
     }
 
     /// The ids of every ended chat, oldest first, read from the report
     /// facts' keys (16 bytes a chat, not the chats themselves).
     pub fn ended_chat_ids(&self) -> Result<Vec<ChatId>, StoreError> {
+        let _scan = self.history_scan();
         self.trees
             .facts()
             .iter()

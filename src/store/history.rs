@@ -17,9 +17,11 @@
 //! gate closed and writes the pages before it removes the loose keys, so
 //! a read between the two finds the entry twice (the same value) and
 //! never not at all; a crash between them leaves loose keys that the next
-//! run packs again. Transactions write the tree only, and read pages
-//! outside the transaction: only the packer changes pages, and never
-//! while a write holds the gate.
+//! run packs again. Scans (a range, every entry) read both lazily, so
+//! they hold the store's scan lock, which the packer takes too.
+//! Transactions write the tree only; what they read of pages is read
+//! just before them ([`Prefetched`]): only the packer changes pages, and
+//! never while a write holds the gate.
 
 use super::trees::Trees;
 use super::{StoreError, TxResult};
@@ -160,6 +162,7 @@ impl<'a> Packed<'a> {
     pub(super) fn range(&self, start: &[u8], end: Option<&[u8]>) -> Merged {
         let tag = self.map.tag();
         let loose = match end {
+            Some(e) if e <= start => return Merged::empty(),
             Some(e) => self.loose.range(start.to_vec()..e.to_vec()),
             None => self.loose.range(start.to_vec()..),
         };
@@ -317,6 +320,13 @@ pub(super) struct Merged {
 }
 
 impl Merged {
+    fn empty() -> Self {
+        Self {
+            failed: None,
+            ..Self::failed(StoreError::Corrupt(String::new()))
+        }
+    }
+
     fn failed(e: StoreError) -> Self {
         Self {
             loose: Peek {
@@ -552,11 +562,26 @@ impl Trees {
 
 impl super::Store {
     /// Moves what writes left in the history's trees into pages (see the
-    /// module): at start, and from the housekeeping job. Writes wait
-    /// meanwhile (a few ms for an hour of chats). Returns the entries moved.
+    /// module): at start, and from the housekeeping job. Writes and scans
+    /// of the history wait meanwhile (a few ms for an hour of chats).
+    /// Returns the entries moved.
     pub fn pack_history(&self) -> Result<usize, StoreError> {
         let _closed = self.gate.pause();
+        let _scans = self
+            .history_scans
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         pack_all(&self.trees)
+    }
+
+    /// Held through a scan of the history (a range of facts, every chat):
+    /// a scan reads the tree and the pages lazily, and an entry the packer
+    /// moved between the two would be missed. A single read needs none
+    /// (the packer writes the page before it removes the key).
+    pub(super) fn history_scan(&self) -> std::sync::RwLockReadGuard<'_, ()> {
+        self.history_scans
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

@@ -165,6 +165,9 @@ pub struct Store {
     mail_waiting: tokio::sync::Notify,
     /// The desk's schedule, for the reports' business-hours times.
     schedule: std::sync::RwLock<std::sync::Arc<crate::domain::shift::Schedule>>,
+    /// Scans of the packed history hold it to read; the packer to write
+    /// (`history.rs`).
+    history_scans: std::sync::RwLock<()>,
     /// Told when a chat is written ended or deleted (the transcript index).
     chat_events: std::sync::RwLock<Option<tokio::sync::mpsc::UnboundedSender<ChatEvent>>>,
 }
@@ -216,6 +219,7 @@ impl Store {
             mail_waiting: tokio::sync::Notify::new(),
             schedule: Default::default(),
             chat_events: std::sync::RwLock::new(None),
+            history_scans: std::sync::RwLock::new(()),
         })
     }
 

@@ -299,6 +299,7 @@ impl Store {
             }
             None => from.to_be_bytes().to_vec(),
         };
+        let _scan = self.history_scan();
         for kv in self.trees.facts().range(&start, Some(&to.to_be_bytes())) {
             let fact = decode::<FactRecord, Fact>("report fact", &kv?.1)?;
             if !f(fact) {

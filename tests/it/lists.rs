@@ -359,3 +359,95 @@ async fn an_admin_switches_masking_and_the_choice_is_kept() {
     );
     again.stop().await.expect("stop");
 }
+
+/// The housekeeping job packs ended chats into the store's history pages
+/// (schema 9): what staff and visitors read of them is the same after,
+/// and what comes after an end (a rating, a wrap-up's list row, a delete)
+/// lands on a packed chat, also across a restart.
+#[actix_web::test]
+async fn packed_chats_read_the_same_and_take_ratings_and_deletes() {
+    let desk = Desk::new("round_robin").await;
+    let (mut ann, chat, token) = desk.answered_chat("Where is my order?").await;
+    ann.send(json!({"type": "message", "chat_id": chat, "client_id": "a1", "body": "On its way"}))
+        .await;
+    ann.expect("ack").await;
+    ann.send(json!({"type": "end", "chat_id": chat, "wrap_up": "Resolved"}))
+        .await;
+    ann.until(|f| f["type"] == "done" && f["request"] == "end")
+        .await;
+    let (other, _) = desk.start_chat("Otto", "Hello?").await;
+    let transcript = format!("/api/chats/{chat}");
+    let list = "/api/chats?scope=all&state=any&sort=started&order=asc";
+    let before = (
+        desk.owner.get(&transcript).await.json,
+        desk.owner.get(list).await.json,
+    );
+    assert_eq!(
+        before.0["messages"].as_array().map(Vec::len),
+        Some(4),
+        "{}",
+        before.0
+    );
+
+    let state = desk.app.running().state.clone();
+    let swept = livedesk::jobs::housekeeping::run(&state, state.now())
+        .await
+        .expect("runs");
+    // The ended chat's record, transcript, token and fact; the open
+    // chat's token (its record stays loose).
+    assert_eq!(swept.packed, 5);
+    let after = (
+        desk.owner.get(&transcript).await.json,
+        desk.owner.get(list).await.json,
+    );
+    assert_eq!(after, before);
+
+    // The visitor's token still finds the chat: a rating lands on it.
+    let r = desk
+        .app
+        .client()
+        .post(
+            "/api/visitor/rating",
+            json!({"chat_token": token, "score": "good", "comment": "quick"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "rating: {}", r.text);
+    let rated = desk.owner.get(&transcript).await.json;
+    assert_eq!(rated["rating"]["score"], "good", "{rated}");
+
+    // Packed again, then a restart: the same.
+    livedesk::jobs::housekeeping::run(&state, state.now())
+        .await
+        .expect("runs");
+    drop((ann, state));
+    let dir = desk.app.stop().await;
+    let data = dir.path().join("data");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let clock = std::sync::Arc::new(livedesk::domain::ManualClock::starting_now());
+    let again = livedesk::app::start(test_config(&data), listener, clock)
+        .await
+        .expect("start");
+    let mut owner = Client::new(&format!("http://{}", again.addr));
+    assert_eq!(owner.login(OWNER_EMAIL, OWNER_PASSWORD).await.status, 200);
+    // The same but for the link's port.
+    let unlinked = |mut v: Value| {
+        v["chat"]["link"] = Value::Null;
+        v
+    };
+    assert_eq!(unlinked(owner.get(&transcript).await.json), unlinked(rated));
+
+    // A packed chat deleted is gone; the open one is untouched.
+    let r = owner
+        .post("/api/chats/delete", json!({"chat_ids": [chat]}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(owner.get(&transcript).await.status, 404);
+    let ids: Vec<Value> = owner.get(list).await.json["chats"]
+        .as_array()
+        .expect("chats")
+        .iter()
+        .map(|c| c["id"].clone())
+        .collect();
+    assert_eq!(ids, vec![json!(other)]);
+    again.stop().await.expect("stop");
+}
