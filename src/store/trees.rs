@@ -66,8 +66,8 @@ pub const CHATID_RATING: &str = "chatid_rating";
 
 /// A packed map's tag (one byte) + a page's first key (the first page:
 /// none) → up to 64 of that map's entries, packed: the history of
-/// `chatid_chat`, `chatid_transcript`, `tokenhash_chatid` and
-/// `startedchat_fact`, moved out of their trees (`history.rs`).
+/// `chatid_transcript`, `tokenhash_chatid` and `startedchat_fact`, moved
+/// out of their trees (`history.rs`; `chatid_chat` is read through it too).
 pub const MAPFIRSTKEY_PAGE: &str = "mapfirstkey_page";
 
 /// Chat start (u64 BE ms) + chat id → versioned report fact: an ended chat
