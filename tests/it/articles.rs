@@ -378,14 +378,7 @@ async fn a_lost_index_is_rebuilt_from_the_store_at_the_next_start() {
     let dir = k.desk.app.stop().await;
     let data = dir.path().join("data");
     std::fs::remove_dir_all(data.join("search-articles")).expect("the index is in the data folder");
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let clock = std::sync::Arc::new(livedesk::domain::ManualClock::starting_now());
-    let again = livedesk::app::start(test_config(&data), listener, clock)
-        .await
-        .expect("start");
-    let base = format!("http://{}", again.addr);
-    let mut owner = Client::new(&base);
-    assert_eq!(owner.login(OWNER_EMAIL, OWNER_PASSWORD).await.status, 200);
+    let (again, owner) = restart_on(&data).await;
     let found = owner.get("/api/articles?q=ketle").await;
     assert_eq!(
         found.json["articles"][0]["id"],

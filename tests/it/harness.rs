@@ -135,6 +135,19 @@ impl TestApp {
 }
 
 /// The first frame of a visitor socket.
+/// Starts the real desk again on a stopped desk's data folder; returns it
+/// and its owner's client, signed in.
+pub async fn restart_on(data: &std::path::Path) -> (RunningApp, Client) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let clock = Arc::new(ManualClock::starting_now());
+    let again = app::start(test_config(data), listener, clock)
+        .await
+        .expect("start");
+    let mut owner = Client::new(&format!("http://{}", again.addr));
+    assert_eq!(owner.login(OWNER_EMAIL, OWNER_PASSWORD).await.status, 200);
+    (again, owner)
+}
+
 pub fn visitor_hello(token: &str, last_seq: u64) -> Value {
     json!({"type": "hello", "token": token, "last_seq": last_seq})
 }

@@ -420,14 +420,7 @@ async fn packed_chats_read_the_same_and_take_ratings_and_deletes() {
         .expect("runs");
     drop((ann, state));
     let dir = desk.app.stop().await;
-    let data = dir.path().join("data");
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let clock = std::sync::Arc::new(livedesk::domain::ManualClock::starting_now());
-    let again = livedesk::app::start(test_config(&data), listener, clock)
-        .await
-        .expect("start");
-    let mut owner = Client::new(&format!("http://{}", again.addr));
-    assert_eq!(owner.login(OWNER_EMAIL, OWNER_PASSWORD).await.status, 200);
+    let (again, owner) = restart_on(&dir.path().join("data")).await;
     // The same but for the link's port.
     let unlinked = |mut v: Value| {
         v["chat"]["link"] = Value::Null;

@@ -222,13 +222,7 @@ async fn transcripts_are_found_by_their_words_as_each_role_may_see_them_and_mask
     let dir = desk.app.stop().await;
     let data = dir.path().join("data");
     std::fs::remove_dir_all(data.join("search-transcripts")).unwrap();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let clock = std::sync::Arc::new(livedesk::domain::ManualClock::starting_now());
-    let again = livedesk::app::start(test_config(&data), listener, clock)
-        .await
-        .expect("start");
-    let mut owner = Client::new(&format!("http://{}", again.addr));
-    assert_eq!(owner.login(OWNER_EMAIL, OWNER_PASSWORD).await.status, 200);
+    let (again, owner) = restart_on(&data).await;
     assert_eq!(
         ids(&search_until(&owner, "invoice", |v| v["total"] == 1).await),
         [invoice]
