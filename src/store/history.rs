@@ -421,16 +421,10 @@ impl Iterator for Merged {
     }
 }
 
-/// Moves the loose entries of `map` into its pages, but those `keep`
-/// says stay loose (an open chat's record, rewritten often). Returns how
-/// many it moved. The caller keeps every other writer out (the store's
+/// Moves the loose entries of `map` into its pages. Returns how many it
+/// moved. The caller keeps every other writer out (the store's
 /// write gate, or the store not open yet).
-pub(super) fn pack(
-    map: Map,
-    loose: &sled::Tree,
-    pages: &sled::Tree,
-    keep: &dyn Fn(&[u8]) -> Result<bool, StoreError>,
-) -> Result<usize, StoreError> {
+pub(super) fn pack(map: Map, loose: &sled::Tree, pages: &sled::Tree) -> Result<usize, StoreError> {
     let tag = map.tag();
     let mut moved = 0;
     let mut after: Option<IVec> = None;
@@ -447,11 +441,9 @@ pub(super) fn pack(
         for kv in iter {
             let (k, v) = kv?;
             after = Some(k.clone());
-            if !keep(&k)? {
-                step.push((k, v));
-                if step.len() >= STEP {
-                    break;
-                }
+            step.push((k, v));
+            if step.len() >= STEP {
+                break;
             }
         }
         if step.is_empty() {
@@ -533,12 +525,9 @@ pub(super) fn pack(
 /// still look into pages, so packing them later needs no new schema.
 pub(super) fn pack_all(trees: &Trees) -> Result<usize, StoreError> {
     let pages = &trees.mapfirstkey_page;
-    let never = |_: &[u8]| -> Result<bool, StoreError> { Ok(false) };
-    Ok(
-        pack(Map::Transcripts, &trees.chatid_transcript, pages, &never)?
-            + pack(Map::Tokens, &trees.tokenhash_chatid, pages, &never)?
-            + pack(Map::Facts, &trees.startedchat_fact, pages, &never)?,
-    )
+    Ok(pack(Map::Transcripts, &trees.chatid_transcript, pages)?
+        + pack(Map::Tokens, &trees.tokenhash_chatid, pages)?
+        + pack(Map::Facts, &trees.startedchat_fact, pages)?)
 }
 
 impl Trees {
