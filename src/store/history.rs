@@ -191,6 +191,7 @@ impl<'a> Packed<'a> {
     }
 
     /// How many entries the map holds (reads its pages: 64 entries each).
+    #[cfg(test)]
     pub(super) fn count(&self) -> Result<usize, StoreError> {
         let mut n = 0;
         for kv in self.iter() {
