@@ -228,11 +228,7 @@ pub async fn list(
     state.store.durable().await?; // as for transcripts
     let ids: Vec<ChatId> = chats.iter().map(|r| r.id).collect();
     let ratings = state
-        .read(move |s| {
-            ids.into_iter()
-                .map(|id| s.rating_of(id))
-                .collect::<Result<Vec<_>, _>>()
-        })
+        .read(move |s| s.read_each(&ids, crate::store::Store::rating_of))
         .await?;
     for (row, rating) in chats.iter_mut().zip(ratings) {
         row.rating = rating.map(|r| r.score);

@@ -16,6 +16,9 @@ use crate::domain::ChatId;
 use sled::transaction::TransactionalTree;
 use sled::Transactional;
 
+/// Threads that read the chats of [`Store::read_each`] at once.
+pub const READERS: usize = 8;
+
 /// The trees a chat record is written to, its indexes included.
 struct ChatTrees<'a> {
     chats: PackedTx<'a>,
@@ -355,6 +358,48 @@ impl Store {
             .transpose()
     }
 
+    /// `read` of each chat, in the order given, read by up to
+    /// [`READERS`] threads at once. A page of a chat list reads 50 records
+    /// that lie all over the history; from a disk that does not hold the
+    /// folder in the system's cache each is a random read, and one after
+    /// another they took 30–110 ms at a million chats. Reads wait on the
+    /// disk rather than the CPU, so a few in flight divide that time.
+    pub fn read_each<T: Send>(
+        &self,
+        ids: &[ChatId],
+        read: impl Fn(&Store, ChatId) -> Result<T, StoreError> + Sync,
+    ) -> Result<Vec<T>, StoreError> {
+        if ids.len() < 2 * READERS {
+            return ids.iter().map(|&id| read(self, id)).collect();
+        }
+        let per = ids.len().div_ceil(READERS);
+        std::thread::scope(|scope| {
+            let read = &read;
+            let parts: Vec<_> = ids
+                .chunks(per)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|&id| read(self, id))
+                            .collect::<Result<Vec<T>, _>>()
+                    })
+                })
+                .collect();
+            let mut out = Vec::with_capacity(ids.len());
+            for part in parts {
+                match part.join() {
+                    Ok(r) => out.extend(r?),
+                    Err(_) => {
+                        return Err(StoreError::Corrupt(
+                            "a reader of chat records stopped".into(),
+                        ))
+                    }
+                }
+            }
+            Ok(out)
+        })
+    }
+
     /// The chat a visitor token opens. A token whose chat was deleted opens
     /// nothing, and its dangling entry is removed here.
     pub fn chat_id_by_token(&self, token: &TokenHash) -> Result<Option<ChatId>, StoreError> {
@@ -464,7 +509,10 @@ impl Store {
     /// with 330 MiB more (docs/performance.md).
     pub fn ended_count(&self) -> Result<usize, StoreError> {
         let total = self
-            .list_blocks(super::chat_lists::ListId::All, crate::domain::chat_order::Column::Started)?
+            .list_blocks(
+                super::chat_lists::ListId::All,
+                crate::domain::chat_order::Column::Started,
+            )?
             .total();
         usize::try_from(total).map_err(|_| StoreError::Corrupt("the ended chats' count".into()))
     }

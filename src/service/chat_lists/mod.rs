@@ -330,13 +330,21 @@ pub(crate) fn page(
     if ask.desc {
         picked.reverse();
     }
+    let ids: Vec<ChatId> = picked
+        .iter()
+        .filter_map(|p| match p {
+            Either::Id(id) => Some(*id),
+            Either::Row(_) => None,
+        })
+        .collect();
+    let mut stored = store.read_each(&ids, Store::chat)?.into_iter();
     let mut out = Vec::with_capacity(picked.len());
     for p in picked {
         match p {
             Either::Row(r) => out.push(*r),
             // A chat deleted since its key was read is left out.
-            Either::Id(id) => {
-                if let Some(chat) = store.chat(id)? {
+            Either::Id(_) => {
+                if let Some(chat) = stored.next().flatten() {
                     out.push(rows.row(chat));
                 }
             }

@@ -138,3 +138,31 @@ fn packed_chats_read_the_same_and_take_later_writes() {
     assert!(s.trees.startedchat_fact.is_empty());
     assert_eq!(s.open_chats().expect("open").len(), 1);
 }
+
+/// `read_each` reads many chats on several threads and gives each result
+/// in the order asked, a missing chat as `None`, as one read after
+/// another would.
+#[test]
+fn read_each_keeps_the_order_asked_on_many_threads() {
+    use crate::store::chats::READERS;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = open(dir.path());
+    let mut ids: Vec<ChatId> = (0..5 * READERS as u64)
+        .map(|i| ended_chat(&s, [(i % 250) as u8; 32], 1_000 + i).0.id)
+        .collect();
+    // Newest first, and two ids that were never stored among them.
+    ids.reverse();
+    ids.insert(3, ChatId::generate());
+    ids.push(ChatId::generate());
+    let one_by_one: Vec<Option<Chat>> = ids.iter().map(|&id| s.chat(id).expect("chat")).collect();
+    assert!(ids.len() >= 2 * READERS, "takes the threaded path");
+    assert_eq!(s.read_each(&ids, Store::chat).expect("read"), one_by_one);
+    assert_eq!(one_by_one.iter().filter(|c| c.is_none()).count(), 2);
+    assert_eq!(one_by_one[0].as_ref().map(|c| c.id), Some(ids[0]));
+    // A failing read fails the whole call.
+    let failed = s.read_each(&ids, |s, id| match s.chat(id)? {
+        Some(c) => Ok(c),
+        None => Err(crate::store::StoreError::Corrupt("missing".into())),
+    });
+    assert!(failed.is_err());
+}
