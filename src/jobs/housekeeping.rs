@@ -3,6 +3,8 @@
 //! failure counters and sent mail older than [`KEEP_SENT_MAIL`], and
 //! packs the chats that ended since into the store's history pages
 //! (`store/history.rs`: a key a stored chat would grow the desk's memory).
+//! It also hands the allocator's free memory back to the system
+//! (`alloc::give_back`).
 
 use crate::error::AppError;
 use crate::state::AppState;
@@ -31,6 +33,9 @@ pub async fn run(state: &AppState, now: u64) -> Result<Swept, AppError> {
     let limiter_entries = state.limiter.prune(now) + state.visitor_limits.prune(now);
     // The chats that ended since: their keys into the history's pages.
     let packed = state.write(|s| s.pack_history()).await?;
+    // What the last ten minutes freed (a large list, a report, a backup
+    // download) goes back to the system.
+    crate::alloc::give_back();
     if sessions > 0 {
         tracing::info!(sessions, "expired sessions removed");
     }

@@ -62,6 +62,10 @@ fn index(
             .map_err(|e| e.to_string())?;
         done += put.len();
     }
+    if all {
+        // A rebuild read every chat: what it freed goes back.
+        crate::alloc::give_back();
+    }
     Ok(done)
 }
 
