@@ -12,6 +12,7 @@
 //!     cargo bench --bench lists -- --keep DIR # seed DIR once, or reuse it
 //!     cargo bench --bench lists -- --count-keys  # then every tree's keys per chat
 //!     cargo bench --bench lists -- --messages N  # N messages a chat (default 8)
+//!     cargo bench --bench lists -- --backup      # then a backup, and RSS after it
 //!
 //! Each seeded chat has the visitor's question and then, by default, seven
 //! more messages, visitor and agent in turn, each with its client id (a
@@ -381,6 +382,9 @@ fn main() {
             parts.0 / 1024,
             parts.1 / 1024
         );
+        if args.iter().any(|a| a == "--backup") {
+            backup_memory(&dir, &server);
+        }
         if worst < TARGET_MS {
             println!("worst p99 {worst:.1} ms: under the {TARGET_MS} ms target");
         } else {
@@ -401,6 +405,35 @@ fn main() {
 /// Every tree's keys, per stored chat: sled 0.34 keeps metadata in memory
 /// for every page (a leaf splits past 16 keys), so keys per chat are what
 /// the desk's memory grows by with its history.
+/// Takes a backup from the running desk with `livedesk backup` (the
+/// whole store read once) and prints the server's memory after it.
+fn backup_memory(dir: &std::path::Path, server: &support::Server) {
+    let out = dir.join("bench-backup.bin");
+    let t = Instant::now();
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_livedesk"))
+        .arg("backup")
+        .arg("--config")
+        .arg(dir.join("livedesk.toml"))
+        .arg("--listen")
+        .arg(server.base.trim_start_matches("http://"))
+        .arg("--out")
+        .arg(&out)
+        .status()
+        .expect("livedesk backup");
+    assert!(status.success(), "livedesk backup failed");
+    let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
+    let _ = std::fs::remove_file(&out);
+    let parts = rss_parts(server.pid());
+    println!(
+        "a backup ({} MB) took {:.1} s; server RSS after it: {} MiB (anonymous {}, file-backed {})",
+        size / 1_000_000,
+        t.elapsed().as_secs_f64(),
+        (parts.0 + parts.1) / 1024,
+        parts.0 / 1024,
+        parts.1 / 1024
+    );
+}
+
 fn count_keys(db: &std::path::Path, chats: u64) {
     let db = sled::open(db).expect("open the seeded store");
     let mut rows: Vec<(u64, String)> = db
