@@ -203,8 +203,8 @@ impl Store {
         migrate::run(&db, &trees)?;
         // What the last run's writes left loose since its last packing.
         history::pack_all(&trees)?;
-        // A migration or a large packing frees much (290 MiB at 100,000
-        // chats once) that would otherwise stay resident.
+        // A migration or a large packing can free much that would
+        // otherwise stay resident (alloc::give_back).
         crate::alloc::give_back();
         let ticket_index = std::sync::RwLock::new(Self::load_ticket_index(&trees)?);
         Ok(Self {
