@@ -13,6 +13,7 @@
 //!     cargo bench --bench lists -- --count-keys  # then every tree's keys per chat
 //!     cargo bench --bench lists -- --messages N  # N messages a chat (default 8)
 //!     cargo bench --bench lists -- --backup      # then a backup, and RSS after it
+//!     cargo bench --bench lists -- --no-warm     # without reading the folder first
 //!
 //! Each seeded chat has the visitor's question and then, by default, seven
 //! more messages, visitor and agent in turn, each with its client id (a
@@ -284,6 +285,25 @@ fn main() {
         (groups, agents)
     };
 
+    // The machine's pending writes (this bench's build, a seeding, a
+    // compaction) are written out first: the kernel writing back a build's
+    // hundreds of MB while the lists are timed held single requests up to
+    // 300-600 ms in the first seconds (docs/performance.md).
+    let synced = std::process::Command::new("sync").status();
+    assert!(synced.is_ok_and(|s| s.success()), "sync failed");
+    // A desk that has run a while has its folder in the system's cache as
+    // far as memory allows; a bench right after a seeding, a compaction or
+    // another folder's run would measure the disk instead (first pages of
+    // 20-50 ms at a million chats). `--no-warm` measures that.
+    if !args.iter().any(|a| a == "--no-warm") {
+        let t = Instant::now();
+        let bytes = warm(&dir.join("data").join("db"));
+        println!(
+            "system cache warmed: {} MB of the folder read in {:.1} s",
+            bytes / 1_000_000,
+            t.elapsed().as_secs_f64()
+        );
+    }
     let t = Instant::now();
     let server = start_server(&dir, "cache_mb = 64", "");
     println!(
@@ -405,6 +425,20 @@ fn main() {
 /// Every tree's keys, per stored chat: sled 0.34 keeps metadata in memory
 /// for every page (a leaf splits past 16 keys), so keys per chat are what
 /// the desk's memory grows by with its history.
+/// Reads every file under `dir` once (into the system's cache); the bytes read.
+fn warm(dir: &std::path::Path) -> u64 {
+    let mut bytes = 0;
+    for entry in std::fs::read_dir(dir).expect("the data folder").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            bytes += warm(&path);
+        } else if let Ok(mut f) = std::fs::File::open(&path) {
+            bytes += std::io::copy(&mut f, &mut std::io::sink()).unwrap_or(0);
+        }
+    }
+    bytes
+}
+
 /// Takes a backup from the running desk with `livedesk backup` (the
 /// whole store read once) and prints the server's memory after it.
 fn backup_memory(dir: &std::path::Path, server: &support::Server) {
