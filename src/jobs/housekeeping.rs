@@ -34,8 +34,9 @@ pub async fn run(state: &AppState, now: u64) -> Result<Swept, AppError> {
     // The chats that ended since: their keys into the history's pages.
     let packed = state.write(|s| s.pack_history()).await?;
     // What the last ten minutes freed (a large list, a report, a backup
-    // download) goes back to the system.
-    crate::alloc::give_back();
+    // download) goes back to the system, off the async threads: a trim
+    // walks the allocator's free lists.
+    crate::state::blocking(crate::alloc::give_back).await?;
     if sessions > 0 {
         tracing::info!(sessions, "expired sessions removed");
     }
