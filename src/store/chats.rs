@@ -363,7 +363,7 @@ impl Store {
     /// that lie all over the history; from a disk that does not hold the
     /// folder in the system's cache each is a random read: at a million
     /// chats a deep page with its records read one after another took
-    /// 30–37 ms (median), on 8 threads 23–28 ms (docs/performance.md).
+    /// 19–22 ms (median), on 8 threads 11.5–13.5 ms (docs/performance.md).
     pub fn read_each<T: Send>(
         &self,
         ids: &[ChatId],
