@@ -41,10 +41,10 @@ use std::time::{Duration, Instant};
 use support::{rss_parts, set_up_owner, sign_in, start_server, usage, Api, Samples};
 
 const TARGET_MS: f64 = 20.0;
+const PASSWORD: &str = "staff password 1";
 
 /// When the server was ready (the over-target lines say how long after).
 static READY: std::sync::LazyLock<Instant> = std::sync::LazyLock::new(Instant::now);
-const PASSWORD: &str = "staff password 1";
 
 fn id<T: std::str::FromStr>(v: &Value) -> T
 where
@@ -422,9 +422,6 @@ fn main() {
     }
 }
 
-/// Every tree's keys, per stored chat: sled 0.34 keeps metadata in memory
-/// for every page (a leaf splits past 16 keys), so keys per chat are what
-/// the desk's memory grows by with its history.
 /// Reads every file under `dir` once (into the system's cache); the bytes read.
 fn warm(dir: &std::path::Path) -> u64 {
     let mut bytes = 0;
@@ -468,6 +465,9 @@ fn backup_memory(dir: &std::path::Path, server: &support::Server) {
     );
 }
 
+/// Every tree's keys, per stored chat: sled 0.34 keeps metadata in memory
+/// for every page (a leaf splits past 16 keys), so keys per chat are what
+/// the desk's memory grows by with its history.
 fn count_keys(db: &std::path::Path, chats: u64) {
     let db = sled::open(db).expect("open the seeded store");
     let mut rows: Vec<(u64, String)> = db
