@@ -26,7 +26,7 @@ pub(super) fn backup(arg: &ConfigArg, out: &std::path::Path) -> ExitCode {
         Err(e) => return fail(e),
     };
     let dir = &config.storage.data_dir;
-    if !dir.join("db").exists() {
+    if !dir.join(crate::store::STORE_FILE).exists() {
         return fail(format!(
             "no livedesk data folder at {}; give the desk's --data-dir or --config",
             dir.display()

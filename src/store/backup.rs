@@ -315,7 +315,7 @@ pub fn restore(file: &Path, dir: &Path, cache_bytes: u64) -> Result<Summary, Sto
     for name in trees::ALL {
         store.db.open_tree(name)?.clear()?;
     }
-    let mut current: Option<(String, sled::Tree)> = None;
+    let mut current: Option<(String, crate::store::kv::Tree)> = None;
     let summary = read_backup(open()?, |name, k, v| {
         // What an older schema kept and this one rebuilds or never reads.
         if trees::RETIRED.contains(&name) {
@@ -377,7 +377,7 @@ pub fn compact(dir: &Path, cache_bytes: u64, now_ms: u64) -> Result<Compacted, S
             )));
         }
     }
-    let before = bytes_under(&dir.join("db"));
+    let before = bytes_under(&dir.join(crate::store::STORE_FILE));
     let store = Store::open(dir, cache_bytes, 0)?;
     let written = store
         .write_backup_file(&file, now_ms)
@@ -418,7 +418,7 @@ pub fn compact(dir: &Path, cache_bytes: u64, now_ms: u64) -> Result<Compacted, S
     sync_parent(dir);
     Ok(Compacted {
         before,
-        after: bytes_under(&dir.join("db")),
+        after: bytes_under(&dir.join(crate::store::STORE_FILE)),
         kept,
     })
 }

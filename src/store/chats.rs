@@ -13,8 +13,8 @@ use super::{abort, tx_done, Store, StoreError};
 use crate::domain::chat::{Chat, ChatState, Message};
 use crate::domain::report::OpenTime;
 use crate::domain::ChatId;
-use sled::transaction::TransactionalTree;
-use sled::Transactional;
+use crate::store::kv::transaction::TransactionalTree;
+use crate::store::kv::Transactional;
 
 /// Threads that read the chats of [`Store::read_each`] at once.
 pub const READERS: usize = 8;
@@ -486,12 +486,12 @@ impl Store {
                     },
                 ),
         )?;
-        let mut batch = sled::Batch::default();
+        let mut batch = crate::store::kv::Batch::default();
         for key in t.chatid_seq_message.scan_prefix(id.to_bytes()).keys() {
             batch.remove(key?);
         }
         t.chatid_seq_message.apply_batch(batch)?;
-        let mut batch = sled::Batch::default();
+        let mut batch = crate::store::kv::Batch::default();
         for key in t.chatid_clientid_seq.scan_prefix(id.to_bytes()).keys() {
             batch.remove(key?);
         }

@@ -64,7 +64,7 @@ pub(super) struct GroupCommit {
 }
 
 impl GroupCommit {
-    pub(super) fn start(db: sled::Db) -> Self {
+    pub(super) fn start(db: crate::store::kv::Db) -> Self {
         let shared = Arc::new(Shared {
             pending: Mutex::new(Pending::default()),
             wake: Condvar::new(),
@@ -138,7 +138,7 @@ impl Drop for GroupCommit {
     }
 }
 
-fn committer(shared: &Shared, db: &sled::Db) {
+fn committer(shared: &Shared, db: &crate::store::kv::Db) {
     // Highest ticket already flushed, or whose flush failed.
     let mut handled = 0u64;
     loop {

@@ -5,7 +5,7 @@ use super::keys::group_staff;
 use super::records::{decode, encode, GroupRecord, StaffRecord, StaffRow};
 use super::{abort, tx_done, Store, StoreError};
 use crate::domain::{Group, GroupId};
-use sled::Transactional;
+use crate::store::kv::Transactional;
 
 fn name_key(name: &str) -> Vec<u8> {
     name.to_lowercase().into_bytes()

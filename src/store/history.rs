@@ -26,8 +26,8 @@
 
 use super::trees::Trees;
 use super::{StoreError, TxResult};
-use sled::transaction::{ConflictableTransactionError, TransactionalTree};
-use sled::IVec;
+use crate::store::kv::transaction::{ConflictableTransactionError, TransactionalTree};
+use crate::store::kv::IVec;
 use std::collections::BTreeMap;
 
 /// Entries a page holds at most.
@@ -111,14 +111,14 @@ fn pack_page(entries: &[Entry]) -> Vec<u8> {
 
 /// The page `key` belongs in: the last of the map's pages keyed at or
 /// before it (the first page is keyed by the tag alone).
-fn page_of(pages: &sled::Tree, tag: u8, key: &[u8]) -> Result<Option<(IVec, IVec)>, StoreError> {
+fn page_of(pages: &crate::store::kv::Tree, tag: u8, key: &[u8]) -> Result<Option<(IVec, IVec)>, StoreError> {
     let mut at = vec![tag];
     at.extend_from_slice(key);
     Ok(pages.range(vec![tag]..=at).next_back().transpose()?)
 }
 
 /// `key`'s packed value.
-fn packed_get(pages: &sled::Tree, tag: u8, key: &[u8]) -> Result<Option<IVec>, StoreError> {
+fn packed_get(pages: &crate::store::kv::Tree, tag: u8, key: &[u8]) -> Result<Option<IVec>, StoreError> {
     let Some((_, page)) = page_of(pages, tag, key)? else {
         return Ok(None);
     };
@@ -131,12 +131,12 @@ fn packed_get(pages: &sled::Tree, tag: u8, key: &[u8]) -> Result<Option<IVec>, S
 /// One packed map, read.
 pub(super) struct Packed<'a> {
     map: Map,
-    loose: &'a sled::Tree,
-    pages: &'a sled::Tree,
+    loose: &'a crate::store::kv::Tree,
+    pages: &'a crate::store::kv::Tree,
 }
 
 impl<'a> Packed<'a> {
-    pub(super) fn new(map: Map, loose: &'a sled::Tree, pages: &'a sled::Tree) -> Self {
+    pub(super) fn new(map: Map, loose: &'a crate::store::kv::Tree, pages: &'a crate::store::kv::Tree) -> Self {
         Self { map, loose, pages }
     }
 
@@ -279,13 +279,13 @@ impl<'a> PackedTx<'a> {
 
 /// A sled iterator with one entry looked at ahead.
 struct Peek {
-    iter: Option<sled::Iter>,
+    iter: Option<crate::store::kv::Iter>,
     next: Option<(IVec, IVec)>,
     failed: Option<StoreError>,
 }
 
 impl Peek {
-    fn new(iter: sled::Iter) -> Self {
+    fn new(iter: crate::store::kv::Iter) -> Self {
         let mut p = Self {
             iter: Some(iter),
             next: None,
@@ -312,7 +312,7 @@ impl Peek {
 pub(super) struct Merged {
     loose: Peek,
     /// The map's pages from the one holding `start`; none once done.
-    pages: Option<sled::Iter>,
+    pages: Option<crate::store::kv::Iter>,
     /// The rest of the page being read.
     page: std::vec::IntoIter<Entry>,
     /// The next packed entry, looked at ahead.
@@ -398,7 +398,7 @@ impl Iterator for Merged {
                 (None, None) => return None,
                 (Some(_), None) => std::cmp::Ordering::Less,
                 (None, Some(_)) => std::cmp::Ordering::Greater,
-                (Some((lk, _)), Some((pk, _))) => lk.as_ref().cmp(pk.as_slice()),
+                (Some((lk, _)), Some((pk, _))) => lk.as_slice().cmp(pk.as_slice()),
             };
             if order == std::cmp::Ordering::Equal {
                 // The tree's entry is the newer.
@@ -425,7 +425,7 @@ impl Iterator for Merged {
 /// Moves the loose entries of `map` into its pages. Returns how many it
 /// moved. The caller keeps every other writer out (the store's
 /// write gate, or the store not open yet).
-pub(super) fn pack(map: Map, loose: &sled::Tree, pages: &sled::Tree) -> Result<usize, StoreError> {
+pub(super) fn pack(map: Map, loose: &crate::store::kv::Tree, pages: &crate::store::kv::Tree) -> Result<usize, StoreError> {
     let tag = map.tag();
     let mut moved = 0;
     let mut after: Option<IVec> = None;
@@ -434,7 +434,7 @@ pub(super) fn pack(map: Map, loose: &sled::Tree, pages: &sled::Tree) -> Result<u
         let mut step: Vec<(IVec, IVec)> = Vec::new();
         let iter = match &after {
             Some(a) => loose.range::<&[u8], _>((
-                std::ops::Bound::Excluded(a.as_ref()),
+                std::ops::Bound::Excluded(a.as_slice()),
                 std::ops::Bound::Unbounded,
             )),
             None => loose.iter(),
@@ -481,7 +481,7 @@ pub(super) fn pack(map: Map, loose: &sled::Tree, pages: &sled::Tree) -> Result<u
             }
         }
         // Pages past a limit are cut into full ones: the history is cold.
-        let mut batch = sled::Batch::default();
+        let mut batch = crate::store::kv::Batch::default();
         for (page_key, page) in edits {
             if page.is_empty() {
                 batch.remove(page_key);
@@ -506,7 +506,7 @@ pub(super) fn pack(map: Map, loose: &sled::Tree, pages: &sled::Tree) -> Result<u
         }
         pages.apply_batch(batch)?;
         // Only now the loose keys go (a read meanwhile finds either).
-        let mut batch = sled::Batch::default();
+        let mut batch = crate::store::kv::Batch::default();
         for (k, _) in &step {
             batch.remove(k);
         }

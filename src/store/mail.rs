@@ -14,8 +14,8 @@ use crate::domain::mail::{Mail, MailState};
 use crate::domain::ticket::Ticket;
 use crate::domain::{ChatId, MailId, Millis};
 use serde::{Deserialize, Serialize};
-use sled::transaction::TransactionalTree;
-use sled::Transactional;
+use crate::store::kv::transaction::TransactionalTree;
+use crate::store::kv::Transactional;
 
 /// Versions of the mail record.
 #[derive(Serialize, Deserialize)]

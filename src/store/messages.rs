@@ -20,8 +20,8 @@ use super::trees::Trees;
 use super::{Store, StoreError, TxResult};
 use crate::domain::chat::{Chat, ChatState, Message};
 use crate::domain::ChatId;
-use sled::transaction::TransactionalTree;
-use sled::{IVec, Transactional};
+use crate::store::kv::transaction::TransactionalTree;
+use crate::store::kv::{IVec, Transactional};
 
 /// A chat's messages still stored a key each, read before the write that
 /// packs them (the engine's owner task is the only writer of a chat's

@@ -11,7 +11,7 @@ pub const SCHEMA_VERSION: u32 = 9;
 
 pub(super) const VERSION_KEY: &[u8] = b"schema_version";
 
-type Migration = fn(&sled::Db, &Trees) -> Result<(), StoreError>;
+type Migration = fn(&crate::store::kv::Db, &Trees) -> Result<(), StoreError>;
 
 /// `MIGRATIONS[n]` turns schema `n` into `n + 1`.
 const MIGRATIONS: &[Migration] = &[
@@ -19,13 +19,13 @@ const MIGRATIONS: &[Migration] = &[
 ];
 
 /// Version 0 is an empty folder: nothing to convert, the trees exist.
-fn v0_to_v1(_db: &sled::Db, _trees: &Trees) -> Result<(), StoreError> {
+fn v0_to_v1(_db: &crate::store::kv::Db, _trees: &Trees) -> Result<(), StoreError> {
     Ok(())
 }
 
 /// Version 2 keeps the reports' counters: every chat that ended before is
 /// counted once.
-fn v1_to_v2(_db: &sled::Db, trees: &Trees) -> Result<(), StoreError> {
+fn v1_to_v2(_db: &crate::store::kv::Db, trees: &Trees) -> Result<(), StoreError> {
     let n = super::reports::backfill(trees)?;
     tracing::info!(chats = n, "counted the stored chats for reports");
     Ok(())
@@ -34,7 +34,7 @@ fn v1_to_v2(_db: &sled::Db, trees: &Trees) -> Result<(), StoreError> {
 /// Version 3 served chat lists from index trees that it built here; the
 /// lists of version 4 replace them, so this step leaves the building to
 /// the next one (a folder of version 2 is listed once).
-fn v2_to_v3(_db: &sled::Db, _trees: &Trees) -> Result<(), StoreError> {
+fn v2_to_v3(_db: &crate::store::kv::Db, _trees: &Trees) -> Result<(), StoreError> {
     Ok(())
 }
 
@@ -43,7 +43,7 @@ fn v2_to_v3(_db: &sled::Db, _trees: &Trees) -> Result<(), StoreError> {
 /// trees are dropped (page by page: fast, where removing their keys one by
 /// one took many minutes at a million chats) and every ended chat is
 /// listed in new ones (a run cut short goes over the chats again).
-fn v3_to_v4(db: &sled::Db, trees: &Trees) -> Result<(), StoreError> {
+fn v3_to_v4(db: &crate::store::kv::Db, trees: &Trees) -> Result<(), StoreError> {
     for name in super::trees::SCHEMA_3_LISTS {
         db.drop_tree(name)?;
     }
@@ -63,12 +63,12 @@ fn v3_to_v4(db: &sled::Db, trees: &Trees) -> Result<(), StoreError> {
 /// run cut short packs again, from the start. Without the old tree (a
 /// restored schema-4 backup: a restore skips retired trees) the ended
 /// chats are listed afresh.
-fn v4_to_v5(db: &sled::Db, trees: &Trees) -> Result<(), StoreError> {
+fn v4_to_v5(db: &crate::store::kv::Db, trees: &Trees) -> Result<(), StoreError> {
     let name = super::trees::LISTKEY_EMPTY;
     if db
-        .tree_names()
+        .tree_names()?
         .iter()
-        .any(|n| n.as_ref() == name.as_bytes())
+        .any(|n| n.as_slice() == name.as_bytes())
     {
         let old = db.open_tree(name)?;
         if !old.is_empty() {
@@ -89,7 +89,7 @@ fn v4_to_v5(db: &sled::Db, trees: &Trees) -> Result<(), StoreError> {
 /// the chat lists came). They are left unread, as the step to 5 left the
 /// old list index (dropping a tree is quadratic in its pages in sled
 /// 0.34); a backup restored into a new folder leaves them behind.
-fn v5_to_v6(_db: &sled::Db, _trees: &Trees) -> Result<(), StoreError> {
+fn v5_to_v6(_db: &crate::store::kv::Db, _trees: &Trees) -> Result<(), StoreError> {
     Ok(())
 }
 
@@ -97,7 +97,7 @@ fn v5_to_v6(_db: &sled::Db, _trees: &Trees) -> Result<(), StoreError> {
 /// before): a merged list's page walks up to a block a source from its
 /// pivot. Larger blocks are split here, each walked once (a million
 /// chats: about 12,000 blocks).
-fn v6_to_v7(_db: &sled::Db, trees: &Trees) -> Result<(), StoreError> {
+fn v6_to_v7(_db: &crate::store::kv::Db, trees: &Trees) -> Result<(), StoreError> {
     let n = super::Store::reblock(trees)?;
     if n > 0 {
         tracing::info!(blocks = n, "split the chat lists' blocks");
@@ -110,7 +110,7 @@ fn v6_to_v7(_db: &sled::Db, trees: &Trees) -> Result<(), StoreError> {
 /// messages was about 17 sled keys, and sled 0.34 keeps memory for every
 /// page of keys). Every ended chat stored before is packed here (a
 /// million chats: a few minutes); the old keys go in the same write.
-fn v7_to_v8(_db: &sled::Db, trees: &Trees) -> Result<(), StoreError> {
+fn v7_to_v8(_db: &crate::store::kv::Db, trees: &Trees) -> Result<(), StoreError> {
     let n = super::messages::pack_ended(trees)?;
     if n > 0 {
         tracing::info!(chats = n, "packed the ended chats' messages");
@@ -124,7 +124,7 @@ fn v7_to_v8(_db: &sled::Db, trees: &Trees) -> Result<(), StoreError> {
 /// their keys, so the desk's memory grew with every chat it stored). An
 /// older livedesk would not find them there, hence the version. A run cut
 /// short packs the rest (every open packs what is loose).
-fn v8_to_v9(_db: &sled::Db, trees: &Trees) -> Result<(), StoreError> {
+fn v8_to_v9(_db: &crate::store::kv::Db, trees: &Trees) -> Result<(), StoreError> {
     let n = super::history::pack_all(trees)?;
     if n > 0 {
         tracing::info!(entries = n, "packed the chat history");
@@ -136,7 +136,7 @@ fn stored_version(trees: &Trees) -> Result<u32, StoreError> {
     match trees.meta.get(VERSION_KEY)? {
         None => Ok(0),
         Some(v) => {
-            let arr: [u8; 4] = v.as_ref().try_into().map_err(|_| {
+            let arr: [u8; 4] = v.as_slice().try_into().map_err(|_| {
                 StoreError::Corrupt(format!("schema_version has {} bytes", v.len()))
             })?;
             Ok(u32::from_be_bytes(arr))
@@ -144,7 +144,7 @@ fn stored_version(trees: &Trees) -> Result<u32, StoreError> {
     }
 }
 
-pub(super) fn run(db: &sled::Db, trees: &Trees) -> Result<(), StoreError> {
+pub(super) fn run(db: &crate::store::kv::Db, trees: &Trees) -> Result<(), StoreError> {
     let found = stored_version(trees)?;
     if found > SCHEMA_VERSION {
         return Err(StoreError::NewerSchema {
@@ -182,11 +182,7 @@ mod tests {
     #[test]
     fn a_new_folder_is_migrated_and_a_newer_one_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let db = sled::Config::new()
-            .path(dir.path())
-            .temporary(true)
-            .open()
-            .expect("open");
+        let db = crate::store::kv::Db::open(&dir.path().join("store.redb"), 16 << 20).expect("open");
         let trees = Trees::open(&db).expect("trees");
         run(&db, &trees).expect("migrates");
         assert_eq!(stored_version(&trees).expect("v"), SCHEMA_VERSION);

@@ -12,6 +12,7 @@ mod chats;
 mod commit;
 mod gate;
 mod groups;
+pub(crate) mod kv;
 mod history;
 pub mod keys;
 mod mail;
@@ -41,7 +42,7 @@ pub use tickets::{Existing, Made, Maker};
 
 use crate::domain::GroupId;
 use commit::GroupCommit;
-use sled::transaction::{ConflictableTransactionError, TransactionError};
+use crate::store::kv::transaction::{ConflictableTransactionError, TransactionError};
 use space::Space;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
@@ -121,8 +122,8 @@ pub enum StoreError {
     OwnershipRule,
 }
 
-impl From<sled::Error> for StoreError {
-    fn from(e: sled::Error) -> Self {
+impl From<crate::store::kv::Error> for StoreError {
+    fn from(e: crate::store::kv::Error) -> Self {
         StoreError::Io(e.to_string())
     }
 }
@@ -142,7 +143,7 @@ fn tx_done<T>(r: Result<T, TransactionError<StoreError>>) -> Result<T, StoreErro
 
 /// The open store of one data folder.
 pub struct Store {
-    db: sled::Db,
+    db: crate::store::kv::Db,
     pub(crate) trees: Trees,
     commit: GroupCommit,
     /// Serializes the rare writes that read an index outside their
@@ -194,10 +195,7 @@ impl Store {
         };
         std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
         let lock = take_lock(dir, &shown)?;
-        let db = sled::Config::new()
-            .path(dir.join("db"))
-            .cache_capacity(cache_bytes)
-            .open()
+        let db = kv::Db::open(&dir.join(STORE_FILE), cache_bytes)
             .map_err(|e| open_err(e.to_string()))?;
         let trees = Trees::open(&db)?;
         migrate::run(&db, &trees)?;
@@ -298,29 +296,22 @@ impl Store {
     /// Stops the committer, flushes, and releases the data folder: the last
     /// step of shutdown. Returns only once the folder is free, so a reopen
     /// right after it (a restart, a test, `livedesk restore`) always works.
-    ///
-    /// sled's own lock on `db/db` outlives the dropped `Db` for a moment:
-    /// jobs on sled's global I/O thread pool still hold the log (and with it
-    /// the locked file) until they finish, and that pool cannot be joined.
-    /// So after dropping every handle we wait until that lock can be taken.
     pub fn close(self) -> Result<(), StoreError> {
         let Store {
             db,
             trees,
             commit,
             space,
-            path,
             ..
         } = self;
         commit.stop();
-        let flushed = db.flush().map(|_| ()).map_err(StoreError::from);
+        let flushed = db.flush().map_err(StoreError::from);
         drop(commit);
         drop(trees);
         drop(db);
-        let released = wait_for_sled_lock(&path.join("db").join("db"));
         // Our own lock goes last: until here no other livedesk may open it.
         drop(space);
-        flushed.and(released)
+        flushed
     }
 
     fn admin_guard(&self) -> std::sync::MutexGuard<'_, ()> {
@@ -328,32 +319,8 @@ impl Store {
     }
 }
 
-/// How long [`Store::close`] waits for sled's last I/O job to let go.
-const RELEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// Waits until sled's lock file can be locked (then unlocks it at once).
-fn wait_for_sled_lock(file: &Path) -> Result<(), StoreError> {
-    let Ok(f) = OpenOptions::new().read(true).write(true).open(file) else {
-        return Ok(()); // no file, no lock
-    };
-    let deadline = std::time::Instant::now() + RELEASE_WAIT;
-    loop {
-        match f.try_lock() {
-            Ok(()) => return f.unlock().map_err(|e| StoreError::Io(e.to_string())),
-            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
-                std::thread::sleep(std::time::Duration::from_millis(2));
-            }
-            Err(std::fs::TryLockError::WouldBlock) => {
-                return Err(StoreError::Io(format!(
-                    "the store was flushed but {} is still locked after {} s",
-                    file.display(),
-                    RELEASE_WAIT.as_secs()
-                )))
-            }
-            Err(std::fs::TryLockError::Error(e)) => return Err(StoreError::Io(e.to_string())),
-        }
-    }
-}
+/// The store's file in the data folder.
+pub const STORE_FILE: &str = "livedesk.redb";
 
 fn take_lock(dir: &Path, shown: &str) -> Result<File, StoreError> {
     let open_err = |reason: String| StoreError::Open {

@@ -31,7 +31,7 @@ impl Store {
     /// Stores a chat's rating unless it has one: `Err(the one it has)` then.
     /// The chat's report counters take the rating in the same transaction.
     pub fn rate_chat(&self, rating: &Rating) -> Result<Result<(), Rating>, StoreError> {
-        use sled::Transactional;
+        use crate::store::kv::Transactional;
         let _w = self.gate.writing();
         self.room()?;
         let started = self
@@ -56,7 +56,7 @@ impl Store {
                 .transaction(|(ratings, facts, days, hours)| {
                     if let Some(b) = ratings.get(key)? {
                         return Ok(Err(decode_rating(&b).map_err(
-                            sled::transaction::ConflictableTransactionError::Abort,
+                            crate::store::kv::transaction::ConflictableTransactionError::Abort,
                         )?));
                     }
                     ratings.insert(&key[..], bytes.clone())?;

@@ -14,8 +14,8 @@ use crate::domain::rating::Score;
 use crate::domain::report::{hour_of, parse_tally_key, tally_key, Fact, OpenTime, Tally};
 use crate::domain::{ChatId, GroupId, Millis, StaffId};
 use serde::{Deserialize, Serialize};
-use sled::transaction::TransactionalTree;
-use sled::Transactional;
+use crate::store::kv::transaction::TransactionalTree;
+use crate::store::kv::Transactional;
 use std::ops::Range;
 
 /// What [`Store::for_each_tally`] calls per tally: (first UTC hour it
@@ -115,7 +115,7 @@ pub(super) fn uncount(t: &ReportTrees<'_>, chat: &Chat) -> TxResult<()> {
         return Ok(());
     };
     let fact: Fact = decode::<FactRecord, Fact>("report fact", &b)
-        .map_err(sled::transaction::ConflictableTransactionError::Abort)?;
+        .map_err(crate::store::kv::transaction::ConflictableTransactionError::Abort)?;
     t.facts.remove(&key[..])?;
     change(t, fact.started_at, fact.group, fact.agent, &|x| {
         x.apply(&fact, false)
@@ -130,7 +130,7 @@ pub(super) fn count_ticket(t: &ReportTrees<'_>, started_at: Millis, chat: ChatId
         return Ok(());
     };
     let mut fact: Fact = decode::<FactRecord, Fact>("report fact", &b)
-        .map_err(sled::transaction::ConflictableTransactionError::Abort)?;
+        .map_err(crate::store::kv::transaction::ConflictableTransactionError::Abort)?;
     if fact.ticket {
         return Ok(());
     }
@@ -154,7 +154,7 @@ pub(super) fn count_rating(
         return Ok(());
     };
     let mut fact: Fact = decode::<FactRecord, Fact>("report fact", &b)
-        .map_err(sled::transaction::ConflictableTransactionError::Abort)?;
+        .map_err(crate::store::kv::transaction::ConflictableTransactionError::Abort)?;
     if fact.rating.is_some() {
         return Ok(());
     }

@@ -9,7 +9,7 @@ use super::keys::{
 use super::records::{decode, encode, SessionRecord, SessionRow};
 use super::{tx_done, Store, StoreError};
 use crate::domain::{Millis, StaffId};
-use sled::Transactional;
+use crate::store::kv::Transactional;
 
 impl Store {
     /// Stores a new session that ends at `expires_at` at the latest.

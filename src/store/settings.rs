@@ -66,7 +66,7 @@ impl Store {
             reasons: tickets.to_vec(),
         };
         let t = &self.trees.meta;
-        let mut batch = sled::Batch::default();
+        let mut batch = crate::store::kv::Batch::default();
         batch.insert(WRAP_UP_KEY, encode(&all));
         batch.insert(TICKET_REASONS_KEY, encode(&some));
         t.apply_batch(batch)?;

@@ -7,7 +7,7 @@ use super::records::StaffRow;
 use super::staff::{insert_in_tx, InsertViews};
 use super::{abort, tx_done, Store, StoreError};
 use crate::domain::{Millis, Role};
-use sled::Transactional;
+use crate::store::kv::Transactional;
 
 impl Store {
     /// Makes `hash` the only valid setup link, until `expires_at`.

@@ -6,8 +6,8 @@ use super::keys::{group_staff, parse_group_staff, parse_staff_id};
 use super::records::{decode, encode, StaffRecord, StaffRow};
 use super::{abort, tx_done, Store, StoreError, TxResult};
 use crate::domain::{GroupId, Role, StaffId};
-use sled::transaction::TransactionalTree;
-use sled::Transactional;
+use crate::store::kv::transaction::TransactionalTree;
+use crate::store::kv::Transactional;
 
 pub(super) const OWNER_KEY: &[u8] = b"owner_id";
 

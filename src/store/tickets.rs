@@ -20,8 +20,8 @@ use crate::domain::ticket::{Ticket, FIRST_NUMBER};
 use crate::domain::ticket_list::{TicketRow, TicketRows};
 use crate::domain::ChatId;
 use serde::{Deserialize, Serialize};
-use sled::transaction::TransactionalTree;
-use sled::Transactional;
+use crate::store::kv::transaction::TransactionalTree;
+use crate::store::kv::Transactional;
 
 const NEXT_KEY: &[u8] = b"ticket_next";
 

@@ -2,7 +2,7 @@
 //! (`email_staffid`: key email, value staff id). Every name lives here once;
 //! a test checks they are unique so no two fields ever share a tree.
 
-use sled::{Db, Tree};
+use crate::store::kv::{Db, Tree};
 
 /// Store-wide facts: `schema_version` (u32 BE), `owner_id` (16 bytes).
 pub const META: &str = "meta";
@@ -204,7 +204,7 @@ pub struct Trees {
 }
 
 impl Trees {
-    pub(crate) fn open(db: &Db) -> sled::Result<Self> {
+    pub(crate) fn open(db: &Db) -> crate::store::kv::Result<Self> {
         Ok(Self {
             meta: db.open_tree(META)?,
             staffid_staff: db.open_tree(STAFFID_STAFF)?,

@@ -25,7 +25,7 @@ use super::{Store, StoreError, TxResult};
 use crate::domain::chat::{Chat, ChatState};
 use crate::domain::chat_order::{Column, Entity, OrderFields, NO_ONE};
 use crate::domain::{GroupId, StaffId};
-use sled::transaction::TransactionalTree;
+use crate::store::kv::transaction::TransactionalTree;
 use std::collections::{BTreeMap, BTreeSet};
 
 mod pages;
@@ -351,7 +351,7 @@ impl Store {
             };
             let mut mid_key = prefix.to_vec();
             mid_key.extend_from_slice(&mid?);
-            let mut batch = sled::Batch::default();
+            let mut batch = crate::store::kv::Batch::default();
             batch.insert(&block[..], &(n / 2).to_be_bytes()[..]);
             batch.insert(block_key(&mid_key), &(n - n / 2).to_be_bytes()[..]);
             t.listblockid_count.apply_batch(batch)?;

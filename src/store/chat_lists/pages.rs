@@ -13,7 +13,7 @@
 
 use super::{prefix_end, prefix_len, ListWalk};
 use crate::store::{StoreError, TxResult};
-use sled::transaction::TransactionalTree;
+use crate::store::kv::transaction::TransactionalTree;
 use std::collections::btree_map::{BTreeMap, Entry};
 
 /// Order keys a page holds at most before it is split in two (64 was
@@ -66,7 +66,7 @@ impl PageEdits {
     /// it out. Read before the transaction, under the list lock.
     pub(super) fn edit(
         &mut self,
-        tree: &sled::Tree,
+        tree: &crate::store::kv::Tree,
         prefix: &[u8],
         key: &[u8],
         insert: bool,
@@ -130,7 +130,7 @@ impl PageEdits {
 /// The order keys of the range under `prefix` from `from` (inclusive) on,
 /// or, when `back`, from just before `from` descending.
 pub(super) fn walk<'a>(
-    tree: &'a sled::Tree,
+    tree: &'a crate::store::kv::Tree,
     prefix: Vec<u8>,
     from: &[u8],
     back: bool,
@@ -138,7 +138,7 @@ pub(super) fn walk<'a>(
     let mut start = prefix.clone();
     start.extend_from_slice(from);
     let from = from.to_vec();
-    let keys = |kv: sled::Result<(sled::IVec, sled::IVec)>| -> Vec<Result<Vec<u8>, StoreError>> {
+    let keys = |kv: crate::store::kv::Result<(crate::store::kv::IVec, crate::store::kv::IVec)>| -> Vec<Result<Vec<u8>, StoreError>> {
         match kv.map_err(StoreError::from).and_then(|(_, v)| unpack(&v)) {
             Ok(keys) => keys.into_iter().map(Ok).collect(),
             Err(e) => vec![Err(e)],
@@ -175,17 +175,17 @@ type Filling = (Vec<u8>, Vec<u8>, Vec<Vec<u8>>);
 /// Fills pages of [`FILL_PAGE`] keys from list keys given in order (a
 /// backfill), written in batches.
 pub(super) struct PageFill<'a> {
-    tree: &'a sled::Tree,
-    batch: sled::Batch,
+    tree: &'a crate::store::kv::Tree,
+    batch: crate::store::kv::Batch,
     batched: usize,
     page: Option<Filling>,
 }
 
 impl<'a> PageFill<'a> {
-    pub(super) fn new(tree: &'a sled::Tree) -> Self {
+    pub(super) fn new(tree: &'a crate::store::kv::Tree) -> Self {
         Self {
             tree,
-            batch: sled::Batch::default(),
+            batch: crate::store::kv::Batch::default(),
             batched: 0,
             page: None,
         }

@@ -27,7 +27,7 @@ impl Store {
         for (block, n) in &big {
             let p = prefix_len(&block[1..])?;
             let (prefix, start) = block[1..].split_at(p);
-            let mut batch = sled::Batch::default();
+            let mut batch = crate::store::kv::Batch::default();
             let (mut current, mut size) = (block.clone(), 0u64);
             let keys = pages::walk(&trees.listpage_keys, prefix.to_vec(), start, false);
             for k in keys.take(*n as usize) {
@@ -51,12 +51,12 @@ impl Store {
     /// id counts (`pack_lists`), then the scratch tree dropped. A run cut
     /// short goes over the chats again, writing the same scratch keys.
     pub(in crate::store) fn backfill_lists(
-        db: &sled::Db,
+        db: &crate::store::kv::Db,
         trees: &Trees,
     ) -> Result<usize, StoreError> {
         let scratch = db.open_tree(super::super::trees::LISTKEY_SCRATCH)?;
         let mut n = 0;
-        let mut batch = sled::Batch::default();
+        let mut batch = crate::store::kv::Batch::default();
         for kv in trees.chats().iter() {
             let chat: Chat = decode::<ChatRecord, Chat>("chat", &kv?.1)?;
             for e in entries(&chat) {
@@ -81,7 +81,7 @@ impl Store {
     /// pages and counts, a few per hundred entries).
     pub(in crate::store) fn pack_lists(
         trees: &Trees,
-        source: &sled::Tree,
+        source: &crate::store::kv::Tree,
     ) -> Result<(), StoreError> {
         trees.listpage_keys.clear()?;
         trees.listblockid_count.clear()?;
@@ -123,7 +123,7 @@ impl Store {
         if let Some((_, b, size)) = current {
             counts.insert(b, size);
         }
-        let mut batch = sled::Batch::default();
+        let mut batch = crate::store::kv::Batch::default();
         for (k, v) in counts {
             batch.insert(k, &v.to_be_bytes()[..]);
         }

@@ -3,13 +3,9 @@
 use super::*;
 use std::collections::BTreeMap;
 
-fn db() -> (tempfile::TempDir, sled::Tree, sled::Tree) {
+fn db() -> (tempfile::TempDir, crate::store::kv::Tree, crate::store::kv::Tree) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let db = sled::Config::new()
-        .path(dir.path())
-        .temporary(true)
-        .open()
-        .expect("open");
+    let db = crate::store::kv::Db::open(&dir.path().join("store.redb"), 16 << 20).expect("open");
     let loose = db.open_tree("loose").expect("tree");
     let pages = db.open_tree("pages").expect("tree");
     (dir, loose, pages)
@@ -17,7 +13,7 @@ fn db() -> (tempfile::TempDir, sled::Tree, sled::Tree) {
 
 /// Every page of `map` holds 1 to MAX_ENTRIES ascending keys, at or
 /// after its own key and before the next page's.
-fn check_pages(pages: &sled::Tree, map: Map) {
+fn check_pages(pages: &crate::store::kv::Tree, map: Map) {
     let tag = map.tag();
     let all: Vec<(IVec, IVec)> = pages
         .scan_prefix([tag])
@@ -109,7 +105,7 @@ fn a_packed_map_reads_as_one_tree_through_writes_removals_and_packing() {
 
 #[test]
 fn a_transaction_reads_packed_entries_and_marks_their_removal() {
-    use sled::Transactional;
+    use crate::store::kv::Transactional;
     let (_dir, loose, pages) = db();
     for k in [b"a", b"b", b"c", b"d", b"e", b"f"] {
         loose.insert(k, &b"old"[..]).expect("write");

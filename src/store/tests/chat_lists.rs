@@ -170,7 +170,7 @@ fn schema_3_lists_are_dropped_and_rebuilt_as_schema_4() {
     }
     let s = reopen_at_schema(s, dir.path(), 3);
     let names: Vec<String> =
-        s.db.tree_names()
+        s.db.tree_names().expect("names")
             .iter()
             .map(|n| String::from_utf8_lossy(n).into_owned())
             .collect();
@@ -302,7 +302,7 @@ fn a_schema_4_backup_restores_without_the_retired_trees() {
     super::super::backup::restore(&file, &dir.path().join("b"), 8 << 20).expect("restore");
     let r = open(&dir.path().join("b"));
     let trees: Vec<String> =
-        r.db.tree_names()
+        r.db.tree_names().expect("names")
             .iter()
             .map(|n| String::from_utf8_lossy(n).into_owned())
             .collect();
@@ -363,7 +363,7 @@ fn schema_6_blocks_are_split_to_the_block_size_as_schema_7() {
         }
     }
     for kv in s.trees.listblockid_count.scan_prefix(b"B") {
-        let n = u64::from_be_bytes(kv.expect("block").1.as_ref().try_into().expect("count"));
+        let n = u64::from_be_bytes(kv.expect("block").1.as_slice().try_into().expect("count"));
         assert!((1..=chat_lists::MAX_BLOCK).contains(&n), "a block of {n}");
     }
     assert_eq!(every_key(&s, &lists), want);
