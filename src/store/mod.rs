@@ -30,6 +30,8 @@ mod space;
 mod staff;
 mod tickets;
 pub mod trees;
+mod upgrade;
+pub use upgrade::SLED_KEPT;
 
 pub use canned::CannedRefused;
 pub use chats::Appended;
@@ -195,6 +197,7 @@ impl Store {
         };
         std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
         let lock = take_lock(dir, &shown)?;
+        upgrade::from_sled(dir, cache_bytes)?;
         let db = kv::Db::open(&dir.join(STORE_FILE), cache_bytes)
             .map_err(|e| open_err(e.to_string()))?;
         let trees = Trees::open(&db)?;

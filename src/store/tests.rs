@@ -417,3 +417,71 @@ fn a_message_written_by_reference_is_the_same_record() {
             .expect("decodes");
     assert_eq!(back, first);
 }
+
+/// Waits until sled's lock on its folder is let go (its I/O threads hold
+/// it a moment after the last handle is dropped).
+fn wait_for_sled_to_let_go(folder: &Path) {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(folder.join("db"))
+        .expect("sled's file");
+    for _ in 0..5_000 {
+        if file.try_lock().is_ok() {
+            file.unlock().expect("unlock");
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    panic!("sled kept its folder locked for 10 s");
+}
+
+#[test]
+fn a_sled_folder_is_copied_into_the_redb_file_at_the_first_start() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let g = group("Support");
+    let ann = row("ann@x.io", Role::Agent, vec![g.id]);
+    {
+        let s = open(dir.path());
+        s.insert_group(&g).expect("group");
+        s.insert_staff(&ann).expect("staff");
+        s.close().expect("close");
+    }
+    // The same entries, as a livedesk on sled kept them.
+    let file = dir.path().join(STORE_FILE);
+    {
+        let db = kv::Db::open(&file, 8 << 20).expect("redb");
+        let old = sled::Config::new()
+            .path(dir.path().join("db"))
+            .open()
+            .expect("sled");
+        for name in db.tree_names().expect("names") {
+            let to = old.open_tree(&name).expect("sled tree");
+            for kv in db.open_tree(&name).expect("tree").iter() {
+                let (k, v) = kv.expect("entry");
+                to.insert(k, v).expect("sled insert");
+            }
+        }
+        old.flush().expect("sled flush");
+    }
+    wait_for_sled_to_let_go(&dir.path().join("db"));
+    std::fs::remove_file(&file).expect("remove the redb file");
+    let partial = dir.path().join(format!("{STORE_FILE}.partial"));
+    std::fs::write(&partial, b"left by a start cut short").expect("partial");
+
+    let s = open(dir.path());
+    assert_eq!(s.staff(ann.staff.id).expect("read"), Some(ann.clone()));
+    assert_eq!(s.group(g.id).expect("read"), Some(g.clone()));
+    assert_eq!(
+        s.staff_by_email("ann@x.io").expect("index").map(|r| r.staff.id),
+        Some(ann.staff.id)
+    );
+    assert!(!dir.path().join("db").exists(), "the sled folder is renamed");
+    assert!(dir.path().join(SLED_KEPT).join("db").exists(), "and kept");
+    assert!(!partial.exists());
+    s.close().expect("close");
+    // The next start opens the file; the kept folder is not copied again.
+    let s = open(dir.path());
+    assert_eq!(s.staff(ann.staff.id).expect("read"), Some(ann));
+    s.close().expect("close");
+}
