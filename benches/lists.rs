@@ -297,7 +297,7 @@ fn main() {
     // 20-50 ms at a million chats). `--no-warm` measures that.
     if !args.iter().any(|a| a == "--no-warm") {
         let t = Instant::now();
-        let bytes = warm(&dir.join("data").join("db"));
+        let bytes = warm(&dir.join("data"));
         println!(
             "system cache warmed: {} MB of the folder read in {:.1} s",
             bytes / 1_000_000,
@@ -415,7 +415,7 @@ fn main() {
     });
     drop(server);
     if args.iter().any(|a| a == "--count-keys") {
-        count_keys(&dir.join("data").join("db"), n);
+        count_keys(&dir.join("data").join(livedesk::store::STORE_FILE), n);
     }
     if !ok {
         std::process::exit(1);
@@ -465,20 +465,19 @@ fn backup_memory(dir: &std::path::Path, server: &support::Server) {
     );
 }
 
-/// Every tree's keys, per stored chat: sled 0.34 keeps metadata in memory
-/// for every page (a leaf splits past 16 keys), so keys per chat are what
-/// the desk's memory grows by with its history.
-fn count_keys(db: &std::path::Path, chats: u64) {
-    let db = sled::open(db).expect("open the seeded store");
-    let mut rows: Vec<(u64, String)> = db
-        .tree_names()
-        .into_iter()
-        .map(|name| {
-            let tree = db.open_tree(&name).expect("tree");
-            (
-                tree.len() as u64,
-                String::from_utf8_lossy(&name).into_owned(),
-            )
+/// Every tree's keys, per stored chat, and the store file's size.
+fn count_keys(file: &std::path::Path, chats: u64) {
+    use redb::{ReadableDatabase, ReadableTableMetadata, TableHandle};
+    let db = redb::Database::open(file).expect("open the seeded store");
+    let r = db.begin_read().expect("read");
+    let mut rows: Vec<(u64, String)> = r
+        .list_tables()
+        .expect("tables")
+        .map(|t| {
+            let name = t.name().to_string();
+            let def = redb::TableDefinition::<&[u8], &[u8]>::new(&name);
+            let keys = r.open_table(def).expect("table").len().expect("len");
+            (keys, name)
         })
         .collect();
     rows.sort_unstable_by(|a, b| b.cmp(a));
@@ -486,7 +485,7 @@ fn count_keys(db: &std::path::Path, chats: u64) {
     println!(
         "keys: {all} in all, {:.1} per stored chat; on disk {} MiB",
         all as f64 / chats as f64,
-        db.size_on_disk().unwrap_or(0) >> 20
+        std::fs::metadata(file).map_or(0, |m| m.len()) >> 20
     );
     for (keys, name) in rows.iter().filter(|r| r.0 > 0) {
         println!(

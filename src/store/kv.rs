@@ -185,11 +185,6 @@ impl Tree {
         Ok(self.db.begin_read()?.open_table(definition(&self.name))?)
     }
 
-    /// The tree's name.
-    pub fn name(&self) -> IVec {
-        self.name.as_bytes().to_vec()
-    }
-
     /// The value at `key`.
     pub fn get(&self, key: impl AsRef<[u8]>) -> Result<Option<IVec>> {
         Ok(self.read()?.get(key.as_ref())?.map(|v| v.value().to_vec()))
@@ -238,11 +233,6 @@ impl Tree {
     /// The first entry.
     pub fn first(&self) -> Result<Option<(IVec, IVec)>> {
         self.iter().next().transpose()
-    }
-
-    /// The last entry.
-    pub fn last(&self) -> Result<Option<(IVec, IVec)>> {
-        self.iter().next_back().transpose()
     }
 
     /// Every entry in key order.
@@ -471,13 +461,6 @@ pub mod transaction {
                 .table()?
                 .remove(key.as_ref())?
                 .map(|v| v.value().to_vec()))
-        }
-
-        /// Applies a batch inside the transaction.
-        pub fn apply_batch(&self, batch: &Batch) -> TxResult<()> {
-            batch
-                .apply_to(&mut self.table()?)
-                .map_err(UnabortableTransactionError)
         }
     }
 
