@@ -263,6 +263,9 @@ impl Core {
         Ok(core)
     }
 
+    /// Commands handled in one store transaction at most.
+    pub(super) const BURST: usize = 64;
+
     pub async fn run(
         mut self,
         mut rx: mpsc::Receiver<Command>,
@@ -278,8 +281,25 @@ impl Core {
             tokio::select! {
                 cmd = rx.recv() => match cmd {
                     Some(cmd) => {
-                        let tick = matches!(cmd, Command::Tick(_));
-                        self.handle(cmd);
+                        // What is queued is handled in one store
+                        // transaction: one commit for the burst.
+                        let mut tick = false;
+                        let store = self.store.clone();
+                        let handled = store.burst(|| {
+                            let mut next = Some(cmd);
+                            let mut n = 0;
+                            while let Some(cmd) = next.take() {
+                                tick |= matches!(cmd, Command::Tick(_));
+                                self.handle(cmd);
+                                n += 1;
+                                if n < Self::BURST {
+                                    next = rx.try_recv().ok();
+                                }
+                            }
+                        });
+                        if let Err(e) = handled {
+                            tracing::error!(error = %e, "the engine's writes of a burst of commands were not made");
+                        }
                         // Queue views list whole queues, so they go out at
                         // most every PUBLISH_EVERY (real time) and on each
                         // tick, not after every change.
@@ -315,14 +335,21 @@ impl Core {
     /// per message. A crash loses at most that second of activity; the
     /// seq is mended from the messages at start-up.
     pub(super) fn write_stale_records(&mut self) {
-        for id in std::mem::take(&mut self.stale_records) {
-            let Some(live) = self.chats.get(&id) else {
-                continue;
-            };
-            if let Err(e) = self.store.put_chat_record(&live.chat) {
-                tracing::warn!(chat = %id, error = %e, "a chat's activity could not be stored; retrying");
-                self.stale_records.insert(id);
+        let store = self.store.clone();
+        let written = store.burst(|| {
+            for id in std::mem::take(&mut self.stale_records) {
+                let Some(live) = self.chats.get(&id) else {
+                    continue;
+                };
+                if let Err(e) = self.store.put_chat_record(&live.chat) {
+                    tracing::warn!(chat = %id, error = %e, "a chat's activity could not be stored; retrying");
+                    self.stale_records.insert(id);
+                }
             }
+        });
+        if let Err(e) = written {
+            tracing::warn!(error = %e, "the chats' activity could not be stored; retrying");
+            self.stale_records.extend(self.chats.keys().copied());
         }
     }
 

@@ -111,14 +111,22 @@ fn pack_page(entries: &[Entry]) -> Vec<u8> {
 
 /// The page `key` belongs in: the last of the map's pages keyed at or
 /// before it (the first page is keyed by the tag alone).
-fn page_of(pages: &crate::store::kv::Tree, tag: u8, key: &[u8]) -> Result<Option<(IVec, IVec)>, StoreError> {
+fn page_of(
+    pages: &crate::store::kv::Tree,
+    tag: u8,
+    key: &[u8],
+) -> Result<Option<(IVec, IVec)>, StoreError> {
     let mut at = vec![tag];
     at.extend_from_slice(key);
     Ok(pages.range(vec![tag]..=at).next_back().transpose()?)
 }
 
 /// `key`'s packed value.
-fn packed_get(pages: &crate::store::kv::Tree, tag: u8, key: &[u8]) -> Result<Option<IVec>, StoreError> {
+fn packed_get(
+    pages: &crate::store::kv::Tree,
+    tag: u8,
+    key: &[u8],
+) -> Result<Option<IVec>, StoreError> {
     let Some((_, page)) = page_of(pages, tag, key)? else {
         return Ok(None);
     };
@@ -136,7 +144,11 @@ pub(super) struct Packed<'a> {
 }
 
 impl<'a> Packed<'a> {
-    pub(super) fn new(map: Map, loose: &'a crate::store::kv::Tree, pages: &'a crate::store::kv::Tree) -> Self {
+    pub(super) fn new(
+        map: Map,
+        loose: &'a crate::store::kv::Tree,
+        pages: &'a crate::store::kv::Tree,
+    ) -> Self {
         Self { map, loose, pages }
     }
 
@@ -425,7 +437,11 @@ impl Iterator for Merged {
 /// Moves the loose entries of `map` into its pages. Returns how many it
 /// moved. The caller keeps every other writer out (the store's
 /// write gate, or the store not open yet).
-pub(super) fn pack(map: Map, loose: &crate::store::kv::Tree, pages: &crate::store::kv::Tree) -> Result<usize, StoreError> {
+pub(super) fn pack(
+    map: Map,
+    loose: &crate::store::kv::Tree,
+    pages: &crate::store::kv::Tree,
+) -> Result<usize, StoreError> {
     let tag = map.tag();
     let mut moved = 0;
     let mut after: Option<IVec> = None;

@@ -67,6 +67,13 @@ fn definition(name: &str) -> TableDefinition<'_, &'static [u8], &'static [u8]> {
 
 thread_local! {
     static WRITING: Cell<bool> = const { Cell::new(false) };
+    /// The burst this thread is in: its writes and reads go through it.
+    static BURST: std::cell::RefCell<Option<Rc<redb::WriteTransaction>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+fn in_burst() -> Option<Rc<redb::WriteTransaction>> {
+    BURST.with(|b| b.borrow().clone())
 }
 
 /// Marks this thread as inside a write until dropped.
@@ -152,6 +159,29 @@ impl Db {
         Ok(dropped)
     }
 
+    /// Runs `f` with every write and read of this thread going through one
+    /// write transaction, committed (not yet durable) when it returns: a
+    /// burst of the engine's commands pays one commit, not one a write.
+    /// Inside it, a `transaction` that aborts leaves nothing (its writes
+    /// wait in an overlay until it returns Ok).
+    pub fn burst<T>(&self, f: impl FnOnce() -> T) -> Result<T> {
+        if in_burst().is_some() {
+            return Ok(f());
+        }
+        let writing = Writing::enter()?;
+        let mut w = self.inner.begin_write()?;
+        w.set_durability(Durability::None)?;
+        BURST.with(|b| *b.borrow_mut() = Some(Rc::new(w)));
+        let out = f();
+        let txn = BURST.with(|b| b.borrow_mut().take());
+        drop(writing);
+        match txn.map(Rc::try_unwrap) {
+            Some(Ok(w)) => w.commit()?,
+            _ => return Err(Error("a burst's transaction outlived it".into())),
+        }
+        Ok(out)
+    }
+
     /// Makes every write committed so far durable (one fsync).
     pub fn flush(&self) -> Result<()> {
         let _writing = Writing::enter()?;
@@ -170,6 +200,10 @@ pub struct Tree {
 
 impl Tree {
     fn write<T>(&self, f: impl FnOnce(&mut Table<'_>) -> Result<T>) -> Result<T> {
+        if let Some(txn) = in_burst() {
+            let mut table = txn.open_table(definition(&self.name))?;
+            return f(&mut table);
+        }
         let _writing = Writing::enter()?;
         let mut w = self.db.begin_write()?;
         w.set_durability(Durability::None)?;
@@ -187,12 +221,16 @@ impl Tree {
 
     /// The value at `key`.
     pub fn get(&self, key: impl AsRef<[u8]>) -> Result<Option<IVec>> {
+        if let Some(txn) = in_burst() {
+            let table = txn.open_table(definition(&self.name))?;
+            return Ok(table.get(key.as_ref())?.map(|v| v.value().to_vec()));
+        }
         Ok(self.read()?.get(key.as_ref())?.map(|v| v.value().to_vec()))
     }
 
     /// Whether `key` is there.
     pub fn contains_key(&self, key: impl AsRef<[u8]>) -> Result<bool> {
-        Ok(self.read()?.get(key.as_ref())?.is_some())
+        Ok(self.get(key)?.is_some())
     }
 
     /// Sets `key` to `value`; the value it had.
@@ -220,6 +258,13 @@ impl Tree {
 
     /// How many keys there are.
     pub fn len(&self) -> usize {
+        if let Some(txn) = in_burst() {
+            return txn
+                .open_table(definition(&self.name))
+                .map_err(Error::from)
+                .and_then(|t| Ok(t.len()?))
+                .map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX));
+        }
         self.read()
             .and_then(|t| Ok(t.len()?))
             .map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX))
@@ -262,10 +307,28 @@ impl Tree {
         if empty {
             return Iter(Err(None));
         }
+        if let Some(txn) = in_burst() {
+            // Read through the burst (its own writes included), collected:
+            // the range borrows the transaction.
+            let read = || -> Result<Vec<(IVec, IVec)>> {
+                let table = txn.open_table(definition(&self.name))?;
+                let range = table.range((as_slice(&from), as_slice(&to)))?;
+                range
+                    .map(|kv| {
+                        let (k, v) = kv?;
+                        Ok((k.value().to_vec(), v.value().to_vec()))
+                    })
+                    .collect()
+            };
+            return match read() {
+                Ok(items) => Iter(Ok(Source::Collected(items.into_iter()))),
+                Err(e) => Iter(Err(Some(e))),
+            };
+        }
         let range = self
             .read()
             .and_then(|t| Ok(t.range_owned((as_slice(&from), as_slice(&to)))?));
-        Iter(range.map_err(Some))
+        Iter(range.map(Source::Snapshot).map_err(Some))
     }
 }
 
@@ -292,7 +355,15 @@ fn prefix_end(p: &[u8]) -> Option<Vec<u8>> {
 type Range = redb::OwnedRange<&'static [u8], &'static [u8]>;
 
 /// Entries in key order (either end), read from one snapshot.
-pub struct Iter(std::result::Result<Range, Option<Error>>);
+pub struct Iter(std::result::Result<Source, Option<Error>>);
+
+/// Where an iterator's entries come from.
+enum Source {
+    /// A read snapshot, lazily.
+    Snapshot(Range),
+    /// Read through a burst's transaction.
+    Collected(std::vec::IntoIter<(IVec, IVec)>),
+}
 
 fn owned(
     kv: std::result::Result<
@@ -312,7 +383,8 @@ impl Iterator for Iter {
 
     fn next(&mut self) -> Option<Self::Item> {
         match &mut self.0 {
-            Ok(range) => range.next().map(owned),
+            Ok(Source::Snapshot(range)) => range.next().map(owned),
+            Ok(Source::Collected(items)) => items.next().map(Ok),
             Err(e) => e.take().map(Err),
         }
     }
@@ -321,7 +393,8 @@ impl Iterator for Iter {
 impl DoubleEndedIterator for Iter {
     fn next_back(&mut self) -> Option<Self::Item> {
         match &mut self.0 {
-            Ok(range) => range.next_back().map(owned),
+            Ok(Source::Snapshot(range)) => range.next_back().map(owned),
+            Ok(Source::Collected(items)) => items.next_back().map(Ok),
             Err(e) => e.take().map(Err),
         }
     }
@@ -424,23 +497,28 @@ pub mod transaction {
 
     type TxResult<T> = std::result::Result<T, UnabortableTransactionError>;
 
-    /// One tree inside a transaction.
+    type Overlay = std::cell::RefCell<std::collections::BTreeMap<IVec, Option<IVec>>>;
+
+    /// The views of one transaction and what each has written.
+    type Registry = std::cell::RefCell<Vec<(Arc<str>, Rc<Overlay>)>>;
+
+    /// One tree inside a transaction: its writes wait in an overlay,
+    /// applied to the write transaction only when the closure returns Ok.
     pub struct TransactionalTree {
         txn: Rc<redb::WriteTransaction>,
         name: Arc<str>,
+        pending: Rc<Overlay>,
     }
 
     impl TransactionalTree {
-        fn table(&self) -> TxResult<Table<'_>> {
-            Ok(self.txn.open_table(definition(&self.name))?)
-        }
-
         /// The value at `key`, as this transaction sees it.
         pub fn get(&self, key: impl AsRef<[u8]>) -> TxResult<Option<IVec>> {
-            Ok(self
-                .table()?
-                .get(key.as_ref())?
-                .map(|v| v.value().to_vec()))
+            if let Some(v) = self.pending.borrow().get(key.as_ref()) {
+                return Ok(v.clone());
+            }
+            let table = self.txn.open_table(definition(&self.name))?;
+            let v = table.get(key.as_ref())?.map(|v| v.value().to_vec());
+            Ok(v)
         }
 
         /// Sets `key` to `value`; the value it had.
@@ -449,59 +527,104 @@ pub mod transaction {
             key: impl AsRef<[u8]>,
             value: impl AsRef<[u8]>,
         ) -> TxResult<Option<IVec>> {
-            Ok(self
-                .table()?
-                .insert(key.as_ref(), value.as_ref())?
-                .map(|v| v.value().to_vec()))
+            let old = self.get(key.as_ref())?;
+            self.pending
+                .borrow_mut()
+                .insert(key.as_ref().to_vec(), Some(value.as_ref().to_vec()));
+            Ok(old)
         }
 
         /// Removes `key`; the value it had.
         pub fn remove(&self, key: impl AsRef<[u8]>) -> TxResult<Option<IVec>> {
-            Ok(self
-                .table()?
-                .remove(key.as_ref())?
-                .map(|v| v.value().to_vec()))
+            let old = self.get(key.as_ref())?;
+            self.pending
+                .borrow_mut()
+                .insert(key.as_ref().to_vec(), None);
+            Ok(old)
         }
     }
 
-    /// Runs `f` over the views of `trees` in one write transaction:
-    /// committed when it returns Ok, nothing written when it aborts.
+    /// Writes what every view of a transaction left in its overlay.
+    fn apply(txn: &redb::WriteTransaction, registry: &Registry) -> Result<()> {
+        for (name, pending) in registry.borrow().iter() {
+            let mut table = txn.open_table(definition(name))?;
+            for (k, v) in pending.borrow().iter() {
+                match v {
+                    Some(v) => {
+                        table.insert(k.as_slice(), v.as_slice())?;
+                    }
+                    None => {
+                        table.remove(k.as_slice())?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn outcome<A, E>(
+        out: std::result::Result<A, ConflictableTransactionError<E>>,
+    ) -> std::result::Result<A, TransactionError<E>> {
+        out.map_err(|e| match e {
+            ConflictableTransactionError::Abort(e) => TransactionError::Abort(e),
+            ConflictableTransactionError::Storage(e) => TransactionError::Storage(e),
+        })
+    }
+
+    /// Runs `f` over the views of `trees` in one write transaction (the
+    /// thread's burst when it is in one): written when it returns Ok,
+    /// nothing written when it aborts.
     fn run<V, A, E>(
         db: &Arc<redb::Database>,
-        views: impl FnOnce(&Rc<redb::WriteTransaction>) -> V,
+        views: impl FnOnce(&Rc<redb::WriteTransaction>, &Registry) -> V,
         f: impl Fn(&V) -> std::result::Result<A, ConflictableTransactionError<E>>,
     ) -> std::result::Result<A, TransactionError<E>> {
         let storage = |e: Error| TransactionError::Storage(e);
+        let registry = Registry::default();
+        if let Some(txn) = in_burst() {
+            let v = views(&txn, &registry);
+            let out = outcome(f(&v))?;
+            drop(v);
+            apply(&txn, &registry).map_err(storage)?;
+            return Ok(out);
+        }
         let _writing = Writing::enter().map_err(storage)?;
         let mut w = db.begin_write().map_err(|e| storage(e.into()))?;
         w.set_durability(Durability::None)
             .map_err(|e| storage(e.into()))?;
         let txn = Rc::new(w);
-        let v = views(&txn);
-        let out = f(&v);
+        let v = views(&txn, &registry);
+        let out = outcome(f(&v));
         drop(v);
         let Ok(w) = Rc::try_unwrap(txn) else {
             return Err(storage(Error("a transaction's view outlived it".into())));
         };
         match out {
             Ok(a) => {
+                apply(&w, &registry).map_err(storage)?;
                 w.commit().map_err(|e| storage(e.into()))?;
                 Ok(a)
             }
             Err(e) => {
                 w.abort().map_err(|e| storage(e.into()))?;
-                Err(match e {
-                    ConflictableTransactionError::Abort(e) => TransactionError::Abort(e),
-                    ConflictableTransactionError::Storage(e) => TransactionError::Storage(e),
-                })
+                Err(e)
             }
         }
     }
 
-    fn view(tree: &Tree, txn: &Rc<redb::WriteTransaction>) -> TransactionalTree {
+    fn view(
+        tree: &Tree,
+        txn: &Rc<redb::WriteTransaction>,
+        registry: &Registry,
+    ) -> TransactionalTree {
+        let pending = Rc::new(Overlay::default());
+        registry
+            .borrow_mut()
+            .push((tree.name.clone(), pending.clone()));
         TransactionalTree {
             txn: txn.clone(),
             name: tree.name.clone(),
+            pending,
         }
     }
 
@@ -523,7 +646,7 @@ pub mod transaction {
         where
             F: Fn(&Self::View) -> std::result::Result<A, ConflictableTransactionError<E>>,
         {
-            run(&self.db, |t| view(self, t), f)
+            run(&self.db, |t, r| view(self, t, r), f)
         }
     }
 
@@ -539,7 +662,7 @@ pub mod transaction {
                 {
                     let ($($t,)+) = *self;
                     let db = tuple!(@first $($t),+).db.clone();
-                    run(&db, |t| ($(view($t, t),)+), f)
+                    run(&db, |t, r| ($(view($t, t, r),)+), f)
                 }
             }
         };

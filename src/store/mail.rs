@@ -13,9 +13,9 @@ use super::{abort, tx_done, Store, StoreError, TxResult};
 use crate::domain::mail::{Mail, MailState};
 use crate::domain::ticket::Ticket;
 use crate::domain::{ChatId, MailId, Millis};
-use serde::{Deserialize, Serialize};
 use crate::store::kv::transaction::TransactionalTree;
 use crate::store::kv::Transactional;
+use serde::{Deserialize, Serialize};
 
 /// Versions of the mail record.
 #[derive(Serialize, Deserialize)]

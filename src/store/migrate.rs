@@ -182,7 +182,8 @@ mod tests {
     #[test]
     fn a_new_folder_is_migrated_and_a_newer_one_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let db = crate::store::kv::Db::open(&dir.path().join("store.redb"), 16 << 20).expect("open");
+        let db =
+            crate::store::kv::Db::open(&dir.path().join("store.redb"), 16 << 20).expect("open");
         let trees = Trees::open(&db).expect("trees");
         run(&db, &trees).expect("migrates");
         assert_eq!(stored_version(&trees).expect("v"), SCHEMA_VERSION);

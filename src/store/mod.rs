@@ -12,9 +12,9 @@ mod chats;
 mod commit;
 mod gate;
 mod groups;
-pub(crate) mod kv;
 mod history;
 pub mod keys;
+pub(crate) mod kv;
 mod mail;
 mod messages;
 mod migrate;
@@ -43,8 +43,8 @@ pub use settings::{DEFAULT_TICKET_REASONS, DEFAULT_WRAP_UP_REASONS};
 pub use tickets::{Existing, Made, Maker};
 
 use crate::domain::GroupId;
-use commit::GroupCommit;
 use crate::store::kv::transaction::{ConflictableTransactionError, TransactionError};
+use commit::GroupCommit;
 use space::Space;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
@@ -270,6 +270,14 @@ impl Store {
     /// Waits until the writes covered by `ticket` are on disk.
     pub async fn wait_durable(&self, ticket: u64) -> Result<(), StoreError> {
         self.commit.wait(ticket).await
+    }
+
+    /// Runs `f` with every store write and read of this thread in one
+    /// transaction, committed (not yet durable) at its end: the engine
+    /// handles a burst of commands this way and pays one commit for it.
+    /// An error means none of the burst's writes were made.
+    pub fn burst<T>(&self, f: impl FnOnce() -> T) -> Result<T, StoreError> {
+        Ok(self.db.burst(f)?)
     }
 
     /// Makes everything durable now, from synchronous code (CLI commands).

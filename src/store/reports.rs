@@ -13,9 +13,9 @@ use crate::domain::chat::{Chat, ChatState};
 use crate::domain::rating::Score;
 use crate::domain::report::{hour_of, parse_tally_key, tally_key, Fact, OpenTime, Tally};
 use crate::domain::{ChatId, GroupId, Millis, StaffId};
-use serde::{Deserialize, Serialize};
 use crate::store::kv::transaction::TransactionalTree;
 use crate::store::kv::Transactional;
+use serde::{Deserialize, Serialize};
 use std::ops::Range;
 
 /// What [`Store::for_each_tally`] calls per tally: (first UTC hour it

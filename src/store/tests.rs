@@ -473,10 +473,15 @@ fn a_sled_folder_is_copied_into_the_redb_file_at_the_first_start() {
     assert_eq!(s.staff(ann.staff.id).expect("read"), Some(ann.clone()));
     assert_eq!(s.group(g.id).expect("read"), Some(g.clone()));
     assert_eq!(
-        s.staff_by_email("ann@x.io").expect("index").map(|r| r.staff.id),
+        s.staff_by_email("ann@x.io")
+            .expect("index")
+            .map(|r| r.staff.id),
         Some(ann.staff.id)
     );
-    assert!(!dir.path().join("db").exists(), "the sled folder is renamed");
+    assert!(
+        !dir.path().join("db").exists(),
+        "the sled folder is renamed"
+    );
     assert!(dir.path().join(SLED_KEPT).join("db").exists(), "and kept");
     assert!(!partial.exists());
     s.close().expect("close");

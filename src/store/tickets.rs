@@ -19,9 +19,9 @@ use crate::domain::offline::OfflineMessage;
 use crate::domain::ticket::{Ticket, FIRST_NUMBER};
 use crate::domain::ticket_list::{TicketRow, TicketRows};
 use crate::domain::ChatId;
-use serde::{Deserialize, Serialize};
 use crate::store::kv::transaction::TransactionalTree;
 use crate::store::kv::Transactional;
+use serde::{Deserialize, Serialize};
 
 const NEXT_KEY: &[u8] = b"ticket_next";
 

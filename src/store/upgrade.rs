@@ -31,7 +31,8 @@ pub(super) fn from_sled(dir: &Path, cache_bytes: u64) -> Result<(), StoreError> 
     let io = |what: &str, e: &dyn std::fmt::Display| StoreError::Io(format!("{what}: {e}"));
     let partial = dir.join(format!("{STORE_FILE}.partial"));
     if partial.exists() {
-        std::fs::remove_file(&partial).map_err(|e| io("cannot remove the partial copy of an earlier start", &e))?;
+        std::fs::remove_file(&partial)
+            .map_err(|e| io("cannot remove the partial copy of an earlier start", &e))?;
     }
     let started = Instant::now();
     tracing::info!(from = %sled_dir.display(), "copying the store from sled into {STORE_FILE} (once; a million chats take about two minutes)");
@@ -49,7 +50,9 @@ pub(super) fn from_sled(dir: &Path, cache_bytes: u64) -> Result<(), StoreError> 
         if name.as_ref() == b"__sled__default" {
             continue;
         }
-        let from = old.open_tree(&name).map_err(|e| io("cannot read the sled store", &e))?;
+        let from = old
+            .open_tree(&name)
+            .map_err(|e| io("cannot read the sled store", &e))?;
         let to = new.open_tree(&name)?;
         let mut copied = 0usize;
         let mut batch = kv::Batch::default();

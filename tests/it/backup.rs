@@ -230,7 +230,10 @@ async fn compacting_a_stopped_desk_keeps_everything_and_the_old_folder() {
     assert!(ok, "compact: {said}");
     assert!(said.contains("the old folder is kept at"), "{said}");
     let kept = dir.path().join("data.before-compact");
-    assert!(kept.join(livedesk::store::STORE_FILE).exists(), "the old folder is kept");
+    assert!(
+        kept.join(livedesk::store::STORE_FILE).exists(),
+        "the old folder is kept"
+    );
     let (ok, said) = run(&["compact", "--data-dir", &data_s]);
     assert!(
         !ok && said.contains("from an earlier compaction"),

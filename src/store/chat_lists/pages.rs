@@ -12,8 +12,8 @@
 //! split in halves, empty ones removed.
 
 use super::{prefix_end, prefix_len, ListWalk};
-use crate::store::{StoreError, TxResult};
 use crate::store::kv::transaction::TransactionalTree;
+use crate::store::{StoreError, TxResult};
 use std::collections::btree_map::{BTreeMap, Entry};
 
 /// Order keys a page holds at most before it is split in two (64 was

@@ -3,7 +3,11 @@
 use super::*;
 use std::collections::BTreeMap;
 
-fn db() -> (tempfile::TempDir, crate::store::kv::Tree, crate::store::kv::Tree) {
+fn db() -> (
+    tempfile::TempDir,
+    crate::store::kv::Tree,
+    crate::store::kv::Tree,
+) {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = crate::store::kv::Db::open(&dir.path().join("store.redb"), 16 << 20).expect("open");
     let loose = db.open_tree("loose").expect("tree");

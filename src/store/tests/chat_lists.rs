@@ -170,7 +170,8 @@ fn schema_3_lists_are_dropped_and_rebuilt_as_schema_4() {
     }
     let s = reopen_at_schema(s, dir.path(), 3);
     let names: Vec<String> =
-        s.db.tree_names().expect("names")
+        s.db.tree_names()
+            .expect("names")
             .iter()
             .map(|n| String::from_utf8_lossy(n).into_owned())
             .collect();
@@ -302,7 +303,8 @@ fn a_schema_4_backup_restores_without_the_retired_trees() {
     super::super::backup::restore(&file, &dir.path().join("b"), 8 << 20).expect("restore");
     let r = open(&dir.path().join("b"));
     let trees: Vec<String> =
-        r.db.tree_names().expect("names")
+        r.db.tree_names()
+            .expect("names")
             .iter()
             .map(|n| String::from_utf8_lossy(n).into_owned())
             .collect();
