@@ -92,6 +92,42 @@ impl GroupCommit {
         p.requested
     }
 
+    /// A ticket, without waking the committer: the caller is in a burst
+    /// that commits durably itself and then [`GroupCommit::publish`]es.
+    pub(super) fn request_quietly(&self) -> u64 {
+        let mut p = self.shared.lock();
+        p.requested += 1;
+        p.requested
+    }
+
+    /// The last ticket taken.
+    pub(super) fn requested(&self) -> u64 {
+        self.shared.lock().requested
+    }
+
+    /// The last ticket made durable.
+    pub(super) fn durable(&self) -> u64 {
+        self.shared.done.borrow().durable
+    }
+
+    /// Everything up to `ticket` is durable (a burst's durable commit).
+    pub(super) fn publish(&self, ticket: u64) {
+        self.shared
+            .done
+            .send_modify(|f| f.durable = f.durable.max(ticket));
+    }
+
+    /// The durable commit covering up to `ticket` failed.
+    pub(super) fn fail(&self, ticket: u64, reason: String) {
+        tracing::error!(error = %reason, "STORE FLUSH FAILED: nothing more is acknowledged; free disk space on the data folder's disk, then restart livedesk (everything acknowledged so far is safe)");
+        self.shared
+            .broken
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        self.shared
+            .done
+            .send_modify(|f| f.failure = Some((ticket, reason)));
+    }
+
     /// Waits until `ticket` is durable, or fails if its flush failed.
     pub(super) async fn wait(&self, ticket: u64) -> Result<(), StoreError> {
         let mut rx = self.shared.done.subscribe();
@@ -156,7 +192,7 @@ fn committer(shared: &Shared, db: &crate::store::kv::Db) {
         };
         match db.flush() {
             Ok(_) => shared.done.send_modify(|f| {
-                f.durable = target;
+                f.durable = f.durable.max(target);
                 f.failure = None;
             }),
             Err(e) => {

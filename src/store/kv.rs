@@ -72,7 +72,7 @@ thread_local! {
         const { std::cell::RefCell::new(None) };
 }
 
-fn in_burst() -> Option<Rc<redb::WriteTransaction>> {
+pub(super) fn in_burst() -> Option<Rc<redb::WriteTransaction>> {
     BURST.with(|b| b.borrow().clone())
 }
 
@@ -160,11 +160,12 @@ impl Db {
     }
 
     /// Runs `f` with every write and read of this thread going through one
-    /// write transaction, committed (not yet durable) when it returns: a
-    /// burst of the engine's commands pays one commit, not one a write.
+    /// write transaction, committed when it returns (durably when
+    /// `durable` says so, asked just before): a burst of the engine's
+    /// commands pays one commit, not one a write.
     /// Inside it, a `transaction` that aborts leaves nothing (its writes
     /// wait in an overlay until it returns Ok).
-    pub fn burst<T>(&self, f: impl FnOnce() -> T) -> Result<T> {
+    pub fn burst<T>(&self, f: impl FnOnce() -> T, durable: impl FnOnce() -> bool) -> Result<T> {
         if in_burst().is_some() {
             return Ok(f());
         }
@@ -176,7 +177,12 @@ impl Db {
         let txn = BURST.with(|b| b.borrow_mut().take());
         drop(writing);
         match txn.map(Rc::try_unwrap) {
-            Some(Ok(w)) => w.commit()?,
+            Some(Ok(mut w)) => {
+                if durable() {
+                    w.set_durability(Durability::Immediate)?;
+                }
+                w.commit()?;
+            }
             _ => return Err(Error("a burst's transaction outlived it".into())),
         }
         Ok(out)

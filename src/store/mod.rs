@@ -264,6 +264,9 @@ impl Store {
     /// [`Store::wait_durable`]. Lets a caller write, hand the ticket on, and
     /// not wait itself (the engine's owner task).
     pub fn commit_ticket(&self) -> u64 {
+        if kv::in_burst().is_some() {
+            return self.commit.request_quietly();
+        }
         self.commit.request()
     }
 
@@ -276,8 +279,27 @@ impl Store {
     /// transaction, committed (not yet durable) at its end: the engine
     /// handles a burst of commands this way and pays one commit for it.
     /// An error means none of the burst's writes were made.
+    ///
+    /// Tickets taken inside it ([`Store::commit_ticket`]) do not wake the
+    /// group commit: the burst commits durably itself when it took any,
+    /// so the commit holding the write lock is the burst's own, and the
+    /// engine's next burst gathers what came meanwhile.
     pub fn burst<T>(&self, f: impl FnOnce() -> T) -> Result<T, StoreError> {
-        Ok(self.db.burst(f)?)
+        let mut target = None;
+        let out = self.db.burst(f, || {
+            let requested = self.commit.requested();
+            let due = requested > self.commit.durable();
+            target = due.then_some(requested);
+            due
+        });
+        match (&out, target) {
+            (Ok(_), Some(t)) => self.commit.publish(t),
+            (Err(e), t) => self
+                .commit
+                .fail(t.unwrap_or_else(|| self.commit.requested()), e.to_string()),
+            _ => {}
+        }
+        Ok(out?)
     }
 
     /// Makes everything durable now, from synchronous code (CLI commands).
