@@ -25,7 +25,7 @@ const CLIENT_IDS: Bytes = TableDefinition::new("chatid_clientid_seq");
 fn memory() -> String {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let anon = status.lines().find(|l| l.starts_with("RssAnon")).unwrap_or("RssAnon: ?");
-    #[allow(unsafe_code)]
+    // mallinfo2 only reads the allocator's counters.
     let in_use = unsafe { libc::mallinfo2() }.uordblks >> 20;
     format!("{} | malloc in use {in_use} MiB", anon.split_whitespace().collect::<Vec<_>>().join(" "))
 }
