@@ -170,8 +170,25 @@ impl Db {
             return Ok(f());
         }
         let writing = Writing::enter()?;
-        let mut w = self.inner.begin_write()?;
-        w.set_durability(Durability::None)?;
+        let begun = self
+            .inner
+            .begin_write()
+            .map_err(Error::from)
+            .and_then(|mut w| {
+                w.set_durability(Durability::None)?;
+                Ok(w)
+            });
+        let mut w = match begun {
+            Ok(w) => w,
+            Err(e) => {
+                // No burst (a broken store, say): the work is still done,
+                // each write on its own, so each fails to its caller and
+                // nothing goes unanswered.
+                drop(writing);
+                tracing::debug!(error = %e, "a burst's transaction could not begin; writing one by one");
+                return Ok(f());
+            }
+        };
         BURST.with(|b| *b.borrow_mut() = Some(Rc::new(w)));
         let out = f();
         let txn = BURST.with(|b| b.borrow_mut().take());
