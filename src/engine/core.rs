@@ -264,7 +264,7 @@ impl Core {
     }
 
     /// Commands handled in one store transaction at most.
-    pub(super) const BURST: usize = 64;
+    pub(super) const BURST: usize = 1024;
 
     pub async fn run(
         mut self,

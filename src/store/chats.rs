@@ -213,6 +213,7 @@ impl Store {
                 &t.listpage_keys,
                 &t.listblockid_count,
                 &t.chatid_transcript,
+                &t.logno_message,
             )
                 .transaction(
                     |(
@@ -228,10 +229,13 @@ impl Store {
                         list_keys,
                         list_counts,
                         transcripts,
+                        log,
                     )| {
                         if let Some(message) = message {
                             if let Some(c) = &message.client_id {
-                                if clients.get(chat_client(message.chat_id, c))?.is_some() {
+                                if clients.get(chat_client(message.chat_id, c))?.is_some()
+                                    || t.log.seq_of_client(message.chat_id, c).is_some()
+                                {
                                     return abort(StoreError::ChangedMeanwhile);
                                 }
                             }
@@ -243,6 +247,7 @@ impl Store {
                                 &PackedTx::new(Map::Transcripts, transcripts, &pre),
                                 messages,
                                 clients,
+                                log,
                             )?,
                             (None, Some(message)) => write_message(messages, clients, message)?,
                             (None, None) => {}
@@ -266,6 +271,9 @@ impl Store {
                     },
                 ),
         )?;
+        if loose.is_some() {
+            t.log.forget(chat.id);
+        }
         self.split_blocks(lists)?;
         self.woken_for(chat);
         if chat.state == ChatState::Ended {
@@ -286,27 +294,22 @@ impl Store {
     /// is unused ([`Store::seq_of_client_id`]): the engine's owner task is
     /// the only writer of a chat's messages.
     ///
-    /// It is written as two single-key writes in log order (client id,
-    /// then message) instead of a transaction over six trees that also
-    /// rewrites the chat record: that was most of the cost of a message
-    /// (docs/performance.md). The chat record's seq and activity are then
-    /// the caller's to write later ([`Store::put_chat_record`]);
-    /// [`Store::open_chats`] takes the seq from the message tree, and a
-    /// crash between the two writes leaves at worst a client id without
-    /// its message, which [`Store::seq_of_client_id`] ignores.
+    /// It is one write at the end of the message log (`log.rs`) instead of
+    /// a transaction over six trees that also rewrites the chat record:
+    /// that was most of the cost of a message (docs/performance.md). The
+    /// chat record's seq and activity are then the caller's to write later
+    /// ([`Store::put_chat_record`]); [`Store::open_chats`] takes the seq
+    /// from the messages.
     pub fn append_plain_message(&self, message: &Message) -> Result<(), StoreError> {
         let _w = self.gate.writing();
         self.room()?;
         let t = &self.trees;
-        if let Some(c) = &message.client_id {
-            let key = chat_client(message.chat_id, c);
-            t.chatid_clientid_seq
-                .insert(key, &u64_be(message.seq)[..])?;
-        }
-        t.chatid_seq_message.insert(
-            &chat_seq(message.chat_id, message.seq)[..],
+        let no = t.log.take_no();
+        t.logno_message.insert(
+            super::log::log_key(no),
             encode(&MessageRecordRef::V1(message)),
         )?;
+        t.log.record(message, no);
         Ok(())
     }
 
@@ -496,6 +499,12 @@ impl Store {
             batch.remove(key?);
         }
         t.chatid_clientid_seq.apply_batch(batch)?;
+        let mut batch = crate::store::kv::Batch::default();
+        for (_, no) in t.log.entries_after(id, 0) {
+            batch.remove(super::log::log_key(no));
+        }
+        t.logno_message.apply_batch(batch)?;
+        t.log.forget(id);
         self.chat_event(super::ChatEvent::Deleted(id));
         Ok(())
     }

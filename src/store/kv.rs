@@ -178,7 +178,7 @@ impl Db {
                 w.set_durability(Durability::None)?;
                 Ok(w)
             });
-        let mut w = match begun {
+        let w = match begun {
             Ok(w) => w,
             Err(e) => {
                 // No burst (a broken store, say): the work is still done,
@@ -705,6 +705,8 @@ pub mod transaction {
     tuple!(A, B, C, D, F0, G, H, I, J, K);
     tuple!(A, B, C, D, F0, G, H, I, J, K, L);
     tuple!(A, B, C, D, F0, G, H, I, J, K, L, M);
+    tuple!(A, B, C, D, F0, G, H, I, J, K, L, M, N);
 }
 
 pub use transaction::Transactional;
+

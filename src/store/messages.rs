@@ -3,9 +3,11 @@
 //! message is acknowledged, not stored twice). Writes are in `chats.rs`,
 //! in the same transaction as the chat.
 //!
-//! An open chat's messages are a key each (`chatid_seq_message`, plus
+//! An open chat's ordinary messages are entries of the message log
+//! (`logno_message`, `log.rs`); those written with a change of the chat
+//! (start, join, transfer, end ...) a key each (`chatid_seq_message`, plus
 //! `chatid_clientid_seq` for those with a client id). The write that ends
-//! a chat packs them into one `chatid_transcript` value and removes those
+//! a chat packs both into one `chatid_transcript` value and removes those
 //! keys ([`Loose`]): sled 0.34 keeps memory for every page of keys, so the
 //! history costs one key a chat, not one or two a message. An ended chat
 //! takes no messages from clients (the engine answers `chat_ended`), so its
@@ -34,12 +36,14 @@ pub(super) struct Loose {
     message_keys: Vec<IVec>,
     /// The chat's `chatid_clientid_seq` keys.
     client_keys: Vec<IVec>,
+    /// Its `logno_message` keys.
+    log_keys: Vec<IVec>,
 }
 
 impl Loose {
     /// Whether there is nothing to pack.
     pub(super) fn is_empty(&self) -> bool {
-        self.message_keys.is_empty() && self.client_keys.is_empty()
+        self.message_keys.is_empty() && self.client_keys.is_empty() && self.log_keys.is_empty()
     }
 
     /// In a transaction: the chat's transcript becomes what it held,
@@ -52,6 +56,7 @@ impl Loose {
         transcripts: &super::history::PackedTx<'_>,
         messages: &TransactionalTree,
         clients: &TransactionalTree,
+        log: &TransactionalTree,
     ) -> TxResult<()> {
         let key = chat.to_bytes();
         let mut all: Vec<Message> = match transcripts.get(&key)? {
@@ -75,6 +80,9 @@ impl Loose {
         for k in &self.client_keys {
             clients.remove(k)?;
         }
+        for k in &self.log_keys {
+            log.remove(k)?;
+        }
         Ok(())
     }
 }
@@ -96,6 +104,16 @@ pub(super) fn loose_messages(trees: &Trees, chat: ChatId) -> Result<Loose, Store
     {
         loose.client_keys.push(k?);
     }
+    for (_, no) in trees.log.entries_after(chat, 0) {
+        let key = super::log::log_key(no);
+        if let Some(v) = trees.logno_message.get(key)? {
+            loose
+                .messages
+                .push(decode::<MessageRecord, Message>("message", &v)?);
+            loose.log_keys.push(key.to_vec());
+        }
+    }
+    loose.messages.sort_by_key(|m| m.seq);
     Ok(loose)
 }
 
@@ -124,16 +142,18 @@ pub(super) fn pack_ended(trees: &Trees) -> Result<usize, StoreError> {
                 &trees.chatid_transcript,
                 &trees.chatid_seq_message,
                 &trees.chatid_clientid_seq,
+                &trees.logno_message,
             )
-                .transaction(|(transcripts, messages, clients)| {
+                .transaction(|(transcripts, messages, clients, log)| {
                     let transcripts = super::history::PackedTx::new(
                         super::history::Map::Transcripts,
                         transcripts,
                         &pre,
                     );
-                    loose.pack(chat.id, None, &transcripts, messages, clients)
+                    loose.pack(chat.id, None, &transcripts, messages, clients, log)
                 }),
         )?;
+        trees.log.forget(chat.id);
         packed += 1;
         if packed % 100_000 == 0 {
             tracing::info!(chats = packed, "packing the ended chats' messages");
@@ -160,6 +180,9 @@ impl Store {
         chat: ChatId,
         client_id: &str,
     ) -> Result<Option<u64>, StoreError> {
+        if let Some(seq) = self.trees.log.seq_of_client(chat, client_id) {
+            return Ok(Some(seq));
+        }
         let key = chat_client(chat, client_id);
         let Some(bytes) = self.trees.chatid_clientid_seq.get(&key)? else {
             return Ok(None);
@@ -184,21 +207,52 @@ impl Store {
 
     /// The seq of the newest stored message of `chat` (0: none).
     pub(super) fn newest_seq(&self, chat: ChatId) -> Result<u64, StoreError> {
-        match self
+        let logged = self.trees.log.newest(chat);
+        let keyed = match self
             .trees
             .chatid_seq_message
             .scan_prefix(chat.to_bytes())
             .keys()
             .next_back()
         {
-            Some(key) => parse_u64(key?.get(16..).unwrap_or_default()),
-            None => Ok(self.packed(chat)?.last().map_or(0, |m| m.seq)),
+            Some(key) => parse_u64(key?.get(16..).unwrap_or_default())?,
+            None => self.packed(chat)?.last().map_or(0, |m| m.seq),
+        };
+        Ok(logged.max(keyed))
+    }
+
+    /// `chat`'s logged messages with seq above `after`, in seq order.
+    fn logged_after(
+        &self,
+        chat: ChatId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Message>, StoreError> {
+        let mut out = Vec::new();
+        for (_, no) in self.trees.log.entries_after(chat, after).into_iter().take(limit) {
+            // None only after a failed write (the store is then broken).
+            if let Some(v) = self.trees.logno_message.get(super::log::log_key(no))? {
+                out.push(decode::<MessageRecord, Message>("message", &v)?);
+            }
         }
+        Ok(out)
     }
 
     /// The seq of the chat's newest message a visitor can see (0: none).
     /// Whispers are rare, so this reads back only a few messages.
     pub fn last_visible_seq(&self, chat: ChatId) -> Result<u64, StoreError> {
+        let mut logged = 0;
+        for (seq, no) in self.trees.log.entries_after(chat, 0).into_iter().rev() {
+            if let Some(v) = self.trees.logno_message.get(super::log::log_key(no))? {
+                if decode::<MessageRecord, Message>("message", &v)?
+                    .kind
+                    .visible_to_visitor()
+                {
+                    logged = seq;
+                    break;
+                }
+            }
+        }
         for kv in self
             .trees
             .chatid_seq_message
@@ -208,8 +262,11 @@ impl Store {
         {
             let m = decode::<MessageRecord, Message>("message", &kv?)?;
             if m.kind.visible_to_visitor() {
-                return Ok(m.seq);
+                return Ok(m.seq.max(logged));
             }
+        }
+        if logged > 0 {
+            return Ok(logged);
         }
         Ok(self
             .packed(chat)?
@@ -233,16 +290,23 @@ impl Store {
             .take(limit)
             .collect();
         let from = out.last().map_or(after, |m| m.seq);
+        let left = limit - out.len();
         let start = chat_seq(chat, from.saturating_add(1));
         let end = chat_seq(chat, u64::MAX);
+        // Keyed and logged messages interleave by seq: the first `left` of
+        // both together are among the first `left` of each.
+        let mut rest = self.logged_after(chat, from, left)?;
         for kv in self
             .trees
             .chatid_seq_message
             .range(start..=end)
-            .take(limit - out.len())
+            .take(left)
         {
-            out.push(decode::<MessageRecord, Message>("message", &kv?.1)?);
+            rest.push(decode::<MessageRecord, Message>("message", &kv?.1)?);
         }
+        rest.sort_by_key(|m| m.seq);
+        rest.dedup_by_key(|m| m.seq);
+        out.extend(rest.into_iter().take(left));
         Ok(out)
     }
 }

@@ -15,6 +15,7 @@ mod groups;
 mod history;
 pub mod keys;
 pub(crate) mod kv;
+mod log;
 mod mail;
 mod messages;
 mod migrate;
@@ -201,6 +202,7 @@ impl Store {
         let db = kv::Db::open(&dir.join(STORE_FILE), cache_bytes)
             .map_err(|e| open_err(e.to_string()))?;
         let trees = Trees::open(&db)?;
+        trees.log.load(&trees.logno_message)?;
         migrate::run(&db, &trees)?;
         // What the last run's writes left loose since its last packing.
         history::pack_all(&trees)?;

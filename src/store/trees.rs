@@ -37,6 +37,10 @@ pub const CHATID_SEQ_MESSAGE: &str = "chatid_seq_message";
 pub const CHATID_TRANSCRIPT: &str = "chatid_transcript";
 /// Chat id + client id → seq: makes a resend with the same client id a no-op.
 pub const CHATID_CLIENTID_SEQ: &str = "chatid_clientid_seq";
+/// Log number (u64 BE, only growing) → versioned message record: the
+/// ordinary messages of open chats, written at the tree's end (`log.rs`);
+/// the write that ends a chat packs its entries into its transcript.
+pub const LOGNO_MESSAGE: &str = "logno_message";
 /// sha256(visitor chat token) → chat id.
 pub const TOKENHASH_CHATID: &str = "tokenhash_chatid";
 /// Chat id → empty, for every chat not yet ended: rebuilt into the engine at start.
@@ -118,6 +122,7 @@ pub const ALL: &[&str] = &[
     CHATID_CHAT,
     CHATID_SEQ_MESSAGE,
     CHATID_CLIENTID_SEQ,
+    LOGNO_MESSAGE,
     CHATID_TRANSCRIPT,
     TOKENHASH_CHATID,
     OPEN_CHATID,
@@ -179,6 +184,9 @@ pub struct Trees {
     pub(crate) chatid_chat: Tree,
     pub(crate) chatid_seq_message: Tree,
     pub(crate) chatid_clientid_seq: Tree,
+    pub(crate) logno_message: Tree,
+    /// What `logno_message` holds, by chat (loaded by `Store::open`).
+    pub(crate) log: std::sync::Arc<super::log::MessageLog>,
     pub(crate) chatid_transcript: Tree,
     pub(crate) tokenhash_chatid: Tree,
     pub(crate) open_chatid: Tree,
@@ -219,6 +227,8 @@ impl Trees {
             chatid_chat: db.open_tree(CHATID_CHAT)?,
             chatid_seq_message: db.open_tree(CHATID_SEQ_MESSAGE)?,
             chatid_clientid_seq: db.open_tree(CHATID_CLIENTID_SEQ)?,
+            logno_message: db.open_tree(LOGNO_MESSAGE)?,
+            log: Default::default(),
             chatid_transcript: db.open_tree(CHATID_TRANSCRIPT)?,
             tokenhash_chatid: db.open_tree(TOKENHASH_CHATID)?,
             open_chatid: db.open_tree(OPEN_CHATID)?,

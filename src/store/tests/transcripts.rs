@@ -54,16 +54,20 @@ fn end(s: &Store, chat: &mut Chat) -> Message {
     m
 }
 
+/// The chat's messages and client ids not packed: keyed ones and those
+/// in the message log.
 fn loose_keys(s: &Store, chat: &Chat) -> (usize, usize) {
     (
         s.trees
             .chatid_seq_message
             .scan_prefix(chat.id.to_bytes())
-            .count(),
+            .count()
+            + s.trees.log.entries_after(chat.id, 0).len(),
         s.trees
             .chatid_clientid_seq
             .scan_prefix(chat.id.to_bytes())
-            .count(),
+            .count()
+            + s.trees.log.client_count(chat.id),
     )
 }
 
@@ -117,10 +121,12 @@ fn the_end_packs_a_chats_messages_and_every_read_stays_the_same() {
     assert_eq!(loose_keys(&s, &other), (3, 3));
     assert_eq!(s.messages_after(other.id, 0, 10).expect("read").len(), 3);
 
-    // Reopened: the same.
+    // Reopened: the same; the log on disk holds only the open chat's.
     s.close().expect("close");
     let s = open(dir.path());
     assert_eq!(reads(&s, &chat).0, all);
+    assert_eq!(loose_keys(&s, &other), (3, 3));
+    assert_eq!(s.trees.logno_message.len(), 2);
 
     // A wrap-up after the end rewrites the chat, not its transcript.
     chat.wrap_up = Some("Solved".into());
@@ -169,4 +175,79 @@ fn schema_8_packs_the_chats_that_ended_before_it() {
     assert_eq!(loose_keys(&s, &open_one), (4, 4));
     assert_eq!(s.open_chats().expect("read")[0].last_seq, 4);
     assert_eq!(s.trees.transcripts().count().expect("read"), 1);
+}
+
+/// Ordinary messages go to the message log, those with a change of the
+/// chat a key each: every read interleaves them by seq, a client id is
+/// found before and after a reopen, and the log keeps no entry of an
+/// ended chat.
+#[test]
+fn logged_and_keyed_messages_read_as_one_chat() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = open(dir.path());
+    // 1 keyed (the question), 2..=4 logged.
+    let (mut chat, mut all) = open_chat_of(&s, 4, [3; 32]);
+    assert_eq!(s.trees.logno_message.len(), 3);
+    // 5: an agent joins (a change of the chat: keyed).
+    let prev = chat.clone();
+    chat.owner = Some(crate::domain::StaffId::generate());
+    chat.last_seq = 5;
+    let mut joined = all[0].clone();
+    joined.seq = 5;
+    joined.kind = MessageKind::System;
+    joined.client_id = None;
+    joined.body = "Vera joined".into();
+    s.append_message(&prev, &chat, &joined).expect("join");
+    all.push(joined);
+    // 6, 7: logged again.
+    for seq in 6..=7 {
+        let mut m = all[1].clone();
+        m.seq = seq;
+        m.kind = MessageKind::Visitor;
+        m.client_id = Some(format!("c{seq}"));
+        m.body = format!("message {seq}");
+        s.append_plain_message(&m).expect("append");
+        all.push(m);
+    }
+    chat.last_seq = 7;
+    s.put_chat_record(&chat).expect("record");
+    let check = |s: &Store| {
+        assert_eq!(s.messages_after(chat.id, 0, usize::MAX).expect("read"), all);
+        let seqs = |after, limit| -> Vec<u64> {
+            s.messages_after(chat.id, after, limit)
+                .expect("read")
+                .iter()
+                .map(|m| m.seq)
+                .collect()
+        };
+        assert_eq!(seqs(3, 3), vec![4, 5, 6]);
+        assert_eq!(seqs(4, 1), vec![5]);
+        assert_eq!(seqs(5, 1), vec![6]);
+        assert_eq!(s.newest_seq(chat.id).expect("read"), 7);
+        assert_eq!(s.last_visible_seq(chat.id).expect("read"), 7);
+        assert_eq!(s.seq_of_client_id(chat.id, "c3").expect("read"), Some(3));
+        assert_eq!(s.seq_of_client_id(chat.id, "c7").expect("read"), Some(7));
+        assert_eq!(s.seq_of_client_id(chat.id, "c9").expect("read"), None);
+        assert_eq!(s.open_chats().expect("read")[0].last_seq, 7);
+    };
+    check(&s);
+    // A change of the chat carrying a client id already logged is refused.
+    let mut again = all[6].clone();
+    again.seq = 8;
+    let prev = chat.clone();
+    let mut moved = chat.clone();
+    moved.owner = None;
+    assert!(s.append_message(&prev, &moved, &again).is_err());
+    s.close().expect("close");
+    let s = open(dir.path());
+    check(&s);
+
+    all.push(end(&s, &mut chat));
+    assert_eq!(s.trees.logno_message.len(), 0);
+    assert_eq!(loose_keys(&s, &chat), (0, 0));
+    assert_eq!(s.messages_after(chat.id, 0, usize::MAX).expect("read"), all);
+    s.close().expect("close");
+    let s = open(dir.path());
+    assert_eq!(s.messages_after(chat.id, 0, usize::MAX).expect("read"), all);
+    assert_eq!(s.seq_of_client_id(chat.id, "c3").expect("read"), None);
 }
