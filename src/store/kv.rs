@@ -197,6 +197,7 @@ impl Db {
             Some(Ok(mut w)) => {
                 if durable() {
                     w.set_durability(Durability::Immediate)?;
+                    w.set_quick_repair(true);
                 }
                 w.commit()?;
             }
@@ -208,7 +209,8 @@ impl Db {
     /// Makes every write committed so far durable (one fsync).
     pub fn flush(&self) -> Result<()> {
         let _writing = Writing::enter()?;
-        let w = self.inner.begin_write()?;
+        let mut w = self.inner.begin_write()?;
+        w.set_quick_repair(true);
         w.commit()?;
         Ok(())
     }
