@@ -180,7 +180,7 @@ pub async fn start(
         // ms (durability is awaited outside the pool): a few threads keep
         // up, where the default 256 per worker grew to 80 threads during a
         // reconnect storm, each with its stack and its own malloc arena
-        // holding sled pages (docs/performance.md).
+        // holding store pages (docs/performance.md).
         .worker_max_blocking_threads(BLOCKING_THREADS_PER_WORKER)
         // A chat frame goes out as soon as it is written: with Nagle's
         // algorithm a small frame after a large one (an offer after a queue

@@ -88,8 +88,8 @@ pub enum Command {
     },
     /// Rewrite the stopped desk's data folder compactly (a backup restored
     /// into a new folder, swapped in; the old folder is kept beside it as
-    /// NAME.before-compact). sled keeps old versions of rewritten data, so
-    /// a large desk's folder can grow to many times its data.
+    /// NAME.before-compact). The store file reuses the space that deleted
+    /// data freed but never gives it back to the disk.
     Compact {
         #[command(flatten)]
         /// Config file and location flags (the folder: --data-dir).
