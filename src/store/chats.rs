@@ -214,6 +214,7 @@ impl Store {
                 &t.listblockid_count,
                 &t.chatid_transcript,
                 &t.logno_message,
+                &t.logno_chatseq,
             )
                 .transaction(
                     |(
@@ -230,6 +231,7 @@ impl Store {
                         list_counts,
                         transcripts,
                         log,
+                        log_index,
                     )| {
                         if let Some(message) = message {
                             if let Some(c) = &message.client_id {
@@ -247,7 +249,7 @@ impl Store {
                                 &PackedTx::new(Map::Transcripts, transcripts, &pre),
                                 messages,
                                 clients,
-                                log,
+                                (log, log_index),
                             )?,
                             (None, Some(message)) => write_message(messages, clients, message)?,
                             (None, None) => {}
@@ -305,10 +307,10 @@ impl Store {
         self.room()?;
         let t = &self.trees;
         let no = t.log.take_no();
-        t.logno_message.insert(
-            super::log::log_key(no),
-            encode(&MessageRecordRef::V1(message)),
-        )?;
+        let key = super::log::log_key(no);
+        t.logno_message
+            .insert(key, encode(&MessageRecordRef::V1(message)))?;
+        t.logno_chatseq.insert(key, super::log::whose(message))?;
         t.log.record(message, no);
         Ok(())
     }
@@ -503,7 +505,8 @@ impl Store {
         for (_, no) in t.log.entries_after(id, 0) {
             batch.remove(super::log::log_key(no));
         }
-        t.logno_message.apply_batch(batch)?;
+        t.logno_message.apply_batch(batch.clone())?;
+        t.logno_chatseq.apply_batch(batch)?;
         t.log.forget(id);
         self.chat_event(super::ChatEvent::Deleted(id));
         Ok(())

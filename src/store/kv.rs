@@ -708,7 +708,7 @@ pub mod transaction {
     tuple!(A, B, C, D, F0, G, H, I, J, K, L);
     tuple!(A, B, C, D, F0, G, H, I, J, K, L, M);
     tuple!(A, B, C, D, F0, G, H, I, J, K, L, M, N);
+    tuple!(A, B, C, D, F0, G, H, I, J, K, L, M, N, O);
 }
 
 pub use transaction::Transactional;
-

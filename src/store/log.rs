@@ -6,14 +6,14 @@
 //! (docs/performance.md, "The message log").
 //!
 //! Which log entries belong to which chat, and their client ids, are kept
-//! in memory ([`MessageLog`]), loaded from the tree at open: the log holds
+//! in memory ([`MessageLog`]), loaded at open from a second tree of small
+//! entries appended beside the first (`logno_chatseq`): the log holds
 //! only open chats' messages, since the write that ends a chat packs them
 //! into its transcript and removes them (`messages.rs`, [`super::messages::Loose`]).
 //! So this memory follows the open chats, not the stored ones.
 
 use super::keys::u64_be;
 use super::kv::Tree;
-use super::records::{decode, MessageRecord};
 use super::StoreError;
 use crate::domain::chat::Message;
 use crate::domain::ChatId;
@@ -42,9 +42,34 @@ pub(crate) struct MessageLog {
     inner: Mutex<Inner>,
 }
 
-/// A log entry's key.
+/// A log entry's key (in both trees).
 pub(super) fn log_key(no: u64) -> [u8; 8] {
     u64_be(no)
+}
+
+/// A `logno_chatseq` value: whose the entry is.
+pub(super) fn whose(m: &Message) -> Vec<u8> {
+    let mut v = Vec::with_capacity(24 + m.client_id.as_ref().map_or(0, String::len));
+    v.extend_from_slice(&m.chat_id.to_bytes());
+    v.extend_from_slice(&u64_be(m.seq));
+    if let Some(c) = &m.client_id {
+        v.extend_from_slice(c.as_bytes());
+    }
+    v
+}
+
+fn parse_whose(v: &[u8]) -> Result<(ChatId, u64, Option<String>), StoreError> {
+    let corrupt = || StoreError::Corrupt(format!("a logno_chatseq value of {} bytes", v.len()));
+    let chat: [u8; 16] = v
+        .get(..16)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(corrupt)?;
+    let seq = super::keys::parse_u64(v.get(16..24).ok_or_else(corrupt)?)?;
+    let client = match v.get(24..) {
+        Some([]) | None => None,
+        Some(c) => Some(String::from_utf8(c.to_vec()).map_err(|_| corrupt())?),
+    };
+    Ok((ChatId::from_bytes(chat), seq, client))
 }
 
 impl MessageLog {
@@ -54,18 +79,19 @@ impl MessageLog {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Reads the whole log (at open).
-    pub(super) fn load(&self, tree: &Tree) -> Result<(), StoreError> {
+    /// Reads whose each entry is (at open): the small `logno_chatseq`,
+    /// not the messages.
+    pub(super) fn load(&self, index: &Tree) -> Result<(), StoreError> {
         let mut inner = Inner::default();
-        for kv in tree.iter() {
+        for kv in index.iter() {
             let (k, v) = kv?;
             let no = super::keys::parse_u64(&k)?;
-            let m = decode::<MessageRecord, Message>("message", &v)?;
+            let (chat, seq, client) = parse_whose(&v)?;
             inner.next = no + 1;
-            let chat = inner.chats.entry(m.chat_id).or_default();
-            chat.entries.push((m.seq, no));
-            if let Some(c) = m.client_id {
-                chat.clients.insert(c, m.seq);
+            let log = inner.chats.entry(chat).or_default();
+            log.entries.push((seq, no));
+            if let Some(c) = client {
+                log.clients.insert(c, seq);
             }
         }
         for chat in inner.chats.values_mut() {

@@ -36,7 +36,7 @@ pub(super) struct Loose {
     message_keys: Vec<IVec>,
     /// The chat's `chatid_clientid_seq` keys.
     client_keys: Vec<IVec>,
-    /// Its `logno_message` keys.
+    /// Its `logno_message` (and `logno_chatseq`) keys.
     log_keys: Vec<IVec>,
 }
 
@@ -56,7 +56,7 @@ impl Loose {
         transcripts: &super::history::PackedTx<'_>,
         messages: &TransactionalTree,
         clients: &TransactionalTree,
-        log: &TransactionalTree,
+        (log, log_index): (&TransactionalTree, &TransactionalTree),
     ) -> TxResult<()> {
         let key = chat.to_bytes();
         let mut all: Vec<Message> = match transcripts.get(&key)? {
@@ -82,6 +82,7 @@ impl Loose {
         }
         for k in &self.log_keys {
             log.remove(k)?;
+            log_index.remove(k)?;
         }
         Ok(())
     }
@@ -143,14 +144,22 @@ pub(super) fn pack_ended(trees: &Trees) -> Result<usize, StoreError> {
                 &trees.chatid_seq_message,
                 &trees.chatid_clientid_seq,
                 &trees.logno_message,
+                &trees.logno_chatseq,
             )
-                .transaction(|(transcripts, messages, clients, log)| {
+                .transaction(|(transcripts, messages, clients, log, log_index)| {
                     let transcripts = super::history::PackedTx::new(
                         super::history::Map::Transcripts,
                         transcripts,
                         &pre,
                     );
-                    loose.pack(chat.id, None, &transcripts, messages, clients, log)
+                    loose.pack(
+                        chat.id,
+                        None,
+                        &transcripts,
+                        messages,
+                        clients,
+                        (log, log_index),
+                    )
                 }),
         )?;
         trees.log.forget(chat.id);
@@ -229,7 +238,13 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<Message>, StoreError> {
         let mut out = Vec::new();
-        for (_, no) in self.trees.log.entries_after(chat, after).into_iter().take(limit) {
+        for (_, no) in self
+            .trees
+            .log
+            .entries_after(chat, after)
+            .into_iter()
+            .take(limit)
+        {
             // None only after a failed write (the store is then broken).
             if let Some(v) = self.trees.logno_message.get(super::log::log_key(no))? {
                 out.push(decode::<MessageRecord, Message>("message", &v)?);
@@ -296,12 +311,7 @@ impl Store {
         // Keyed and logged messages interleave by seq: the first `left` of
         // both together are among the first `left` of each.
         let mut rest = self.logged_after(chat, from, left)?;
-        for kv in self
-            .trees
-            .chatid_seq_message
-            .range(start..=end)
-            .take(left)
-        {
+        for kv in self.trees.chatid_seq_message.range(start..=end).take(left) {
             rest.push(decode::<MessageRecord, Message>("message", &kv?.1)?);
         }
         rest.sort_by_key(|m| m.seq);

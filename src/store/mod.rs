@@ -202,10 +202,12 @@ impl Store {
         let db = kv::Db::open(&dir.join(STORE_FILE), cache_bytes)
             .map_err(|e| open_err(e.to_string()))?;
         let trees = Trees::open(&db)?;
-        trees.log.load(&trees.logno_message)?;
+        trees.log.load(&trees.logno_chatseq)?;
         migrate::run(&db, &trees)?;
         // What the last run's writes left loose since its last packing.
-        history::pack_all(&trees)?;
+        // In one transaction: a commit an entry made this the most of a
+        // first start after a large import.
+        db.burst(|| history::pack_all(&trees), || true)??;
         // A migration or a large packing can free much that would
         // otherwise stay resident (alloc::give_back).
         crate::alloc::give_back();

@@ -41,6 +41,9 @@ pub const CHATID_CLIENTID_SEQ: &str = "chatid_clientid_seq";
 /// ordinary messages of open chats, written at the tree's end (`log.rs`);
 /// the write that ends a chat packs its entries into its transcript.
 pub const LOGNO_MESSAGE: &str = "logno_message";
+/// Log number (u64 BE) → chat id (16) + seq (u64 BE) + client id: whose
+/// each `logno_message` entry is, read at open without the messages.
+pub const LOGNO_CHATSEQ: &str = "logno_chatseq";
 /// sha256(visitor chat token) → chat id.
 pub const TOKENHASH_CHATID: &str = "tokenhash_chatid";
 /// Chat id → empty, for every chat not yet ended: rebuilt into the engine at start.
@@ -123,6 +126,7 @@ pub const ALL: &[&str] = &[
     CHATID_SEQ_MESSAGE,
     CHATID_CLIENTID_SEQ,
     LOGNO_MESSAGE,
+    LOGNO_CHATSEQ,
     CHATID_TRANSCRIPT,
     TOKENHASH_CHATID,
     OPEN_CHATID,
@@ -185,6 +189,7 @@ pub struct Trees {
     pub(crate) chatid_seq_message: Tree,
     pub(crate) chatid_clientid_seq: Tree,
     pub(crate) logno_message: Tree,
+    pub(crate) logno_chatseq: Tree,
     /// What `logno_message` holds, by chat (loaded by `Store::open`).
     pub(crate) log: std::sync::Arc<super::log::MessageLog>,
     pub(crate) chatid_transcript: Tree,
@@ -228,6 +233,7 @@ impl Trees {
             chatid_seq_message: db.open_tree(CHATID_SEQ_MESSAGE)?,
             chatid_clientid_seq: db.open_tree(CHATID_CLIENTID_SEQ)?,
             logno_message: db.open_tree(LOGNO_MESSAGE)?,
+            logno_chatseq: db.open_tree(LOGNO_CHATSEQ)?,
             log: Default::default(),
             chatid_transcript: db.open_tree(CHATID_TRANSCRIPT)?,
             tokenhash_chatid: db.open_tree(TOKENHASH_CHATID)?,

@@ -127,6 +127,7 @@ fn the_end_packs_a_chats_messages_and_every_read_stays_the_same() {
     assert_eq!(reads(&s, &chat).0, all);
     assert_eq!(loose_keys(&s, &other), (3, 3));
     assert_eq!(s.trees.logno_message.len(), 2);
+    assert_eq!(s.trees.logno_chatseq.len(), 2);
 
     // A wrap-up after the end rewrites the chat, not its transcript.
     chat.wrap_up = Some("Solved".into());
@@ -244,6 +245,7 @@ fn logged_and_keyed_messages_read_as_one_chat() {
 
     all.push(end(&s, &mut chat));
     assert_eq!(s.trees.logno_message.len(), 0);
+    assert_eq!(s.trees.logno_chatseq.len(), 0);
     assert_eq!(loose_keys(&s, &chat), (0, 0));
     assert_eq!(s.messages_after(chat.id, 0, usize::MAX).expect("read"), all);
     s.close().expect("close");
