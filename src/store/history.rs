@@ -534,16 +534,18 @@ pub(super) fn pack(
     }
 }
 
-/// Packs the transcripts, tokens and facts. Chat records stay a key
-/// each: every row of a chat list reads one, and packed, a list page's
+/// Packs the tokens and facts. Transcripts stay a key each since the
+/// store is redb (2026-12-07): a page there costs no memory, and moving
+/// them copied every new transcript once more (the first start after
+/// writing 1 GB of chats spent 9.4 s on it); those packed before are read
+/// from their pages as ever. Chat records stay a key each too: every row of a chat list reads one, and packed, a list page's
 /// 50 rows read 50 leaves of up to 64 KiB from sled (at 1,000,000 chats
 /// the name and email sorts went to 20–40 ms at p99); a record is also
 /// rewritten with every message while its chat is open. Their reads
 /// still look into pages, so packing them later needs no new schema.
 pub(super) fn pack_all(trees: &Trees) -> Result<usize, StoreError> {
     let pages = &trees.mapfirstkey_page;
-    Ok(pack(Map::Transcripts, &trees.chatid_transcript, pages)?
-        + pack(Map::Tokens, &trees.tokenhash_chatid, pages)?
+    Ok(pack(Map::Tokens, &trees.tokenhash_chatid, pages)?
         + pack(Map::Facts, &trees.startedchat_fact, pages)?)
 }
 
