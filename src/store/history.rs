@@ -4,8 +4,9 @@
 //! tree itself, where every write goes (a sled key an entry; an empty
 //! value marks an entry removed), and pages in `mapfirstkey_page` (the
 //! map's tag ++ a page's first key → up to [`MAX_ENTRIES`] entries), to
-//! which [`pack`] moves what the writes left behind: today the
-//! transcripts, tokens and facts ([`pack_all`] says why not the records).
+//! which [`pack`] moves what the writes left behind: today the tokens
+//! and facts ([`pack_all`] says why not the records, nor since redb the
+//! transcripts).
 //!
 //! Why: sled 0.34 keeps metadata in memory for every page of its own,
 //! cached or not, and splits a leaf past 16 keys, so a key a stored chat
