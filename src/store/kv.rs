@@ -353,7 +353,7 @@ impl Tree {
         let range = self
             .read()
             .and_then(|t| Ok(t.range_owned((as_slice(&from), as_slice(&to)))?));
-        Iter(range.map(Source::Snapshot).map_err(Some))
+        Iter(range.map(|r| Source::Snapshot(Box::new(r))).map_err(Some))
     }
 }
 
@@ -385,20 +385,21 @@ pub struct Iter(std::result::Result<Source, Option<Error>>);
 /// Where an iterator's entries come from.
 enum Source {
     /// A read snapshot, lazily.
-    Snapshot(Range),
+    Snapshot(Box<Range>),
     /// Read through a burst's transaction.
     Collected(std::vec::IntoIter<(IVec, IVec)>),
 }
 
-fn owned(
-    kv: std::result::Result<
-        (
-            redb::OwnedAccessGuard<&'static [u8]>,
-            redb::OwnedAccessGuard<&'static [u8]>,
-        ),
-        redb::StorageError,
-    >,
-) -> Result<(IVec, IVec)> {
+/// An entry as redb's owned range gives it.
+type OwnedEntry = std::result::Result<
+    (
+        redb::OwnedAccessGuard<&'static [u8]>,
+        redb::OwnedAccessGuard<&'static [u8]>,
+    ),
+    redb::StorageError,
+>;
+
+fn owned(kv: OwnedEntry) -> Result<(IVec, IVec)> {
     let (k, v) = kv?;
     Ok((k.value().to_vec(), v.value().to_vec()))
 }

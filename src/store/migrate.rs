@@ -159,7 +159,7 @@ pub(super) fn run(db: &crate::store::kv::Db, trees: &Trees) -> Result<(), StoreE
         step(db, trees)?;
         trees
             .meta
-            .insert(VERSION_KEY, &(version + 1).to_be_bytes())?;
+            .insert(VERSION_KEY, (version + 1).to_be_bytes())?;
         db.flush()?;
         tracing::info!(
             from = version,
@@ -190,7 +190,7 @@ mod tests {
         run(&db, &trees).expect("second open is a no-op");
         trees
             .meta
-            .insert(VERSION_KEY, &99u32.to_be_bytes())
+            .insert(VERSION_KEY, 99u32.to_be_bytes())
             .expect("write");
         assert_eq!(
             run(&db, &trees),

@@ -60,7 +60,7 @@ pub(super) fn from_sled(dir: &Path, cache_bytes: u64) -> Result<(), StoreError> 
             let (k, v) = kv.map_err(|e| io("cannot read the sled store", &e))?;
             batch.insert(&k, &v);
             copied += 1;
-            if copied % STEP == 0 {
+            if copied.is_multiple_of(STEP) {
                 to.apply_batch(std::mem::take(&mut batch))?;
             }
         }

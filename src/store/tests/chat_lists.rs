@@ -207,7 +207,7 @@ fn schema_3_lists_are_dropped_and_rebuilt_as_schema_4() {
 fn reopen_at_schema(s: Store, dir: &std::path::Path, version: u32) -> Store {
     s.trees
         .meta
-        .insert(super::super::migrate::VERSION_KEY, &version.to_be_bytes())
+        .insert(super::super::migrate::VERSION_KEY, version.to_be_bytes())
         .expect("version");
     s.close().expect("close");
     open(dir)
@@ -290,7 +290,7 @@ fn a_schema_4_backup_restores_without_the_retired_trees() {
     }
     s.trees
         .meta
-        .insert(super::super::migrate::VERSION_KEY, &4u32.to_be_bytes())
+        .insert(super::super::migrate::VERSION_KEY, 4u32.to_be_bytes())
         .expect("version");
     let names: Vec<&str> = ALL.iter().chain(RETIRED).copied().collect();
     let file = dir.path().join("v4.ldb");

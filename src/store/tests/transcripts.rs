@@ -161,7 +161,7 @@ fn schema_8_packs_the_chats_that_ended_before_it() {
         .expect("write");
     s.trees
         .meta
-        .insert(VERSION_KEY, &7u32.to_be_bytes())
+        .insert(VERSION_KEY, 7u32.to_be_bytes())
         .expect("write");
     assert_eq!(loose_keys(&s, &ended), (6, 5));
     s.close().expect("close");
