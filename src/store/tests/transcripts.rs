@@ -71,16 +71,19 @@ fn loose_keys(s: &Store, chat: &Chat) -> (usize, usize) {
     )
 }
 
+/// The seqs of up to `limit` messages after `after`.
+fn seqs_after(s: &Store, chat: &Chat, after: u64, limit: usize) -> Vec<u64> {
+    s.messages_after(chat.id, after, limit)
+        .expect("read")
+        .iter()
+        .map(|m| m.seq)
+        .collect()
+}
+
 /// Every read of the messages, as the engine, the REST transcript and a
 /// resume make them.
 fn reads(s: &Store, chat: &Chat) -> (Vec<Message>, Vec<Vec<u64>>, u64, u64) {
-    let seqs = |after, limit| -> Vec<u64> {
-        s.messages_after(chat.id, after, limit)
-            .expect("read")
-            .iter()
-            .map(|m| m.seq)
-            .collect()
-    };
+    let seqs = |after, limit| seqs_after(s, chat, after, limit);
     (
         s.messages_after(chat.id, 0, usize::MAX).expect("read"),
         vec![seqs(0, 1), seqs(3, 2), seqs(5, 100), seqs(7, 100)],
@@ -214,13 +217,7 @@ fn logged_and_keyed_messages_read_as_one_chat() {
     s.put_chat_record(&chat).expect("record");
     let check = |s: &Store| {
         assert_eq!(s.messages_after(chat.id, 0, usize::MAX).expect("read"), all);
-        let seqs = |after, limit| -> Vec<u64> {
-            s.messages_after(chat.id, after, limit)
-                .expect("read")
-                .iter()
-                .map(|m| m.seq)
-                .collect()
-        };
+        let seqs = |after, limit| seqs_after(s, &chat, after, limit);
         assert_eq!(seqs(3, 3), vec![4, 5, 6]);
         assert_eq!(seqs(4, 1), vec![5]);
         assert_eq!(seqs(5, 1), vec![6]);
